@@ -1,0 +1,37 @@
+# Shared compile settings: every target of ours links hookyard_options.
+add_library(hookyard_options INTERFACE)
+target_compile_options(hookyard_options INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+  -Wold-style-cast -Wcast-align -Wunused -Woverloaded-virtual)
+if(HOOKYARD_WERROR)
+  target_compile_options(hookyard_options INTERFACE -Werror)
+endif()
+# Boost.Asio/Beast: separate compilation is not used; keep the header-only defaults but drop deprecated APIs.
+target_compile_definitions(hookyard_options INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+
+set(_san "")
+if(HOOKYARD_ASAN)
+  list(APPEND _san address)
+endif()
+if(HOOKYARD_UBSAN)
+  list(APPEND _san undefined)
+endif()
+if(HOOKYARD_TSAN)
+  if(HOOKYARD_ASAN)
+    message(FATAL_ERROR "HOOKYARD_TSAN cannot be combined with HOOKYARD_ASAN")
+  endif()
+  list(APPEND _san thread)
+endif()
+if(_san)
+  list(JOIN _san "," _san_list)
+  target_compile_options(hookyard_options INTERFACE -fsanitize=${_san_list} -fno-omit-frame-pointer)
+  target_link_options(hookyard_options INTERFACE -fsanitize=${_san_list})
+endif()
+
+# hookyard_library(NAME <name> [DEPS ...]): one static library per folder, sources globbed from that folder.
+function(hookyard_library name)
+  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
+  file(GLOB _srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
+  add_library(hookyard_${name} STATIC ${_srcs})
+  target_include_directories(hookyard_${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(hookyard_${name} PUBLIC hookyard_options ${ARG_DEPS})
+endfunction()

@@ -1,0 +1,132 @@
+#pragma once
+// The configuration model: plain values, filled and validated by load_config() (loader.hpp).
+// Every field holds its final value: environment references are expanded, *_file secrets read,
+// defaults applied, registry endpoints normalised.
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+namespace hookyard::config {
+
+struct ServerConfig {
+    std::string listen = "0.0.0.0:8080";
+    std::string webhook_secret;  // HMAC key for X-Hub-Signature-256; empty = config error when repos exist
+    std::string api_token;       // bearer token for /api/v1; empty = API disabled (401 everywhere)
+    std::string public_url;      // base URL used in links (GitHub target_url, Docker Hub callback_url)
+};
+
+struct BuilderConfig {
+    std::string engine = "buildah";
+    int concurrency = 2;
+    std::chrono::seconds timeout{3600};
+    bool cache = true;
+    bool keep_failed_workdirs = false;
+};
+
+// A registry endpoint after normalisation (see image_ref.hpp, normalize_endpoint).
+struct RegistryConfig {
+    std::string name;
+    std::string endpoint;      // as written, for messages
+    std::string api_base;      // scheme://host[:port] the client talks to, e.g. https://registry-1.docker.io
+    std::string host;          // host[:port] as it appears in image references, e.g. docker.io
+    bool docker_hub = false;
+    std::string username;
+    std::string password;          // secret: never printed
+    std::string credentials_file;  // docker config.json, re-read at every push
+    std::string ca_file;
+    int line = 0;
+};
+
+struct GitCredentials {
+    std::string token;             // https: sent as basic auth x-access-token:<token>; secret
+    std::string username;          // https basic auth user when not using a token
+    std::string password;          // secret
+    std::string ssh_key_file;
+    std::string ssh_known_hosts_file;
+    bool empty() const { return token.empty() && password.empty() && ssh_key_file.empty(); }
+};
+
+enum class SourceType { branch, tag };
+const char* to_string(SourceType t);
+
+struct Rule {
+    SourceType source_type = SourceType::branch;
+    std::string source;  // literal name, or the pattern between slashes when is_regex
+    bool is_regex = false;
+    std::regex regex;    // compiled when is_regex (ECMAScript, matched in full)
+    unsigned capture_groups = 0;
+    std::string tag;     // template, comma-separated list
+    std::string dockerfile = "Dockerfile";
+    std::string context = "/";
+    bool autobuild = true;
+    std::optional<bool> cache;  // overrides builder.cache when set
+    bool submodules = false;
+    std::map<std::string, std::string> build_args;
+    std::vector<std::string> paths;
+    std::vector<std::string> ignore_paths;
+    int line = 0;
+};
+
+struct RepositoryConfig {
+    std::string github;  // owner/name, as repository.full_name in the payload
+    std::string registry;
+    std::string push_repo;         // full image name without tag, host included after loading
+    std::string push_repo_prefix;  // full prefix, host included after loading
+    std::string image_name;        // defaults to the lower-cased repository name
+    std::string clone_url;         // empty = take repository.clone_url from the payload
+    std::string trigger_token;     // secret for POST /api/v1/trigger/{token}
+    bool hooks = false;            // run Docker Hub build hooks (they execute on the build host)
+    GitCredentials git;            // overrides the global git credentials when not empty
+    std::vector<Rule> rules;
+    int line = 0;
+};
+
+enum class PayloadFormat { dockerhub, hookyard };
+
+struct Subscriber {
+    std::string name;
+    std::string url;
+    PayloadFormat format = PayloadFormat::hookyard;
+    std::string secret;                     // HMAC key for format hookyard; secret
+    std::vector<std::string> repositories;  // empty = all
+    std::vector<std::string> events;        // empty = the format's default events
+    int line = 0;
+};
+
+struct GithubConfig {
+    std::string token;  // enables commit statuses; secret
+    std::string api_url = "https://api.github.com";
+};
+
+struct NotifyConfig {
+    int max_attempts = 8;
+    std::chrono::seconds timeout{10};
+    std::chrono::seconds initial_backoff{2};
+};
+
+struct Config {
+    std::string source_file;
+    ServerConfig server;
+    std::string data_dir = "./hookyard-data";
+    std::string storage;  // "sqlite:PATH" or "postgresql://…"; default sqlite:<data_dir>/hookyard.db
+    BuilderConfig builder;
+    std::map<std::string, RegistryConfig> registries;
+    std::vector<RepositoryConfig> repositories;
+    std::vector<Subscriber> subscribers;
+    GitCredentials git;
+    GithubConfig github;
+    NotifyConfig notify;
+
+    // The repository entry for a GitHub full name (case-insensitive, as GitHub names are), or nullptr.
+    const RepositoryConfig* find_repository(std::string_view full_name) const;
+    // The registry a repository pushes to, or nullptr when it names none.
+    const RegistryConfig* registry_for(const RepositoryConfig& repo) const;
+    // The git credentials for a repository: its own when set, else the global ones.
+    const GitCredentials& git_for(const RepositoryConfig& repo) const;
+};
+
+}  // namespace hookyard::config

@@ -1,0 +1,231 @@
+#include "config/rules.hpp"
+
+#include <algorithm>
+
+#include "config/image_ref.hpp"
+
+namespace hookyard::config {
+namespace {
+
+const char* const k_skip_markers[] = {"[skip build]", "[build skip]", "[skip ci]", "[ci skip]"};
+
+std::string trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return std::string(s);
+}
+
+bool source_matches(const Rule& rule, const SourceRef& ref, std::vector<std::string>& captures) {
+    if (rule.source_type != ref.type) return false;
+    captures.clear();
+    if (!rule.is_regex) return rule.source == ref.name;
+    std::smatch m;
+    if (!std::regex_match(ref.name, m, rule.regex)) return false;
+    for (std::size_t i = 1; i < m.size(); ++i) captures.push_back(m[i].matched ? m[i].str() : "");
+    return true;
+}
+
+// True when the listed changes pass the rule's paths / ignore_paths filters.
+bool paths_allow(const Rule& rule, const std::vector<std::string>& changed) {
+    if (changed.empty()) return true;
+    auto matches_any = [](const std::vector<std::string>& globs, const std::string& file) {
+        return std::any_of(globs.begin(), globs.end(), [&](const std::string& g) { return glob_match(g, file); });
+    };
+    return std::any_of(changed.begin(), changed.end(), [&](const std::string& file) {
+        const bool included = rule.paths.empty() || matches_any(rule.paths, file);
+        const bool ignored = !rule.ignore_paths.empty() && matches_any(rule.ignore_paths, file);
+        return included && !ignored;
+    });
+}
+
+bool glob_match_impl(std::string_view p, std::string_view s) {
+    while (!p.empty()) {
+        if (p.substr(0, 2) == "**") {
+            p.remove_prefix(2);
+            const bool slash_follows = !p.empty() && p.front() == '/';
+            if (slash_follows) p.remove_prefix(1);
+            // "**/" may match zero segments, so try the rest here and after every '/'.
+            for (std::size_t i = 0; i <= s.size(); ++i) {
+                if ((i == 0 || !slash_follows || s[i - 1] == '/') && glob_match_impl(p, s.substr(i))) return true;
+            }
+            return false;
+        }
+        if (p.front() == '*') {
+            p.remove_prefix(1);
+            for (std::size_t i = 0; i <= s.size(); ++i) {
+                if (glob_match_impl(p, s.substr(i))) return true;
+                if (i < s.size() && s[i] == '/') break;
+            }
+            return false;
+        }
+        if (s.empty()) return false;
+        if (p.front() == '?') {
+            if (s.front() == '/') return false;
+        } else if (p.front() != s.front()) {
+            return false;
+        }
+        p.remove_prefix(1);
+        s.remove_prefix(1);
+    }
+    return s.empty();
+}
+
+}  // namespace
+
+bool parse_git_ref(std::string_view ref, SourceRef& out) {
+    constexpr std::string_view heads = "refs/heads/", tags = "refs/tags/";
+    if (ref.substr(0, heads.size()) == heads && ref.size() > heads.size()) {
+        out = {SourceType::branch, std::string(ref.substr(heads.size()))};
+        return true;
+    }
+    if (ref.substr(0, tags.size()) == tags && ref.size() > tags.size()) {
+        out = {SourceType::tag, std::string(ref.substr(tags.size()))};
+        return true;
+    }
+    return false;
+}
+
+bool glob_match(std::string_view pattern, std::string_view path) {
+    while (pattern.substr(0, 2) == "./") pattern.remove_prefix(2);
+    while (!pattern.empty() && pattern.front() == '/') pattern.remove_prefix(1);
+    if (pattern.find_first_of("*?") == std::string_view::npos) {
+        while (!pattern.empty() && pattern.back() == '/') pattern.remove_suffix(1);
+        return path == pattern || (path.size() > pattern.size() && path.substr(0, pattern.size()) == pattern &&
+                                   path[pattern.size()] == '/');
+    }
+    return glob_match_impl(pattern, path);
+}
+
+std::vector<std::string> render_tags(const std::string& tag_template, const std::string& sourceref,
+                                     const std::vector<std::string>& captures) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= tag_template.size()) {
+        auto comma = tag_template.find(',', start);
+        if (comma == std::string::npos) comma = tag_template.size();
+        const std::string part = trim(std::string_view(tag_template).substr(start, comma - start));
+        std::string rendered;
+        for (std::size_t i = 0; i < part.size(); ++i) {
+            if (part.compare(i, 11, "{sourceref}") == 0) {
+                rendered += sourceref;
+                i += 10;
+            } else if (part.size() >= i + 4 && part[i] == '{' && part[i + 1] == '\\' && part[i + 2] >= '1' &&
+                       part[i + 2] <= '9' && part[i + 3] == '}') {
+                const auto idx = static_cast<std::size_t>(part[i + 2] - '1');
+                if (idx < captures.size()) rendered += captures[idx];
+                i += 3;
+            } else {
+                rendered += part[i];
+            }
+        }
+        const auto tag = sanitize_tag(rendered);
+        if (!tag.empty() && std::find(out.begin(), out.end(), tag) == out.end()) out.push_back(tag);
+        start = comma + 1;
+    }
+    return out;
+}
+
+std::string image_repository(const RepositoryConfig& repo) {
+    return repo.push_repo.empty() ? repo.push_repo_prefix + "/" + repo.image_name : repo.push_repo;
+}
+
+Plan plan_builds(const RepositoryConfig& repo, const PushInfo& push) {
+    Plan plan;
+    SourceRef ref;
+    if (!parse_git_ref(push.ref, ref)) {
+        plan.skipped_reason = "ref " + push.ref + " is neither a branch nor a tag";
+        return plan;
+    }
+    for (const char* marker : k_skip_markers) {
+        if (push.head_commit_message.find(marker) != std::string::npos) {
+            plan.skipped_reason = std::string("head commit message contains ") + marker;
+            return plan;
+        }
+    }
+    bool matched_any = false, filtered_any = false, manual_only_any = false;
+    std::vector<std::string> captures;
+    for (std::size_t i = 0; i < repo.rules.size(); ++i) {
+        const Rule& rule = repo.rules[i];
+        if (!source_matches(rule, ref, captures)) continue;
+        matched_any = true;
+        if (!rule.autobuild && !push.manual) {
+            manual_only_any = true;
+            continue;
+        }
+        if (!push.manual && !paths_allow(rule, push.changed_files)) {
+            filtered_any = true;
+            continue;
+        }
+        PlannedBuild b;
+        b.rule_index = i;
+        b.source = ref;
+        b.tags = render_tags(rule.tag, ref.name, captures);
+        if (b.tags.empty()) continue;  // the loader rejects templates that can render to nothing valid
+        b.image_repository = image_repository(repo);
+        for (const auto& t : b.tags) b.images.push_back(b.image_repository + ":" + t);
+        b.dockerfile = rule.dockerfile;
+        b.context = rule.context;
+        b.build_args = rule.build_args;
+        plan.builds.push_back(std::move(b));
+    }
+    if (plan.builds.empty()) {
+        const std::string what = std::string(to_string(ref.type)) + " '" + ref.name + "'";
+        if (!matched_any) plan.skipped_reason = "no rule matches " + what;
+        else if (filtered_any) plan.skipped_reason = "no changed file of the push matches the rules' paths filters";
+        else if (manual_only_any) plan.skipped_reason = "the rules matching " + what + " have autobuild: false";
+        else plan.skipped_reason = "the matching rules render no valid tag for " + what;
+    }
+    return plan;
+}
+
+std::string compile_source(Rule& rule) {
+    const auto& s = rule.source;
+    if (s.size() < 2 || s.front() != '/' || s.back() != '/') {
+        rule.is_regex = false;
+        return "";
+    }
+    const std::string pattern = s.substr(1, s.size() - 2);
+    try {
+        rule.regex = std::regex(pattern, std::regex::ECMAScript);
+        rule.capture_groups = static_cast<unsigned>(rule.regex.mark_count());
+        rule.is_regex = true;
+        rule.source = pattern;
+    } catch (const std::regex_error& e) {
+        return "source regex /" + pattern + "/ does not compile (" + e.what() +
+               "); write an ECMAScript regex between slashes, e.g. '/^v([0-9.]+)$/'";
+    }
+    return "";
+}
+
+std::string check_tag_template(const Rule& rule) {
+    const std::string& t = rule.tag;
+    if (trim(t).empty()) return "tag is empty; write e.g. latest or '{sourceref}'";
+    for (std::size_t i = 0; i + 3 < t.size(); ++i) {
+        if (t[i] == '{' && t[i + 1] == '\\' && t[i + 2] >= '1' && t[i + 2] <= '9' && t[i + 3] == '}') {
+            const unsigned n = static_cast<unsigned>(t[i + 2] - '0');
+            if (!rule.is_regex) {
+                return "tag '" + t + "' uses {\\" + std::to_string(n) +
+                       "} but the source is not a regex; write the source as '/pattern/' with a capture group";
+            }
+            if (n > rule.capture_groups) {
+                return "tag '" + t + "' uses {\\" + std::to_string(n) + "} but the source regex has only " +
+                       std::to_string(rule.capture_groups) + " capture group(s)";
+            }
+        }
+    }
+    // Parts without placeholders are final: they must already be valid tags, as the registry sees them.
+    std::size_t start = 0;
+    while (start <= t.size()) {
+        auto comma = t.find(',', start);
+        if (comma == std::string::npos) comma = t.size();
+        const std::string part = trim(std::string_view(t).substr(start, comma - start));
+        if (part.find('{') == std::string::npos && !is_valid_tag(part)) {
+            return "tag '" + part + "' is not a valid OCI tag: use up to 128 of A-Z a-z 0-9 _ . -, not starting "
+                   "with . or -";
+        }
+        start = comma + 1;
+    }
+    return "";
+}
+
+}  // namespace hookyard::config

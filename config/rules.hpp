@@ -1,0 +1,69 @@
+#pragma once
+// Autobuild rules, as on Docker Hub: which pushes build what, and under which image references.
+// Everything here is a pure function of its arguments.
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/model.hpp"
+
+namespace hookyard::config {
+
+// A pushed git ref in short form.
+struct SourceRef {
+    SourceType type = SourceType::branch;
+    std::string name;  // "main", "feature/x", "v1.2.3"
+};
+
+// refs/heads/X → branch X, refs/tags/X → tag X; false for anything else (refs/pull/…, notes).
+bool parse_git_ref(std::string_view ref, SourceRef& out);
+
+struct PushInfo {
+    std::string ref;                         // full ref, e.g. refs/heads/main
+    std::vector<std::string> changed_files;  // union of commits[].added/modified/removed
+    std::string head_commit_message;
+    bool manual = false;                     // API trigger or CLI: rules with autobuild:false apply too
+};
+
+struct PlannedBuild {
+    std::size_t rule_index = 0;
+    SourceRef source;
+    std::vector<std::string> tags;    // sanitised, deduplicated, in template order
+    std::vector<std::string> images;  // full references <repo>:<tag>, one per tag
+    std::string image_repository;     // the full image name without tag, e.g. docker.io/acme/web
+    std::string dockerfile;
+    std::string context;
+    std::map<std::string, std::string> build_args;
+};
+
+struct Plan {
+    std::vector<PlannedBuild> builds;
+    std::string skipped_reason;  // why nothing was planned, when builds is empty
+};
+
+// Applies the repository's rules in order to one push. Every matching rule plans one build.
+// Nothing is planned (with a reason) for: a ref that is neither a branch nor a tag, a head commit message
+// containing [skip build], [build skip] or [skip ci], rules with autobuild:false (unless manual), and a
+// push whose listed changed files match no `paths` glob or only `ignore_paths` globs. Filters apply only
+// when the push lists changed files (a tag push from GitHub lists none, and is not filtered).
+Plan plan_builds(const RepositoryConfig& repo, const PushInfo& push);
+
+// The image name (without tag) a repository pushes to: push_repo, or push_repo_prefix/image_name.
+std::string image_repository(const RepositoryConfig& repo);
+
+// Renders a tag template for a matched source: {sourceref} and {\1}..{\9}, split at commas, each part
+// trimmed and sanitised (see sanitize_tag), empty results dropped, duplicates removed.
+std::vector<std::string> render_tags(const std::string& tag_template, const std::string& sourceref,
+                                     const std::vector<std::string>& captures);
+
+// Matches a path against a glob: `*` and `?` stay within one path segment, `**` spans segments,
+// a pattern without glob characters also matches everything below it as a directory.
+bool glob_match(std::string_view pattern, std::string_view path);
+
+// Config-time checks used by the loader; each returns "" when fine, else the message.
+std::string compile_source(Rule& rule);
+std::string check_tag_template(const Rule& rule);
+
+}  // namespace hookyard::config

@@ -1,0 +1,17 @@
+#pragma once
+// One function per subcommand; each parses its own arguments (argv[0] is the subcommand name) and
+// returns the process exit code: 0 success, 1 failure of the operation, 2 bad usage or bad config.
+
+#include <string>
+#include <vector>
+
+namespace hookyard::cli {
+
+using Args = std::vector<std::string>;
+
+int cmd_config(const Args& args);
+
+// Finds "-c FILE" / "--config FILE" / "--config=FILE" in args; returns "" when absent.
+std::string config_path(const Args& args);
+
+}  // namespace hookyard::cli

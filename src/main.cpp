@@ -1,0 +1,43 @@
+// hookyard: the command line. Dispatches to one function per subcommand (src/cmd_*.cpp).
+
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+#include "src/commands.hpp"
+
+namespace {
+
+struct Command {
+    const char* name;
+    const char* usage;
+    int (*run)(const hookyard::cli::Args&);
+};
+
+const Command k_commands[] = {
+    {"config", "config check -c FILE          validate a config; exit 0 valid, 2 with FILE:LINE: messages",
+     hookyard::cli::cmd_config},
+};
+
+void print_help() {
+    std::printf("hookyard — self-hosted automated image builder (GitHub push → build → registry → webhooks)\n\n"
+                "usage: hookyard <command> [options]\n\ncommands:\n");
+    for (const auto& c : k_commands) std::printf("  hookyard %s\n", c.usage);
+    std::printf("\nhookyard <command> --help shows a command's options.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
+        std::strcmp(argv[1], "help") == 0) {
+        print_help();
+        return argc < 2 ? 2 : 0;
+    }
+    hookyard::cli::Args args(argv + 1, argv + argc);
+    for (const auto& c : k_commands) {
+        if (args[0] == c.name) return c.run(args);
+    }
+    std::fprintf(stderr, "hookyard: unknown command '%s'; run hookyard --help\n", argv[1]);
+    return 2;
+}
