@@ -62,8 +62,8 @@ util::Result<Endpoint> normalize_endpoint(std::string_view endpoint) {
         return util::make_error(ErrorKind::invalid_input,
                                 "registry endpoint '" + std::string(endpoint) + "' is not a valid URL or host");
     }
-    const std::string scheme(url->scheme());
-    if (scheme != "https" && scheme != "http") {
+    const auto id = url->scheme_id();
+    if (id != boost::urls::scheme::https && id != boost::urls::scheme::http) {
         return util::make_error(ErrorKind::invalid_input, "registry endpoint '" + std::string(endpoint) +
                                                               "' must use https:// (or http:// when written so)");
     }
@@ -88,7 +88,7 @@ util::Result<Endpoint> normalize_endpoint(std::string_view endpoint) {
         return out;
     }
     out.host = url->has_port() ? host + ":" + std::string(url->port()) : host;
-    out.api_base = scheme + "://" + out.host;
+    out.api_base = std::string(id == boost::urls::scheme::https ? "https" : "http") + "://" + out.host;
     return out;
 }
 

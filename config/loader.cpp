@@ -71,6 +71,12 @@ public:
         if (const auto subs = root["subscribers"]; subs && m_r.expect_sequence(subs, "subscribers")) {
             for (const auto& node : subs) parse_subscriber(node, c);
         }
+        if (!c.repositories.empty() && c.server.webhook_secret.empty()) {
+            m_r.diags().add(root["server"] ? YamlReader::line_of(root["server"]) : 1,
+                            "server.webhook_secret is not set; GitHub's X-Hub-Signature-256 cannot be verified "
+                            "without it: set webhook_secret: \"${GITHUB_WEBHOOK_SECRET}\" (the secret of the "
+                            "GitHub webhook)");
+        }
         if (c.storage.empty()) c.storage = "sqlite:" + c.data_dir + "/hookyard.db";
         validate_storage(root, c);
     }

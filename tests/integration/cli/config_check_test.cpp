@@ -1,0 +1,48 @@
+// `hookyard config check -c FILE`: the contract scripts rely on (exit 0 + one-line summary, exit 2 +
+// FILE:LINE: lines, secrets never printed), run against the real binary.
+
+#include <gtest/gtest.h>
+
+#include "tests/support/support.hpp"
+
+namespace hookyard::test {
+namespace {
+
+std::string hookyard_bin() { return binary_dir() + "/src/hookyard"; }
+
+TEST(ConfigCheckCommand, ValidConfigExitsZeroWithSummary) {
+    std::string out;
+    ASSERT_EQ(run({hookyard_bin(), "config", "check", "-c", source_dir() + "/examples/hookyard.yaml"}, &out), 0)
+        << out;
+    EXPECT_NE(out.find("examples/hookyard.yaml: valid: 3 registries, 2 repositories (4 rules), 2 subscribers"),
+              std::string::npos)
+        << out;
+}
+
+TEST(ConfigCheckCommand, InvalidConfigExitsTwoWithFileLineMessagesAndNoSecrets) {
+    TempDir dir;
+    const auto path = dir / "bad.yaml";
+    write_file(path, "server: { webhook_secret: topsecret-value, listn: x }\n"
+                     "registries: { hub: { endpoint: docker.io, password: hunter2 } }\n"
+                     "repositories:\n"
+                     "  - { github: acme/web, registry: hub, push_repo: acme/web, rules: [{ source: main }] }\n");
+    std::string out;
+    EXPECT_EQ(run({hookyard_bin(), "config", "check", "-c", path}, &out), 2) << out;
+    EXPECT_NE(out.find(path + ":1: unknown key 'listn' in server; did you mean 'listen'?"), std::string::npos) << out;
+    EXPECT_NE(out.find(path + ":2: registry 'hub' has a password but no username"), std::string::npos) << out;
+    EXPECT_NE(out.find(path + ":4: a rule has no tag"), std::string::npos) << out;
+    EXPECT_EQ(out.find("topsecret-value"), std::string::npos) << out;
+    EXPECT_EQ(out.find("hunter2"), std::string::npos) << out;
+}
+
+TEST(ConfigCheckCommand, MissingFileAndBadUsageExitTwo) {
+    std::string out;
+    EXPECT_EQ(run({hookyard_bin(), "config", "check", "-c", "/nonexistent.yaml"}, &out), 2);
+    EXPECT_NE(out.find("/nonexistent.yaml: cannot read the config file"), std::string::npos) << out;
+    EXPECT_EQ(run({hookyard_bin(), "config", "check"}, &out), 2);
+    EXPECT_EQ(run({hookyard_bin(), "frobnicate"}, &out), 2);
+    EXPECT_NE(out.find("unknown command 'frobnicate'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hookyard::test

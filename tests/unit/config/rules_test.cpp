@@ -1,0 +1,163 @@
+// Build planning: Docker Hub's rule semantics (exact, regex, capture groups, tag vs branch), paths
+// filters, autobuild off, skip markers, several rules matching one ref, tag sanitising and image naming.
+
+#include <gtest/gtest.h>
+
+#include "config/loader.hpp"
+#include "config/rules.hpp"
+
+namespace hookyard::config {
+namespace {
+
+RepositoryConfig repo_with(const std::string& rules_yaml, const std::string& naming = "push_repo: acme/web") {
+    const std::string text = "server: { webhook_secret: s }\n"
+                             "registries: { hub: { endpoint: docker.io } }\n"
+                             "repositories:\n"
+                             "  - github: acme/web\n"
+                             "    registry: hub\n"
+                             "    " + naming + "\n"
+                             "    rules:\n" + rules_yaml;
+    auto out = load_config_text(text, "t.yaml", [](const std::string&) { return std::optional<std::string>(); });
+    if (!out.config) {
+        std::string all;
+        for (const auto& d : out.diagnostics) all += d.str() + "\n";
+        ADD_FAILURE() << all;
+        return {};
+    }
+    return out.config->repositories.at(0);
+}
+
+PushInfo push(std::string ref, std::vector<std::string> changed = {}, std::string message = "change") {
+    PushInfo p;
+    p.ref = std::move(ref);
+    p.changed_files = std::move(changed);
+    p.head_commit_message = std::move(message);
+    return p;
+}
+
+TEST(PlanBuilds, ExactBranchMatchPlansOneBuildWithImage) {
+    const auto repo = repo_with("      - { source_type: branch, source: main, tag: latest }\n");
+    const auto plan = plan_builds(repo, push("refs/heads/main"));
+    ASSERT_EQ(plan.builds.size(), 1u);
+    EXPECT_EQ(plan.builds[0].tags, std::vector<std::string>{"latest"});
+    EXPECT_EQ(plan.builds[0].images, std::vector<std::string>{"docker.io/acme/web:latest"});
+    EXPECT_EQ(plan.builds[0].dockerfile, "Dockerfile");
+    EXPECT_EQ(plan.builds[0].context, "/");
+    EXPECT_TRUE(plan_builds(repo, push("refs/heads/mainline")).builds.empty());
+}
+
+TEST(PlanBuilds, BranchRuleDoesNotMatchTagOfSameName) {
+    const auto repo = repo_with("      - { source_type: branch, source: main, tag: latest }\n");
+    const auto plan = plan_builds(repo, push("refs/tags/main"));
+    EXPECT_TRUE(plan.builds.empty());
+    EXPECT_EQ(plan.skipped_reason, "no rule matches tag 'main'");
+}
+
+TEST(PlanBuilds, RegexMustMatchTheWholeNameAndFillsCaptureGroups) {
+    const auto repo = repo_with("      - { source_type: tag, source: '/v([0-9]+)\\.([0-9]+)/', tag: '{\\1}.{\\2},{\\1}' }\n");
+    const auto plan = plan_builds(repo, push("refs/tags/v1.2"));
+    ASSERT_EQ(plan.builds.size(), 1u);
+    EXPECT_EQ(plan.builds[0].tags, (std::vector<std::string>{"1.2", "1"}));
+    EXPECT_TRUE(plan_builds(repo, push("refs/tags/v1.2-rc1")).builds.empty()) << "regex is matched in full";
+    EXPECT_TRUE(plan_builds(repo, push("refs/tags/xv1.2")).builds.empty());
+}
+
+TEST(PlanBuilds, SourcerefIsSanitisedLikeDockerHub) {
+    const auto repo = repo_with("      - { source_type: branch, source: '/.*/', tag: '{sourceref}' }\n");
+    const auto plan = plan_builds(repo, push("refs/heads/feature/Login@2x"));
+    ASSERT_EQ(plan.builds.size(), 1u);
+    EXPECT_EQ(plan.builds[0].tags, std::vector<std::string>{"feature-Login2x"});
+}
+
+TEST(PlanBuilds, EverySatisfiedRulePlansItsOwnBuildInOrder) {
+    const auto repo = repo_with(
+        "      - { source_type: branch, source: main, tag: latest }\n"
+        "      - { source_type: branch, source: '/^(ma)in$/', tag: '{\\1}-{sourceref}', dockerfile: Dockerfile.alt, "
+        "build_args: { CHANNEL: edge } }\n"
+        "      - { source_type: branch, source: dev, tag: dev }\n");
+    const auto plan = plan_builds(repo, push("refs/heads/main"));
+    ASSERT_EQ(plan.builds.size(), 2u);
+    EXPECT_EQ(plan.builds[0].rule_index, 0u);
+    EXPECT_EQ(plan.builds[1].rule_index, 1u);
+    EXPECT_EQ(plan.builds[1].tags, std::vector<std::string>{"ma-main"});
+    EXPECT_EQ(plan.builds[1].dockerfile, "Dockerfile.alt");
+    EXPECT_EQ(plan.builds[1].build_args.at("CHANNEL"), "edge");
+}
+
+TEST(PlanBuilds, AutobuildOffPlansOnlyManualBuilds) {
+    const auto repo = repo_with("      - { source_type: branch, source: main, tag: latest, autobuild: false }\n");
+    const auto automatic = plan_builds(repo, push("refs/heads/main"));
+    EXPECT_TRUE(automatic.builds.empty());
+    EXPECT_NE(automatic.skipped_reason.find("autobuild: false"), std::string::npos);
+    auto manual = push("refs/heads/main");
+    manual.manual = true;
+    EXPECT_EQ(plan_builds(repo, manual).builds.size(), 1u);
+}
+
+TEST(PlanBuilds, PathsFilterSkipsPushesOutsideTheService) {
+    const auto repo = repo_with(
+        "      - { source_type: branch, source: main, tag: latest, paths: ['services/api/**', 'libs/**'], "
+        "ignore_paths: ['**/*.md'] }\n");
+    EXPECT_EQ(plan_builds(repo, push("refs/heads/main", {"services/api/main.go"})).builds.size(), 1u);
+    EXPECT_EQ(plan_builds(repo, push("refs/heads/main", {"docs/x.txt", "libs/a/b.c"})).builds.size(), 1u);
+    const auto outside = plan_builds(repo, push("refs/heads/main", {"services/web/index.js"}));
+    EXPECT_TRUE(outside.builds.empty());
+    EXPECT_NE(outside.skipped_reason.find("paths filters"), std::string::npos);
+    EXPECT_TRUE(plan_builds(repo, push("refs/heads/main", {"services/api/README.md"})).builds.empty())
+        << "a push that changes only ignored files builds nothing";
+    EXPECT_EQ(plan_builds(repo, push("refs/heads/main", {})).builds.size(), 1u)
+        << "a push that lists no files (tag push) is not filtered";
+}
+
+TEST(PlanBuilds, IgnorePathsAloneSkipsDocsOnlyPushes) {
+    const auto repo = repo_with("      - { source_type: branch, source: main, tag: latest, ignore_paths: [docs, '*.md'] }\n");
+    EXPECT_TRUE(plan_builds(repo, push("refs/heads/main", {"docs/a/b.txt", "README.md"})).builds.empty());
+    EXPECT_EQ(plan_builds(repo, push("refs/heads/main", {"README.md", "src/x.c"})).builds.size(), 1u);
+}
+
+TEST(PlanBuilds, SkipMarkersInHeadCommitPlanNothing) {
+    const auto repo = repo_with("      - { source_type: branch, source: main, tag: latest }\n");
+    for (const char* msg : {"docs [skip build]", "[build skip] x", "wip [skip ci]"}) {
+        const auto plan = plan_builds(repo, push("refs/heads/main", {}, msg));
+        EXPECT_TRUE(plan.builds.empty()) << msg;
+        EXPECT_NE(plan.skipped_reason.find("head commit message contains"), std::string::npos);
+    }
+}
+
+TEST(PlanBuilds, IgnoresRefsThatAreNeitherBranchNorTag) {
+    const auto repo = repo_with("      - { source_type: branch, source: '/.*/', tag: latest }\n");
+    const auto plan = plan_builds(repo, push("refs/pull/1/head"));
+    EXPECT_TRUE(plan.builds.empty());
+    EXPECT_EQ(plan.skipped_reason, "ref refs/pull/1/head is neither a branch nor a tag");
+}
+
+TEST(PlanBuilds, PrefixNamingUsesLowerCasedRepositoryName) {
+    const auto repo = repo_with("      - { source_type: branch, source: main, tag: latest }\n",
+                                "push_repo_prefix: docker.io/acme");
+    const auto plan = plan_builds(repo, push("refs/heads/main"));
+    ASSERT_EQ(plan.builds.size(), 1u);
+    EXPECT_EQ(plan.builds[0].images, std::vector<std::string>{"docker.io/acme/web:latest"});
+}
+
+TEST(RenderTags, DropsEmptyAndDuplicateTagsAndCapsLength) {
+    EXPECT_EQ(render_tags("{sourceref}, latest ,latest", "main", {}), (std::vector<std::string>{"main", "latest"}));
+    EXPECT_EQ(render_tags("{\\1}", "x", {""}), std::vector<std::string>{});
+    EXPECT_EQ(render_tags("{sourceref}", std::string(300, 'a'), {})[0].size(), 128u);
+    EXPECT_EQ(render_tags("{sourceref}", "-.-v1", {})[0], "v1");
+}
+
+TEST(GlobMatch, SegmentsAndDoubleStar) {
+    EXPECT_TRUE(glob_match("*.md", "README.md"));
+    EXPECT_FALSE(glob_match("*.md", "docs/README.md"));
+    EXPECT_TRUE(glob_match("**/*.md", "README.md"));
+    EXPECT_TRUE(glob_match("**/*.md", "a/b/README.md"));
+    EXPECT_TRUE(glob_match("src/**", "src/a/b.c"));
+    EXPECT_TRUE(glob_match("src/?.c", "src/a.c"));
+    EXPECT_FALSE(glob_match("src/?.c", "src/ab.c"));
+    EXPECT_TRUE(glob_match("docs", "docs/x/y"));
+    EXPECT_FALSE(glob_match("docs", "docsx/y"));
+    EXPECT_TRUE(glob_match("/services/api/", "services/api/main.go"));
+}
+
+}  // namespace
+}  // namespace hookyard::config

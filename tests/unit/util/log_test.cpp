@@ -1,0 +1,41 @@
+// Redaction: a credential that slips into a message must never reach the log.
+
+#include <gtest/gtest.h>
+
+#include "util/log.hpp"
+#include "util/result.hpp"
+
+namespace hookyard::util {
+namespace {
+
+TEST(Redact, HidesUrlUserinfo) {
+    EXPECT_EQ(redact_url("https://x-access-token:ghp_abc@github.com/acme/web.git"),
+              "https://x-access-token:***@github.com/acme/web.git");
+    EXPECT_EQ(redact_url("https://ghp_abc@github.com/x"), "https://***@github.com/x");
+    EXPECT_EQ(redact_url("https://github.com/a@b"), "https://github.com/a@b");
+    EXPECT_EQ(redact_url("/local/path"), "/local/path");
+}
+
+TEST(Redact, HidesSecretsInFreeText) {
+    const auto out = redact("fetch https://bot:ghp_secret@github.com/a.git failed; Authorization: Bearer abc.def "
+                            "and token=tok123&x=1 password=hunter2");
+    EXPECT_EQ(out.find("ghp_secret"), std::string::npos) << out;
+    EXPECT_EQ(out.find("abc.def"), std::string::npos) << out;
+    EXPECT_EQ(out.find("tok123"), std::string::npos) << out;
+    EXPECT_EQ(out.find("hunter2"), std::string::npos) << out;
+    EXPECT_NE(out.find("github.com/a.git failed"), std::string::npos) << out;
+}
+
+TEST(ResultValue, CarriesValueOrError) {
+    Result<int> ok = 5;
+    Result<int> bad = make_error(ErrorKind::transient, "try again");
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(*ok, 5);
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().kind, ErrorKind::transient);
+    EXPECT_TRUE(is_retryable(bad.error().kind));
+    EXPECT_FALSE(is_retryable(ErrorKind::auth));
+}
+
+}  // namespace
+}  // namespace hookyard::util
