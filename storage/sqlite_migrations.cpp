@@ -1,0 +1,112 @@
+#include "storage/sqlite_migrations.hpp"
+
+#include <array>
+#include <string>
+
+#include "storage/records.hpp"
+
+namespace hookyard::storage::sqlite {
+namespace {
+
+struct Migration {
+    int version;
+    const char* sql;
+};
+
+constexpr std::array k_migrations = {
+    Migration{1, R"sql(
+CREATE TABLE deliveries (
+    id TEXT PRIMARY KEY,
+    event TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    received_ms INTEGER NOT NULL,
+    build_ids TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE builds (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    state TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    ref TEXT NOT NULL,
+    commit_sha TEXT NOT NULL DEFAULT '',
+    rule_index INTEGER NOT NULL,
+    image TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '[]',
+    digest TEXT NOT NULL DEFAULT '',
+    error TEXT NOT NULL DEFAULT '',
+    created_ms INTEGER NOT NULL,
+    started_ms INTEGER NOT NULL DEFAULT 0,
+    finished_ms INTEGER NOT NULL DEFAULT 0,
+    clone_url TEXT NOT NULL DEFAULT '',
+    dockerfile TEXT NOT NULL DEFAULT '',
+    context TEXT NOT NULL DEFAULT '',
+    build_args TEXT NOT NULL DEFAULT '{}',
+    source_type TEXT NOT NULL DEFAULT '',
+    source_name TEXT NOT NULL DEFAULT '',
+    delivery_id TEXT NOT NULL DEFAULT '',
+    head_commit_message TEXT NOT NULL DEFAULT '',
+    pusher TEXT NOT NULL DEFAULT '',
+    superseded_by INTEGER NOT NULL DEFAULT 0,
+    retry_of INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    log_size INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX builds_by_state ON builds (state, id);
+CREATE INDEX builds_by_repository ON builds (repository, id);
+CREATE INDEX builds_by_rule_ref ON builds (repository, rule_index, ref, state);
+CREATE TABLE build_stages (
+    build_id INTEGER NOT NULL REFERENCES builds (id),
+    seq INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    state TEXT NOT NULL,
+    started_ms INTEGER NOT NULL,
+    finished_ms INTEGER NOT NULL DEFAULT 0,
+    duration_ms INTEGER NOT NULL DEFAULT 0,
+    error TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (build_id, seq)
+);
+CREATE TABLE build_logs (
+    build_id INTEGER NOT NULL REFERENCES builds (id),
+    offset INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (build_id, offset)
+);
+)sql"},
+};
+
+}  // namespace
+
+int latest_schema_version() { return k_migrations.back().version; }
+
+util::Status migrate(Db& db) {
+    auto st = db.exec("CREATE TABLE IF NOT EXISTS schema_migrations "
+                      "(version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)");
+    if (!st) return st;
+    auto q = db.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    if (!q) return q.error();
+    auto row = q->step();
+    if (!row) return row.error();
+    const auto current = q->int_at(0);
+    if (current > latest_schema_version()) {
+        return util::make_error(util::ErrorKind::invalid_input,
+                                "database " + db.path() + " has schema version " + std::to_string(current) +
+                                    ", newer than this hookyard knows (" + std::to_string(latest_schema_version()) +
+                                    "): upgrade hookyard");
+    }
+    for (const auto& m : k_migrations) {
+        if (m.version <= current) continue;
+        Transaction tx(db);
+        if (!tx.begun()) return tx.begun();
+        if (auto e = db.exec(m.sql); !e) {
+            return util::make_error(e.error().kind, "migration " + std::to_string(m.version) + ": " + e.error().message);
+        }
+        auto ins = db.query("INSERT INTO schema_migrations (version, applied_ms) VALUES (?, ?)");
+        if (!ins) return ins.error();
+        if (auto r = ins->bind_all(m.version, now_ms()).run(); !r) return r;
+        if (auto c = tx.commit(); !c) return c;
+    }
+    return {};
+}
+
+}  // namespace hookyard::storage::sqlite

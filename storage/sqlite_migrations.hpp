@@ -1,0 +1,16 @@
+#pragma once
+// Numbered, append-only schema migrations for the SQLite store. Never edit a shipped migration: add one.
+
+#include "storage/sqlite_db.hpp"
+
+namespace hookyard::storage::sqlite {
+
+// Applies every migration newer than the highest row in schema_migrations, each in its own transaction.
+// Idempotent. Fails (naming the migration) when one does not apply; the database is left at the last one
+// that did.
+util::Status migrate(Db& db);
+
+// The number of the newest migration this build knows.
+int latest_schema_version();
+
+}  // namespace hookyard::storage::sqlite

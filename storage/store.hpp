@@ -1,0 +1,94 @@
+#pragma once
+// The Store: everything hookyard must not lose across a restart (deliveries, builds, stages, logs).
+// The contract is written so another implementation (PostgreSQL) can follow without changing callers.
+// Every call is thread-safe. Errors are values: not_found for an unknown id, conflict for a state change
+// the state machine forbids (build_state.hpp), transient/internal for database trouble.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/records.hpp"
+#include "util/result.hpp"
+
+namespace hookyard::storage {
+
+using AcceptCallback = std::function<void(util::Result<AcceptOutcome>)>;
+
+class Store {
+public:
+    virtual ~Store() = default;
+
+    // Durably records a delivery and queues its builds in ONE transaction. When the delivery id is
+    // already stored, writes nothing and reports duplicate with the stored build ids (idempotent).
+    // `done` runs exactly once, on a store thread, only after the transaction is durable (or failed);
+    // it must not block for long. Concurrent calls are committed together (group commit).
+    virtual void accept_delivery(Delivery delivery, std::vector<NewBuild> builds, AcceptCallback done) = 0;
+
+    // accept_delivery() for callers that may block: waits for the commit.
+    util::Result<AcceptOutcome> accept_delivery_sync(Delivery delivery, std::vector<NewBuild> builds);
+
+    // Queues builds that belong to no delivery (API trigger); returns them as stored. One transaction.
+    virtual util::Result<std::vector<Build>> insert_builds(std::vector<NewBuild> builds) = 0;
+
+    // The build with this id, stages included; not_found otherwise.
+    virtual util::Result<Build> get_build(BuildId id) = 0;
+    // Builds matching the filter, newest first, stages included.
+    virtual util::Result<std::vector<Build>> list_builds(const BuildFilter& filter) = 0;
+    // The stored delivery, or nullopt when unknown.
+    virtual util::Result<std::optional<Delivery>> find_delivery(const std::string& id) = 0;
+
+    // --- for the scheduler ---
+    // Atomically moves the oldest queued build to running (started_at = now) and returns it; nullopt
+    // when nothing is queued. Two callers never get the same build.
+    virtual util::Result<std::optional<Build>> claim_next_queued() = 0;
+    // Appends a running stage to a running build; conflict if the build is not running.
+    virtual util::Status start_stage(BuildId id, const std::string& name) = 0;
+    // Ends the build's running stage of that name with succeeded|failed|canceled (duration measured by
+    // the store); not_found when no such stage is running.
+    virtual util::Status finish_stage(BuildId id, const std::string& name, BuildState result,
+                                      const std::string& error) = 0;
+    // Moves a build to a terminal state (finished_at = now; digest/error recorded); conflict when the
+    // transition is not allowed, e.g. finishing an already finished build.
+    virtual util::Status finish_build(BuildId id, BuildState terminal, const std::string& digest,
+                                      const std::string& error) = 0;
+    // Crash recovery: every running build goes back to queued (attempts + 1, open stages marked failed
+    // "interrupted by restart"). Returns how many were re-queued. Idempotent.
+    virtual util::Result<int> requeue_running() = 0;
+    // Marks every queued build of the same repository + rule + ref with an id lower than `newer`
+    // superseded (superseded_by = newer); returns their ids (empty when none). not_found for `newer`.
+    virtual util::Result<std::vector<BuildId>> supersede_older(BuildId newer) = 0;
+
+    // --- for the API ---
+    // queued → canceled at once; running → cancel_requested set (the scheduler polls it and stops the
+    // build); terminal → conflict. Returns the build after the change. Repeating on a running build is a no-op.
+    virtual util::Result<Build> cancel_build(BuildId id) = 0;
+    // Queues a new build with the same repository, ref, commit and rule (retry_of = id). not_found for an
+    // unknown id; conflict while the original is still queued or running.
+    virtual util::Result<Build> retry_build(BuildId id) = 0;
+
+    // Appends to the build's log; not_found for an unknown build. Appends are ordered per build.
+    virtual util::Status append_log(BuildId id, std::string_view text) = 0;
+    // Up to `max_bytes` of the log from `offset`, readable while the log grows; not_found for an unknown build.
+    virtual util::Result<LogChunk> read_log(BuildId id, std::int64_t offset, std::size_t max_bytes) = 0;
+
+    // Counts for /metrics.
+    virtual util::Result<StoreStats> stats() = 0;
+    // Success when the database answers a trivial query (for /healthz).
+    virtual util::Status ping() = 0;
+    // Waits until every accept_delivery() submitted before the call has completed. Used at shutdown.
+    virtual void flush() = 0;
+};
+
+// Opens (creating if needed) the SQLite database at `path` in WAL mode with synchronous=FULL and applies
+// pending migrations. Fails with a message naming the file and the cause.
+util::Result<std::unique_ptr<Store>> make_sqlite_store(const std::string& path);
+
+// Opens the store a "sqlite:PATH" config value names; invalid_input for other schemes (PostgreSQL is not
+// implemented yet) with a message saying so.
+util::Result<std::unique_ptr<Store>> open_store(const std::string& url);
+
+}  // namespace hookyard::storage
