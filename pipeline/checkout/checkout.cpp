@@ -1,0 +1,116 @@
+#include "pipeline/checkout/checkout.hpp"
+
+#include <git2.h>
+
+#include <filesystem>
+
+#include "pipeline/checkout/git_handles.hpp"
+#include "pipeline/checkout/git_remote.hpp"
+#include "util/log.hpp"
+
+namespace hookyard::pipeline {
+
+namespace {
+
+constexpr int k_max_submodule_depth = 8;
+
+struct SubmoduleEntry {
+    std::string name;
+    std::string path;
+    std::string url;
+    std::string commit;
+};
+
+int collect_submodule(git_submodule* sm, const char* name, void* payload) {
+    auto& out = *static_cast<std::vector<SubmoduleEntry>*>(payload);
+    const git_oid* id = git_submodule_index_id(sm);
+    if (id == nullptr) return 0;  // listed in .gitmodules but no gitlink in the tree: nothing to check out
+    char hex[GIT_OID_HEXSZ + 1];
+    git_oid_tostr(hex, sizeof hex, id);
+    const char* url = git_submodule_url(sm);
+    out.push_back({name, git_submodule_path(sm), url != nullptr ? url : "", hex});
+    return 0;
+}
+
+}  // namespace
+
+std::string resolve_submodule_url(const std::string& parent_url, const std::string& url) {
+    if (url.rfind("./", 0) != 0 && url.rfind("../", 0) != 0) return url;
+    std::string base = parent_url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    std::string rest = url;
+    while (true) {
+        if (rest.rfind("./", 0) == 0) {
+            rest = rest.substr(2);
+        } else if (rest.rfind("../", 0) == 0) {
+            rest = rest.substr(3);
+            const auto cut = base.find_last_of("/:");
+            base = cut == std::string::npos ? "" : base.substr(0, cut + (base[cut] == ':' ? 1 : 0));
+        } else {
+            break;
+        }
+    }
+    if (!base.empty() && base.back() != ':') base += '/';
+    return base + rest;
+}
+
+util::Result<Checkout> CheckoutService::checkout(const CheckoutRequest& req) {
+    std::error_code ec;
+    if (req.dest_dir.empty() || (std::filesystem::exists(req.dest_dir, ec) && !std::filesystem::is_empty(req.dest_dir, ec))) {
+        // Checked before WorkDir takes ownership, so a wrong path never gets someone else's files removed.
+        return util::make_error(util::ErrorKind::invalid_input,
+                                "work dir '" + req.dest_dir + "' is empty or already exists with files in it");
+    }
+    auto mirror = m_cache.update(req.repo_key, req.clone_url, req.ref, req.commit, req.auth);
+    if (!mirror) return mirror.error();
+    Checkout out;
+    out.dir = WorkDir(req.dest_dir);  // owns the directory from here: any error below removes it
+    out.commit = mirror->commit;
+    out.ref = mirror->ref;
+    out.stats = mirror->stats;
+    if (auto st = checkout_commit(mirror->path, mirror->commit, req.dest_dir, req.clone_url); !st) return st.error();
+    if (req.submodules) {
+        if (auto st = checkout_submodules(req.dest_dir, req.clone_url, req.auth, "", 1, out.submodules); !st) {
+            return st.error();
+        }
+    }
+    return out;
+}
+
+util::Status CheckoutService::checkout_submodules(const std::string& dir, const std::string& parent_url,
+                                                  const GitAuth& auth, const std::string& prefix, int depth,
+                                                  std::vector<std::string>& done) {
+    git_repository* raw = nullptr;
+    if (int rc = git_repository_open(&raw, dir.c_str()); rc < 0) return git_local_failure(rc, "opening " + dir);
+    RepoPtr repo(raw);
+    std::vector<SubmoduleEntry> entries;
+    if (int rc = git_submodule_foreach(repo.get(), collect_submodule, &entries); rc < 0) {
+        return git_local_failure(rc, "reading .gitmodules in " + (prefix.empty() ? std::string("/") : prefix));
+    }
+    if (!entries.empty() && depth > k_max_submodule_depth) {
+        return util::make_error(util::ErrorKind::invalid_input, "submodules nest deeper than " +
+                                                                    std::to_string(k_max_submodule_depth) + " levels at " +
+                                                                    prefix);
+    }
+    for (const auto& sm : entries) {
+        const std::string shown = prefix + sm.path;
+        if (sm.url.empty()) {
+            return util::make_error(util::ErrorKind::invalid_input,
+                                    "submodule " + shown + " has no url in .gitmodules");
+        }
+        const std::string url = resolve_submodule_url(parent_url, sm.url);
+        auto mirror = m_cache.update(MirrorCache::key_for_url(url), url, "", sm.commit, auth);
+        if (!mirror) {
+            return util::make_error(mirror.error().kind, "submodule " + shown + ": " + mirror.error().message);
+        }
+        const std::string sub_dir = dir + "/" + sm.path;
+        if (auto st = checkout_commit(mirror->path, sm.commit, sub_dir, url); !st) {
+            return util::make_error(st.error().kind, "submodule " + shown + ": " + st.error().message);
+        }
+        done.push_back(shown);
+        if (auto st = checkout_submodules(sub_dir, url, auth, shown + "/", depth + 1, done); !st) return st;
+    }
+    return {};
+}
+
+}  // namespace hookyard::pipeline

@@ -1,0 +1,29 @@
+#pragma once
+// Credentials for talking to a git server, and where they came from (for error messages).
+
+#include <string>
+
+#include "config/model.hpp"
+
+namespace hookyard::pipeline {
+
+// Secrets (token, password) are never printed; errors name `credential_name` instead.
+struct GitAuth {
+    std::string token;     // https: sent as basic auth "x-access-token:<token>", the way GitHub expects
+    std::string username;  // https basic auth user when no token is set
+    std::string password;
+    std::string ssh_key_file;          // private key for ssh:// and scp-like URLs
+    std::string ssh_known_hosts_file;  // empty = $HOME/.ssh/known_hosts
+    std::string credential_name;       // e.g. "git.token of acme/web"; what errors mention
+
+    // True when no https or ssh credential is set (anonymous access).
+    bool empty() const { return token.empty() && password.empty() && ssh_key_file.empty(); }
+    // The secret values this auth holds (non-empty ones), for scrubbing messages. Pure.
+    std::string scrub(std::string text) const;
+};
+
+// Builds a GitAuth from configured credentials; `owner` names where they were configured ("acme/web" for
+// a repository's own block, "" for the global block), which goes into credential_name. Pure.
+GitAuth make_git_auth(const config::GitCredentials& creds, const std::string& owner);
+
+}  // namespace hookyard::pipeline

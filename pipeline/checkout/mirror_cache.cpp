@@ -1,0 +1,185 @@
+#include "pipeline/checkout/mirror_cache.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "pipeline/checkout/git_remote.hpp"
+#include "pipeline/checkout/mirror_fetch.hpp"
+#include "util/log.hpp"
+
+namespace hookyard::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view k_component = "checkout";
+
+bool is_key_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == '-';
+}
+
+// "owner/name" style keys: components of [A-Za-z0-9._-], none empty, "." or "..".
+bool valid_key(std::string_view key) {
+    if (key.empty()) return false;
+    size_t start = 0;
+    while (start <= key.size()) {
+        const size_t end = std::min(key.find('/', start), key.size());
+        const auto part = key.substr(start, end - start);
+        if (part.empty() || part == "." || part == "..") return false;
+        for (char c : part) {
+            if (!is_key_char(c)) return false;
+        }
+        start = end + 1;
+    }
+    return true;
+}
+
+// An exclusive flock held for the object's lifetime, so processes sharing a data dir take turns.
+class FileLock {
+public:
+    explicit FileLock(const std::string& path) {
+        m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (m_fd < 0) {
+            m_error = "cannot open lock file " + path + ": " + std::strerror(errno);
+            return;
+        }
+        while (::flock(m_fd, LOCK_EX) < 0) {
+            if (errno != EINTR) {
+                m_error = "cannot lock " + path + ": " + std::strerror(errno);
+                return;
+            }
+        }
+    }
+    ~FileLock() {
+        if (m_fd >= 0) ::close(m_fd);  // closing releases the flock
+    }
+    FileLock(const FileLock&) = delete;
+    FileLock& operator=(const FileLock&) = delete;
+    const std::string& error() const { return m_error; }
+
+private:
+    int m_fd = -1;
+    std::string m_error;
+};
+
+// Opens the bare mirror at `path`, creating it when missing; a directory that is not a repository
+// (an interrupted first clone) is replaced.
+util::Result<RepoPtr> open_or_create(const std::string& path, bool& created) {
+    git_repository* raw = nullptr;
+    std::error_code ec;
+    if (fs::exists(path, ec)) {
+        if (git_repository_open_bare(&raw, path.c_str()) == 0) return RepoPtr(raw);
+        util::log_warn(k_component, "mirror " + path + " is not a usable repository; recreating it");
+        fs::remove_all(path, ec);
+        if (ec) return util::make_error(util::ErrorKind::internal, "cannot remove broken mirror " + path + ": " + ec.message());
+    }
+    git_repository_init_options opts = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+    opts.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH;
+    if (int rc = git_repository_init_ext(&raw, path.c_str(), &opts); rc < 0) {
+        return git_local_failure(rc, "creating mirror " + path);
+    }
+    created = true;
+    return RepoPtr(raw);
+}
+
+}  // namespace
+
+MirrorCache::MirrorCache(std::string root_dir, RetryPolicy retry) : m_root(std::move(root_dir)), m_retry(retry) {
+    if (m_retry.attempts < 1) m_retry.attempts = 1;
+}
+
+std::string MirrorCache::mirror_path(const std::string& repo_key) const { return m_root + "/" + repo_key + ".git"; }
+
+std::string MirrorCache::key_for_url(std::string_view url) {
+    std::string clean = strip_userinfo(url);
+    if (const auto scheme_end = clean.find("://"); scheme_end != std::string::npos) clean = clean.substr(scheme_end + 3);
+    while (!clean.empty() && (clean.back() == '/')) clean.pop_back();
+    if (clean.size() > 4 && clean.compare(clean.size() - 4, 4, ".git") == 0) clean.resize(clean.size() - 4);
+    std::string key = "_url/";
+    for (char c : clean) key += is_key_char(c) ? c : '_';
+    return key;
+}
+
+std::shared_ptr<MirrorCache::KeyState> MirrorCache::key_state(const std::string& key) {
+    std::lock_guard lock(m_keys_mutex);
+    auto& slot = m_keys[key];
+    if (!slot) slot = std::make_shared<KeyState>();
+    return slot;
+}
+
+util::Result<Mirror> MirrorCache::update(const std::string& repo_key, const std::string& clone_url,
+                                         const std::string& ref, const std::string& commit, const GitAuth& auth) {
+    if (!valid_key(repo_key)) {
+        return util::make_error(util::ErrorKind::invalid_input,
+                                "repository key '" + repo_key + "' is not of the form owner/name");
+    }
+    if (clone_url.empty()) {
+        return util::make_error(util::ErrorKind::invalid_input,
+                                "no clone URL for " + repo_key + ": set the repository's clone_url");
+    }
+    Mirror mirror;
+    mirror.path = mirror_path(repo_key);
+    mirror.url = clone_url;
+
+    auto key = key_state(repo_key);
+    const unsigned long generation_seen = key->generation.load();
+    std::lock_guard key_lock(key->mutex);
+    std::error_code ec;
+    fs::create_directories(fs::path(mirror.path).parent_path(), ec);
+    if (ec) {
+        return util::make_error(util::ErrorKind::internal, "cannot create mirror directory for " + repo_key + ": " +
+                                                               ec.message());
+    }
+    FileLock file_lock(mirror.path + ".lock");
+    if (!file_lock.error().empty()) return util::make_error(util::ErrorKind::internal, file_lock.error());
+
+    auto repo = open_or_create(mirror.path, mirror.stats.created);
+    if (!repo) return repo.error();
+
+    // Someone fetched this ref while we waited for the lock: when it brought our commit, use it as is.
+    if (key->generation.load() != generation_seen && !commit.empty() && !key->last_ref.empty()) {
+        auto reused = verify_commit(repo->get(), key->last_ref, commit, clone_url);
+        if (reused && (ref == key->last_ref || "refs/heads/" + ref == key->last_ref)) {
+            mirror.ref = key->last_ref;
+            mirror.commit = reused.value();
+            return mirror;
+        }
+    }
+
+    auto backoff = m_retry.initial_backoff;
+    util::Result<std::string> fetched = util::make_error(util::ErrorKind::internal, "not fetched");
+    for (int attempt = 1; attempt <= m_retry.attempts; ++attempt) {
+        mirror.stats.attempts = attempt;
+        fetched = fetch_into_mirror(repo->get(), clone_url, ref, auth, mirror.stats);
+        if (fetched || !util::is_retryable(fetched.error().kind)) break;
+        if (attempt == m_retry.attempts) {
+            return util::make_error(fetched.error().kind, fetched.error().message + " (gave up after " +
+                                                              std::to_string(attempt) + " attempts)");
+        }
+        util::log_warn(k_component, fetched.error().message + "; retrying in " + std::to_string(backoff.count()) + " ms");
+        std::this_thread::sleep_for(backoff);
+        backoff *= 2;
+    }
+    if (!fetched) return fetched.error();
+    mirror.stats.fetched = true;
+    mirror.ref = fetched.value();
+    key->last_ref = mirror.ref;
+    key->generation.fetch_add(1);
+
+    auto verified = verify_commit(repo->get(), mirror.ref, commit, clone_url);
+    if (!verified) return verified.error();
+    mirror.commit = verified.value();
+    util::log_debug(k_component, "mirror " + repo_key + " at " + mirror.commit + ": received " +
+                                     std::to_string(mirror.stats.received_objects) + " objects");
+    return mirror;
+}
+
+}  // namespace hookyard::pipeline

@@ -1,0 +1,89 @@
+#include "pipeline/checkout/work_dir.hpp"
+
+#include <git2.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "pipeline/checkout/git_handles.hpp"
+#include "pipeline/checkout/git_remote.hpp"
+#include "util/log.hpp"
+
+namespace hookyard::pipeline {
+
+namespace fs = std::filesystem;
+
+WorkDir::~WorkDir() {
+    if (m_path.empty() || m_keep) return;
+    std::error_code ec;
+    fs::remove_all(m_path, ec);
+    if (ec) util::log_warn("checkout", "cannot remove work dir " + m_path + ": " + ec.message());
+}
+
+WorkDir::WorkDir(WorkDir&& other) noexcept : m_path(std::move(other.m_path)), m_keep(other.m_keep) {
+    other.m_path.clear();
+}
+
+WorkDir& WorkDir::operator=(WorkDir&& other) noexcept {
+    if (this != &other) {
+        WorkDir old(std::move(*this));  // removes what we held, as our destructor would
+        m_path = std::move(other.m_path);
+        m_keep = other.m_keep;
+        other.m_path.clear();
+    }
+    return *this;
+}
+
+util::Status checkout_commit(const std::string& mirror_path, const std::string& commit, const std::string& dest,
+                             const std::string& origin_url) {
+    std::error_code ec;
+    if (fs::exists(dest, ec) && !fs::is_empty(dest, ec)) {
+        return util::make_error(util::ErrorKind::invalid_input, "work dir " + dest + " already exists and is not empty");
+    }
+    fs::create_directories(dest, ec);
+    if (ec) return util::make_error(util::ErrorKind::internal, "cannot create work dir " + dest + ": " + ec.message());
+
+    git_repository* raw = nullptr;
+    git_repository_init_options init = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+    init.flags = GIT_REPOSITORY_INIT_MKPATH | GIT_REPOSITORY_INIT_NO_REINIT;
+    if (int rc = git_repository_init_ext(&raw, dest.c_str(), &init); rc < 0) {
+        return git_local_failure(rc, "creating the work repository in " + dest);
+    }
+    git_repository_free(raw);
+    {
+        // Borrow the mirror's objects instead of copying them: the checkout costs only the files it writes.
+        std::ofstream alternates(dest + "/.git/objects/info/alternates");
+        alternates << fs::absolute(mirror_path).string() << "/objects\n";
+        if (!alternates) return util::make_error(util::ErrorKind::internal, "cannot write alternates in " + dest);
+    }
+    // Reopen so the object database picks the alternates up.
+    if (int rc = git_repository_open(&raw, dest.c_str()); rc < 0) return git_local_failure(rc, "opening " + dest);
+    RepoPtr repo(raw);
+
+    git_oid oid{};
+    if (int rc = git_oid_fromstr(&oid, commit.c_str()); rc < 0) return git_local_failure(rc, "parsing " + commit);
+    git_object* raw_commit = nullptr;
+    if (int rc = git_object_lookup(&raw_commit, repo.get(), &oid, GIT_OBJECT_COMMIT); rc < 0) {
+        return util::make_error(util::ErrorKind::not_found, "commit " + commit + " is not in the mirror " + mirror_path);
+    }
+    ObjectPtr target(raw_commit);
+
+    git_checkout_options opts = GIT_CHECKOUT_OPTIONS_INIT;
+    opts.checkout_strategy = GIT_CHECKOUT_FORCE;
+    if (int rc = git_checkout_tree(repo.get(), target.get(), &opts); rc < 0) {
+        return git_local_failure(rc, "checking out " + commit + " into " + dest);
+    }
+    if (int rc = git_repository_set_head_detached(repo.get(), &oid); rc < 0) {
+        return git_local_failure(rc, "setting HEAD to " + commit);
+    }
+    if (!origin_url.empty()) {
+        git_remote* remote = nullptr;
+        if (int rc = git_remote_create(&remote, repo.get(), "origin", strip_userinfo(origin_url).c_str()); rc < 0) {
+            return git_local_failure(rc, "recording the origin remote");
+        }
+        git_remote_free(remote);
+    }
+    return {};
+}
+
+}  // namespace hookyard::pipeline
