@@ -1,0 +1,210 @@
+#include "pipeline/scheduler.hpp"
+
+#include "util/log.hpp"
+
+namespace hookyard::pipeline {
+namespace {
+
+constexpr const char* k_component = "scheduler";
+
+class PlainBuildEvents : public BuildEvents {
+public:
+    explicit PlainBuildEvents(storage::Store& store) : m_store(store) {}
+    void started(const storage::Build&) override {}
+    util::Status finish(const storage::Build& build, const RunOutcome& outcome) override {
+        return m_store.finish_build(build.id, outcome.state, outcome.digest, outcome.error);
+    }
+
+private:
+    storage::Store& m_store;
+};
+
+}  // namespace
+
+void CancelToken::cancel(Reason reason) {
+    std::map<int, std::function<void()>> callbacks;
+    {
+        std::lock_guard lock(m_mutex);
+        Reason expected = Reason::none;
+        if (!m_reason.compare_exchange_strong(expected, reason)) return;
+        callbacks.swap(m_callbacks);
+    }
+    for (auto& [id, fn] : callbacks) fn();
+}
+
+int CancelToken::on_cancel(std::function<void()> fn) {
+    {
+        std::lock_guard lock(m_mutex);
+        if (!canceled()) {
+            m_callbacks.emplace(m_next_id, std::move(fn));
+            return m_next_id++;
+        }
+    }
+    fn();
+    return -1;
+}
+
+void CancelToken::remove(int id) {
+    std::lock_guard lock(m_mutex);
+    m_callbacks.erase(id);
+}
+
+std::unique_ptr<BuildEvents> make_plain_build_events(storage::Store& store) {
+    return std::make_unique<PlainBuildEvents>(store);
+}
+
+Scheduler::Scheduler(storage::Store& store, BuildRunner& runner, BuildEvents& events, SchedulerOptions options)
+    : m_store(store), m_runner(runner), m_events(events), m_options(options) {
+    if (m_options.concurrency < 1) m_options.concurrency = 1;
+}
+
+Scheduler::~Scheduler() { stop(); }
+
+void Scheduler::start() {
+    std::lock_guard lock(m_mutex);
+    if (m_started) return;
+    m_started = true;
+    m_thread = std::thread([this] { loop(); });
+}
+
+void Scheduler::wake() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_wake = true;
+    }
+    m_cv.notify_all();
+}
+
+void Scheduler::stop() {
+    {
+        std::lock_guard lock(m_mutex);
+        if (!m_started || m_stopping) {
+            m_stopping = true;
+            return;
+        }
+        m_stopping = true;
+        for (auto& slot : m_slots) slot->token.cancel(CancelToken::Reason::shutdown);
+    }
+    m_cv.notify_all();
+    if (m_thread.joinable()) m_thread.join();
+    std::lock_guard lock(m_mutex);
+    for (auto& slot : m_slots) {
+        if (slot->thread.joinable()) slot->thread.join();
+    }
+    m_slots.clear();
+}
+
+int Scheduler::running() const {
+    std::lock_guard lock(m_mutex);
+    return static_cast<int>(m_slots.size());
+}
+
+void Scheduler::loop() {
+    auto next_cancel_poll = std::chrono::steady_clock::now();
+    while (true) {
+        {
+            std::unique_lock lock(m_mutex);
+            if (m_stopping) break;
+        }
+        reap();
+        if (std::chrono::steady_clock::now() >= next_cancel_poll) {
+            poll_cancels();
+            next_cancel_poll = std::chrono::steady_clock::now() + m_options.cancel_poll;
+        }
+        claim_more();
+        std::unique_lock lock(m_mutex);
+        // Sleep until woken, a build finishes (it wakes us), the next cancel poll, or the store poll.
+        const auto wait = std::min(m_options.poll_interval, m_options.cancel_poll);
+        m_cv.wait_for(lock, wait, [this] { return m_wake || m_stopping; });
+        m_wake = false;
+    }
+}
+
+void Scheduler::claim_more() {
+    while (true) {
+        {
+            std::lock_guard lock(m_mutex);
+            if (m_stopping || static_cast<int>(m_slots.size()) >= m_options.concurrency) return;
+        }
+        auto claimed = m_store.claim_next_queued();
+        if (!claimed) {
+            util::log_error(k_component, "cannot claim a queued build: " + claimed.error().message);
+            return;
+        }
+        if (!claimed->has_value()) return;
+        auto slot = std::make_unique<Slot>();
+        slot->build = std::move(**claimed);
+        util::log_info(k_component, "build " + std::to_string(slot->build.id) + " of " + slot->build.repository +
+                                        " " + slot->build.ref + " started");
+        m_events.started(slot->build);
+        Slot& ref = *slot;
+        std::lock_guard lock(m_mutex);
+        ref.thread = std::thread([this, &ref] { run_slot(ref); });
+        m_slots.push_back(std::move(slot));
+    }
+}
+
+void Scheduler::run_slot(Slot& slot) {
+    RunOutcome outcome;
+    try {
+        outcome = m_runner.run(slot.build, slot.token);
+    } catch (const std::exception& e) {
+        outcome.state = storage::BuildState::failed;
+        outcome.error = std::string("internal error: ") + e.what();
+    }
+    if (outcome.interrupted || slot.token.reason() == CancelToken::Reason::shutdown) {
+        util::log_info(k_component, "build " + std::to_string(slot.build.id) +
+                                        " interrupted by shutdown; it resumes after restart");
+    } else {
+        if (slot.token.reason() == CancelToken::Reason::canceled && outcome.state != storage::BuildState::succeeded) {
+            outcome.state = storage::BuildState::canceled;
+            if (outcome.error.empty()) outcome.error = "canceled";
+        }
+        if (auto st = m_events.finish(slot.build, outcome); !st) {
+            util::log_error(k_component, "build " + std::to_string(slot.build.id) + " could not be finished: " +
+                                             st.error().message);
+        } else {
+            util::log_info(k_component, "build " + std::to_string(slot.build.id) + " " +
+                                            std::string(storage::to_string(outcome.state)) +
+                                            (outcome.error.empty() ? "" : ": " + outcome.error));
+        }
+    }
+    slot.done = true;
+    wake();
+}
+
+void Scheduler::reap() {
+    std::vector<std::unique_ptr<Slot>> finished;
+    {
+        std::lock_guard lock(m_mutex);
+        for (auto it = m_slots.begin(); it != m_slots.end();) {
+            if ((*it)->done) {
+                finished.push_back(std::move(*it));
+                it = m_slots.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+    for (auto& slot : finished) slot->thread.join();
+}
+
+void Scheduler::poll_cancels() {
+    std::vector<std::pair<storage::BuildId, CancelToken*>> running;
+    {
+        std::lock_guard lock(m_mutex);
+        for (auto& slot : m_slots) {
+            if (!slot->done && !slot->token.canceled()) running.emplace_back(slot->build.id, &slot->token);
+        }
+    }
+    // Slots are only removed by this thread (reap), so the tokens stay valid here.
+    for (auto& [id, token] : running) {
+        auto build = m_store.get_build(id);
+        if (build && build->cancel_requested) {
+            util::log_info(k_component, "build " + std::to_string(id) + " cancel requested");
+            token->cancel(CancelToken::Reason::canceled);
+        }
+    }
+}
+
+}  // namespace hookyard::pipeline

@@ -1,0 +1,57 @@
+#pragma once
+// The stage runner: one build through checkout → locate → build → push, each stage recorded in the
+// store with its times and outcome, the log streamed to the store line by line.
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "config/model.hpp"
+#include "pipeline/checkout/checkout.hpp"
+#include "pipeline/checkout/locate.hpp"
+#include "pipeline/executor/executor.hpp"
+#include "pipeline/image_pusher.hpp"
+#include "pipeline/scheduler.hpp"
+#include "storage/store.hpp"
+
+namespace hookyard::pipeline {
+
+// Sees progress as it happens (the CLI prints it); both calls may come from any worker thread.
+class BuildObserver {
+public:
+    virtual ~BuildObserver() = default;
+    // A stage started (`state` running) or ended (succeeded|failed|canceled), with its error.
+    virtual void on_stage(storage::BuildId id, std::string_view stage, storage::BuildState state,
+                          std::chrono::milliseconds elapsed, std::string_view error) = 0;
+    // One log line of the build.
+    virtual void on_log(storage::BuildId id, std::string_view line) = 0;
+};
+
+class StageRunner : public BuildRunner {
+public:
+    // Everything passed in must outlive the runner. `observer` may be null.
+    StageRunner(const config::Config& config, storage::Store& store, CheckoutService& checkout, Executor& executor,
+                ImagePusher& pusher, BuildObserver* observer = nullptr);
+
+    // Runs the build's stages in order and returns how it ended; stops at the first failing stage.
+    // A build whose repository is no longer in the config fails with that reason. Work files live under
+    // <data_dir>/work/<id> and are removed at the end (kept on failure when builder.keep_failed_workdirs).
+    RunOutcome run(const storage::Build& build, CancelToken& token) override;
+
+    // Removes every leftover under <data_dir>/work (work dirs of builds a crash interrupted). Call at start,
+    // before any build runs.
+    static void clean_work_dirs(const std::string& data_dir);
+
+private:
+    class Run;
+
+    const config::Config& m_config;
+    storage::Store& m_store;
+    CheckoutService& m_checkout;
+    Executor& m_executor;
+    ImagePusher& m_pusher;
+    BuildObserver* m_observer;
+};
+
+}  // namespace hookyard::pipeline
