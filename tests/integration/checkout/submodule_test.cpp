@@ -1,0 +1,94 @@
+// Submodules, recursively, with the superproject's credentials.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "pipeline/checkout/checkout.hpp"
+#include "tests/support/git_server.hpp"
+#include "tests/support/support.hpp"
+
+namespace hookyard::pipeline {
+namespace {
+
+// app → lib (../lib.git) → deep (../deep.git), all in one server root.
+struct NestedRepos {
+    explicit NestedRepos(const std::string& root) : deep(root, "deep"), lib(root, "lib"), app(root, "app") {
+        const std::string deep_sha = deep.commit({{"deep.txt", "deep\n"}}, "deep");
+        deep.push();
+        lib.commit({{"lib.txt", "lib\n"}}, "lib");
+        const std::string lib_sha = lib.add_submodule("deep", "../deep.git", deep_sha);
+        lib.push();
+        app.commit({{"Dockerfile", "FROM scratch\n"}}, "app");
+        app_sha = app.add_submodule("vendor/lib", "../lib.git", lib_sha);
+        app.push();
+    }
+    test::SourceRepo deep, lib, app;
+    std::string app_sha;
+};
+
+TEST(CheckoutSubmodules, ChecksOutSubmodulesRecursivelyWhenAsked) {
+    test::TempDir tmp;
+    NestedRepos repos(tmp / "srv");
+    test::GitDaemon daemon(tmp / "srv");
+    MirrorCache cache(tmp / "mirrors");
+    CheckoutService service(cache);
+
+    CheckoutRequest req{"acme/app", daemon.url("app.git"), "main", repos.app_sha, tmp / "work", true, {}};
+    auto co = service.checkout(req);
+    ASSERT_TRUE(co.ok()) << co.error().message;
+    EXPECT_EQ(test::read_file(co->dir.path() + "/vendor/lib/lib.txt"), "lib\n");
+    EXPECT_EQ(test::read_file(co->dir.path() + "/vendor/lib/deep/deep.txt"), "deep\n");
+    EXPECT_EQ(co->submodules, (std::vector<std::string>{"vendor/lib", "vendor/lib/deep"}));
+}
+
+TEST(CheckoutSubmodules, LeavesSubmodulesEmptyWhenNotAsked) {
+    test::TempDir tmp;
+    NestedRepos repos(tmp / "srv");
+    test::GitDaemon daemon(tmp / "srv");
+    MirrorCache cache(tmp / "mirrors");
+    CheckoutService service(cache);
+
+    CheckoutRequest req{"acme/app", daemon.url("app.git"), "main", repos.app_sha, tmp / "work", false, {}};
+    auto co = service.checkout(req);
+    ASSERT_TRUE(co.ok()) << co.error().message;
+    EXPECT_TRUE(std::filesystem::exists(co->dir.path() + "/Dockerfile"));
+    EXPECT_FALSE(std::filesystem::exists(co->dir.path() + "/vendor/lib/lib.txt"));
+    EXPECT_TRUE(co->submodules.empty());
+}
+
+TEST(CheckoutSubmodules, UsesTheSameCredentialsForPrivateSubmodules) {
+    test::TempDir tmp;
+    NestedRepos repos(tmp / "srv");
+    test::GitHttpServer server(tmp / "srv", tmp.path(), "x-access-token", "sub-token-1234");
+    MirrorCache cache(tmp / "mirrors");
+    CheckoutService service(cache);
+
+    GitAuth auth;
+    auth.token = "sub-token-1234";
+    auth.credential_name = "git.token of acme/app";
+    CheckoutRequest req{"acme/app", server.url("app.git"), "main", repos.app_sha, tmp / "work", true, auth};
+    auto co = service.checkout(req);
+    ASSERT_TRUE(co.ok()) << co.error().message;
+    EXPECT_EQ(test::read_file(co->dir.path() + "/vendor/lib/deep/deep.txt"), "deep\n");
+}
+
+TEST(CheckoutSubmodules, MissingSubmoduleRepositoryNamesTheSubmodule) {
+    test::TempDir tmp;
+    test::SourceRepo app(tmp / "srv", "app");
+    app.commit({{"a", "1\n"}}, "one");
+    const std::string sha = app.add_submodule("ext", "../absent.git", std::string(40, 'a'));
+    app.push();
+    test::GitDaemon daemon(tmp / "srv");
+    MirrorCache cache(tmp / "mirrors", RetryPolicy{1, std::chrono::milliseconds(1)});
+    CheckoutService service(cache);
+
+    CheckoutRequest req{"acme/app", daemon.url("app.git"), "main", sha, tmp / "work", true, {}};
+    auto co = service.checkout(req);
+    ASSERT_FALSE(co.ok());
+    EXPECT_NE(co.error().message.find("submodule ext"), std::string::npos) << co.error().message;
+    EXPECT_FALSE(std::filesystem::exists(tmp / "work"));  // the partial checkout was removed
+}
+
+}  // namespace
+}  // namespace hookyard::pipeline
