@@ -73,6 +73,43 @@ CREATE TABLE build_logs (
     PRIMARY KEY (build_id, offset)
 );
 )sql"},
+    Migration{2, R"sql(
+CREATE TABLE notifications (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    build_id INTEGER NOT NULL REFERENCES builds (id),
+    target TEXT NOT NULL,
+    event TEXT NOT NULL,
+    url TEXT NOT NULL,
+    body TEXT NOT NULL,
+    delivery TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_ms INTEGER NOT NULL,
+    next_attempt_ms INTEGER NOT NULL,
+    delivered_ms INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX notifications_due ON notifications (state, next_attempt_ms);
+CREATE INDEX notifications_by_build ON notifications (build_id, id);
+CREATE TABLE notification_attempts (
+    notification_id INTEGER NOT NULL REFERENCES notifications (id),
+    attempt INTEGER NOT NULL,
+    at_ms INTEGER NOT NULL,
+    status INTEGER NOT NULL,
+    latency_ms INTEGER NOT NULL,
+    error TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (notification_id, attempt)
+);
+CREATE TABLE build_callbacks (
+    build_id INTEGER NOT NULL REFERENCES builds (id),
+    received_ms INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    context TEXT NOT NULL DEFAULT '',
+    target_url TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX build_callbacks_by_build ON build_callbacks (build_id, received_ms);
+)sql"},
 };
 
 }  // namespace

@@ -9,8 +9,10 @@
 #include <thread>
 
 #include "storage/sqlite_build_rows.hpp"
+#include "storage/sqlite_claim.hpp"
 #include "storage/sqlite_db.hpp"
 #include "storage/sqlite_migrations.hpp"
+#include "storage/sqlite_outbox.hpp"
 #include "storage/store.hpp"
 
 namespace hookyard::storage {
@@ -67,6 +69,7 @@ public:
         for (const auto& b : builds) {
             auto id = sqlite::insert_build(*m_write, b, "", 0);
             if (!id) return id.error();
+            if (auto st = sqlite::queue_events(*m_write, m_planner, *id); !st) return st.error();
             ids.push_back(*id);
         }
         if (auto c = tx.commit(); !c) return c.error();
@@ -108,16 +111,16 @@ public:
         std::lock_guard lock(m_write_mutex);
         Transaction tx(*m_write);
         if (!tx.begun()) return tx.begun().error();
-        BuildId id = 0;
-        {
-            auto q = m_write->query("SELECT id FROM builds WHERE state = 'queued' ORDER BY id LIMIT 1");
-            if (!q) return q.error();
-            auto row = q->step();
-            if (!row) return row.error();
-            if (!*row) return std::optional<Build>{};
-            id = q->int_at(0);
+        auto picked = sqlite::pick_claimable(*m_write);
+        if (!picked) return picked.error();
+        if (!*picked) {
+            // Supersessions made while picking still count.
+            if (auto c = tx.commit(); !c) return c.error();
+            return std::optional<Build>{};
         }
+        const BuildId id = **picked;
         if (auto st = sqlite::transition(*m_write, id, BuildState::running); !st) return st.error();
+        if (auto st = sqlite::queue_events(*m_write, m_planner, id); !st) return st.error();
         if (auto c = tx.commit(); !c) return c.error();
         auto b = sqlite::load_build(*m_write, id);
         if (!b) return b.error();
@@ -170,10 +173,11 @@ public:
         auto q = m_write->query("UPDATE builds SET digest = ?, error = ? WHERE id = ?");
         if (!q) return q.error();
         if (auto st = q->bind_all(digest, error, id).run(); !st) return st;
+        if (auto st = sqlite::queue_events(*m_write, m_planner, id); !st) return st;
         return tx.commit();
     }
 
-    Result<int> requeue_running() override {
+    Result<int> requeue_running(int max_attempts) override {
         std::lock_guard lock(m_write_mutex);
         Transaction tx(*m_write);
         if (!tx.begun()) return tx.begun().error();
@@ -184,6 +188,7 @@ public:
         if (!stages) return stages.error();
         const TimeMs now = now_ms();
         if (auto st = stages->bind_all(now, now).run(); !st) return st.error();
+        if (auto failed = sqlite::fail_exhausted(*m_write, max_attempts, m_planner); !failed) return failed.error();
         auto q = m_write->query("UPDATE builds SET state = 'queued', started_ms = 0, attempts = attempts + 1 "
                                 "WHERE state = 'running'");
         if (!q) return q.error();
@@ -230,6 +235,7 @@ public:
         if (!b) return b.error();
         if (b->state == BuildState::queued) {
             if (auto st = sqlite::transition(*m_write, id, BuildState::canceled); !st) return st.error();
+            if (auto st = sqlite::queue_events(*m_write, m_planner, id); !st) return st.error();
         } else if (b->state == BuildState::running) {
             auto q = m_write->query("UPDATE builds SET cancel_requested = 1 WHERE id = ?");
             if (!q) return q.error();
@@ -255,6 +261,7 @@ public:
         }
         auto nid = sqlite::insert_build(*m_write, static_cast<const NewBuild&>(*b), "", id);
         if (!nid) return nid.error();
+        if (auto st = sqlite::queue_events(*m_write, m_planner, *nid); !st) return st.error();
         if (auto c = tx.commit(); !c) return c.error();
         return sqlite::load_build(*m_write, *nid);
     }
@@ -308,6 +315,57 @@ public:
         if (!row) return row.error();
         s.deliveries = d->int_at(0);
         return s;
+    }
+
+    void set_event_planner(EventPlanner planner) override {
+        std::lock_guard lock(m_write_mutex);
+        m_planner = std::move(planner);
+    }
+
+    Status set_commit(BuildId id, const std::string& sha) override {
+        std::lock_guard lock(m_write_mutex);
+        if (auto b = sqlite::load_build(*m_write, id); !b) return b.error();
+        auto q = m_write->query("UPDATE builds SET commit_sha = ? WHERE id = ? AND commit_sha = ''");
+        if (!q) return q.error();
+        return q->bind_all(sha, id).run();
+    }
+
+    Result<std::vector<Notification>> claim_due_notifications(int limit, const std::vector<std::string>& busy_targets,
+                                                              std::chrono::milliseconds lease) override {
+        std::lock_guard lock(m_write_mutex);
+        Transaction tx(*m_write);
+        if (!tx.begun()) return tx.begun().error();
+        auto out = sqlite::claim_due_notifications(*m_write, now_ms(), lease.count(), limit, busy_targets);
+        if (!out) return out.error();
+        if (auto c = tx.commit(); !c) return c.error();
+        return out;
+    }
+
+    Status record_notification_attempt(NotificationId id, const NotificationAttempt& attempt, bool delivered,
+                                       TimeMs next_attempt_at) override {
+        std::lock_guard lock(m_write_mutex);
+        Transaction tx(*m_write);
+        if (!tx.begun()) return tx.begun();
+        if (auto st = sqlite::record_attempt(*m_write, id, attempt, delivered, next_attempt_at); !st) return st;
+        return tx.commit();
+    }
+
+    Result<std::vector<Notification>> list_notifications(BuildId id) override {
+        std::lock_guard lock(m_read_mutex);
+        if (auto st = m_read->exec("BEGIN"); !st) return st.error();
+        auto out = sqlite::load_notifications(*m_read, id);
+        (void)m_read->exec("COMMIT");  // read-only
+        return out;
+    }
+
+    Status add_callback(BuildId id, const BuildCallback& callback) override {
+        std::lock_guard lock(m_write_mutex);
+        return sqlite::insert_callback(*m_write, id, callback);
+    }
+
+    Result<std::vector<BuildCallback>> list_callbacks(BuildId id) override {
+        std::lock_guard lock(m_read_mutex);
+        return sqlite::load_callbacks(*m_read, id);
     }
 
     Status ping() override {
@@ -370,6 +428,10 @@ private:
                 failed = id.error();
                 break;
             }
+            if (auto st = sqlite::queue_events(*m_write, m_planner, *id); !st) {
+                failed = st.error();
+                break;
+            }
             out.build_ids.push_back(*id);
         }
         if (failed.ok()) failed = sqlite::insert_delivery(*m_write, p.delivery, out.build_ids);
@@ -420,6 +482,7 @@ private:
 
     std::unique_ptr<Db> m_write;
     std::unique_ptr<Db> m_read;
+    EventPlanner m_planner;  // guarded by m_write_mutex
     std::mutex m_write_mutex;
     std::mutex m_read_mutex;
 

@@ -4,6 +4,7 @@
 // Every call is thread-safe. Errors are values: not_found for an unknown id, conflict for a state change
 // the state machine forbids (build_state.hpp), transient/internal for database trouble.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -11,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/outbox.hpp"
 #include "storage/records.hpp"
 #include "util/result.hpp"
 
@@ -41,10 +43,20 @@ public:
     // The stored delivery, or nullopt when unknown.
     virtual util::Result<std::optional<Delivery>> find_delivery(const std::string& id) = 0;
 
+    // Sets the planner that turns every build state change into outbox notifications, queued in the same
+    // transaction as the change (build.queued on insert, build.started on claim, build.succeeded/failed/
+    // canceled on finish or cancel). Call once, before any other call; without it nothing is queued.
+    virtual void set_event_planner(EventPlanner planner) = 0;
+
     // --- for the scheduler ---
-    // Atomically moves the oldest queued build to running (started_at = now) and returns it; nullopt
-    // when nothing is queued. Two callers never get the same build.
+    // Atomically: supersedes every queued build that a newer queued build of the same repository + rule +
+    // ref replaces (superseded_by = the newest), then moves the oldest queued build none of whose image
+    // references is being pushed by a running build to running (started_at = now) and returns it; nullopt
+    // when there is none. Two callers never get the same build.
     virtual util::Result<std::optional<Build>> claim_next_queued() = 0;
+    // Records the commit a build resolved at checkout (trigger builds are queued without one); a no-op when
+    // the build already has a commit. not_found for an unknown build.
+    virtual util::Status set_commit(BuildId id, const std::string& sha) = 0;
     // Appends a running stage to a running build; conflict if the build is not running.
     virtual util::Status start_stage(BuildId id, const std::string& name) = 0;
     // Ends the build's running stage of that name with succeeded|failed|canceled (duration measured by
@@ -56,8 +68,9 @@ public:
     virtual util::Status finish_build(BuildId id, BuildState terminal, const std::string& digest,
                                       const std::string& error) = 0;
     // Crash recovery: every running build goes back to queued (attempts + 1, open stages marked failed
-    // "interrupted by restart"). Returns how many were re-queued. Idempotent.
-    virtual util::Result<int> requeue_running() = 0;
+    // "interrupted by restart"), except builds already re-queued `max_attempts` times, which fail with that
+    // reason. Returns how many were re-queued. Idempotent.
+    virtual util::Result<int> requeue_running(int max_attempts = 3) = 0;
     // Marks every queued build of the same repository + rule + ref with an id lower than `newer`
     // superseded (superseded_by = newer); returns their ids (empty when none). not_found for `newer`.
     virtual util::Result<std::vector<BuildId>> supersede_older(BuildId newer) = 0;
@@ -74,6 +87,24 @@ public:
     virtual util::Status append_log(BuildId id, std::string_view text) = 0;
     // Up to `max_bytes` of the log from `offset`, readable while the log grows; not_found for an unknown build.
     virtual util::Result<LogChunk> read_log(BuildId id, std::int64_t offset, std::size_t max_bytes) = 0;
+
+    // --- outbox, for the dispatcher ---
+    // Pending notifications that are due (oldest first, at most `limit`, none for a target listed in
+    // `busy_targets`), leased for `lease` so that no other caller takes them meanwhile.
+    virtual util::Result<std::vector<Notification>> claim_due_notifications(int limit,
+                                                                        const std::vector<std::string>& busy_targets,
+                                                                        std::chrono::milliseconds lease) = 0;
+    // Records one delivery attempt: delivered, or retried at `next_attempt_at`, or (0) failed for good.
+    // conflict when the notification is no longer pending.
+    virtual util::Status record_notification_attempt(NotificationId id, const NotificationAttempt& attempt,
+                                                     bool delivered, TimeMs next_attempt_at) = 0;
+    // A build's notifications with every attempt, oldest first (empty for an unknown build).
+    virtual util::Result<std::vector<Notification>> list_notifications(BuildId id) = 0;
+    // Records a Docker Hub callback (state, description, context, target_url) on the build; not_found for
+    // an unknown build.
+    virtual util::Status add_callback(BuildId id, const BuildCallback& callback) = 0;
+    // The callbacks received for a build, oldest first.
+    virtual util::Result<std::vector<BuildCallback>> list_callbacks(BuildId id) = 0;
 
     // Counts for /metrics.
     virtual util::Result<StoreStats> stats() = 0;

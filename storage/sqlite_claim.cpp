@@ -1,0 +1,97 @@
+#include "storage/sqlite_claim.hpp"
+
+#include <nlohmann/json.hpp>
+#include <set>
+#include <vector>
+
+#include "storage/sqlite_build_rows.hpp"
+#include "storage/sqlite_outbox.hpp"
+
+namespace hookyard::storage::sqlite {
+namespace {
+
+// image:tag for every tag in the row's JSON list.
+std::vector<std::string> references(const std::string& image, const std::string& tags_json) {
+    std::vector<std::string> out;
+    const auto tags = nlohmann::json::parse(tags_json, nullptr, false);
+    if (!tags.is_array()) return out;
+    for (const auto& t : tags) {
+        if (t.is_string()) out.push_back(image + ":" + t.get<std::string>());
+    }
+    return out;
+}
+
+}  // namespace
+
+util::Result<std::optional<BuildId>> pick_claimable(Db& db) {
+    std::vector<std::pair<BuildId, BuildId>> superseded;  // (old, newest)
+    {
+        auto q = db.query(
+            "SELECT a.id, (SELECT MAX(b.id) FROM builds b WHERE b.state = 'queued' AND b.repository = a.repository "
+            "AND b.rule_index = a.rule_index AND b.ref = a.ref) AS newest FROM builds a WHERE a.state = 'queued' "
+            "AND newest > a.id");
+        if (!q) return q.error();
+        for (;;) {
+            auto row = q->step();
+            if (!row) return row.error();
+            if (!*row) break;
+            superseded.emplace_back(q->int_at(0), q->int_at(1));
+        }
+    }
+    for (const auto& [old_id, newest] : superseded) {
+        if (auto st = transition(db, old_id, BuildState::superseded); !st) return st.error();
+        auto q = db.query("UPDATE builds SET superseded_by = ?, error = ? WHERE id = ?");
+        if (!q) return q.error();
+        const std::string reason = "superseded by build " + std::to_string(newest) + " of a newer push";
+        if (auto st = q->bind_all(newest, reason, old_id).run(); !st) return st.error();
+    }
+
+    std::set<std::string> busy;
+    {
+        auto q = db.query("SELECT image, tags FROM builds WHERE state = 'running'");
+        if (!q) return q.error();
+        for (;;) {
+            auto row = q->step();
+            if (!row) return row.error();
+            if (!*row) break;
+            for (auto& r : references(q->text_at(0), q->text_at(1))) busy.insert(std::move(r));
+        }
+    }
+    auto q = db.query("SELECT id, image, tags FROM builds WHERE state = 'queued' ORDER BY id");
+    if (!q) return q.error();
+    for (;;) {
+        auto row = q->step();
+        if (!row) return row.error();
+        if (!*row) return std::optional<BuildId>{};
+        bool clash = false;
+        for (const auto& r : references(q->text_at(1), q->text_at(2))) clash = clash || busy.count(r) > 0;
+        if (!clash) return std::optional<BuildId>(q->int_at(0));
+    }
+}
+
+util::Result<int> fail_exhausted(Db& db, int max_attempts, const EventPlanner& planner) {
+    std::vector<BuildId> ids;
+    {
+        auto q = db.query("SELECT id FROM builds WHERE state = 'running' AND attempts + 1 > ?");
+        if (!q) return q.error();
+        q->bind_all(max_attempts);
+        for (;;) {
+            auto row = q->step();
+            if (!row) return row.error();
+            if (!*row) break;
+            ids.push_back(q->int_at(0));
+        }
+    }
+    for (auto id : ids) {
+        if (auto st = transition(db, id, BuildState::failed); !st) return st.error();
+        auto q = db.query("UPDATE builds SET error = ? WHERE id = ?");
+        if (!q) return q.error();
+        const std::string reason = "interrupted by " + std::to_string(max_attempts + 1) +
+                                   " restarts of hookyard while running; not retried again (retry it by hand)";
+        if (auto st = q->bind_all(reason, id).run(); !st) return st.error();
+        if (auto st = queue_events(db, planner, id); !st) return st.error();
+    }
+    return static_cast<int>(ids.size());
+}
+
+}  // namespace hookyard::storage::sqlite
