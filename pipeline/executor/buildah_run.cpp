@@ -1,0 +1,272 @@
+#include "pipeline/executor/buildah_run.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "pipeline/executor/buildah_errors.hpp"
+#include "pipeline/executor/hooks.hpp"
+
+namespace hookyard::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+using util::ErrorKind;
+using util::make_error;
+
+constexpr const char* k_default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+// Clean-up after a failure or cancel must not hang the worker, but it may outlive the build's deadline.
+constexpr std::chrono::seconds k_cleanup_timeout{60};
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string text = ss.str();
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    return text;
+}
+
+std::string with_sha256(std::string id) { return id.rfind("sha256:", 0) == 0 ? id : "sha256:" + id; }
+
+}  // namespace
+
+std::map<std::string, std::string> executor_base_env(const BuildahOptions& options) {
+    std::map<std::string, std::string> env = options.env;
+    env.try_emplace("PATH", k_default_path);
+    if (!options.root.empty()) env["HOOKYARD_BUILDAH_ROOT"] = options.root;
+    if (!options.runroot.empty()) env["HOOKYARD_BUILDAH_RUNROOT"] = options.runroot;
+    return env;
+}
+
+BuildahRun::BuildahRun(const BuildahOptions& options, BuildRequest request, LogSink sink, const CancelSignal& cancel)
+    : m_options(options),
+      m_request(std::move(request)),
+      m_sink(std::move(sink)),
+      m_cancel(cancel),
+      m_env(executor_base_env(options)),
+      m_started(std::chrono::steady_clock::now()) {
+    m_limits.deadline = m_started + m_request.timeout;
+    m_limits.grace = options.kill_grace;
+}
+
+void BuildahRun::note(const std::string& line) const {
+    if (m_sink) m_sink("hookyard: " + line);
+}
+
+util::Result<BuildResult> BuildahRun::run() {
+    util::Status status = prepare();
+    if (status) status = run_hook(Hook::post_checkout);
+    if (status) status = run_hook(Hook::pre_build);
+    if (status) status = m_request.hooks && !hook_path(m_request, Hook::build).empty() ? build_with_hook()
+                                                                                       : build_with_buildah();
+    if (status) status = run_hook(Hook::post_build);
+    if (status) status = export_layout();
+    remove_temporaries(!status.ok());
+    if (!status) {
+        note("build failed: " + status.error().message);
+        return status.error();
+    }
+    BuildResult result;
+    result.layout_dir = m_request.layout_dir;
+    result.layout_ref = m_request.layout_ref;
+    result.image_id = m_image_id;
+    result.manifest_digest = m_manifest_digest;
+    result.built_by_hook = m_built_by_hook;
+    result.duration =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - m_started);
+    note("built " + m_image_id + " into oci:" + result.layout_dir + ":" + result.layout_ref + " in " +
+         std::to_string(result.duration.count()) + " ms");
+    return result;
+}
+
+util::Status BuildahRun::prepare() {
+    std::error_code ec;
+    if (find_program(m_options.buildah, m_env).empty()) {
+        return make_error(ErrorKind::not_found, "buildah is not installed (no '" + m_options.buildah +
+                                                    "' on PATH " + m_env["PATH"] +
+                                                    "); install the Debian package buildah");
+    }
+    if (!fs::is_directory(m_request.context_dir, ec)) {
+        return make_error(ErrorKind::invalid_input, "build context " + m_request.context_dir + " is not a directory");
+    }
+    if (!fs::is_regular_file(m_request.dockerfile, ec)) {
+        return make_error(ErrorKind::invalid_input,
+                          "Dockerfile " + m_request.dockerfile + " does not exist; check the rule's dockerfile path");
+    }
+    if (m_request.layout_dir.empty() || m_request.layout_dir.find(':') != std::string::npos) {
+        return make_error(ErrorKind::invalid_input,
+                          "OCI layout directory '" + m_request.layout_dir + "' must be set and contain no ':'");
+    }
+    m_layout_existed = fs::exists(m_request.layout_dir, ec);
+    if (m_layout_existed && !fs::is_empty(m_request.layout_dir, ec)) {
+        return make_error(ErrorKind::conflict, "OCI layout directory " + m_request.layout_dir +
+                                                   " is not empty; each build needs a fresh directory");
+    }
+    m_layout_ours = true;
+    fs::create_directories(fs::path(m_request.layout_dir).parent_path(), ec);
+    if (m_request.work_dir.empty()) {
+        std::string tmpl = (fs::temp_directory_path(ec) / "hookyard-build-XXXXXX").string();
+        if (::mkdtemp(tmpl.data()) == nullptr) return make_error(ErrorKind::internal, "cannot create a work dir");
+        m_work_dir = tmpl;
+        m_own_work_dir = true;
+    } else {
+        m_work_dir = m_request.work_dir;
+        fs::create_directories(m_work_dir, ec);
+        if (ec) return make_error(ErrorKind::internal, "cannot create work dir " + m_work_dir + ": " + ec.message());
+    }
+    if (m_request.docker_hub.dockerfile_path.empty()) {
+        m_request.docker_hub.dockerfile_path =
+            fs::path(m_request.dockerfile).lexically_relative(m_request.context_dir).string();
+    }
+    note("build " + m_request.build_id + ": context " + m_request.context_dir + ", Dockerfile " +
+         m_request.docker_hub.dockerfile_path + ", cache " + (m_request.cache ? "on" : "off"));
+    return {};
+}
+
+util::Status BuildahRun::run_hook(Hook hook, bool* ran) {
+    return run_hook_file(hook, m_request, m_env, m_sink, m_limits, m_cancel, ran);
+}
+
+std::vector<std::string> BuildahRun::buildah_argv(std::vector<std::string> args) const {
+    std::vector<std::string> argv{m_options.buildah};
+    if (!m_options.root.empty()) argv.insert(argv.end(), {"--root", m_options.root});
+    if (!m_options.runroot.empty()) argv.insert(argv.end(), {"--runroot", m_options.runroot});
+    argv.insert(argv.end(), std::make_move_iterator(args.begin()), std::make_move_iterator(args.end()));
+    return argv;
+}
+
+util::Result<int> BuildahRun::run_buildah(std::vector<std::string> args, const LogSink& sink,
+                                          const ChildLimits& limits, const CancelSignal& cancel,
+                                          std::string_view what) {
+    ChildSpec spec{buildah_argv(std::move(args)), m_env, m_work_dir};
+    auto outcome = run_child(spec, sink, limits, cancel);
+    const std::string name(what);
+    if (!outcome) {
+        if (outcome.error().kind == ErrorKind::not_found) {
+            return make_error(ErrorKind::not_found, "buildah is not installed; install the Debian package buildah");
+        }
+        return make_error(outcome.error().kind, name + ": " + outcome.error().message);
+    }
+    if (outcome->canceled) return make_error(ErrorKind::canceled, "build canceled during " + name);
+    if (outcome->timed_out) {
+        return make_error(ErrorKind::timeout, "build ran past its timeout of " +
+                                                  std::to_string(m_request.timeout.count()) + " s during " + name +
+                                                  "; raise builder.timeout or make the build faster");
+    }
+    if (outcome->signal != 0) {
+        return make_error(ErrorKind::internal, name + " was killed by signal " + std::to_string(outcome->signal));
+    }
+    return outcome->exit_code;
+}
+
+util::Status BuildahRun::build_with_buildah() {
+    std::map<std::string, std::string> args;
+    for (const auto& [k, v] : m_request.docker_hub.to_map()) {
+        // An empty variable would override the Dockerfile's own ARG default, so it is left out.
+        if (!v.empty()) args[k] = v;
+    }
+    for (const auto& [k, v] : m_request.build_args) args[k] = v;
+    const std::string iid_file = m_work_dir + "/iid";
+    std::vector<std::string> cmd{"build",
+                                 "--isolation",
+                                 "chroot",
+                                 std::string("--layers=") + (m_request.cache ? "true" : "false"),
+                                 "--force-rm",
+                                 "-f",
+                                 m_request.dockerfile,
+                                 "--iidfile",
+                                 iid_file};
+    std::string shown = "buildah build --isolation chroot --layers=" + std::string(m_request.cache ? "true" : "false");
+    for (const auto& [k, v] : args) {
+        cmd.insert(cmd.end(), {"--build-arg", k + "=" + v});
+        shown += " --build-arg " + k;  // values may be secrets: names only in the log
+    }
+    cmd.insert(cmd.end(), m_options.extra_build_flags.begin(), m_options.extra_build_flags.end());
+    cmd.push_back(m_request.context_dir);
+    note(shown + " -f " + m_request.docker_hub.dockerfile_path + " " + m_request.context_dir);
+
+    BuildahOutputWatch watch;
+    const LogSink watched = [&](std::string_view line) {
+        watch.observe(line);
+        if (m_sink) m_sink(line);
+    };
+    auto code = run_buildah(std::move(cmd), watched, m_limits, m_cancel, "buildah build");
+    if (!code) return code.error();
+    if (*code != 0) {
+        std::ifstream in(m_request.dockerfile);
+        std::stringstream text;
+        text << in.rdbuf();
+        return diagnose_build_failure(watch, *code, m_request.docker_hub.dockerfile_path, text.str());
+    }
+    m_image_id = with_sha256(read_text(iid_file));
+    if (m_image_id.size() <= 7) return make_error(ErrorKind::internal, "buildah build wrote no image id");
+    m_image = m_image_id;
+    return {};
+}
+
+util::Status BuildahRun::build_with_hook() {
+    const std::string image_name = m_request.docker_hub.to_map()["IMAGE_NAME"];
+    if (image_name.empty()) {
+        return make_error(ErrorKind::invalid_input, "hooks/build needs IMAGE_NAME, but DOCKER_REPO is not set");
+    }
+    if (auto status = run_hook(Hook::build); !status) return status;
+    m_built_by_hook = true;
+    std::string id;
+    const LogSink capture = [&](std::string_view line) { id += line; };
+    auto code = run_buildah({"inspect", "--type", "image", "--format", "{{.FromImageID}}", image_name}, capture,
+                            m_limits, m_cancel, "buildah inspect");
+    if (!code) return code.error();
+    if (*code != 0 || id.empty()) {
+        return make_error(ErrorKind::invalid_input, "hooks/build finished but buildah has no image " + image_name +
+                                                        "; the hook must build it, e.g. buildah bud -t \"$IMAGE_NAME\" .");
+    }
+    m_image = image_name;
+    m_image_id = with_sha256(id);
+    return {};
+}
+
+util::Status BuildahRun::export_layout() {
+    const std::string digest_file = m_work_dir + "/digest";
+    const std::string dest = "oci:" + m_request.layout_dir + ":" + m_request.layout_ref;
+    note("buildah push " + m_image + " " + dest);
+    auto code = run_buildah({"push", "--digestfile", digest_file, m_image, dest}, m_sink, m_limits, m_cancel,
+                            "buildah push");
+    if (!code) return code.error();
+    if (*code != 0) {
+        return make_error(ErrorKind::internal, "buildah push to " + dest + " failed with exit code " +
+                                                   std::to_string(*code) + "; see the build log");
+    }
+    m_manifest_digest = read_text(digest_file);
+    return {};
+}
+
+void BuildahRun::remove_temporaries(bool failed) {
+    std::error_code ec;
+    // Cache on: the image stays, untagged, as the cache of its last step. Cache off or a hook-built
+    // image: it is this build's alone. A failed build may have an image when only the export failed.
+    const bool remove_image = !m_image.empty() && (!m_request.cache || (failed && m_built_by_hook));
+    if (remove_image) {
+        const CancelSignal never;
+        ChildLimits limits{std::chrono::steady_clock::now() + k_cleanup_timeout, m_options.kill_grace};
+        auto code = run_buildah({"rmi", "--force", m_image}, m_sink, limits, never, "buildah rmi");
+        if (!code || *code != 0) note("could not remove temporary image " + m_image);
+    }
+    if (failed && m_layout_ours) {
+        if (m_layout_existed) {
+            for (const auto& entry : fs::directory_iterator(m_request.layout_dir, ec)) fs::remove_all(entry, ec);
+        } else {
+            fs::remove_all(m_request.layout_dir, ec);
+        }
+    }
+    if (m_own_work_dir) {
+        fs::remove_all(m_work_dir, ec);
+    } else if (!m_work_dir.empty()) {
+        fs::remove(m_work_dir + "/iid", ec);
+        fs::remove(m_work_dir + "/digest", ec);
+    }
+}
+
+}  // namespace hookyard::pipeline

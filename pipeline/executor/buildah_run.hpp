@@ -1,0 +1,57 @@
+#pragma once
+// One buildah build, step by step (see buildah_executor.hpp for the sequence). Internal to the executor.
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "pipeline/executor/buildah_executor.hpp"
+#include "pipeline/executor/child_process.hpp"
+
+namespace hookyard::pipeline {
+
+// The environment hooks and buildah get: options.env with PATH defaulted, plus HOOKYARD_BUILDAH_ROOT /
+// HOOKYARD_BUILDAH_RUNROOT when the executor uses a non-default storage (a hooks/build script that calls
+// buildah must pass them as --root/--runroot so the image lands where the executor looks for it).
+std::map<std::string, std::string> executor_base_env(const BuildahOptions& options);
+
+class BuildahRun {
+public:
+    // `cancel` must outlive the run. Not thread-safe; run() is called once, on a worker thread.
+    BuildahRun(const BuildahOptions& options, BuildRequest request, LogSink sink, const CancelSignal& cancel);
+
+    // Runs the whole build; on any error the partial layout and temporary images are removed.
+    util::Result<BuildResult> run();
+
+private:
+    util::Status prepare();
+    util::Status run_hook(Hook hook, bool* ran = nullptr);
+    util::Status build_with_buildah();
+    util::Status build_with_hook();
+    util::Status export_layout();
+    void remove_temporaries(bool failed);
+    std::vector<std::string> buildah_argv(std::vector<std::string> args) const;
+    // Runs buildah with `args`; maps cancel/timeout/signal to errors; returns the exit code otherwise.
+    util::Result<int> run_buildah(std::vector<std::string> args, const LogSink& sink, const ChildLimits& limits,
+                                  const CancelSignal& cancel, std::string_view what);
+    void note(const std::string& line) const;
+
+    const BuildahOptions& m_options;
+    BuildRequest m_request;
+    LogSink m_sink;
+    const CancelSignal& m_cancel;
+    std::map<std::string, std::string> m_env;
+    ChildLimits m_limits;
+    std::chrono::steady_clock::time_point m_started;
+    std::string m_work_dir;
+    bool m_own_work_dir = false;
+    bool m_layout_existed = false;  // layout_dir was there (empty) before the build
+    bool m_layout_ours = false;     // layout_dir was checked to be absent or empty: ours to clean up
+    std::string m_image;  // what to push: the image id, or IMAGE_NAME after hooks/build
+    std::string m_image_id;
+    std::string m_manifest_digest;
+    bool m_built_by_hook = false;
+};
+
+}  // namespace hookyard::pipeline

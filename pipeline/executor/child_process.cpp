@@ -1,0 +1,266 @@
+#include "pipeline/executor/child_process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
+namespace hookyard::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr const char* k_default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+// A line longer than this is passed on in pieces so a progress bar without newlines cannot grow memory.
+constexpr std::size_t k_max_line = 64 * 1024;
+// Without a pidfd we notice the leader's exit by polling at this interval.
+constexpr milliseconds k_exit_poll{100};
+// After the leader is gone and its group killed, how long we keep reading for the pipe's end: a process
+// outside the group (a double fork into a new group) could hold it open forever.
+constexpr milliseconds k_drain_limit{3000};
+
+class LineSplitter {
+public:
+    explicit LineSplitter(const LogSink& sink) : m_sink(sink) {}
+    void feed(const char* data, std::size_t n) {
+        m_buf.append(data, n);
+        std::size_t start = 0;
+        for (std::size_t nl; (nl = m_buf.find('\n', start)) != std::string::npos; start = nl + 1) {
+            emit(std::string_view(m_buf).substr(start, nl - start));
+        }
+        m_buf.erase(0, start);
+        if (m_buf.size() > k_max_line) {
+            emit(m_buf);
+            m_buf.clear();
+        }
+    }
+    void finish() {
+        if (!m_buf.empty()) emit(m_buf);
+        m_buf.clear();
+    }
+
+private:
+    void emit(std::string_view line) {
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (m_sink) m_sink(line);
+    }
+    const LogSink& m_sink;
+    std::string m_buf;
+};
+
+class Fd {
+public:
+    explicit Fd(int fd = -1) : m_fd(fd) {}
+    ~Fd() { reset(); }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    int get() const { return m_fd; }
+    void reset() {
+        if (m_fd >= 0) ::close(m_fd);
+        m_fd = -1;
+    }
+
+private:
+    int m_fd;
+};
+
+std::vector<std::string> env_strings(const std::map<std::string, std::string>& env) {
+    std::vector<std::string> out;
+    out.reserve(env.size());
+    for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+    return out;
+}
+
+std::vector<char*> c_array(std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    out.reserve(strings.size() + 1);
+    for (auto& s : strings) out.push_back(s.data());
+    out.push_back(nullptr);
+    return out;
+}
+
+// Starts the child; returns 0 and sets `pid`, or returns an errno value.
+int spawn(const std::string& program, const ChildSpec& spec, int out_fd, pid_t& pid) {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
+    posix_spawn_file_actions_adddup2(&actions, out_fd, 2);
+    // Nothing but stdio reaches the child, whatever other threads of ours have open.
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str());
+    // Own process group (so a cancel reaches every descendant), default signal handling, nothing blocked.
+    sigset_t all;
+    sigset_t none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setsigmask(&attr, &none);
+
+    std::vector<std::string> argv_s = spec.argv;
+    argv_s[0] = program;
+    std::vector<std::string> env_s = env_strings(spec.env);
+    auto argv = c_array(argv_s);
+    auto envp = c_array(env_s);
+    const int rc = posix_spawn(&pid, program.c_str(), &actions, &attr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    return rc;
+}
+
+bool leader_exited(pid_t pid) {
+    siginfo_t info{};
+    if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0) return errno == ECHILD;
+    return info.si_pid == pid;
+}
+
+int poll_timeout(std::optional<Clock::time_point> next_event, bool have_pidfd) {
+    milliseconds wait = have_pidfd ? milliseconds(-1) : k_exit_poll;
+    if (next_event) {
+        const auto left = std::chrono::ceil<milliseconds>(*next_event - Clock::now());
+        const auto bounded = std::max(left, milliseconds(0));
+        wait = wait.count() < 0 ? bounded : std::min(wait, bounded);
+    }
+    return static_cast<int>(std::min<long long>(wait.count(), 1 << 30));
+}
+
+}  // namespace
+
+CancelSignal::CancelSignal() {
+    if (pipe2(m_pipe, O_CLOEXEC | O_NONBLOCK) != 0) m_pipe[0] = m_pipe[1] = -1;
+}
+
+CancelSignal::~CancelSignal() {
+    for (int fd : m_pipe) {
+        if (fd >= 0) ::close(fd);
+    }
+}
+
+void CancelSignal::raise() {
+    if (m_raised.exchange(true)) return;
+    const char byte = 1;
+    if (m_pipe[1] >= 0) [[maybe_unused]] auto n = ::write(m_pipe[1], &byte, 1);
+}
+
+std::string find_program(const std::string& program, const std::map<std::string, std::string>& env) {
+    auto executable = [](const std::string& p) {
+        struct stat st {};
+        return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0;
+    };
+    if (program.find('/') != std::string::npos) return executable(program) ? program : "";
+    const auto it = env.find("PATH");
+    const std::string path = it != env.end() ? it->second : k_default_path;
+    std::size_t start = 0;
+    while (start <= path.size()) {
+        const std::size_t end = std::min(path.find(':', start), path.size());
+        const std::string dir = path.substr(start, end - start);
+        if (!dir.empty() && executable(dir + "/" + program)) return dir + "/" + program;
+        start = end + 1;
+    }
+    return "";
+}
+
+util::Result<ChildOutcome> run_child(const ChildSpec& spec, const LogSink& sink, const ChildLimits& limits,
+                                     const CancelSignal& cancel) {
+    if (spec.argv.empty()) return util::make_error(util::ErrorKind::internal, "empty command line");
+    const std::string program = find_program(spec.argv[0], spec.env);
+    if (program.empty()) {
+        return util::make_error(util::ErrorKind::not_found, "program '" + spec.argv[0] + "' not found");
+    }
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        return util::make_error(util::ErrorKind::internal, std::string("pipe: ") + std::strerror(errno));
+    }
+    Fd read_end(fds[0]);
+    Fd write_end(fds[1]);
+    pid_t pid = -1;
+    const int err = spawn(program, spec, write_end.get(), pid);
+    write_end.reset();
+    if (err != 0) {
+        return util::make_error(err == ENOENT ? util::ErrorKind::not_found : util::ErrorKind::internal,
+                                "cannot start " + program + ": " + std::strerror(err));
+    }
+    Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+
+    ChildOutcome outcome;
+    LineSplitter lines(sink);
+    bool eof = false;
+    bool exited = false;
+    std::optional<Clock::time_point> term_at;
+    bool kill_sent = false;
+    std::optional<Clock::time_point> drain_until;
+    char buf[16384];
+
+    while (!(exited && (eof || Clock::now() >= *drain_until))) {
+        const auto now = Clock::now();
+        if (!term_at && !exited && (cancel.raised() || now >= limits.deadline)) {
+            // Cancel wins over a deadline that passed at the same moment: the user asked first.
+            (cancel.raised() ? outcome.canceled : outcome.timed_out) = true;
+            ::kill(-pid, SIGTERM);
+            term_at = now;
+        }
+        if (term_at && !kill_sent && !exited && now >= *term_at + limits.grace) {
+            ::kill(-pid, SIGKILL);
+            kill_sent = true;
+        }
+        std::optional<Clock::time_point> next_event;
+        if (exited) {
+            next_event = drain_until;
+        } else if (!term_at) {
+            next_event = limits.deadline;
+        } else if (!kill_sent) {
+            next_event = *term_at + limits.grace;
+        }
+
+        pollfd pfds[3];
+        nfds_t n = 0;
+        if (!eof) pfds[n++] = {read_end.get(), POLLIN, 0};
+        if (!exited && pidfd.get() >= 0) pfds[n++] = {pidfd.get(), POLLIN, 0};
+        if (!term_at && !exited && cancel.fd() >= 0) pfds[n++] = {cancel.fd(), POLLIN, 0};
+        const int timeout = poll_timeout(next_event, pidfd.get() >= 0 && !exited);
+        if (::poll(pfds, n, timeout) < 0 && errno != EINTR) break;
+
+        if (!eof && (pfds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+            const ssize_t got = ::read(read_end.get(), buf, sizeof buf);
+            if (got > 0) {
+                lines.feed(buf, static_cast<std::size_t>(got));
+            } else if (got == 0 || errno != EINTR) {
+                eof = true;
+            }
+        }
+        if (!exited && leader_exited(pid)) {
+            exited = true;
+            // The leader is a zombie until we reap it, so its pid (the group id) cannot be reused yet:
+            // killing the group now reaches only processes it left behind.
+            ::kill(-pid, SIGKILL);
+            drain_until = Clock::now() + k_drain_limit;
+        }
+    }
+    lines.finish();
+
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFSIGNALED(status)) {
+        outcome.signal = WTERMSIG(status);
+    } else if (WIFEXITED(status)) {
+        outcome.exit_code = WEXITSTATUS(status);
+    }
+    return outcome;
+}
+
+}  // namespace hookyard::pipeline

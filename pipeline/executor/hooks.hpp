@@ -1,0 +1,36 @@
+#pragma once
+// Docker Hub custom build hooks: hooks/<name> in the Dockerfile's directory, run there with the Docker Hub
+// variables and the build args in the environment. A hook file is executed directly when it is executable
+// (its #! line applies); otherwise it is run by the interpreter on its #! line, or by /bin/sh without one,
+// because repositories often lose the executable bit (e.g. on Windows checkouts) and Docker Hub ran them
+// anyway.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "pipeline/executor/child_process.hpp"
+#include "pipeline/executor/executor.hpp"
+#include "util/result.hpp"
+
+namespace hookyard::pipeline {
+
+// The hook's file (<dir of request.dockerfile>/hooks/<name>), or "" when it does not exist.
+std::string hook_path(const BuildRequest& request, Hook hook);
+
+// The command line that runs the hook file at `path` (see the header comment).
+std::vector<std::string> hook_command(const std::string& path);
+
+// The hook's environment: `base` (PATH, HOME, ...), then the Docker Hub variables, then the build args
+// (a rule's build arg overrides a Docker Hub variable of the same name, as it does for the build).
+std::map<std::string, std::string> hook_environment(const BuildRequest& request,
+                                                    const std::map<std::string, std::string>& base);
+
+// Runs the hook when request.hooks is set and its file exists (success without running otherwise).
+// `ran`, when given, is set to whether it ran. Errors: invalid_input "hooks/<name> failed with exit
+// code N", internal when killed by a signal we did not send, timeout, canceled. Blocking.
+util::Status run_hook_file(Hook hook, const BuildRequest& request, const std::map<std::string, std::string>& base_env,
+                           const LogSink& sink, const ChildLimits& limits, const CancelSignal& cancel,
+                           bool* ran = nullptr);
+
+}  // namespace hookyard::pipeline
