@@ -171,6 +171,9 @@ RunOutcome StageRunner::Run::execute() {
                   auto result = m_owner.m_checkout.checkout(req);
                   if (!result) return result.error();
                   commit = result->commit;
+                  if (m_build.commit.empty()) {
+                      if (auto st = m_owner.m_store.set_commit(m_build.id, commit); !st) return st;
+                  }
                   log("hookyard: checked out " + commit + " (" + std::to_string(result->stats.received_objects) +
                       " objects fetched)");
                   checkout.emplace(std::move(result.value()));
