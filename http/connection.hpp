@@ -1,0 +1,77 @@
+#pragma once
+// One HTTP/1.1 connection (plain TCP or TLS) driven synchronously: every operation is started
+// asynchronously on the connection's own io_context and run to completion on the calling thread, so
+// Beast's per-operation timeouts (tcp_stream::expires_after) apply. Internal to hookyard_http.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "http/client.hpp"
+
+namespace hookyard::http::detail {
+
+// Where a connection goes; `key()` names its keep-alive pool.
+struct Target {
+    bool tls = false;
+    std::string host;         // host name or IP literal (no brackets), used for DNS, SNI and verification
+    std::string port;         // decimal
+    std::string host_header;  // value of the Host header (as written in the URL)
+    std::string path;         // origin-form request target: path[?query]
+    std::string key() const { return (tls ? "https://" : "http://") + host + ":" + port; }
+};
+
+// Parses an absolute http(s) URL; invalid_input names what is wrong with it.
+util::Result<Target> parse_target(std::string_view url);
+
+// What an exchange learned besides the response: whether the connection may be reused and whether
+// the failure happened before any response byte arrived (so a retry on a fresh connection is safe).
+struct ExchangeOutcome {
+    bool keep_alive = false;
+    bool failed_before_response = false;
+};
+
+class Connection {
+public:
+    // `tls_context` must outlive the connection; it is only used when target.tls.
+    Connection(const Target& target, boost::asio::ssl::context& tls_context, const ClientOptions& options);
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    // Resolves, connects and (for TLS) handshakes with SNI and host-name verification.
+    util::Status connect();
+
+    // Writes `request` (body streamed) and reads the response. `outcome` is always filled.
+    util::Result<Response> exchange(const Request& request, const Target& target, ExchangeOutcome& outcome);
+
+    // True once the connection has served at least one exchange (it came from the idle pool).
+    bool reused() const { return m_exchanges > 0; }
+
+private:
+    template <class Stream>
+    util::Result<Response> exchange_on(Stream& stream, const Request& request, const Target& target,
+                                       ExchangeOutcome& outcome);
+    util::Error network_error(const boost::system::error_code& ec, std::string_view what);
+    boost::beast::tcp_stream& tcp();
+
+    const ClientOptions& m_options;
+    std::string m_host;
+    std::string m_port;
+    bool m_tls = false;
+    boost::asio::io_context m_ioc;
+    std::optional<boost::beast::tcp_stream> m_plain;
+    std::optional<boost::beast::ssl_stream<boost::beast::tcp_stream>> m_secure;
+    boost::beast::flat_buffer m_buffer;
+    std::unique_ptr<char[]> m_chunk;
+    int m_exchanges = 0;
+};
+
+}  // namespace hookyard::http::detail
