@@ -10,6 +10,8 @@ namespace hookyard::cli {
 using Args = std::vector<std::string>;
 
 int cmd_config(const Args& args);
+// hookyard checkout --mirror-dir D --url U --ref R [--commit SHA] --dest DIR: the checkout stage alone.
+int cmd_checkout(const Args& args);
 
 // Finds "-c FILE" / "--config FILE" / "--config=FILE" in args; returns "" when absent.
 std::string config_path(const Args& args);

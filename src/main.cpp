@@ -17,6 +17,8 @@ struct Command {
 const Command k_commands[] = {
     {"config", "config check -c FILE          validate a config; exit 0 valid, 2 with FILE:LINE: messages",
      hookyard::cli::cmd_config},
+    {"checkout", "checkout --url U --ref R --dest DIR --mirror-dir D   fetch + check out one commit (no build)",
+     hookyard::cli::cmd_checkout},
 };
 
 void print_help() {
