@@ -1,0 +1,113 @@
+// POST /hooks/github, as numbered steps: answer fast, leave the work to the queue.
+
+#include <nlohmann/json.hpp>
+
+#include "config/rules.hpp"
+#include "util/log.hpp"
+#include "webhook/github_event.hpp"
+#include "webhook/router.hpp"
+#include "webhook/signature.hpp"
+
+namespace hookyard::webhook {
+namespace {
+
+Response ignored(std::string_view reason, const std::string& delivery) {
+    return json_response(200, nlohmann::json{{"delivery", delivery}, {"ignored", true}, {"reason", reason}}.dump(
+                                  -1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+storage::NewBuild to_new_build(const config::RepositoryConfig& repo, const PushEvent& ev,
+                               const config::PlannedBuild& p) {
+    storage::NewBuild b;
+    b.repository = repo.github;
+    b.ref = ev.ref;
+    b.commit = ev.after;
+    b.rule = p.rule_index;
+    b.image = p.image_repository;
+    b.tags = p.tags;
+    b.clone_url = repo.clone_url.empty() ? ev.clone_url : repo.clone_url;
+    b.dockerfile = p.dockerfile;
+    b.context = p.context;
+    b.build_args = p.build_args;
+    b.source_type = config::to_string(p.source.type);
+    b.source_name = p.source.name;
+    b.head_commit_message = ev.head_commit_message;
+    b.pusher = ev.pusher;
+    return b;
+}
+
+}  // namespace
+
+void Router::github(const Request& req, Responder respond) {
+    const std::string event = req.header("x-github-event");
+    const std::string delivery = req.header("x-github-delivery");
+    auto reject = [&](unsigned status, const std::string& message) {
+        m_metrics.count_delivery(event.empty() ? "unknown" : event, "rejected");
+        util::log_info("webhook", "delivery " + delivery + " rejected (" + std::to_string(status) + "): " + message);
+        respond(json_error(status, message));
+    };
+
+    // 1. Size, then the signature over the raw bytes, before anything parses them.
+    if (req.body.size() > k_max_body_bytes) return reject(413, "payload larger than GitHub's 25 MiB limit");
+    if (auto st = verify_github_signature(m_config.server.webhook_secret, req.body, req.header("x-hub-signature-256"));
+        !st) {
+        return reject(401, st.error().message);
+    }
+    // 2. The headers every GitHub delivery carries.
+    if (event.empty()) return reject(400, "missing X-GitHub-Event header: not a GitHub webhook delivery");
+    if (delivery.empty()) return reject(400, "missing X-GitHub-Delivery header: not a GitHub webhook delivery");
+
+    // 3. The payload, JSON or form-encoded.
+    auto payload = decode_payload(req.header("content-type"), req.body);
+    if (!payload) return reject(400, payload.error().message);
+
+    // 4. Events other than push are acknowledged and dropped.
+    if (event == "ping") {
+        m_metrics.count_delivery(event, "ignored");
+        auto zen = payload->value("zen", std::string());
+        respond(json_response(200, nlohmann::json{{"delivery", delivery}, {"pong", true}, {"zen", zen}}.dump(
+                                       -1, ' ', false, nlohmann::json::error_handler_t::replace)));
+        return;
+    }
+    if (event != "push") {
+        m_metrics.count_delivery(event, "ignored");
+        return respond(ignored("event '" + event + "' does not trigger builds; hookyard builds on push", delivery));
+    }
+
+    // 5. The push: deletions, unknown repositories and unmatched refs queue nothing.
+    auto push = parse_push(*payload);
+    if (!push) return reject(400, push.error().message);
+    auto skip = [&](const std::string& reason) {
+        m_metrics.count_delivery(event, "ignored");
+        respond(ignored(reason, delivery));
+    };
+    if (push->deleted) return skip("the push deletes " + push->ref + "; nothing to build");
+    const auto* repo = m_config.find_repository(push->repository);
+    if (repo == nullptr) return skip("repository " + push->repository + " is not configured");
+    config::PushInfo info;
+    info.ref = push->ref;
+    info.changed_files = push->changed_files;
+    info.head_commit_message = push->head_commit_message;
+    const auto plan = config::plan_builds(*repo, info);
+    if (plan.builds.empty()) return skip(plan.skipped_reason.empty() ? "no rule matches " + push->ref : plan.skipped_reason);
+
+    // 6. One durable transaction: delivery id + builds. Answer only after the commit.
+    std::vector<storage::NewBuild> builds;
+    for (const auto& p : plan.builds) builds.push_back(to_new_build(*repo, *push, p));
+    storage::Delivery record{delivery, event, repo->github, storage::now_ms()};
+    m_store.accept_delivery(std::move(record), std::move(builds),
+                            [this, delivery, event, respond](util::Result<storage::AcceptOutcome> r) {
+                                if (!r) {
+                                    m_metrics.count_delivery(event, "failed");
+                                    util::log_error("webhook", "delivery " + delivery + " not stored: " + r.error().message);
+                                    respond(json_error(503, "could not store the delivery; GitHub may redeliver it"));
+                                    return;
+                                }
+                                m_metrics.count_delivery(event, r->duplicate ? "duplicate" : "accepted");
+                                nlohmann::json body{{"delivery", delivery}, {"builds", r->build_ids}};
+                                if (r->duplicate) body["duplicate"] = true;
+                                respond(json_response(r->duplicate ? 200 : 202, body.dump()));
+                            });
+}
+
+}  // namespace hookyard::webhook

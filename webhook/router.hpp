@@ -1,0 +1,44 @@
+#pragma once
+// Routing: a request in, a response out, with no sockets involved (unit-tested directly).
+//   POST /hooks/github                 GitHub webhooks (github_handler.cpp)
+//   GET  /healthz, GET /metrics
+//   /api/v1/builds…, POST /api/v1/trigger/{token}   REST API (api_handler.cpp)
+// Every error answer is {"error": "..."} with the status that names the class of problem.
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "config/model.hpp"
+#include "storage/store.hpp"
+#include "webhook/http_types.hpp"
+#include "webhook/metrics.hpp"
+
+namespace hookyard::webhook {
+
+class Router {
+public:
+    // `config`, `store` and `metrics` must outlive the router. Thread-safe: handle() may run on many threads.
+    Router(const config::Config& config, storage::Store& store, Metrics& metrics);
+
+    // Answers one request through `respond`, exactly once. Accepted pushes are answered from the store's
+    // commit thread once durable; everything else before handle() returns.
+    void handle(Request request, Responder respond);
+
+private:
+    void github(const Request& request, Responder respond);
+    Response api(const Request& request, std::string_view path);
+    Response trigger(const Request& request, std::string_view token);
+    Response healthz();
+    Response metrics();
+
+    const config::Config& m_config;
+    storage::Store& m_store;
+    Metrics& m_metrics;
+};
+
+// The route label used in metrics for a request path ("github", "api", "trigger", "healthz", "metrics",
+// "other"). Pure.
+std::string_view route_label(std::string_view path);
+
+}  // namespace hookyard::webhook
