@@ -26,11 +26,12 @@ std::string hook_path(const BuildRequest& request, Hook hook) {
 }
 
 std::vector<std::string> hook_command(const std::string& path) {
-    if (::access(path.c_str(), X_OK) == 0) return {path};
     std::ifstream in(path);
     std::string first;
     std::getline(in, first);
+    // Without a #! line exec fails (ENOEXEC); a shell would run the file as a script, so do the same.
     if (first.rfind("#!", 0) != 0) return {"/bin/sh", path};
+    if (::access(path.c_str(), X_OK) == 0) return {path};
     // "#!/usr/bin/env bash" → {"/usr/bin/env", "bash", path}: like the kernel, at most one argument.
     std::istringstream words(first.substr(2));
     std::string interpreter;

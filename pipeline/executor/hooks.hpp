@@ -1,9 +1,9 @@
 #pragma once
 // Docker Hub custom build hooks: hooks/<name> in the Dockerfile's directory, run there with the Docker Hub
-// variables and the build args in the environment. A hook file is executed directly when it is executable
-// (its #! line applies); otherwise it is run by the interpreter on its #! line, or by /bin/sh without one,
-// because repositories often lose the executable bit (e.g. on Windows checkouts) and Docker Hub ran them
-// anyway.
+// variables and the build args in the environment. A hook file with a #! line is executed directly when it
+// is executable, else run by the interpreter on its #! line; a file without a #! line is run by /bin/sh.
+// Repositories often lose the executable bit (e.g. Windows checkouts) or the #! line, and Docker Hub ran
+// such hooks anyway.
 
 #include <map>
 #include <string>

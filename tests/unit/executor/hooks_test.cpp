@@ -25,9 +25,11 @@ TEST(HookCommand, ExecutableRunsDirectlyOtherwiseViaShebangOrSh) {
     test::write_file(dir / "exec", "#!/bin/sh\ntrue\n", true);
     test::write_file(dir / "bash", "#!/usr/bin/env bash\ntrue\n");
     test::write_file(dir / "plain", "echo hi\n");
+    test::write_file(dir / "noshebang", "echo hi\n", true);
     EXPECT_EQ(hook_command(dir / "exec"), std::vector<std::string>{dir / "exec"});
     EXPECT_EQ(hook_command(dir / "bash"), (std::vector<std::string>{"/usr/bin/env", "bash", dir / "bash"}));
     EXPECT_EQ(hook_command(dir / "plain"), (std::vector<std::string>{"/bin/sh", dir / "plain"}));
+    EXPECT_EQ(hook_command(dir / "noshebang"), (std::vector<std::string>{"/bin/sh", dir / "noshebang"}));
 }
 
 TEST(HookEnvironment, BuildArgsOverrideDockerHubVarsWhichOverrideBase) {

@@ -1,0 +1,108 @@
+#pragma once
+// Shared set-up for the buildah executor tests: a FROM scratch + static busybox context in a temp dir,
+// a log collector, and readers for what ended up in the OCI layout.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "pipeline/executor/buildah_executor.hpp"
+#include "tests/support/support.hpp"
+
+namespace hookyard::pipeline::test_fixture {
+
+// Thread-safe line collector for a build's LogSink.
+class LogLines {
+public:
+    LogSink sink() {
+        return [this](std::string_view line) {
+            const std::lock_guard lock(m_mutex);
+            m_lines.emplace_back(line);
+        };
+    }
+    std::vector<std::string> lines() const {
+        const std::lock_guard lock(m_mutex);
+        return m_lines;
+    }
+    std::string text() const {
+        std::string out;
+        for (const auto& l : lines()) out += l + "\n";
+        return out;
+    }
+    // The line right after the first one equal to `line`, or "".
+    std::string after(const std::string& line) const {
+        const auto all = lines();
+        const auto it = std::find(all.begin(), all.end(), line);
+        return it == all.end() || it + 1 == all.end() ? "" : *(it + 1);
+    }
+
+private:
+    mutable std::mutex m_mutex;
+    std::vector<std::string> m_lines;
+};
+
+// A random token that makes each test's Dockerfile (and so its cache keys) unique.
+inline std::string nonce() {
+    std::random_device rd;
+    return std::to_string(rd()) + std::to_string(rd());
+}
+
+class ExecutorTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!test::have_program("buildah") || !std::filesystem::exists("/bin/busybox")) {
+            GTEST_SKIP() << "needs buildah and busybox-static (scripts/setup installs them)";
+        }
+        m_executor = make_buildah_executor({});
+    }
+
+    // Writes a context dir `name` under the temp dir holding /bin/busybox and `dockerfile`.
+    std::string make_context(const std::string& name, const std::string& dockerfile) {
+        const std::string ctx = m_dir / name;
+        std::filesystem::create_directories(ctx);
+        std::filesystem::copy_file("/bin/busybox", ctx + "/busybox",
+                                   std::filesystem::copy_options::overwrite_existing);
+        test::write_file(ctx + "/Dockerfile", dockerfile);
+        return ctx;
+    }
+
+    BuildRequest request_for(const std::string& ctx, const std::string& name) {
+        BuildRequest r;
+        r.build_id = name;
+        r.context_dir = ctx;
+        r.dockerfile = ctx + "/Dockerfile";
+        r.layout_dir = m_dir / (name + "-layout");
+        r.work_dir = m_dir / (name + "-work");
+        r.timeout = std::chrono::seconds(300);
+        return r;
+    }
+
+    util::Result<BuildResult> build(const BuildRequest& request, LogLines& log) {
+        return m_executor->start(request, log.sink())->wait();
+    }
+
+    // The content of `path` (relative, e.g. "out/args") from the first layer in the layout that has it.
+    std::string file_in_layout(const std::string& layout, const std::string& path) {
+        std::string out;
+        const int rc = test::sh("for b in '" + layout + "'/blobs/sha256/*; do tar -xzOf \"$b\" '" + path +
+                                    "' 2>/dev/null && exit 0; done; exit 1",
+                                &out);
+        return rc == 0 ? out : "<" + path + " not in any layer>";
+    }
+
+    std::string skopeo(const std::string& args) {
+        std::string out;
+        const int rc = test::sh("skopeo inspect " + args + " 2>&1", &out);
+        return rc == 0 ? out : "skopeo failed: " + out;
+    }
+
+    test::TempDir m_dir;
+    std::unique_ptr<Executor> m_executor;
+};
+
+}  // namespace hookyard::pipeline::test_fixture
