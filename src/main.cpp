@@ -19,6 +19,8 @@ const Command k_commands[] = {
      hookyard::cli::cmd_config},
     {"checkout", "checkout --url U --ref R --dest DIR --mirror-dir D   fetch + check out one commit (no build)",
      hookyard::cli::cmd_checkout},
+    {"build-local", "build-local --context DIR --layout DIR   build a local directory into an OCI layout (no push)",
+     hookyard::cli::cmd_build_local},
 };
 
 void print_help() {
