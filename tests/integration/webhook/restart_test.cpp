@@ -1,0 +1,101 @@
+// The real `hookyard serve` binary: accepted deliveries and builds survive a graceful restart and a
+// kill -9 right after the 202; a repeated delivery after a restart is still a duplicate.
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <signal.h>
+
+#include <filesystem>
+
+#include "tests/integration/webhook/http_client.hpp"
+#include "tests/integration/webhook/intake_harness.hpp"
+
+using namespace hookyard;
+
+namespace {
+
+const std::string k_push = R"({"ref":"refs/heads/master","after":"6113728f27ae82c7b1a177c8d03f9e96e0adf246",)"
+                           R"("repository":{"full_name":"Codertocat/Hello-World"},"commits":[]})";
+
+class ServeBinary : public ::testing::Test {
+protected:
+    void SetUp() override {
+        m_binary = test::binary_dir() + "/src/hookyard";
+        ASSERT_TRUE(std::filesystem::exists(m_binary)) << m_binary << " is missing: build the hookyard target";
+        m_port = test::free_port();
+        std::string yaml = test::intake_config_yaml();
+        yaml.replace(yaml.find("127.0.0.1:0"), 11, "127.0.0.1:" + std::to_string(m_port));
+        yaml += "data_dir: " + m_dir.path() + "/data\n";
+        test::write_file(m_dir / "hookyard.yaml", yaml);
+    }
+
+    std::unique_ptr<test::Process> start() {
+        auto p = std::make_unique<test::Process>(
+            std::vector<std::string>{m_binary, "serve", "-c", m_dir / "hookyard.yaml"}, m_dir / "serve.log");
+        EXPECT_TRUE(test::wait_until([&] { return test::port_open(m_port); }, std::chrono::seconds(20)))
+            << p->log();
+        return p;
+    }
+
+    nlohmann::json builds() {
+        auto r = test::http_request(m_port, "GET", "/api/v1/builds?limit=500",
+                                    {{"Authorization", std::string("Bearer ") + test::k_api_token}});
+        EXPECT_EQ(r.status, 200) << r.body;
+        return nlohmann::json::parse(r.body)["builds"];
+    }
+
+    test::TempDir m_dir;
+    std::string m_binary;
+    int m_port = 0;
+};
+
+}  // namespace
+
+TEST_F(ServeBinary, GracefulRestartKeepsDeliveriesAndBuilds) {
+    nlohmann::json first_ids;
+    {
+        auto serve = start();
+        auto r = test::post_github(m_port, test::k_secret, "push", "restart-1", k_push);
+        ASSERT_EQ(r.status, 202) << r.body;
+        first_ids = nlohmann::json::parse(r.body)["builds"];
+        ASSERT_EQ(test::post_github(m_port, test::k_secret, "push", "restart-2", k_push).status, 202);
+        serve->signal(SIGTERM);
+        EXPECT_EQ(serve->wait(std::chrono::seconds(20)), 0) << serve->log();
+        EXPECT_NE(serve->log().find("SIGTERM"), std::string::npos);
+    }
+    auto serve = start();
+    EXPECT_EQ(builds().size(), 2u);
+    auto again = test::post_github(m_port, test::k_secret, "push", "restart-1", k_push);
+    EXPECT_EQ(again.status, 200) << again.body;
+    auto body = nlohmann::json::parse(again.body);
+    EXPECT_EQ(body["duplicate"], true);
+    EXPECT_EQ(body["builds"], first_ids);
+    EXPECT_EQ(builds().size(), 2u);
+}
+
+TEST_F(ServeBinary, KillNineRightAfterThe202LosesNothing) {
+    std::vector<nlohmann::json> accepted;
+    {
+        auto serve = start();
+        for (int i = 0; i < 20; ++i) {
+            auto r = test::post_github(m_port, test::k_secret, "push", "kill-" + std::to_string(i), k_push);
+            ASSERT_EQ(r.status, 202) << r.body;
+            accepted.push_back(nlohmann::json::parse(r.body)["builds"][0]);
+        }
+        serve->signal(SIGKILL);
+        serve->wait(std::chrono::seconds(10));
+    }
+    auto serve = start();
+    auto stored = builds();
+    ASSERT_EQ(stored.size(), accepted.size());
+    for (std::size_t i = 0; i < accepted.size(); ++i) {
+        auto one = test::http_request(m_port, "GET", "/api/v1/builds/" + accepted[i].dump(),
+                                      {{"Authorization", std::string("Bearer ") + test::k_api_token}});
+        EXPECT_EQ(one.status, 200) << one.body;
+        EXPECT_EQ(nlohmann::json::parse(one.body)["state"], "queued");
+    }
+    auto dup = test::post_github(m_port, test::k_secret, "push", "kill-7", k_push);
+    EXPECT_EQ(dup.status, 200);
+    EXPECT_EQ(nlohmann::json::parse(dup.body)["builds"][0], accepted[7]);
+}
