@@ -1,0 +1,125 @@
+// TLS with a CA made by the test, and token auth with a JWT issuer made by the test: the registry
+// verifies real certificates and real signed tokens.
+
+#include <gtest/gtest.h>
+
+#include "pipeline/registry/oci_layout.hpp"
+#include "tests/integration/registry/registry_fixture.hpp"
+#include "tests/support/oci_layout_writer.hpp"
+
+namespace hookyard::test {
+namespace {
+
+using Auth = RegistryServerOptions::Auth;
+
+RegistryServerOptions tls_basic() {
+    RegistryServerOptions o;
+    o.auth = Auth::htpasswd;
+    o.tls = true;
+    return o;
+}
+
+TEST(TlsPush, PushesOverTlsWhenTheCaFileIsGiven) {
+    RegistryServer registry(tls_basic());
+    TempDir dir;
+    const std::string digest = write_test_image(dir / "layout", {3000, 9u << 20}, 11);
+    auto image = pipeline::load_oci_layout(dir / "layout");
+    ASSERT_TRUE(image.ok());
+    ASSERT_EQ(client_options(registry).api_base.rfind("https://", 0), 0u);
+
+    auto result = make_client(client_options(registry), registry.ca_file())->push(*image, "secure/app", {"v1"});
+    ASSERT_TRUE(result.ok()) << result.error().message;
+    EXPECT_EQ(result->digest, digest);
+    std::string error;
+    EXPECT_EQ(skopeo_digest(registry, "secure/app:v1", &error), digest) << error;
+    std::string output;
+    EXPECT_EQ(skopeo_copy_digest(registry, "secure/app:v1", dir / "copy", &output), digest) << output;
+}
+
+TEST(TlsPush, UnknownCaFailsVerificationWithAHint) {
+    RegistryServer registry(tls_basic());
+    TempDir dir;
+    write_test_image(dir / "layout", {3000}, 12);
+    auto image = pipeline::load_oci_layout(dir / "layout");
+    ASSERT_TRUE(image.ok());
+
+    auto result = make_client(client_options(registry))->push(*image, "secure/app", {"v1"});
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().kind, util::ErrorKind::invalid_input);
+    EXPECT_NE(result.error().message.find("failed verification"), std::string::npos) << result.error().message;
+    EXPECT_NE(result.error().message.find("ca_file"), std::string::npos) << result.error().message;
+    EXPECT_TRUE(registry.requests().empty());
+}
+
+TEST(TlsPush, MissingCaFileIsAClearError) {
+    http::ClientOptions options;
+    options.ca_file = "/nonexistent/ca.pem";
+    auto client = http::make_client(options);
+    ASSERT_FALSE(client.ok());
+    EXPECT_NE(client.error().message.find("cannot load CA file /nonexistent/ca.pem"), std::string::npos);
+}
+
+class TokenPush : public ::testing::Test {
+protected:
+    RegistryServer registry{RegistryServerOptions{Auth::token}};
+    TempDir dir;
+};
+
+TEST_F(TokenPush, PushesWithABearerTokenFetchedOnceAndCached) {
+    const std::string digest = write_test_image(dir / "layout", {3000, 40000, 9u << 20}, 13);
+    auto image = pipeline::load_oci_layout(dir / "layout");
+    ASSERT_TRUE(image.ok());
+    auto client = make_client(client_options(registry));
+
+    auto result = client->push(*image, "tok/app", {"v1", "v2"});
+    ASSERT_TRUE(result.ok()) << result.error().message << "\n" << registry.log();
+    EXPECT_EQ(result->digest, digest);
+    EXPECT_EQ(registry.tokens_issued(), 1);  // every request of the push reused the one token
+    std::string error;
+    EXPECT_EQ(skopeo_digest(registry, "tok/app:v2", &error), digest) << error;
+    const int with_skopeo = registry.tokens_issued();  // skopeo fetches its own pull tokens
+
+    // The next push to the same repository reuses the cached token too.
+    auto again = client->push(*image, "tok/app", {"v1"});
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    EXPECT_EQ(registry.tokens_issued(), with_skopeo);
+}
+
+TEST_F(TokenPush, MountsAcrossRepositoriesWithAPullScopeForTheSource) {
+    write_test_image(dir / "layout", {3000, 50000}, 14);
+    auto image = pipeline::load_oci_layout(dir / "layout");
+    ASSERT_TRUE(image.ok());
+    auto client = make_client(client_options(registry));
+    ASSERT_TRUE(client->push(*image, "tok/one", {"v1"}).ok());
+    auto second = client->push(*image, "tok/two", {"v1"});
+    ASSERT_TRUE(second.ok()) << second.error().message;
+    EXPECT_EQ(second->blobs_mounted, 3u);
+}
+
+TEST_F(TokenPush, PushWithoutPushAccessIsDenied) {
+    write_test_image(dir / "layout", {3000}, 15);
+    auto image = pipeline::load_oci_layout(dir / "layout");
+    ASSERT_TRUE(image.ok());
+    auto result = make_client(client_options(registry))->push(*image, "readonly/app", {"v1"});
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().kind, util::ErrorKind::auth);
+    EXPECT_NE(result.error().message.find("push to readonly/app on " + registry.host() + " was denied"),
+              std::string::npos)
+        << result.error().message;
+}
+
+TEST_F(TokenPush, WrongPasswordIsRefusedByTheTokenService) {
+    write_test_image(dir / "layout", {3000}, 16);
+    auto image = pipeline::load_oci_layout(dir / "layout");
+    ASSERT_TRUE(image.ok());
+    auto options = client_options(registry);
+    options.password = "nope";
+    auto result = make_client(options)->push(*image, "tok/app", {"v1"});
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().kind, util::ErrorKind::auth);
+    EXPECT_NE(result.error().message.find("credentials for " + registry.host() + " were refused"), std::string::npos)
+        << result.error().message;
+}
+
+}  // namespace
+}  // namespace hookyard::test
