@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <memory>
 
 #include "pipeline/checkout/checkout.hpp"
 #include "pipeline/checkout/locate.hpp"
@@ -19,9 +20,12 @@ constexpr const char* k_usage =
     "usage: hookyard checkout --mirror-dir DIR --url URL --ref REF [--commit SHA] --dest DIR\n"
     "                         [--key OWNER/NAME] [--submodules] [--token-env VAR] [--ssh-key FILE]\n"
     "                         [--known-hosts FILE] [--context DIR --dockerfile FILE]\n"
+    "                         [--pool-dir DIR [--recycle OLD_DEST]]\n"
     "Fetches REF into the mirror under --mirror-dir (created on first use) and checks out SHA (default: the\n"
     "ref's head) into --dest, which is kept. The token is read from the environment variable named by\n"
-    "--token-env so it never shows in the process list. With --context/--dockerfile, also locates the build.\n";
+    "--token-env so it never shows in the process list. With --context/--dockerfile, also locates the build.\n"
+    "With --pool-dir, an idle work tree of the repository there is updated in place instead of writing\n"
+    "every file; --recycle parks OLD_DEST (an earlier --dest) in the pool first, as a finished build does.\n";
 
 }  // namespace
 
@@ -44,7 +48,7 @@ int cmd_checkout(const Args& args) {
         }
     }
     static const char* const k_known[] = {"mirror-dir", "url", "ref", "commit", "dest", "key", "token-env",
-                                          "ssh-key", "known-hosts", "context", "dockerfile"};
+                                          "ssh-key", "known-hosts", "context", "dockerfile", "pool-dir", "recycle"};
     for (const auto& [name, value] : opt) {
         bool known = false;
         for (const char* k : k_known) known = known || name == k;
@@ -74,7 +78,9 @@ int cmd_checkout(const Args& args) {
     if (auth.credential_name.empty()) auth.credential_name = auth.ssh_key_file.empty() ? "(none)" : auth.ssh_key_file;
 
     pipeline::MirrorCache cache(opt["mirror-dir"]);
-    pipeline::CheckoutService service(cache);
+    std::unique_ptr<pipeline::WorkTreePool> pool;
+    if (!opt["pool-dir"].empty()) pool = std::make_unique<pipeline::WorkTreePool>(opt["pool-dir"]);
+    pipeline::CheckoutService service(cache, pool.get());
     pipeline::CheckoutRequest req;
     req.repo_key = opt["key"].empty() ? pipeline::MirrorCache::key_for_url(opt["url"]) : opt["key"];
     req.clone_url = opt["url"];
@@ -85,6 +91,13 @@ int cmd_checkout(const Args& args) {
     req.auth = auth;
 
     const auto start = std::chrono::steady_clock::now();
+    if (!opt["recycle"].empty()) {
+        if (!pool) {
+            std::fprintf(stderr, "hookyard checkout: --recycle needs --pool-dir\n%s", k_usage);
+            return 2;
+        }
+        pool->give_back(req.repo_key, opt["recycle"]);
+    }
     auto co = service.checkout(req);
     if (!co) {
         std::fprintf(stderr, "hookyard checkout: %s error: %s\n", std::string(util::to_string(co.error().kind)).c_str(),
@@ -95,7 +108,7 @@ int cmd_checkout(const Args& args) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     std::printf("checked out %s (%s) into %s in %lld ms: %s, received %zu objects (%zu bytes)%s\n", co->commit.c_str(),
                 co->ref.c_str(), co->dir.path().c_str(), static_cast<long long>(ms.count()),
-                co->stats.created ? "new mirror" : "mirror updated", co->stats.received_objects,
+                co->stats.created ? "new mirror" : (co->reused_tree ? "mirror updated, tree reused" : "mirror updated"), co->stats.received_objects,
                 co->stats.received_bytes, submodules ? (", " + std::to_string(co->submodules.size()) + " submodule(s)").c_str() : "");
 
     if (opt.count("context") != 0 || opt.count("dockerfile") != 0) {

@@ -64,11 +64,27 @@ util::Result<Checkout> CheckoutService::checkout(const CheckoutRequest& req) {
     auto mirror = m_cache.update(req.repo_key, req.clone_url, req.ref, req.commit, req.auth);
     if (!mirror) return mirror.error();
     Checkout out;
-    out.dir = WorkDir(req.dest_dir);  // owns the directory from here: any error below removes it
     out.commit = mirror->commit;
     out.ref = mirror->ref;
     out.stats = mirror->stats;
-    if (auto st = checkout_commit(mirror->path, mirror->commit, req.dest_dir, req.clone_url); !st) return st.error();
+    // Only trees without submodules are pooled: updating nested repositories in place is not attempted.
+    const bool pooled = m_pool != nullptr && !req.submodules;
+    if (pooled && m_pool->take(req.repo_key, req.dest_dir)) {
+        if (auto st = update_checkout(mirror->path, mirror->commit, req.dest_dir); st) {
+            out.reused_tree = true;
+        } else {
+            util::log_warn("checkout", "reusing a work tree failed (" + st.error().message + "); checking out afresh");
+            std::filesystem::remove_all(req.dest_dir, ec);
+        }
+    }
+    out.dir = WorkDir(req.dest_dir);  // owns the directory from here: any error below removes it
+    if (!out.reused_tree) {
+        if (auto st = checkout_commit(mirror->path, mirror->commit, req.dest_dir, req.clone_url); !st) return st.error();
+    }
+    if (pooled) {
+        // Only a tree known to hold exactly a commit goes back to the pool.
+        out.dir.set_recycler([pool = m_pool, key = req.repo_key](const std::string& path) { pool->give_back(key, path); });
+    }
     if (req.submodules) {
         if (auto st = checkout_submodules(req.dest_dir, req.clone_url, req.auth, "", 1, out.submodules); !st) {
             return st.error();

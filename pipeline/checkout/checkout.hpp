@@ -8,6 +8,7 @@
 #include "pipeline/checkout/git_auth.hpp"
 #include "pipeline/checkout/mirror_cache.hpp"
 #include "pipeline/checkout/work_dir.hpp"
+#include "pipeline/checkout/work_pool.hpp"
 #include "util/result.hpp"
 
 namespace hookyard::pipeline {
@@ -28,18 +29,23 @@ struct Checkout {
     std::string commit;  // the sha checked out (resolved from the ref when the request had none)
     std::string ref;     // the full ref fetched
     FetchStats stats;    // what the superproject's fetch transferred
+    bool reused_tree = false;  // an idle tree from the pool was updated instead of writing every file
     std::vector<std::string> submodules;  // paths of the submodules checked out, relative to dir
 };
 
 class CheckoutService {
 public:
-    // `cache` must outlive the service.
-    explicit CheckoutService(MirrorCache& cache) : m_cache(cache) {}
+    // `cache` (and `pool` when given) must outlive the service and every Checkout it returns. Without a
+    // pool every checkout writes the whole tree and its directory is removed when the Checkout goes.
+    explicit CheckoutService(MirrorCache& cache, WorkTreePool* pool = nullptr) : m_cache(cache), m_pool(pool) {}
 
-    // Updates the mirror (MirrorCache::update), checks the commit out into req.dest_dir (checkout_commit)
-    // and, when req.submodules, every submodule recursively at the commit its superproject records, each
-    // through its own mirror. On any error the partial directory is removed and the error returned with
-    // its kind (see MirrorCache::update; a submodule error names the submodule's path). Thread-safe.
+    // Updates the mirror (MirrorCache::update), checks the commit out into req.dest_dir (checkout_commit;
+    // with a pool and no submodules, an idle tree of the repository is moved there and updated in place
+    // instead, and the directory goes back to the pool when the Checkout is destroyed) and, when
+    // req.submodules, every submodule recursively at the commit its superproject records, each through its
+    // own mirror. req.dest_dir must not exist or be empty (invalid_input otherwise, and it is left alone).
+    // On any other error the partial directory is removed and the error returned with its kind (see
+    // MirrorCache::update; a submodule error names the submodule's path). Thread-safe.
     util::Result<Checkout> checkout(const CheckoutRequest& req);
 
 private:
@@ -47,6 +53,7 @@ private:
                                      const std::string& prefix, int depth, std::vector<std::string>& done);
 
     MirrorCache& m_cache;
+    WorkTreePool* m_pool;
 };
 
 // Resolves a submodule URL from .gitmodules against its superproject's clone URL: "./x" and "../x" are
