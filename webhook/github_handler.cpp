@@ -57,15 +57,14 @@ void Router::github(const Request& req, Responder respond) {
     if (event.empty()) return reject(400, "missing X-GitHub-Event header: not a GitHub webhook delivery");
     if (delivery.empty()) return reject(400, "missing X-GitHub-Delivery header: not a GitHub webhook delivery");
 
-    // 3. The payload, JSON or form-encoded.
-    auto payload = decode_payload(req.header("content-type"), req.body);
-    if (!payload) return reject(400, payload.error().message);
+    // 3. The payload, JSON or form-encoded, parsed once into the fields we use.
+    auto push = parse_payload(req.header("content-type"), req.body);
+    if (!push) return reject(400, push.error().message);
 
     // 4. Events other than push are acknowledged and dropped.
     if (event == "ping") {
         m_metrics.count_delivery(event, "ignored");
-        auto zen = payload->value("zen", std::string());
-        respond(json_response(200, nlohmann::json{{"delivery", delivery}, {"pong", true}, {"zen", zen}}.dump(
+        respond(json_response(200, nlohmann::json{{"delivery", delivery}, {"pong", true}, {"zen", push->zen}}.dump(
                                        -1, ' ', false, nlohmann::json::error_handler_t::replace)));
         return;
     }
@@ -75,8 +74,7 @@ void Router::github(const Request& req, Responder respond) {
     }
 
     // 5. The push: deletions, unknown repositories and unmatched refs queue nothing.
-    auto push = parse_push(*payload);
-    if (!push) return reject(400, push.error().message);
+    if (auto st = check_push(*push); !st) return reject(400, st.error().message);
     auto skip = [&](const std::string& reason) {
         m_metrics.count_delivery(event, "ignored");
         respond(ignored(reason, delivery));
