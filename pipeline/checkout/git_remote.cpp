@@ -225,7 +225,7 @@ util::Error git_failure(int rc, std::string_view action, std::string_view url, c
     if (state.auth_refused) {
         return util::make_error(util::ErrorKind::auth, "credentials " + name + " were refused by " + host + " while " +
                                                            std::string(action) + " " + where +
-                                                           "; check the token's access to this repository");
+                                                           "; check that this credential has access to the repository");
     }
     if (state.auth_missing) {
         return util::make_error(util::ErrorKind::auth, host + " requires authentication for " + where +

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <sstream>
 
@@ -143,6 +146,44 @@ int GitHttpServer::unauthorized_count() const {
     int count = 0;
     for (std::string line; std::getline(in, line);) count += line.rfind("401 unauthorized", 0) == 0 ? 1 : 0;
     return count;
+}
+
+SshGitServer::SshGitServer(const std::string& dir) {
+    std::filesystem::create_directories(dir);
+    const passwd* pw = getpwuid(getuid());
+    m_user = pw != nullptr ? pw->pw_name : "root";
+    m_port = free_port();
+    m_client_key = dir + "/client_key";
+    m_known_hosts = dir + "/known_hosts";
+    // ECDSA keys: what every libssh2 build libgit2 links against can verify.
+    for (const std::string& key : {dir + "/host_key", m_client_key}) {
+        if (run({"ssh-keygen", "-q", "-t", "ecdsa", "-b", "256", "-N", "", "-f", key}) != 0) {
+            ADD_FAILURE() << "ssh-keygen failed for " << key;
+        }
+    }
+    write_file(dir + "/authorized_keys", read_file(m_client_key + ".pub"));
+    std::istringstream host_pub(read_file(dir + "/host_key.pub"));
+    std::string type, blob;
+    host_pub >> type >> blob;
+    write_file(m_known_hosts, "[127.0.0.1]:" + std::to_string(m_port) + " " + type + " " + blob + "\n");
+    write_file(dir + "/sshd_config", "Port " + std::to_string(m_port) +
+                                         "\nListenAddress 127.0.0.1\nHostKey " + dir + "/host_key\nAuthorizedKeysFile " +
+                                         dir + "/authorized_keys\nPidFile " + dir + "/sshd.pid\n"
+                                         "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+                                         "PubkeyAuthentication yes\nStrictModes no\nUsePAM no\n"
+                                         "PermitRootLogin prohibit-password\n");
+    // sshd running as root insists on its privilege-separation directory, which the Debian service
+    // would create at boot; creating it is idempotent and harmless.
+    if (getuid() == 0) std::filesystem::create_directories("/run/sshd");
+    m_process = std::make_unique<Process>(
+        std::vector<std::string>{"/usr/sbin/sshd", "-D", "-e", "-f", dir + "/sshd_config"}, dir + "/sshd.log");
+    if (!wait_until([&] { return port_open(m_port); }, std::chrono::seconds(10))) {
+        ADD_FAILURE() << "sshd did not start: " << m_process->log();
+    }
+}
+
+std::string SshGitServer::url(const std::string& absolute_repo_path) const {
+    return "ssh://" + m_user + "@127.0.0.1:" + std::to_string(m_port) + absolute_repo_path;
 }
 
 SourceRepo::SourceRepo(const std::string& base_dir, const std::string& name)

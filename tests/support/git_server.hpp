@@ -47,6 +47,27 @@ private:
     std::unique_ptr<Process> m_process;
 };
 
+// sshd on a free loopback port (own config, host key and authorized_keys under `dir`), accepting the
+// key `client_key()` for the current user; git over ssh runs git-upload-pack from PATH. Ready when
+// constructed; killed on destruction.
+class SshGitServer {
+public:
+    explicit SshGitServer(const std::string& dir);
+    // ssh://<user>@127.0.0.1:<port><absolute_repo_path>
+    std::string url(const std::string& absolute_repo_path) const;
+    int port() const { return m_port; }
+    // The private key sshd accepts, and a known_hosts file listing this server's host key.
+    const std::string& client_key() const { return m_client_key; }
+    const std::string& known_hosts() const { return m_known_hosts; }
+
+private:
+    int m_port = 0;
+    std::string m_user;
+    std::string m_client_key;
+    std::string m_known_hosts;
+    std::unique_ptr<Process> m_process;
+};
+
 // A bare repository `<base_dir>/<name>.git` (default branch main) with a work clone beside it to make
 // commits in and push from.
 class SourceRepo {
