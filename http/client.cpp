@@ -30,8 +30,6 @@ public:
                               boost::asio::ssl::context::no_tlsv1_1,
                           ec);
         if (ec) return util::make_error(util::ErrorKind::internal, "cannot configure TLS: " + ec.message());
-        m_tls.set_default_verify_paths(ec);
-        if (ec) return util::make_error(util::ErrorKind::internal, "cannot load the system CAs: " + ec.message());
         if (!m_options.ca_file.empty()) {
             m_tls.load_verify_file(m_options.ca_file, ec);
             if (ec) {
@@ -50,6 +48,9 @@ public:
         for (int attempt = 0;; ++attempt) {
             auto connection = take(target->key());
             if (!connection) {
+                if (target->tls) {
+                    if (auto st = load_system_cas(); !st) return st.error();
+                }
                 connection = std::make_unique<Connection>(*target, m_tls, m_options);
                 if (auto st = connection->connect(); !st) return st.error();
             }
@@ -65,6 +66,18 @@ public:
     }
 
 private:
+    // The system CA bundle is parsed on the first TLS connection only: plain-HTTP users (and short
+    // commands) do not pay for reading a few hundred certificates.
+    util::Status load_system_cas() {
+        std::lock_guard lock(m_mutex);
+        if (m_system_cas_loaded) return {};
+        boost::system::error_code ec;
+        m_tls.set_default_verify_paths(ec);
+        if (ec) return util::make_error(util::ErrorKind::internal, "cannot load the system CAs: " + ec.message());
+        m_system_cas_loaded = true;
+        return {};
+    }
+
     std::unique_ptr<Connection> take(const std::string& key) {
         std::lock_guard lock(m_mutex);
         auto it = m_idle.find(key);
@@ -83,6 +96,7 @@ private:
     const ClientOptions m_options;
     boost::asio::ssl::context m_tls;
     std::mutex m_mutex;
+    bool m_system_cas_loaded = false;
     std::map<std::string, std::vector<std::unique_ptr<Connection>>> m_idle;
 };
 

@@ -64,10 +64,19 @@ public:
 
         if (auto st = ping(session); !st) return st.error();
         PushResult result;
-        if (auto st = put_blobs(session, image, repository, mount_from, result); !st) return st.error();
-        if (auto st = put_manifests(session, image, repository, tags, result); !st) return st.error();
         result.digest = image.root.descriptor.digest;
         result.media_type = image.root.descriptor.media_type;
+        // A registry accepts a manifest only once every blob it references is in the repository, so
+        // when every tag already points at our digest there is nothing left to send.
+        auto current = tags_at_digest(session, repository, image.root, tags);
+        if (!current) return current.error();
+        if (*current) {
+            for (const auto& b : image.blobs) remember(b.digest, repository);
+            result.blobs_skipped = image.blobs.size();
+            return result;
+        }
+        if (auto st = put_blobs(session, image, repository, mount_from, result); !st) return st.error();
+        if (auto st = put_manifests(session, image, repository, tags, result); !st) return st.error();
         return result;
     }
 
@@ -103,6 +112,29 @@ private:
             }
             return session.expect(*response, 200, "contacting the registry", attempt);
         });
+    }
+
+    // True when every tag already resolves to `manifest`'s digest.
+    util::Result<bool> tags_at_digest(Session& session, const std::string& repository, const ManifestBlob& manifest,
+                                      const std::vector<std::string>& tags) {
+        for (const auto& tag : tags) {
+            bool matches = false;
+            auto st = session.retrying("checking " + repository + ":" + tag, [&](Attempt& attempt) -> util::Status {
+                http::Request head;
+                head.method = "HEAD";
+                head.url = session.url("/v2/" + repository + "/manifests/" + tag);
+                head.headers.emplace_back("Accept", manifest.descriptor.media_type);
+                auto response = session.send(head);
+                if (!response) return response.error();
+                matches = response->status == 200 &&
+                          response->header("Docker-Content-Digest") == manifest.descriptor.digest;
+                if (response->status == 200 || response->status == 404) return {};
+                return session.expect(*response, 200, "checking " + repository + ":" + tag, attempt);
+            });
+            if (!st) return st.error();
+            if (!matches) return false;
+        }
+        return true;
     }
 
     util::Status put_blobs(Session& session, const OciImage& image, const std::string& repository,
