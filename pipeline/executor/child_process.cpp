@@ -128,8 +128,9 @@ bool leader_exited(pid_t pid) {
     return info.si_pid == pid;
 }
 
-int poll_timeout(std::optional<Clock::time_point> next_event, bool have_pidfd) {
-    milliseconds wait = have_pidfd ? milliseconds(-1) : k_exit_poll;
+// Without a pidfd (or a cancel pipe) some event can only be noticed by waking up now and then.
+int poll_timeout(std::optional<Clock::time_point> next_event, bool every_event_wakes_poll) {
+    milliseconds wait = every_event_wakes_poll ? milliseconds(-1) : k_exit_poll;
     if (next_event) {
         const auto left = std::chrono::ceil<milliseconds>(*next_event - Clock::now());
         const auto bounded = std::max(left, milliseconds(0));
@@ -231,8 +232,12 @@ util::Result<ChildOutcome> run_child(const ChildSpec& spec, const LogSink& sink,
         if (!eof) pfds[n++] = {read_end.get(), POLLIN, 0};
         if (!exited && pidfd.get() >= 0) pfds[n++] = {pidfd.get(), POLLIN, 0};
         if (!term_at && !exited && cancel.fd() >= 0) pfds[n++] = {cancel.fd(), POLLIN, 0};
-        const int timeout = poll_timeout(next_event, pidfd.get() >= 0 && !exited);
-        if (::poll(pfds, n, timeout) < 0 && errno != EINTR) break;
+        const int timeout = poll_timeout(next_event, pidfd.get() >= 0 && cancel.fd() >= 0 && !exited);
+        if (::poll(pfds, n, timeout) < 0 && errno != EINTR) {
+            // Cannot supervise any more: make sure the group is gone before reaping the leader.
+            ::kill(-pid, SIGKILL);
+            break;
+        }
 
         if (!eof && (pfds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
             const ssize_t got = ::read(read_end.get(), buf, sizeof buf);

@@ -15,7 +15,7 @@ namespace hookyard::pipeline {
 
 // Receives every output line (without the trailing newline) of the build's processes and hookyard's own
 // progress lines ("hookyard: ..."). Called from the job's worker thread, one line at a time, never
-// concurrently for one job; it must not block for long (it throttles the build).
+// concurrently for one job; it must not throw, and not block for long (it throttles the build).
 using LogSink = std::function<void(std::string_view line)>;
 
 // Docker Hub's Autobuild variables ("Advanced options for Autobuild and Autotest"); passed to the build
@@ -73,10 +73,11 @@ public:
     virtual void cancel() = 0;
 
     // Blocks until the build has finished and returns its outcome; later calls return the same outcome.
-    // Errors: timeout (request.timeout passed; handled like cancel), canceled, invalid_input (Dockerfile
-    // error or failing RUN/hook, with buildah's message and the Dockerfile line), not_found (buildah not
-    // installed, a FROM image that cannot be pulled, named), internal (a process died by a signal that
-    // we did not send, or the output could not be read). On any error no layout is left at layout_dir.
+    // Errors: timeout (request.timeout passed; handled like cancel), canceled, invalid_input (bad paths,
+    // Dockerfile error or failing RUN/hook, with buildah's message and the Dockerfile line), not_found
+    // (buildah not installed, a FROM image that cannot be pulled, named), conflict (layout_dir is not
+    // empty; it is left untouched), internal (a process died by a signal that we did not send, or the
+    // export failed). On any other error than conflict nothing is left at layout_dir.
     virtual util::Result<BuildResult> wait() = 0;
 
     // True once the outcome is known (wait() would not block).

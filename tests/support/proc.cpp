@@ -10,9 +10,18 @@
 namespace hookyard::test {
 namespace {
 
+// Reads a whole /proc file; "" when the process went away meanwhile (libstdc++ may throw on that read).
+std::string slurp(const std::filesystem::path& path) {
+    try {
+        std::ifstream in(path);
+        return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    } catch (const std::exception&) {
+        return "";
+    }
+}
+
 bool read_proc(const std::filesystem::path& dir, ProcInfo& info) {
-    std::ifstream stat(dir / "stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const std::string text = slurp(dir / "stat");
     // "pid (comm) state ppid pgrp ...": comm may contain spaces and parentheses, so parse after the last ')'.
     const auto close = text.rfind(')');
     if (close == std::string::npos) return false;
@@ -20,8 +29,7 @@ bool read_proc(const std::filesystem::path& dir, ProcInfo& info) {
     int ppid = 0;
     rest >> info.state >> ppid >> info.pgid;
     if (!rest) return false;
-    std::ifstream cmd(dir / "cmdline");
-    std::string raw((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
+    std::string raw = slurp(dir / "cmdline");
     for (char& c : raw) {
         if (c == '\0') c = ' ';
     }

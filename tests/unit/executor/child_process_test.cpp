@@ -40,6 +40,12 @@ private:
     std::vector<std::string> m_lines;
 };
 
+// True once no live process is left in `pgid`. Killed processes may still be in the middle of exiting
+// when run_child returns (the signal is sent, the exit is the kernel's), hence the short poll.
+bool gone(int pgid) {
+    return test::wait_until([&] { return test::live_processes_in_group(pgid).empty(); }, 5s);
+}
+
 ChildLimits limits_for(std::chrono::milliseconds timeout, std::chrono::milliseconds grace = 2000ms) {
     return ChildLimits{std::chrono::steady_clock::now() + timeout, grace};
 }
@@ -82,13 +88,14 @@ TEST(RunChild, CancelKillsTheWholeProcessGroupIncludingGrandchildren) {
     ChildSpec spec{{"/bin/sh", "-c", "echo pgid=$$; sleep 300 & sleep 301 & wait"}, {{"PATH", "/usr/bin:/bin"}}, ""};
     std::optional<util::Result<ChildOutcome>> outcome;
     std::thread runner([&] { outcome.emplace(run_child(spec, lines.sink(), limits_for(300s), cancel)); });
-    ASSERT_TRUE(test::wait_until([&] { return test::live_processes_in_group(lines.pgid()).size() >= 3; }, 10s));
+    ASSERT_TRUE(test::wait_until(
+        [&] { return lines.pgid() != 0 && test::live_processes_in_group(lines.pgid()).size() >= 3; }, 10s));
     const int pgid = lines.pgid();
     cancel.raise();
     runner.join();
     ASSERT_TRUE(outcome->ok());
     EXPECT_TRUE((*outcome)->canceled);
-    EXPECT_TRUE(test::live_processes_in_group(pgid).empty());
+    EXPECT_TRUE(gone(pgid));
 }
 
 TEST(RunChild, DeadlineSendsTermThenKillToAGroupThatIgnoresTerm) {
@@ -100,7 +107,7 @@ TEST(RunChild, DeadlineSendsTermThenKillToAGroupThatIgnoresTerm) {
     EXPECT_TRUE(outcome->timed_out);
     EXPECT_EQ(outcome->signal, SIGKILL);
     ASSERT_NE(lines.pgid(), 0);
-    EXPECT_TRUE(test::live_processes_in_group(lines.pgid()).empty());
+    EXPECT_TRUE(gone(lines.pgid()));
 }
 
 TEST(RunChild, ProcessesLeftBehindByTheLeaderAreKilled) {
@@ -112,7 +119,7 @@ TEST(RunChild, ProcessesLeftBehindByTheLeaderAreKilled) {
     ASSERT_TRUE(outcome.ok());
     EXPECT_TRUE(outcome->ok());
     ASSERT_NE(lines.pgid(), 0);
-    EXPECT_TRUE(test::wait_until([&] { return test::live_processes_in_group(lines.pgid()).empty(); }, 5s));
+    EXPECT_TRUE(gone(lines.pgid()));
 }
 
 }  // namespace
