@@ -178,6 +178,46 @@ TEST_F(BasicAuthPush, CommandLinePushPrintsTheDigestForEveryReference) {
     EXPECT_EQ(skopeo_digest(registry, "cli/other:latest"), digest);
 }
 
+TEST_F(BasicAuthPush, CorruptLayerIsDetectedWhileStreamingAndNeverCommitted) {
+    OciLayoutWriter w(dir / "layout");
+    const auto layer = w.add_random_blob(9u << 20, 9);  // over the monolithic limit: chunked
+    w.set_root(w.add_manifest({layer}, "corrupt"));
+    auto image = pipeline::load_oci_layout(dir / "layout");
+    ASSERT_TRUE(image.ok());
+    {
+        // Same size, different last byte: only the streamed digest can notice.
+        std::fstream f(w.blob_path(layer.digest), std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(static_cast<std::streamoff>(layer.size - 1));
+        f.put('\x42');
+    }
+    auto result = make_client(client_options(registry))->push(*image, "team/corrupt", {"v1"});
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().kind, util::ErrorKind::invalid_input);
+    EXPECT_NE(result.error().message.find("does not match digest " + layer.digest), std::string::npos)
+        << result.error().message;
+    EXPECT_EQ(count_requests(registry.requests(), "PUT", layer.digest), 0);
+}
+
+TEST_F(BasicAuthPush, CommandLineTakesThePasswordFromStdinAndTheRegistryFromTheConfig) {
+    const std::string digest = write_test_image(dir / "layout", {5000}, 10);
+    write_file(dir / "hookyard.yaml", "registries:\n  local: { endpoint: \"http://" + registry.host() +
+                                          "\", username: nobody, password: wrong }\n");
+    std::string output;
+    const int code = sh("printf '%s\\n' '" + registry.password() + "' | " + binary_dir() + "/src/hookyard push " +
+                            dir / "layout" + " " + registry.host() + "/cfg/app:v1 -c " + dir / "hookyard.yaml" +
+                            " --username " + registry.username() + " --password-stdin",
+                        &output);
+    ASSERT_EQ(code, 0) << output;
+    EXPECT_NE(output.find(registry.host() + "/cfg/app:v1@" + digest), std::string::npos) << output;
+
+    // The config alone (wrong password, plain http taken from its endpoint) is refused with its message.
+    const int refused = run({binary_dir() + "/src/hookyard", "push", dir / "layout", registry.host() + "/cfg/app:v2",
+                             "-c", dir / "hookyard.yaml"},
+                            &output);
+    EXPECT_EQ(refused, 1);
+    EXPECT_NE(output.find("credentials for " + registry.host() + " were refused"), std::string::npos) << output;
+}
+
 TEST_F(BasicAuthPush, CommandLineRejectsADirectoryThatIsNoLayout) {
     std::string output;
     const int code = run({binary_dir() + "/src/hookyard", "push", dir.path(), registry.host() + "/cli/app:v1"}, &output);
