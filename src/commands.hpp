@@ -12,6 +12,8 @@ using Args = std::vector<std::string>;
 int cmd_config(const Args& args);
 // hookyard checkout --mirror-dir D --url U --ref R [--commit SHA] --dest DIR: the checkout stage alone.
 int cmd_checkout(const Args& args);
+// hookyard push OCI_LAYOUT_DIR IMAGE_REF...: pushes an OCI layout with our registry client.
+int cmd_push(const Args& args);
 // hookyard build-local --context DIR --layout DIR: the build stage alone (buildah → OCI layout), no push.
 int cmd_build_local(const Args& args);
 

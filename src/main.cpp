@@ -19,6 +19,7 @@ const Command k_commands[] = {
      hookyard::cli::cmd_config},
     {"checkout", "checkout --url U --ref R --dest DIR --mirror-dir D   fetch + check out one commit (no build)",
      hookyard::cli::cmd_checkout},
+    {"push", "push OCI_LAYOUT_DIR IMAGE_REF... [-c FILE]   push an OCI layout with hookyard's registry client", hookyard::cli::cmd_push},
     {"build-local", "build-local --context DIR --layout DIR   build a local directory into an OCI layout (no push)",
      hookyard::cli::cmd_build_local},
 };
