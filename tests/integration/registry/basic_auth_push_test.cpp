@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "http/client.hpp"
@@ -40,6 +41,35 @@ TEST_F(BasicAuthPush, PushesImageThatSkopeoInspectsAndCopiesWithTheSameDigest) {
     EXPECT_EQ(skopeo_digest(registry, "team/app:latest", &error), digest) << error;
     std::string output;
     EXPECT_EQ(skopeo_copy_digest(registry, "team/app:v1", dir / "copy", &output), digest) << output;
+}
+
+TEST_F(BasicAuthPush, PushesALayoutExportedByBuildah) {
+    // FROM scratch + static busybox, built and exported by buildah in its own storage under the temp dir.
+    ASSERT_TRUE(have_program("buildah"));
+    std::filesystem::create_directories(dir / "ctx");
+    std::filesystem::copy_file("/bin/busybox", dir / "ctx/busybox");
+    write_file(dir / "ctx/Dockerfile", "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"mkdir\", \"/data\"]\n");
+    const std::vector<std::string> buildah = {"buildah", "--root", dir / "storage", "--runroot", dir / "run",
+                                              "--storage-driver", "vfs"};
+    auto with = [&](std::vector<std::string> args) {
+        std::vector<std::string> argv = buildah;
+        argv.insert(argv.end(), args.begin(), args.end());
+        return argv;
+    };
+    std::string output;
+    ASSERT_EQ(run(with({"bud", "--isolation", "chroot", "-q", "-t", "localhost/registry-test:1", dir / "ctx"}), &output), 0)
+        << output;
+    ASSERT_EQ(run(with({"push", "-q", "localhost/registry-test:1", "oci:" + dir / "layout" + ":latest"}), &output), 0)
+        << output;
+
+    auto image = pipeline::load_oci_layout(dir / "layout", "latest");
+    ASSERT_TRUE(image.ok()) << image.error().message;
+    auto result = make_client(client_options(registry))->push(*image, "library/busybox", {"1.0"});
+    ASSERT_TRUE(result.ok()) << result.error().message;
+    EXPECT_EQ(result->digest, image->root.descriptor.digest);
+    std::string error;
+    EXPECT_EQ(skopeo_digest(registry, "library/busybox:1.0", &error), result->digest) << error;
+    EXPECT_EQ(skopeo_copy_digest(registry, "library/busybox:1.0", dir / "copy", &output), result->digest) << output;
 }
 
 TEST_F(BasicAuthPush, RepushOfTheSameImageUploadsNothing) {
