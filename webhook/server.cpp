@@ -1,6 +1,7 @@
 #include "webhook/server.hpp"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -158,7 +159,9 @@ private:
 
 class BeastServer final : public Server {
 public:
-    BeastServer(std::shared_ptr<Shared> shared) : m_shared(std::move(shared)), m_acceptor(m_ioc) {}
+    // The acceptor lives on its own strand: the accept loop and stop()'s close never run concurrently.
+    BeastServer(std::shared_ptr<Shared> shared)
+        : m_shared(std::move(shared)), m_acceptor(asio::make_strand(m_ioc)) {}
 
     ~BeastServer() override { stop(); }
 
@@ -175,6 +178,9 @@ public:
         }
         m_port = m_acceptor.local_endpoint().port();
         accept();
+        // While a request waits for its commit no I/O is pending on its session; the guard keeps the threads
+        // alive for the answer even after the acceptor has closed (graceful stop).
+        m_work.emplace(m_ioc.get_executor());
         const int n = std::max(1, m_shared->options.threads);
         for (int i = 0; i < n; ++i) m_threads.emplace_back([this] { m_ioc.run(); });
         return {};
@@ -193,9 +199,13 @@ public:
         // 2. Let requests already read finish (their commit is in progress; the answer must go out).
         {
             std::unique_lock lock(m_shared->mutex);
-            m_shared->idle.wait_for(lock, m_shared->options.drain_timeout, [&] { return m_shared->in_flight == 0; });
+            if (!m_shared->idle.wait_for(lock, m_shared->options.drain_timeout, [&] { return m_shared->in_flight == 0; })) {
+                util::log_warn("http", std::to_string(m_shared->in_flight) +
+                                           " request(s) still unanswered at shutdown; closing their connections");
+            }
         }
         // 3. Drop idle keep-alive connections and stop the threads.
+        m_work.reset();
         m_ioc.stop();
         for (auto& t : m_threads) t.join();
         m_threads.clear();
@@ -219,6 +229,7 @@ private:
     std::shared_ptr<Shared> m_shared;
     asio::io_context m_ioc;
     tcp::acceptor m_acceptor;
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> m_work;
     std::vector<std::thread> m_threads;
     std::atomic<bool> m_stopped{false};
     int m_port = 0;

@@ -6,7 +6,10 @@
 
 #include <signal.h>
 
+#include <atomic>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include "tests/integration/webhook/http_client.hpp"
 #include "tests/integration/webhook/intake_harness.hpp"
@@ -98,4 +101,42 @@ TEST_F(ServeBinary, KillNineRightAfterThe202LosesNothing) {
     auto dup = test::post_github(m_port, test::k_secret, "push", "kill-7", k_push);
     EXPECT_EQ(dup.status, 200);
     EXPECT_EQ(nlohmann::json::parse(dup.body)["builds"][0], accepted[7]);
+}
+
+TEST_F(ServeBinary, SigtermUnderLoadAnswersOnlyWhatItStored) {
+    std::mutex mutex;
+    std::vector<std::string> acknowledged;  // deliveries that got a 202
+    std::atomic<bool> stop{false};
+    std::atomic<int> sent{0};
+    auto serve = start();
+    std::vector<std::thread> senders;
+    for (int t = 0; t < 4; ++t) {
+        senders.emplace_back([&, t] {
+            for (int i = 0; !stop; ++i) {
+                const std::string id = "load-" + std::to_string(t) + "-" + std::to_string(i);
+                auto r = test::post_github(m_port, test::k_secret, "push", id, k_push);
+                ++sent;
+                if (r.status == 202) {
+                    std::lock_guard lock(mutex);
+                    acknowledged.push_back(id);
+                } else if (r.status == 0) {
+                    break;  // the server has stopped accepting
+                }
+            }
+        });
+    }
+    ASSERT_TRUE(test::wait_until([&] { return sent.load() >= 100; }, std::chrono::seconds(30)));
+    serve->signal(SIGTERM);
+    EXPECT_EQ(serve->wait(std::chrono::seconds(20)), 0) << serve->log();
+    EXPECT_EQ(serve->log().find("still unanswered"), std::string::npos) << "in-flight requests were cut off";
+    stop = true;
+    for (auto& th : senders) th.join();
+    ASSERT_GE(acknowledged.size(), 100u);
+
+    auto restarted = start();
+    for (const auto& id : acknowledged) {
+        auto r = test::post_github(m_port, test::k_secret, "push", id, k_push);
+        ASSERT_EQ(r.status, 200) << id << " was acknowledged with 202 but not stored: " << r.body;
+        EXPECT_EQ(nlohmann::json::parse(r.body)["duplicate"], true);
+    }
 }
