@@ -141,12 +141,11 @@ Response Router::api(const Request& req, std::string_view path) {
         if (auto it = params.find("offset"); it != params.end() && (!parse_int(it->second, offset) || offset < 0)) {
             return json_error(400, "offset must be a byte offset >= 0");
         }
-        if (params.count("follow") != 0) {
-            return json_error(400, "follow=1 is not supported yet: poll with ?offset=<X-Log-Next-Offset> until "
-                                   "X-Log-Complete is true");
-        }
         auto chunk = m_store.read_log(id, offset, k_log_page_bytes);
         if (!chunk) return from_error(chunk.error());
+        if (auto it = params.find("follow"); it != params.end() && it->second != "0" && it->second != "false") {
+            return follow_log(id, std::move(*chunk));
+        }
         Response r;
         r.content_type = "text/plain; charset=utf-8";
         r.body = std::move(chunk->data);
@@ -158,6 +157,28 @@ Response Router::api(const Request& req, std::string_view path) {
     if (!b) return from_error(b.error());
     return json_response(action == "retry" ? 201 : 200,
                          build_to_json(*b).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+Response Router::follow_log(storage::BuildId id, storage::LogChunk first) {
+    // Streams the log from where `first` starts until the build is terminal and everything was sent.
+    struct State {
+        storage::LogChunk pending;
+        bool sent_first = false;
+    };
+    auto state = std::make_shared<State>(State{std::move(first)});
+    Response r;
+    r.content_type = "text/plain; charset=utf-8";
+    r.stream = [this, id, state]() -> StreamStep {
+        if (!state->sent_first) {
+            state->sent_first = true;
+            return StreamStep{std::move(state->pending.data), state->pending.complete};
+        }
+        auto chunk = m_store.read_log(id, state->pending.next_offset, k_log_page_bytes);
+        if (!chunk) return StreamStep{"\n[hookyard: log unavailable: " + chunk.error().message + "]\n", true};
+        state->pending.next_offset = chunk->next_offset;
+        return StreamStep{std::move(chunk->data), chunk->complete};
+    };
+    return r;
 }
 
 Response Router::trigger(const Request& req, std::string_view token) {

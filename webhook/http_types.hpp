@@ -25,11 +25,22 @@ struct Request {
     std::string header(std::string_view name) const;
 };
 
+// One step of a streamed body: the next bytes (empty when nothing new yet) and whether the body is complete.
+struct StreamStep {
+    std::string data;
+    bool done = false;
+};
+// Produces a streamed body (chunked transfer encoding), e.g. a build log that is still growing. The server
+// calls it on the connection's strand until it reports done, pausing briefly after each empty step; it must
+// not block. Dropped (never called again) when the client goes away or the server stops.
+using BodyStream = std::function<StreamStep()>;
+
 struct Response {
     unsigned status = 200;
     std::string content_type = "application/json";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+    BodyStream stream;  // when set: `body` is ignored, the body is streamed, the connection closes after it
 };
 
 // Completes a request; called exactly once per request, from any thread.

@@ -29,6 +29,7 @@ private:
     void github(const Request& request, Responder respond);
     Response api(const Request& request, std::string_view path);
     Response trigger(const Request& request, std::string_view token);
+    Response follow_log(storage::BuildId id, storage::LogChunk first);
     Response healthz();
     Response metrics();
 

@@ -5,7 +5,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -108,6 +110,7 @@ private:
     }
 
     void write(Response r, bool keep_alive_allowed) {
+        if (r.stream) return write_stream(std::move(r));
         auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), m_version);
         res->set(http::field::server, "hookyard");
         res->set(http::field::content_type, r.content_type);
@@ -121,6 +124,49 @@ private:
             if (ec || !res->keep_alive()) return self->finish_after_error_response(!ec && !res->keep_alive());
             self->read();
         });
+    }
+
+    // A streamed body: the header, then one chunk per non-empty step, polling every k_stream_poll, then the
+    // last chunk and close. The request counts as answered once the header is out, so a client following a
+    // log never holds up a graceful stop.
+    void write_stream(Response r) {
+        auto res = std::make_shared<http::response<http::empty_body>>(static_cast<http::status>(r.status), m_version);
+        res->set(http::field::server, "hookyard");
+        res->set(http::field::content_type, r.content_type);
+        for (auto& [name, value] : r.headers) res->set(name, value);
+        res->chunked(true);
+        res->keep_alive(false);
+        auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*res);
+        m_body_stream = std::move(r.stream);
+        m_stream.expires_after(m_shared->options.write_timeout);
+        http::async_write_header(m_stream, *sr, [self = shared_from_this(), res, sr](beast::error_code ec, std::size_t) {
+            self->m_shared->end();
+            if (ec) return self->close();
+            self->stream_next();
+        });
+    }
+
+    void stream_next() {
+        StreamStep step = m_body_stream();
+        if (step.data.empty() && !step.done) {
+            m_timer.expires_after(k_stream_poll);
+            m_timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+                if (!ec) self->stream_next();
+            });
+            return;
+        }
+        auto data = std::make_shared<std::string>(std::move(step.data));
+        const bool done = step.done;
+        m_stream.expires_after(m_shared->options.write_timeout);
+        auto after = [self = shared_from_this(), data, done](beast::error_code ec, std::size_t) {
+            if (ec) return self->close();
+            if (!done) return self->stream_next();
+            self->m_stream.expires_after(self->m_shared->options.write_timeout);
+            asio::async_write(self->m_stream, http::make_chunk_last(),
+                              [self](beast::error_code, std::size_t) { self->finish_after_error_response(false); });
+        };
+        if (data->empty()) return after({}, 0);
+        asio::async_write(m_stream, http::make_chunk(asio::buffer(*data)), std::move(after));
     }
 
     // After an answer that ends the connection: half-close, then drain what the client still sends (a
@@ -147,7 +193,12 @@ private:
         m_stream.socket().close(ec);
     }
 
+    // How long a streamed body waits before asking its producer again after an empty step.
+    static constexpr std::chrono::milliseconds k_stream_poll{200};
+
     beast::tcp_stream m_stream;
+    asio::steady_timer m_timer{m_stream.get_executor()};
+    BodyStream m_body_stream;
     beast::flat_buffer m_buffer;
     std::optional<http::request_parser<http::string_body>> m_parser;
     std::shared_ptr<Shared> m_shared;

@@ -237,3 +237,23 @@ TEST_F(RouterTest, MetricsCountRequestsDeliveriesAndQueue) {
     EXPECT_NE(m.body.find("hookyard_http_request_duration_seconds_count 2"), std::string::npos);
     EXPECT_EQ(call(Request{"GET", "/healthz", {}, ""}).status, 200u);
 }
+
+TEST_F(RouterTest, FollowingTheLogStreamsUntilTheBuildIsTerminal) {
+    auto ids = json(github("push", "d-1", push_body("refs/heads/main")))["builds"];
+    const auto id = ids[0].get<storage::BuildId>();
+    ASSERT_TRUE(m_store->append_log(id, "one\n").ok());
+    auto r = api("GET", "/api/v1/builds/" + std::to_string(id) + "/log?follow=1");
+    ASSERT_EQ(r.status, 200u);
+    ASSERT_TRUE(static_cast<bool>(r.stream));
+    auto first = r.stream();
+    EXPECT_EQ(first.data, "one\n");
+    EXPECT_FALSE(first.done);
+    auto idle = r.stream();
+    EXPECT_TRUE(idle.data.empty());
+    EXPECT_FALSE(idle.done);
+    ASSERT_TRUE(m_store->append_log(id, "two\n").ok());
+    ASSERT_TRUE(m_store->cancel_build(id).ok());
+    auto last = r.stream();
+    EXPECT_EQ(last.data, "two\n");
+    EXPECT_TRUE(last.done);
+}
