@@ -36,6 +36,15 @@ storage::NewBuild to_new_build(const config::RepositoryConfig& repo, const PushE
     return b;
 }
 
+// GitHub sends a GUID; anything else that long or unprintable is not a delivery id we want to store.
+bool plausible_delivery_id(std::string_view id) {
+    if (id.size() > 128) return false;
+    for (unsigned char c : id) {
+        if (c < 0x21 || c > 0x7e) return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 void Router::github(const Request& req, Responder respond) {
@@ -43,7 +52,8 @@ void Router::github(const Request& req, Responder respond) {
     const std::string delivery = req.header("x-github-delivery");
     auto reject = [&](unsigned status, const std::string& message) {
         m_metrics.count_delivery(event.empty() ? "unknown" : event, "rejected");
-        util::log_info("webhook", "delivery " + delivery + " rejected (" + std::to_string(status) + "): " + message);
+        const std::string shown = plausible_delivery_id(delivery) ? delivery : "(invalid id)";  // no log injection
+        util::log_info("webhook", "delivery " + shown + " rejected (" + std::to_string(status) + "): " + message);
         respond(json_error(status, message));
     };
 
@@ -56,6 +66,9 @@ void Router::github(const Request& req, Responder respond) {
     // 2. The headers every GitHub delivery carries.
     if (event.empty()) return reject(400, "missing X-GitHub-Event header: not a GitHub webhook delivery");
     if (delivery.empty()) return reject(400, "missing X-GitHub-Delivery header: not a GitHub webhook delivery");
+    if (!plausible_delivery_id(delivery)) {
+        return reject(400, "X-GitHub-Delivery must be at most 128 printable ASCII characters (GitHub sends a GUID)");
+    }
 
     // 3. The payload, JSON or form-encoded, parsed once into the fields we use.
     auto push = parse_payload(req.header("content-type"), req.body);

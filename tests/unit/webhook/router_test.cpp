@@ -158,6 +158,8 @@ TEST_F(RouterTest, BadDeliveriesGetTheirStatusAndAJsonError) {
     EXPECT_EQ(github("push", "z", R"({"ref": "refs/hea)").status, 400u);
     EXPECT_EQ(github("push", "z", R"({"ref": "refs/heads/main"})").status, 400u);
     EXPECT_EQ(github("", "z", R"({})").status, 400u);
+    EXPECT_EQ(github("push", "bad\xff-id", push_body("refs/heads/main")).status, 400u);
+    EXPECT_EQ(github("push", std::string(200, 'a'), push_body("refs/heads/main")).status, 400u);
     Request get{"GET", "/hooks/github", {}, ""};
     EXPECT_EQ(call(get).status, 405u);
     Request nowhere{"GET", "/nowhere", {}, ""};
