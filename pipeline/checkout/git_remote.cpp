@@ -4,12 +4,14 @@
 #include <openssl/hmac.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <vector>
 
+#include "pipeline/checkout/stall_watchdog.hpp"
 #include "util/log.hpp"
 
 namespace hookyard::pipeline {
@@ -64,9 +66,24 @@ bool host_pattern_matches(std::string_view pattern, const std::string& written) 
     return lower(pattern) == lower(written);
 }
 
+void note_progress(RemoteCallState& state) {
+    if (state.watchdog != nullptr) state.watchdog->progress();
+}
+
+int transfer_progress_cb(const git_indexer_progress* /*stats*/, void* payload) {
+    note_progress(*static_cast<RemoteCallState*>(payload));
+    return 0;
+}
+
+int sideband_cb(const char* /*text*/, int /*len*/, void* payload) {
+    note_progress(*static_cast<RemoteCallState*>(payload));
+    return 0;
+}
+
 int credentials_cb(git_credential** out, const char* /*url*/, const char* username_from_url,
                    unsigned int allowed_types, void* payload) {
     auto& state = *static_cast<RemoteCallState*>(payload);
+    note_progress(state);
     const GitAuth& auth = *state.auth;
     // A second request on one connection means the server turned down what we sent: stop rather than
     // loop, and remember why so the error can say so.
@@ -208,6 +225,8 @@ bool known_hosts_accepts(std::string_view known_hosts, const std::string& host, 
 void set_remote_callbacks(git_remote_callbacks& callbacks, RemoteCallState& state) {
     callbacks.credentials = credentials_cb;
     callbacks.certificate_check = certificate_cb;
+    callbacks.transfer_progress = transfer_progress_cb;
+    callbacks.sideband_progress = sideband_cb;
     callbacks.payload = &state;
 }
 
@@ -221,6 +240,13 @@ util::Error git_failure(int rc, std::string_view action, std::string_view url, c
     auto scrub = [&](std::string text) {
         return util::redact(state.auth != nullptr ? state.auth->scrub(std::move(text)) : std::move(text));
     };
+    if (state.watchdog != nullptr && state.watchdog->fired()) {
+        const auto ms = state.watchdog->limit().count();
+        const std::string limit = ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
+        return util::make_error(util::ErrorKind::timeout, scrub(std::string(action) + " " + where +
+                                                                " timed out: no data from " + host + " for " + limit +
+                                                                " (" + raw + ")"));
+    }
     if (!state.host_key_error.empty()) return util::make_error(util::ErrorKind::auth, scrub(state.host_key_error));
     if (state.auth_refused) {
         return util::make_error(util::ErrorKind::auth, "credentials " + name + " were refused by " + host + " while " +

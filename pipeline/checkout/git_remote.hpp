@@ -34,9 +34,12 @@ util::ErrorKind classify_git_error(int rc, int klass, std::string_view message);
 // `port` with exactly the key blob `key` (raw bytes, as libgit2 reports it). Pure.
 bool known_hosts_accepts(std::string_view known_hosts, const std::string& host, int port, std::string_view key);
 
+class StallWatchdog;
+
 // What the callbacks saw during one connection; read after a failure to explain it.
 struct RemoteCallState {
     const GitAuth* auth = nullptr;
+    StallWatchdog* watchdog = nullptr;  // told about every sign of progress; fired() = timeout
     UrlParts url;
     int credential_calls = 0;
     bool auth_missing = false;  // the server asked for credentials and none are configured
@@ -44,7 +47,7 @@ struct RemoteCallState {
     std::string host_key_error;
 };
 
-// Points `callbacks` at the credential and certificate callbacks, with `state` as payload. `state` must
+// Points `callbacks` at the credential, certificate and progress callbacks, with `state` as payload. `state` must
 // outlive every libgit2 call that uses the callbacks.
 void set_remote_callbacks(git_remote_callbacks& callbacks, RemoteCallState& state);
 

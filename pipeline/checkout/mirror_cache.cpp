@@ -158,7 +158,7 @@ util::Result<Mirror> MirrorCache::update(const std::string& repo_key, const std:
     util::Result<std::string> fetched = util::make_error(util::ErrorKind::internal, "not fetched");
     for (int attempt = 1; attempt <= m_retry.attempts; ++attempt) {
         mirror.stats.attempts = attempt;
-        fetched = fetch_into_mirror(repo->get(), clone_url, ref, auth, mirror.stats);
+        fetched = fetch_into_mirror(repo->get(), clone_url, ref, auth, m_retry.stall_timeout, mirror.stats);
         if (fetched || !util::is_retryable(fetched.error().kind)) break;
         if (attempt == m_retry.attempts) {
             return util::make_error(fetched.error().kind, fetched.error().message + " (gave up after " +

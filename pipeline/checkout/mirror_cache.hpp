@@ -36,11 +36,13 @@ struct Mirror {
     FetchStats stats;
 };
 
-// How transient faults (server down, 5xx, reset connections) are retried: `attempts` tries in all, the
-// wait doubling from `initial_backoff`.
+// How transient faults (server down, 5xx, reset connections, stalls) are retried: `attempts` tries in
+// all, the wait doubling from `initial_backoff`. A fetch that receives nothing for `stall_timeout` is
+// abandoned as ErrorKind::timeout (libgit2 1.5 has no network timeout of its own).
 struct RetryPolicy {
     int attempts = 3;
     std::chrono::milliseconds initial_backoff{1000};
+    std::chrono::milliseconds stall_timeout{60000};
 };
 
 class MirrorCache {

@@ -1,10 +1,19 @@
 #include "pipeline/checkout/mirror_fetch.hpp"
 
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <string_view>
 #include <vector>
 
 #include "pipeline/checkout/git_handles.hpp"
 #include "pipeline/checkout/git_remote.hpp"
+#include "pipeline/checkout/stall_watchdog.hpp"
 #include "util/log.hpp"
 
 namespace hookyard::pipeline {
@@ -41,13 +50,65 @@ std::string resolve_advertised(const git_remote_head* const* heads, size_t count
     return "";
 }
 
+// libssh2 waits for the server's banner in a loop that shrugs off EINTR, so the stall watchdog cannot
+// break a silent ssh server's hold. Before libgit2 connects, check with a bounded wait that the server
+// says "SSH-" at all. Returns an empty string when it did, else what went wrong.
+std::string probe_ssh_banner(const std::string& host, int port, std::chrono::milliseconds limit) {
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0 || found == nullptr) {
+        return "";  // let libgit2 report the resolution failure in its own words
+    }
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    auto remaining_ms = [&] {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        return static_cast<int>(std::max<long long>(0, left.count()));
+    };
+    std::string problem = "no ssh banner";
+    for (addrinfo* ai = found; ai != nullptr && remaining_ms() > 0; ai = ai->ai_next) {
+        const int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) continue;
+        std::string got;
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS) {
+            pollfd pfd{fd, POLLIN, 0};
+            while (got.size() < 4 && poll(&pfd, 1, remaining_ms()) > 0) {
+                char buf[64];
+                const ssize_t n = recv(fd, buf, sizeof buf, 0);
+                if (n <= 0) break;
+                got.append(buf, static_cast<size_t>(n));
+            }
+        }
+        close(fd);
+        if (got.rfind("SSH-", 0) == 0) {
+            freeaddrinfo(found);
+            return "";
+        }
+        if (!got.empty()) problem = "the server does not speak ssh";
+    }
+    freeaddrinfo(found);
+    return problem;
+}
+
 }  // namespace
 
 util::Result<std::string> fetch_into_mirror(git_repository* repo, const std::string& url, const std::string& ref,
-                                            const GitAuth& auth, FetchStats& stats) {
+                                            const GitAuth& auth, std::chrono::milliseconds stall_timeout,
+                                            FetchStats& stats) {
+    StallWatchdog watchdog(stall_timeout);
     RemoteCallState state;
     state.auth = &auth;
+    state.watchdog = &watchdog;
     state.url = parse_clone_url(url);
+
+    if (state.url.scheme == "ssh" && !state.url.host.empty()) {
+        if (const std::string problem = probe_ssh_banner(state.url.host, state.url.port, stall_timeout); !problem.empty()) {
+            const auto ms = stall_timeout.count();
+            return util::make_error(util::ErrorKind::timeout,
+                                    "connecting to " + util::redact_url(url) + " timed out: " + problem + " from " +
+                                        state.url.host + " within " + std::to_string(ms) + " ms");
+        }
+    }
 
     git_remote* raw_remote = nullptr;
     if (int rc = git_remote_create_anonymous(&raw_remote, repo, url.c_str()); rc < 0) {

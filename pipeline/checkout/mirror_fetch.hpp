@@ -4,6 +4,7 @@
 
 #include <git2.h>
 
+#include <chrono>
 #include <string>
 
 #include "pipeline/checkout/git_auth.hpp"
@@ -14,10 +15,12 @@ namespace hookyard::pipeline {
 
 // Connects to `url`, resolves `ref` against the advertised refs (full name; short name as branch then
 // tag; "" = all branches), downloads it and every tag, and updates the mirror's refs. Returns the full
-// ref name fetched ("" for all branches) and adds transfer counts to `stats`. Not thread-safe per mirror:
-// the caller holds the mirror lock.
+// ref name fetched ("" for all branches) and adds transfer counts to `stats`. When nothing arrives for
+// `stall_timeout` the fetch is abandoned with ErrorKind::timeout. Not thread-safe per mirror: the
+// caller holds the mirror lock.
 util::Result<std::string> fetch_into_mirror(git_repository* repo, const std::string& url, const std::string& ref,
-                                            const GitAuth& auth, FetchStats& stats);
+                                            const GitAuth& auth, std::chrono::milliseconds stall_timeout,
+                                            FetchStats& stats);
 
 // Checks that `commit` (40 hex, or "" for the ref's tip) is in the mirror and, when `ref` is not empty,
 // is the tip of `ref` or an ancestor of it. Returns the commit's sha. Errors: not_found naming the sha

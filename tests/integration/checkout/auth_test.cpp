@@ -1,6 +1,10 @@
 // Private repositories over smart HTTP (git http-backend behind basic auth), and network faults.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "pipeline/checkout/checkout.hpp"
 #include "pipeline/checkout/mirror_cache.hpp"
@@ -94,6 +98,43 @@ TEST(GitNetworkFaults, ServerDownIsATransientErrorAfterRetries) {
     ASSERT_FALSE(mirror.ok());
     EXPECT_EQ(mirror.error().kind, util::ErrorKind::transient) << mirror.error().message;
     EXPECT_NE(mirror.error().message.find("gave up after 3 attempts"), std::string::npos) << mirror.error().message;
+}
+
+// A server that accepts connections (the kernel completes the handshake from the listen backlog) and
+// never says a word.
+class SilentServer {
+public:
+    SilentServer() {
+        m_fd = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        EXPECT_EQ(bind(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+        EXPECT_EQ(listen(m_fd, 16), 0);
+        socklen_t len = sizeof addr;
+        getsockname(m_fd, reinterpret_cast<sockaddr*>(&addr), &len);
+        m_port = ntohs(addr.sin_port);
+    }
+    ~SilentServer() { close(m_fd); }
+    int port() const { return m_port; }
+
+private:
+    int m_fd = -1;
+    int m_port = 0;
+};
+
+TEST(GitNetworkFaults, SilentServerTimesOutInsteadOfHanging) {
+    test::TempDir tmp;
+    SilentServer silent;
+    MirrorCache cache(tmp / "mirrors", RetryPolicy{2, std::chrono::milliseconds(5), std::chrono::milliseconds(300)});
+    for (const std::string& scheme : {std::string("http"), std::string("git"), std::string("ssh")}) {
+        const std::string url = scheme + "://127.0.0.1:" + std::to_string(silent.port()) + "/app.git";
+        auto mirror = cache.update("acme/" + scheme, url, "main", "", GitAuth{});
+        ASSERT_FALSE(mirror.ok()) << url;
+        EXPECT_EQ(mirror.error().kind, util::ErrorKind::timeout) << mirror.error().message;
+        EXPECT_NE(mirror.error().message.find("timed out"), std::string::npos) << mirror.error().message;
+        EXPECT_NE(mirror.error().message.find("gave up after 2 attempts"), std::string::npos) << mirror.error().message;
+    }
 }
 
 TEST(GitNetworkFaults, UnknownRepositoryOnGitDaemonIsNotFound) {
