@@ -5,7 +5,6 @@
 
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/string.hpp>
-
 #include <map>
 #include <mutex>
 
@@ -33,9 +32,9 @@ public:
         if (!m_options.ca_file.empty()) {
             m_tls.load_verify_file(m_options.ca_file, ec);
             if (ec) {
-                return util::make_error(util::ErrorKind::invalid_input,
-                                        "cannot load CA file " + m_options.ca_file + ": " + ec.message() +
-                                            " (it must be a PEM certificate)");
+                return util::make_error(util::ErrorKind::invalid_input, "cannot load CA file " + m_options.ca_file +
+                                                                            ": " + ec.message() +
+                                                                            " (it must be a PEM certificate)");
             }
         }
         return {};

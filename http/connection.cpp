@@ -12,7 +12,6 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
-
 #include <cerrno>
 #include <cstring>
 
@@ -94,8 +93,9 @@ util::Result<Target> parse_target(std::string_view url) {
                           "unsupported URL scheme '" + std::string(u.scheme()) + "' (use http:// or https://)");
     }
     if (u.has_userinfo()) {
-        return make_error(ErrorKind::invalid_input, "URLs with user:password@ are refused; send credentials "
-                                                    "in an Authorization header instead");
+        return make_error(ErrorKind::invalid_input,
+                          "URLs with user:password@ are refused; send credentials "
+                          "in an Authorization header instead");
     }
     t.host = u.host_address();
     if (t.host.empty()) return make_error(ErrorKind::invalid_input, "URL '" + std::string(url) + "' has no host");
@@ -107,7 +107,10 @@ util::Result<Target> parse_target(std::string_view url) {
 }
 
 Connection::Connection(const Target& target, asio::ssl::context& tls_context, const ClientOptions& options)
-    : m_options(options), m_host(target.host), m_port(target.port), m_tls(target.tls),
+    : m_options(options),
+      m_host(target.host),
+      m_port(target.port),
+      m_tls(target.tls),
       m_chunk(new char[options.stream_buffer_size]) {
     if (m_tls) {
         m_secure.emplace(m_ioc, tls_context);
@@ -178,10 +181,9 @@ util::Status Connection::connect() {
     return {};
 }
 
-util::Result<Response> Connection::exchange(const Request& request, const Target& target,
-                                            ExchangeOutcome& outcome) {
-    auto result = m_tls ? exchange_on(*m_secure, request, target, outcome)
-                        : exchange_on(*m_plain, request, target, outcome);
+util::Result<Response> Connection::exchange(const Request& request, const Target& target, ExchangeOutcome& outcome) {
+    auto result =
+        m_tls ? exchange_on(*m_secure, request, target, outcome) : exchange_on(*m_plain, request, target, outcome);
     ++m_exchanges;
     return result;
 }
@@ -201,8 +203,8 @@ util::Result<Response> Connection::exchange_on(Stream& stream, const Request& re
     if (request.body_file) {
         file.emplace(request.body_file->path);
         if (!file->ok()) {
-            return make_error(ErrorKind::invalid_input, "cannot open request body file " + request.body_file->path +
-                                                            ": " + std::strerror(errno));
+            return make_error(ErrorKind::invalid_input,
+                              "cannot open request body file " + request.body_file->path + ": " + std::strerror(errno));
         }
         const std::uint64_t size = file->size();
         file_offset = request.body_file->offset;
@@ -233,8 +235,8 @@ util::Result<Response> Connection::exchange_on(Stream& stream, const Request& re
     }
     if (!has_host) req.set(bhttp::field::host, target.host_header);
     if (!has_agent) req.set(bhttp::field::user_agent, m_options.user_agent);
-    const bool sends_length = body_size > 0 || verb == bhttp::verb::post || verb == bhttp::verb::put ||
-                              verb == bhttp::verb::patch;
+    const bool sends_length =
+        body_size > 0 || verb == bhttp::verb::post || verb == bhttp::verb::put || verb == bhttp::verb::patch;
     if (sends_length) req.content_length(body_size);
     req.keep_alive(true);
     req.body().data = nullptr;

@@ -1,12 +1,10 @@
 #include "pipeline/registry/auth.hpp"
 
-#include <nlohmann/json.hpp>
-
-#include <boost/url/url.hpp>
 #include <boost/url/parse.hpp>
-
+#include <boost/url/url.hpp>
 #include <cctype>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "pipeline/registry/errors.hpp"
@@ -37,8 +35,9 @@ util::Result<std::optional<Credentials>> read_docker_config(const std::string& p
     text << in.rdbuf();
     const auto j = nlohmann::json::parse(text.str(), nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
-        return make_error(ErrorKind::invalid_input, "credentials file " + path + " is not JSON (expected docker "
-                                                                                 "config.json with \"auths\")");
+        return make_error(ErrorKind::invalid_input, "credentials file " + path +
+                                                        " is not JSON (expected docker "
+                                                        "config.json with \"auths\")");
     }
     if (!j.contains("auths") || !j["auths"].is_object()) return std::optional<Credentials>{};
     const std::string host(registry_host);
@@ -139,7 +138,8 @@ util::Result<std::string> Authenticator::fetch_token(const Challenge& challenge,
     }
     auto parsed = boost::urls::parse_absolute_uri(realm_it->second);
     if (!parsed) {
-        return make_error(ErrorKind::invalid_input, m_registry + " named an invalid token realm '" + realm_it->second + "'");
+        return make_error(ErrorKind::invalid_input,
+                          m_registry + " named an invalid token realm '" + realm_it->second + "'");
     }
     boost::urls::url url(*parsed);
     if (const auto s = challenge.params.find("service"); s != challenge.params.end()) {

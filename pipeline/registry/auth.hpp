@@ -28,7 +28,7 @@ util::Result<std::optional<Credentials>> read_docker_config(const std::string& p
 
 // A parsed WWW-Authenticate challenge.
 struct Challenge {
-    std::string scheme;  // "basic" or "bearer" (lower case)
+    std::string scheme;                         // "basic" or "bearer" (lower case)
     std::map<std::string, std::string> params;  // realm, service, scope, error …
 };
 

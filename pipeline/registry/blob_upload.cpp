@@ -44,7 +44,11 @@ class BlobUpload {
 public:
     BlobUpload(Session& session, const OciImage& image, const std::string& repository, const Descriptor& blob,
                const RegistryClientOptions& options)
-        : m_session(session), m_image(image), m_repository(repository), m_blob(blob), m_options(options),
+        : m_session(session),
+          m_image(image),
+          m_repository(repository),
+          m_blob(blob),
+          m_options(options),
           m_what("uploading blob " + blob.digest + " to " + repository) {}
 
     util::Status attempt(const std::string& mount_from, BlobAction& action, Attempt& attempt) {
@@ -73,11 +77,12 @@ public:
         }
         if (auto st = m_session.expect(*started, 202, m_what, attempt); !st) return st;
         std::string location = started->header("Location");
-        if (location.empty()) return make_error(ErrorKind::transient, m_what + ": the registry sent no upload Location");
+        if (location.empty())
+            return make_error(ErrorKind::transient, m_what + ": the registry sent no upload Location");
 
         // 3. Send the content.
-        auto st = m_blob.size <= m_options.monolithic_limit ? put_whole(location, attempt)
-                                                            : put_chunks(location, attempt);
+        auto st =
+            m_blob.size <= m_options.monolithic_limit ? put_whole(location, attempt) : put_chunks(location, attempt);
         if (!st) return st;
         action = BlobAction::uploaded;
         return {};

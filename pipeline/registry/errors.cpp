@@ -1,8 +1,7 @@
 #include "pipeline/registry/errors.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <charconv>
+#include <nlohmann/json.hpp>
 
 namespace hookyard::pipeline {
 namespace {
@@ -63,13 +62,14 @@ util::Error response_error(const http::Response& response, std::string_view what
                                                     "; create it first (ECR requires this)" + detail);
     }
     if (has_code(errors, "TAG_INVALID") || (has_code(errors, "MANIFEST_INVALID") && !context.tag.empty())) {
-        return make_error(ErrorKind::invalid_input, "tag '" + context.tag + "' was rejected by " + registry +
-                                                        detail + "; tags must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}");
+        return make_error(ErrorKind::invalid_input, "tag '" + context.tag + "' was rejected by " + registry + detail +
+                                                        "; tags must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}");
     }
     const bool insufficient_scope = response.header("WWW-Authenticate").find("insufficient_scope") != std::string::npos;
-    if (has_code(errors, "DENIED") || insufficient_scope || (response.status == 403 && has_code(errors, "UNAUTHORIZED"))) {
-        return make_error(ErrorKind::auth, "push to " + context.repository + " on " + registry +
-                                               " was denied" + detail + "; give the account push access to it");
+    if (has_code(errors, "DENIED") || insufficient_scope ||
+        (response.status == 403 && has_code(errors, "UNAUTHORIZED"))) {
+        return make_error(ErrorKind::auth, "push to " + context.repository + " on " + registry + " was denied" +
+                                               detail + "; give the account push access to it");
     }
     if (response.status == 401 || response.status == 403) {
         if (context.anonymous) {
@@ -80,9 +80,11 @@ util::Error response_error(const http::Response& response, std::string_view what
                                                "; check the username and password or token");
     }
     if (is_retryable_status(response.status)) {
-        return make_error(ErrorKind::transient, std::string(what) + " on " + registry + " failed with " + status + detail);
+        return make_error(ErrorKind::transient,
+                          std::string(what) + " on " + registry + " failed with " + status + detail);
     }
-    return make_error(ErrorKind::invalid_input, std::string(what) + " on " + registry + " failed with " + status + detail);
+    return make_error(ErrorKind::invalid_input,
+                      std::string(what) + " on " + registry + " failed with " + status + detail);
 }
 
 }  // namespace hookyard::pipeline

@@ -1,9 +1,8 @@
 #include "pipeline/registry/oci_layout.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -40,8 +39,8 @@ util::Result<Descriptor> parse_descriptor(const nlohmann::json& j, const std::st
     d.size = j["size"].get<std::uint64_t>();
     if (j.contains("mediaType") && j["mediaType"].is_string()) d.media_type = j["mediaType"].get<std::string>();
     if (!is_valid_digest(d.digest)) {
-        return make_error(ErrorKind::invalid_input, where + ": unsupported digest '" + d.digest +
-                                                        "' (only sha256 is supported)");
+        return make_error(ErrorKind::invalid_input,
+                          where + ": unsupported digest '" + d.digest + "' (only sha256 is supported)");
     }
     return d;
 }
@@ -55,8 +54,9 @@ public:
         auto content = read_small_file(path);
         if (!content) return content.error();
         if (sha256_digest(*content) != d.digest || content->size() != d.size) {
-            return make_error(ErrorKind::invalid_input, path + " does not match its digest or size; the layout is "
-                                                               "corrupt, export the image again");
+            return make_error(ErrorKind::invalid_input, path +
+                                                            " does not match its digest or size; the layout is "
+                                                            "corrupt, export the image again");
         }
         return ManifestBlob{d, std::move(*content)};
     }
@@ -113,8 +113,10 @@ private:
                                                             "); export the image again");
         }
         if (size != d.size) {
-            return make_error(ErrorKind::invalid_input, path + " has " + std::to_string(size) + " bytes but the "
-                                                        "manifest says " + std::to_string(d.size));
+            return make_error(ErrorKind::invalid_input, path + " has " + std::to_string(size) +
+                                                            " bytes but the "
+                                                            "manifest says " +
+                                                            std::to_string(d.size));
         }
         m_image.blobs.push_back(d);
         return {};
@@ -148,8 +150,10 @@ util::Result<OciImage> load_oci_layout(const std::string& dir, std::string_view 
     while (image.layout_dir.size() > 1 && image.layout_dir.back() == '/') image.layout_dir.pop_back();
     const std::string index_path = image.layout_dir + "/index.json";
     if (!fs::exists(image.layout_dir + "/oci-layout") || !fs::exists(index_path)) {
-        return make_error(ErrorKind::invalid_input, dir + " is not an OCI image layout (no oci-layout/index.json); "
-                                                          "export one with `buildah push IMAGE oci:" + dir + "`");
+        return make_error(ErrorKind::invalid_input, dir +
+                                                        " is not an OCI image layout (no oci-layout/index.json); "
+                                                        "export one with `buildah push IMAGE oci:" +
+                                                        dir + "`");
     }
     auto text = read_small_file(index_path);
     if (!text) return text.error();
@@ -170,8 +174,8 @@ util::Result<OciImage> load_oci_layout(const std::string& dir, std::string_view 
     }
     if (ref_name.empty()) {
         if (index["manifests"].size() != 1) {
-            return make_error(ErrorKind::invalid_input, index_path + " holds several images (" + names +
-                                                            "); name one as DIR:NAME");
+            return make_error(ErrorKind::invalid_input,
+                              index_path + " holds several images (" + names + "); name one as DIR:NAME");
         }
         chosen = &index["manifests"][0];
     } else if (!chosen) {

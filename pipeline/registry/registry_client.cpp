@@ -31,14 +31,17 @@ public:
     util::Result<PushResult> push(const OciImage& image, const std::string& repository,
                                   const std::vector<std::string>& tags) override {
         if (!config::is_valid_repository_name(repository)) {
-            return make_error(ErrorKind::invalid_input, "'" + repository + "' is not a valid repository name "
-                                                        "(lower-case letters, digits, '.', '_', '-', '/' separated)");
+            return make_error(ErrorKind::invalid_input,
+                              "'" + repository +
+                                  "' is not a valid repository name "
+                                  "(lower-case letters, digits, '.', '_', '-', '/' separated)");
         }
         if (tags.empty()) return make_error(ErrorKind::invalid_input, "no tag to push " + repository + " to");
         for (const auto& tag : tags) {
             if (!config::is_valid_tag(tag)) {
-                return make_error(ErrorKind::invalid_input, "tag '" + tag + "' is invalid; tags must match "
-                                                            "[A-Za-z0-9_][A-Za-z0-9._-]{0,127}");
+                return make_error(ErrorKind::invalid_input, "tag '" + tag +
+                                                                "' is invalid; tags must match "
+                                                                "[A-Za-z0-9_][A-Za-z0-9._-]{0,127}");
             }
         }
         auto auth = authenticator();
@@ -107,8 +110,9 @@ private:
             auto response = session.send(request);
             if (!response) return response.error();
             if (response->status == 404) {
-                return make_error(ErrorKind::invalid_input, m_options.api_base + " does not serve the registry API "
-                                                            "(/v2/ answered 404); check the registry endpoint");
+                return make_error(ErrorKind::invalid_input, m_options.api_base +
+                                                                " does not serve the registry API "
+                                                                "(/v2/ answered 404); check the registry endpoint");
             }
             return session.expect(*response, 200, "contacting the registry", attempt);
         });
@@ -126,8 +130,8 @@ private:
                 head.headers.emplace_back("Accept", manifest.descriptor.media_type);
                 auto response = session.send(head);
                 if (!response) return response.error();
-                matches = response->status == 200 &&
-                          response->header("Docker-Content-Digest") == manifest.descriptor.digest;
+                matches =
+                    response->status == 200 && response->header("Docker-Content-Digest") == manifest.descriptor.digest;
                 if (response->status == 200 || response->status == 404) return {};
                 return session.expect(*response, 200, "checking " + repository + ":" + tag, attempt);
             });
@@ -172,7 +176,8 @@ private:
                 remember(blob.digest, repository);
             }
         };
-        const std::size_t n = std::clamp<std::size_t>(m_options.parallel_uploads, 1, std::max<std::size_t>(1, order.size()));
+        const std::size_t n =
+            std::clamp<std::size_t>(m_options.parallel_uploads, 1, std::max<std::size_t>(1, order.size()));
         std::vector<std::thread> threads;
         for (std::size_t t = 1; t < n; ++t) threads.emplace_back(worker);
         worker();
@@ -196,8 +201,8 @@ private:
     util::Status put_manifest(Session& session, const std::string& repository, const ManifestBlob& manifest,
                               const std::string& reference, PushResult& result) {
         const bool is_tag = reference.rfind("sha256:", 0) != 0;
-        const std::string what = "pushing manifest " + manifest.descriptor.digest + " to " + repository +
-                                 (is_tag ? ":" + reference : "");
+        const std::string what =
+            "pushing manifest " + manifest.descriptor.digest + " to " + repository + (is_tag ? ":" + reference : "");
         const auto context = is_tag ? session.context_for_tag(reference) : session.context();
         return session.retrying(what, [&](Attempt& attempt) -> util::Status {
             const std::string url = session.url("/v2/" + repository + "/manifests/" + reference);

@@ -15,17 +15,17 @@
 namespace hookyard::pipeline {
 
 struct RegistryClientOptions {
-    std::string api_base;          // scheme://host[:port] the client talks to, e.g. https://registry-1.docker.io
-    std::string registry;          // host as written in image references (docker.io), for messages and config.json
-    std::string username;          // basic credentials (also sent to the token service); may be empty
-    std::string password;          // secret
-    std::string credentials_file;  // docker config.json, re-read at every push; used when username is empty
-    std::size_t parallel_uploads = 4;                // blobs uploaded at once
-    std::uint64_t monolithic_limit = 8ull << 20;     // blobs up to this size go in one PUT
-    std::uint64_t chunk_size = 64ull << 20;          // larger blobs go in PATCH chunks of this size
-    int max_attempts = 6;                            // per step (a blob, a manifest), transient faults only
-    std::chrono::milliseconds backoff_base{500};     // first retry delay; doubles each attempt
-    std::chrono::milliseconds backoff_max{30000};    // cap for the delay and for Retry-After
+    std::string api_base;              // scheme://host[:port] the client talks to, e.g. https://registry-1.docker.io
+    std::string registry;              // host as written in image references (docker.io), for messages and config.json
+    std::string username;              // basic credentials (also sent to the token service); may be empty
+    std::string password;              // secret
+    std::string credentials_file;      // docker config.json, re-read at every push; used when username is empty
+    std::size_t parallel_uploads = 4;  // blobs uploaded at once
+    std::uint64_t monolithic_limit = 8ull << 20;   // blobs up to this size go in one PUT
+    std::uint64_t chunk_size = 64ull << 20;        // larger blobs go in PATCH chunks of this size
+    int max_attempts = 6;                          // per step (a blob, a manifest), transient faults only
+    std::chrono::milliseconds backoff_base{500};   // first retry delay; doubles each attempt
+    std::chrono::milliseconds backoff_max{30000};  // cap for the delay and for Retry-After
 };
 
 struct PushResult {

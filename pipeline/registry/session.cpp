@@ -62,8 +62,8 @@ util::Status Session::retrying(std::string_view what, const std::function<util::
                                                              std::to_string(attempt_no) + " attempts)");
         }
         const auto wait = std::min(std::max(delay, attempt.retry_after), m_options.backoff_max);
-        util::log_warn("registry", "retrying " + std::string(what) + " in " + std::to_string(wait.count()) + " ms: " +
-                                       status.error().message);
+        util::log_warn("registry", "retrying " + std::string(what) + " in " + std::to_string(wait.count()) +
+                                       " ms: " + status.error().message);
         std::this_thread::sleep_for(wait);
         delay = std::min(delay * 2, m_options.backoff_max);
     }

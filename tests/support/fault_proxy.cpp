@@ -224,7 +224,8 @@ void FaultProxy::serve(int client_fd) {
             upstream.emplace(upstream_fd);
         }
         if (!send_all(upstream_fd, head->data(), head->size())) break;
-        if (!client.exactly(body_size, [&](const char* p, std::size_t n) { return send_all(upstream_fd, p, n); })) break;
+        if (!client.exactly(body_size, [&](const char* p, std::size_t n) { return send_all(upstream_fd, p, n); }))
+            break;
         if (!relay_response(*upstream, client_fd, request.method)) break;
     }
     if (upstream_fd >= 0) ::close(upstream_fd);

@@ -17,7 +17,7 @@ namespace hookyard::test {
 struct ProxiedRequest {
     std::size_t index = 0;  // 0-based, in arrival order over all connections
     std::string method;
-    std::string target;     // origin-form path?query
+    std::string target;  // origin-form path?query
 };
 
 struct FaultAction {

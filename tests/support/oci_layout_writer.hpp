@@ -7,11 +7,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "pipeline/registry/digest.hpp"
 #include "pipeline/registry/oci_layout.hpp"
@@ -84,8 +83,8 @@ public:
 
     // Stores an image index over `manifests` (one platform each: linux/<arch>).
     pipeline::Descriptor add_index(const std::vector<std::pair<pipeline::Descriptor, std::string>>& manifests) {
-        nlohmann::json index = {{"schemaVersion", 2}, {"mediaType", pipeline::k_oci_index},
-                                {"manifests", nlohmann::json::array()}};
+        nlohmann::json index = {
+            {"schemaVersion", 2}, {"mediaType", pipeline::k_oci_index}, {"manifests", nlohmann::json::array()}};
         for (const auto& [d, arch] : manifests) {
             auto j = descriptor_json(d);
             j["platform"] = {{"architecture", arch}, {"os", "linux"}};
@@ -117,7 +116,8 @@ inline std::string write_test_image(const std::string& dir, const std::vector<st
                                     std::uint64_t seed, const std::string& ref_name = "latest") {
     OciLayoutWriter w(dir);
     std::vector<pipeline::Descriptor> layers;
-    for (std::size_t i = 0; i < layer_sizes.size(); ++i) layers.push_back(w.add_random_blob(layer_sizes[i], seed * 100 + i));
+    for (std::size_t i = 0; i < layer_sizes.size(); ++i)
+        layers.push_back(w.add_random_blob(layer_sizes[i], seed * 100 + i));
     const auto m = w.add_manifest(layers, "seed-" + std::to_string(seed));
     w.set_root(m, ref_name);
     return m.digest;

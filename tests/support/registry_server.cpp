@@ -53,7 +53,8 @@ RegistryServer::RegistryServer(RegistryServerOptions options) : m_options(std::m
          << "storage:\n  filesystem:\n    rootdirectory: " << storage_dir() << "\n  delete:\n    enabled: true\n"
          << "http:\n  addr: 127.0.0.1:" << m_port << "\n";
     if (m_options.tls) {
-        yaml << "  tls:\n    certificate: " << (m_dir / "server.crt") << "\n    key: " << (m_dir / "server.key") << "\n";
+        yaml << "  tls:\n    certificate: " << (m_dir / "server.crt") << "\n    key: " << (m_dir / "server.key")
+             << "\n";
     }
     if (m_options.auth == RegistryServerOptions::Auth::htpasswd) {
         std::string line;
@@ -71,8 +72,7 @@ RegistryServer::RegistryServer(RegistryServerOptions options) : m_options(std::m
     write_file(m_dir / "config.yml", yaml.str());
     m_registry = std::make_unique<Process>(
         std::vector<std::string>{"/usr/bin/docker-registry", "serve", m_dir / "config.yml"}, m_dir / "registry.log");
-    const bool up = wait_until(
-        [&] { return port_open(m_port) || !m_registry->running(); }, std::chrono::seconds(20));
+    const bool up = wait_until([&] { return port_open(m_port) || !m_registry->running(); }, std::chrono::seconds(20));
     if (!up || !m_registry->running()) throw std::runtime_error("docker-registry did not start:\n" + log());
 }
 
@@ -80,8 +80,9 @@ RegistryServer::~RegistryServer() = default;
 
 void RegistryServer::make_tls_material() {
     const std::string dir = m_dir.path();
-    make_cert(dir, "ca", "hookyard test CA", "",
-              "[req]\ndistinguished_name=dn\n[dn]\n[v3]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign,cRLSign\n");
+    make_cert(
+        dir, "ca", "hookyard test CA", "",
+        "[req]\ndistinguished_name=dn\n[dn]\n[v3]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign,cRLSign\n");
     make_cert(dir, "server", "127.0.0.1", "ca",
               "[v3]\nsubjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
     std::filesystem::create_directories(dir + "/certs");
@@ -91,7 +92,8 @@ void RegistryServer::make_tls_material() {
 void RegistryServer::start_token_issuer() {
     const std::string dir = m_dir.path();
     make_cert(dir, "token", "hookyard test token issuer", "",
-              "[req]\ndistinguished_name=dn\n[dn]\n[v3]\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n", "rsa");
+              "[req]\ndistinguished_name=dn\n[dn]\n[v3]\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n",
+              "rsa");
     m_token_port = free_port();
     m_issuer = std::make_unique<Process>(
         std::vector<std::string>{"python3", source_dir() + "/tests/support/token_issuer.py",
@@ -99,8 +101,8 @@ void RegistryServer::start_token_issuer() {
                                  "hookyard-test-issuer", m_options.username, m_options.password,
                                  m_options.read_only_prefix},
         dir + "/issuer.log");
-    const bool up = wait_until([&] { return port_open(m_token_port) || !m_issuer->running(); },
-                               std::chrono::seconds(20));
+    const bool up =
+        wait_until([&] { return port_open(m_token_port) || !m_issuer->running(); }, std::chrono::seconds(20));
     if (!up || !m_issuer->running()) throw std::runtime_error("token issuer did not start:\n" + m_issuer->log());
 }
 
@@ -134,7 +136,8 @@ std::vector<std::string> RegistryServer::requests() const {
     std::istringstream in(log());
     for (std::string line; std::getline(in, line);) {
         std::smatch m;
-        if (line.rfind("time=", 0) != 0 && std::regex_search(line, m, k_line)) out.push_back(m[1].str() + " " + m[2].str());
+        if (line.rfind("time=", 0) != 0 && std::regex_search(line, m, k_line))
+            out.push_back(m[1].str() + " " + m[2].str());
     }
     return out;
 }

@@ -48,8 +48,9 @@ TEST_F(BasicAuthPush, PushesALayoutExportedByBuildah) {
     ASSERT_TRUE(have_program("buildah"));
     std::filesystem::create_directories(dir / "ctx");
     std::filesystem::copy_file("/bin/busybox", dir / "ctx/busybox");
-    write_file(dir / "ctx/Dockerfile", "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"mkdir\", \"/data\"]\n");
-    const std::vector<std::string> buildah = {"buildah", "--root", dir / "storage", "--runroot", dir / "run",
+    write_file(dir / "ctx/Dockerfile",
+               "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"mkdir\", \"/data\"]\n");
+    const std::vector<std::string> buildah = {"buildah",          "--root", dir / "storage", "--runroot", dir / "run",
                                               "--storage-driver", "vfs"};
     auto with = [&](std::vector<std::string> args) {
         std::vector<std::string> argv = buildah;
@@ -57,7 +58,8 @@ TEST_F(BasicAuthPush, PushesALayoutExportedByBuildah) {
         return argv;
     };
     std::string output;
-    ASSERT_EQ(run(with({"bud", "--isolation", "chroot", "-q", "-t", "localhost/registry-test:1", dir / "ctx"}), &output), 0)
+    ASSERT_EQ(
+        run(with({"bud", "--isolation", "chroot", "-q", "-t", "localhost/registry-test:1", dir / "ctx"}), &output), 0)
         << output;
     ASSERT_EQ(run(with({"push", "-q", "localhost/registry-test:1", "oci:" + dir / "layout" + ":latest"}), &output), 0)
         << output;
@@ -250,7 +252,8 @@ TEST_F(BasicAuthPush, CommandLineTakesThePasswordFromStdinAndTheRegistryFromTheC
 
 TEST_F(BasicAuthPush, CommandLineRejectsADirectoryThatIsNoLayout) {
     std::string output;
-    const int code = run({binary_dir() + "/src/hookyard", "push", dir.path(), registry.host() + "/cli/app:v1"}, &output);
+    const int code =
+        run({binary_dir() + "/src/hookyard", "push", dir.path(), registry.host() + "/cli/app:v1"}, &output);
     EXPECT_EQ(code, 2);
     EXPECT_NE(output.find("is not an OCI image layout"), std::string::npos) << output;
 }

@@ -86,7 +86,8 @@ TEST_F(FaultyRegistry, MissingRepositoryTellsToCreateItFirst) {
     FaultProxy proxy(registry.port(), [&](const ProxiedRequest& r) {
         if (r.method != "POST") return FaultAction::forward();
         return FaultAction::respond(
-            404, R"({"errors":[{"code":"NAME_UNKNOWN","message":"The repository with name 'team/app' does not exist"}]})");
+            404,
+            R"({"errors":[{"code":"NAME_UNKNOWN","message":"The repository with name 'team/app' does not exist"}]})");
     });
     auto result = push_via(proxy);
     ASSERT_FALSE(result.ok());
@@ -100,7 +101,8 @@ TEST_F(FaultyRegistry, MissingRepositoryTellsToCreateItFirst) {
 TEST_F(FaultyRegistry, DeniedPushCarriesTheRegistryMessage) {
     FaultProxy proxy(registry.port(), [&](const ProxiedRequest& r) {
         if (r.method != "POST") return FaultAction::forward();
-        return FaultAction::respond(403, R"({"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]})");
+        return FaultAction::respond(
+            403, R"({"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]})");
     });
     auto result = push_via(proxy);
     ASSERT_FALSE(result.ok());
@@ -113,7 +115,8 @@ TEST_F(FaultyRegistry, DeniedPushCarriesTheRegistryMessage) {
 TEST_F(FaultyRegistry, RejectedTagCarriesTheRegistryMessage) {
     FaultProxy proxy(registry.port(), [&](const ProxiedRequest& r) {
         if (kind_of(r) != "PUT manifest") return FaultAction::forward();
-        return FaultAction::respond(400, R"({"errors":[{"code":"TAG_INVALID","message":"manifest tag did not match URI"}]})");
+        return FaultAction::respond(
+            400, R"({"errors":[{"code":"TAG_INVALID","message":"manifest tag did not match URI"}]})");
     });
     auto result = push_via(proxy);
     ASSERT_FALSE(result.ok());

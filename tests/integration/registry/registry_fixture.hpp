@@ -3,10 +3,9 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "http/client.hpp"
@@ -17,7 +16,8 @@
 namespace hookyard::test {
 
 // Options for pushing to `registry` (through `via_host` when a proxy sits in between), with fast backoff.
-inline pipeline::RegistryClientOptions client_options(const RegistryServer& registry, const std::string& via_host = "") {
+inline pipeline::RegistryClientOptions client_options(const RegistryServer& registry,
+                                                      const std::string& via_host = "") {
     pipeline::RegistryClientOptions o;
     const std::string host = via_host.empty() ? registry.host() : via_host;
     o.api_base = registry.url().substr(0, registry.url().find("//") + 2) + host;
@@ -58,8 +58,8 @@ inline std::string skopeo_digest(const RegistryServer& registry, const std::stri
 }
 
 // Copies `repo_tag` with skopeo into an oci: layout under `dir` and returns the copied manifest's digest.
-inline std::string skopeo_copy_digest(const RegistryServer& registry, const std::string& repo_tag, const std::string& dir,
-                                      std::string* output = nullptr) {
+inline std::string skopeo_copy_digest(const RegistryServer& registry, const std::string& repo_tag,
+                                      const std::string& dir, std::string* output = nullptr) {
     std::vector<std::string> argv = {"skopeo", "copy", "--all", "--preserve-digests", "-q"};
     for (const auto& o : registry.skopeo_options("src")) argv.push_back(o);
     argv.push_back("docker://" + registry.host() + "/" + repo_tag);

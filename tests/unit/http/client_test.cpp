@@ -1,9 +1,10 @@
 // The shared HTTP client against small loopback servers written here (plain sockets): keep-alive reuse,
 // streamed request bodies, streamed responses, timeouts, refused connections, URL checks.
 
-#include <gtest/gtest.h>
+#include "http/client.hpp"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,7 +15,6 @@
 #include <functional>
 #include <thread>
 
-#include "http/client.hpp"
 #include "tests/support/support.hpp"
 
 namespace hookyard::test {
@@ -92,8 +92,8 @@ void echo_sizes(int fd) {
     std::string head, body;
     while (read_request(fd, head, body)) {
         const std::string answer = head.substr(0, head.find(' ')) + " " + std::to_string(body.size());
-        send_text(fd, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(answer.size()) + "\r\nX-Test: yes\r\n\r\n" +
-                          answer);
+        send_text(fd, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(answer.size()) +
+                          "\r\nX-Test: yes\r\n\r\n" + answer);
     }
 }
 
@@ -215,7 +215,8 @@ TEST(HttpClient, RefusedConnectionIsTransient) {
 TEST(HttpClient, OversizedBufferedResponseIsRefused) {
     LoopbackServer server([](int fd) {
         std::string head, body;
-        if (read_request(fd, head, body)) send_text(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + std::string(100, 'x'));
+        if (read_request(fd, head, body))
+            send_text(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + std::string(100, 'x'));
     });
     http::Request r;
     r.url = server.url("/");

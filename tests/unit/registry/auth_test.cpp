@@ -1,16 +1,18 @@
 // Challenge parsing and docker config.json credentials.
 
+#include "pipeline/registry/auth.hpp"
+
 #include <gtest/gtest.h>
 
 #include "http/client.hpp"
-#include "pipeline/registry/auth.hpp"
 #include "tests/support/support.hpp"
 
 namespace hookyard::pipeline {
 namespace {
 
 TEST(Challenge, ParsesBearerRealmServiceAndScope) {
-    auto c = parse_challenge(R"(Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull,push")");
+    auto c = parse_challenge(
+        R"(Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull,push")");
     ASSERT_TRUE(c);
     EXPECT_EQ(c->scheme, "bearer");
     EXPECT_EQ(c->params["realm"], "https://auth.docker.io/token");

@@ -1,11 +1,12 @@
 // Reading OCI layouts: selection by name, index children, and the errors for broken layouts.
 
+#include "pipeline/registry/oci_layout.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "pipeline/registry/digest.hpp"
-#include "pipeline/registry/oci_layout.hpp"
 #include "tests/support/oci_layout_writer.hpp"
 #include "tests/support/support.hpp"
 
