@@ -45,13 +45,25 @@ bool plausible_delivery_id(std::string_view id) {
     return true;
 }
 
+bool plausible_event(std::string_view event) {
+    if (event.empty() || event.size() > 64) return false;
+    for (char c : event) {
+        if (!((c >= 'a' && c <= 'z') || c == '_')) return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 void Router::github(const Request& req, Responder respond) {
-    const std::string event = req.header("x-github-event");
+    const std::string raw_event = req.header("x-github-event");
     const std::string delivery = req.header("x-github-delivery");
+    // The event name becomes a metrics label and a log word: only GitHub's shape (lower case and _) passes,
+    // and only once the signature proved the sender.
+    bool verified = false;
+    const std::string event = plausible_event(raw_event) ? raw_event : std::string();
     auto reject = [&](unsigned status, const std::string& message) {
-        m_metrics.count_delivery(event.empty() ? "unknown" : event, "rejected");
+        m_metrics.count_delivery(!verified ? "unverified" : event.empty() ? "unknown" : event, "rejected");
         const std::string shown = plausible_delivery_id(delivery) ? delivery : "(invalid id)";  // no log injection
         util::log_info("webhook", "delivery " + shown + " rejected (" + std::to_string(status) + "): " + message);
         respond(json_error(status, message));
@@ -63,8 +75,10 @@ void Router::github(const Request& req, Responder respond) {
         !st) {
         return reject(401, st.error().message);
     }
+    verified = true;
     // 2. The headers every GitHub delivery carries.
-    if (event.empty()) return reject(400, "missing X-GitHub-Event header: not a GitHub webhook delivery");
+    if (raw_event.empty()) return reject(400, "missing X-GitHub-Event header: not a GitHub webhook delivery");
+    if (event.empty()) return reject(400, "X-GitHub-Event is not a GitHub event name (lower case letters and _)");
     if (delivery.empty()) return reject(400, "missing X-GitHub-Delivery header: not a GitHub webhook delivery");
     if (!plausible_delivery_id(delivery)) {
         return reject(400, "X-GitHub-Delivery must be at most 128 printable ASCII characters (GitHub sends a GUID)");

@@ -160,6 +160,10 @@ TEST_F(RouterTest, BadDeliveriesGetTheirStatusAndAJsonError) {
     EXPECT_EQ(github("", "z", R"({})").status, 400u);
     EXPECT_EQ(github("push", "bad\xff-id", push_body("refs/heads/main")).status, 400u);
     EXPECT_EQ(github("push", std::string(200, 'a'), push_body("refs/heads/main")).status, 400u);
+    EXPECT_EQ(github("push\"} 1\nfake_metric{x=\"", "e", push_body("refs/heads/main")).status, 400u);
+    auto m = call(Request{"GET", "/metrics", {}, ""});
+    EXPECT_EQ(m.body.find("fake_metric"), std::string::npos);
+    EXPECT_NE(m.body.find("event=\"unverified\",outcome=\"rejected\"} 2"), std::string::npos) << m.body;
     Request get{"GET", "/hooks/github", {}, ""};
     EXPECT_EQ(call(get).status, 405u);
     Request nowhere{"GET", "/nowhere", {}, ""};
