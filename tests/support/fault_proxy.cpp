@@ -208,6 +208,14 @@ void FaultProxy::serve(int client_fd) {
             reset = true;
             break;
         }
+        if (action.kind == FaultAction::Kind::stall) {
+            // Swallow whatever the client sends until it gives up and closes (or the proxy stops).
+            ++m_faults;
+            char sink[4096];
+            while (::recv(client_fd, sink, sizeof sink, 0) > 0) {
+            }
+            break;
+        }
         if (action.kind == FaultAction::Kind::respond) {
             ++m_faults;
             if (!client.exactly(body_size, [](const char*, std::size_t) { return true; })) break;

@@ -1,7 +1,8 @@
 #pragma once
 // An HTTP/1.1-aware TCP proxy on 127.0.0.1 that injects faults on a schedule: for each request it either
 // forwards it to the upstream server, answers it itself (e.g. 500, 429 with Retry-After, a registry
-// error body), or drops the connection (a reset before the body is read). Requests are counted, so tests
+// error body), drops the connection (a reset before the body is read), or stalls (never answers, so the
+// client's timeout fires). Requests are counted, so tests
 // can also assert what a client sent. Plain sockets and one thread per connection.
 
 #include <atomic>
@@ -21,7 +22,7 @@ struct ProxiedRequest {
 };
 
 struct FaultAction {
-    enum class Kind { forward, respond, drop };
+    enum class Kind { forward, respond, drop, stall };
     Kind kind = Kind::forward;
     int status = 0;  // respond: the status and body; headers besides Content-Length may be given
     std::vector<std::pair<std::string, std::string>> headers;
@@ -29,6 +30,7 @@ struct FaultAction {
 
     static FaultAction forward() { return {}; }
     static FaultAction drop() { return {Kind::drop, 0, {}, ""}; }
+    static FaultAction stall() { return {Kind::stall, 0, {}, ""}; }
     static FaultAction respond(int status, std::string body = "",
                                std::vector<std::pair<std::string, std::string>> headers = {}) {
         return {Kind::respond, status, std::move(headers), std::move(body)};

@@ -71,6 +71,22 @@ TEST_F(FaultyRegistry, SurvivesDroppedConnectionsServerErrorsAndRateLimits) {
     EXPECT_EQ(skopeo_digest(registry, "team/app:v1", &error), digest) << error;
 }
 
+TEST_F(FaultyRegistry, RetriesAfterAServerThatStopsAnswering) {
+    std::map<std::string, int> seen;
+    FaultProxy proxy(registry.port(), [&](const ProxiedRequest& r) {
+        const int n = ++seen[kind_of(r)];
+        if ((kind_of(r) == "PATCH" && n == 1) || (kind_of(r) == "PUT manifest" && n == 1)) return FaultAction::stall();
+        return FaultAction::forward();
+    });
+    auto options = client_options(registry, proxy.host());
+    options.chunk_size = 4u << 20;
+    auto result = make_client(options, "", std::chrono::milliseconds(500))->push(image, "team/app", {"v1"});
+    ASSERT_TRUE(result.ok()) << result.error().message;
+    EXPECT_EQ(result->digest, digest);
+    EXPECT_EQ(proxy.faults_injected(), 2);
+    EXPECT_EQ(skopeo_digest(registry, "team/app:v1"), digest);
+}
+
 TEST_F(FaultyRegistry, PersistentServerErrorsGiveUpAfterTheLastAttempt) {
     FaultProxy proxy(registry.port(), [&](const ProxiedRequest& r) {
         return r.method == "POST" ? FaultAction::respond(503) : FaultAction::forward();

@@ -29,11 +29,12 @@ inline pipeline::RegistryClientOptions client_options(const RegistryServer& regi
     return o;
 }
 
-inline std::unique_ptr<pipeline::RegistryClient> make_client(const pipeline::RegistryClientOptions& options,
-                                                             const std::string& ca_file = "") {
+inline std::unique_ptr<pipeline::RegistryClient> make_client(
+    const pipeline::RegistryClientOptions& options, const std::string& ca_file = "",
+    std::chrono::milliseconds io_timeout = std::chrono::seconds(20)) {
     http::ClientOptions http_options;
     http_options.ca_file = ca_file;
-    http_options.io_timeout = std::chrono::seconds(20);
+    http_options.io_timeout = io_timeout;
     auto http = http::make_client(http_options);
     EXPECT_TRUE(http.ok());
     auto client = pipeline::make_registry_client(options, std::shared_ptr<http::Client>(std::move(*http)));
