@@ -29,6 +29,17 @@ std::string read_text(const std::string& path) {
     return text;
 }
 
+// buildah 1.28 walks every image in storage when it looks for a cached layer; an image removed meanwhile
+// by a concurrent build (cache off, or a hook's image) fails that walk with "layer not known". The build
+// itself was fine, so it is retried.
+constexpr int k_storage_race_retries = 2;
+
+bool is_storage_race(const BuildahOutputWatch& watch) {
+    const std::string& e = watch.last_error();
+    return e.find("checking if cached image exists") != std::string::npos &&
+           (e.find("layer not known") != std::string::npos || e.find("image not known") != std::string::npos);
+}
+
 std::string with_sha256(std::string id) { return id.rfind("sha256:", 0) == 0 ? id : "sha256:" + id; }
 
 }  // namespace
@@ -193,7 +204,12 @@ util::Status BuildahRun::build_with_buildah() {
         watch.observe(line);
         if (m_sink) m_sink(line);
     };
-    auto code = run_buildah(std::move(cmd), watched, m_limits, m_cancel, "buildah build");
+    auto code = run_buildah(cmd, watched, m_limits, m_cancel, "buildah build");
+    for (int retry = 1; code && *code != 0 && is_storage_race(watch) && retry <= k_storage_race_retries; ++retry) {
+        note("buildah's layer store changed under the build (another build removed an image); retrying");
+        watch = BuildahOutputWatch();
+        code = run_buildah(cmd, watched, m_limits, m_cancel, "buildah build");
+    }
     if (!code) return code.error();
     if (*code != 0) {
         std::ifstream in(m_request.dockerfile);
