@@ -91,6 +91,27 @@ Reply raw_request(int port, const std::string& raw, std::chrono::milliseconds ti
     return reply;
 }
 
+std::string raw_exchange(int port, const std::string& raw, std::chrono::milliseconds timeout) {
+    const int fd = connect_to(port);
+    if (fd < 0) return "";
+    if (send(fd, raw.data(), raw.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(raw.size())) {
+        close(fd);
+        return "";
+    }
+    const auto deadline = Clock::now() + timeout;
+    std::string data;
+    while (Clock::now() < deadline) {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, 100) <= 0) continue;
+        char buf[65536];
+        const auto n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        data.append(buf, static_cast<std::size_t>(n));
+    }
+    close(fd);
+    return data;
+}
+
 Reply http_request(int port, const std::string& method, const std::string& target,
                    const std::map<std::string, std::string>& headers, const std::string& body) {
     std::string raw = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";

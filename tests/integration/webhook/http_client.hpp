@@ -18,6 +18,9 @@ struct Reply {
 // server closes, within `timeout`.
 Reply raw_request(int port, const std::string& raw, std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
+// Connects, sends `raw`, and returns every byte the server sends until it closes (or `timeout`).
+std::string raw_exchange(int port, const std::string& raw, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
 // A well-formed request with Connection: close and a Content-Length.
 Reply http_request(int port, const std::string& method, const std::string& target,
                    const std::map<std::string, std::string>& headers = {}, const std::string& body = "");
