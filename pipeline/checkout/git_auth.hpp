@@ -18,7 +18,7 @@ struct GitAuth {
 
     // True when no https or ssh credential is set (anonymous access).
     bool empty() const { return token.empty() && password.empty() && ssh_key_file.empty(); }
-    // The secret values this auth holds (non-empty ones), for scrubbing messages. Pure.
+    // `text` with every occurrence of the token and the password replaced by "***". Pure.
     std::string scrub(std::string text) const;
 };
 

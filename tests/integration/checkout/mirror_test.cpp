@@ -190,6 +190,35 @@ TEST_F(CheckoutFixture, ConcurrentCheckoutsOfOneRepositoryAllSucceedAndKeepTheMi
     EXPECT_EQ(test::run({"git", "-C", m_cache.mirror_path("acme/app"), "fsck", "--no-progress"}, &out), 0) << out;
 }
 
+// Two caches over one data dir stand in for two hookyard processes: only the flock keeps them apart.
+TEST_F(CheckoutFixture, TwoCachesSharingADataDirTakeTurnsOnTheMirror) {
+    m_source.commit(many_files(40, "p"), "base");
+    std::vector<std::string> commits;
+    for (int i = 0; i < 3; ++i) {
+        commits.push_back(m_source.commit({{"n", std::to_string(i) + "\n"}}, "c" + std::to_string(i)));
+        m_source.push("branch" + std::to_string(i));
+    }
+    MirrorCache other(m_tmp / "data/mirrors", RetryPolicy{1, std::chrono::milliseconds(1)});
+    std::vector<std::string> errors(6);
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < errors.size(); ++i) {
+        threads.emplace_back([&, i] {
+            MirrorCache& cache = i % 2 == 0 ? m_cache : other;
+            const std::size_t c = i % commits.size();
+            auto mirror = cache.update("acme/app", m_daemon.url("app.git"), "branch" + std::to_string(c), commits[c], {});
+            if (!mirror) errors[i] = mirror.error().message;
+        });
+    }
+    for (auto& t : threads) t.join();
+    for (const auto& e : errors) EXPECT_EQ(e, "");
+    std::string out;
+    EXPECT_EQ(test::run({"git", "-C", m_cache.mirror_path("acme/app"), "fsck", "--no-progress"}, &out), 0) << out;
+    for (std::size_t c = 0; c < commits.size(); ++c) {
+        EXPECT_EQ(test::git({"rev-parse", "refs/heads/branch" + std::to_string(c)}, m_cache.mirror_path("acme/app")),
+                  commits[c]);
+    }
+}
+
 TEST_F(CheckoutFixture, WorkDirIsRemovedWhenTheCheckoutEndsUnlessKept) {
     const std::string sha = m_source.commit({{"a", "1\n"}}, "one");
     m_source.push();
