@@ -33,6 +33,11 @@ long long now_ns() {
 StallWatchdog::StallWatchdog(std::chrono::milliseconds stall)
     : m_stall(stall), m_target(pthread_self()), m_last_ns(now_ns()) {
     install_handler_once();
+    // A server's main thread may block signals for its workers; this thread must still receive ours.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, interrupt_signal());
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
     m_thread = std::thread([this] { run(); });
 }
 
