@@ -80,6 +80,12 @@ void BuildahOutputWatch::observe(std::string_view line) {
     if (!starts_with_word(m_last_step, "FROM")) m_pulling.clear();
 }
 
+bool is_storage_race(const BuildahOutputWatch& watch) {
+    const std::string& e = watch.last_error();
+    return e.find("checking if cached image exists") != std::string::npos &&
+           (e.find("layer not known") != std::string::npos || e.find("image not known") != std::string::npos);
+}
+
 int dockerfile_line(std::string_view text, int stage, int step) {
     int line_no = 0;
     int current_stage = 0;

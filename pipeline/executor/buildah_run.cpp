@@ -29,16 +29,8 @@ std::string read_text(const std::string& path) {
     return text;
 }
 
-// buildah 1.28 walks every image in storage when it looks for a cached layer; an image removed meanwhile
-// by a concurrent build (cache off, or a hook's image) fails that walk with "layer not known". The build
-// itself was fine, so it is retried.
+// How often a build that lost a storage race (see is_storage_race) is run again.
 constexpr int k_storage_race_retries = 2;
-
-bool is_storage_race(const BuildahOutputWatch& watch) {
-    const std::string& e = watch.last_error();
-    return e.find("checking if cached image exists") != std::string::npos &&
-           (e.find("layer not known") != std::string::npos || e.find("image not known") != std::string::npos);
-}
 
 std::string with_sha256(std::string id) { return id.rfind("sha256:", 0) == 0 ? id : "sha256:" + id; }
 
@@ -71,8 +63,9 @@ util::Result<BuildResult> BuildahRun::run() {
     util::Status status = prepare();
     if (status) status = run_hook(Hook::post_checkout);
     if (status) status = run_hook(Hook::pre_build);
-    if (status) status = m_request.hooks && !hook_path(m_request, Hook::build).empty() ? build_with_hook()
-                                                                                       : build_with_buildah();
+    if (status)
+        status =
+            m_request.hooks && !hook_path(m_request, Hook::build).empty() ? build_with_hook() : build_with_buildah();
     if (status) status = run_hook(Hook::post_build);
     if (status) status = export_layout();
     remove_temporaries(!status.ok());
@@ -96,9 +89,8 @@ util::Result<BuildResult> BuildahRun::run() {
 util::Status BuildahRun::prepare() {
     std::error_code ec;
     if (find_program(m_options.buildah, m_env).empty()) {
-        return make_error(ErrorKind::not_found, "buildah is not installed (no '" + m_options.buildah +
-                                                    "' on PATH " + m_env["PATH"] +
-                                                    "); install the Debian package buildah");
+        return make_error(ErrorKind::not_found, "buildah is not installed (no '" + m_options.buildah + "' on PATH " +
+                                                    m_env["PATH"] + "); install the Debian package buildah");
     }
     if (!fs::is_directory(m_request.context_dir, ec)) {
         return make_error(ErrorKind::invalid_input, "build context " + m_request.context_dir + " is not a directory");
@@ -149,9 +141,8 @@ std::vector<std::string> BuildahRun::buildah_argv(std::vector<std::string> args)
     return argv;
 }
 
-util::Result<int> BuildahRun::run_buildah(std::vector<std::string> args, const LogSink& sink,
-                                          const ChildLimits& limits, const CancelSignal& cancel,
-                                          std::string_view what) {
+util::Result<int> BuildahRun::run_buildah(std::vector<std::string> args, const LogSink& sink, const ChildLimits& limits,
+                                          const CancelSignal& cancel, std::string_view what) {
     ChildSpec spec{buildah_argv(std::move(args)), m_env, m_work_dir};
     auto outcome = run_child(spec, sink, limits, cancel);
     const std::string name(what);
@@ -236,8 +227,9 @@ util::Status BuildahRun::build_with_hook() {
                             m_limits, m_cancel, "buildah inspect");
     if (!code) return code.error();
     if (*code != 0 || id.empty()) {
-        return make_error(ErrorKind::invalid_input, "hooks/build finished but buildah has no image " + image_name +
-                                                        "; the hook must build it, e.g. buildah bud -t \"$IMAGE_NAME\" .");
+        return make_error(ErrorKind::invalid_input,
+                          "hooks/build finished but buildah has no image " + image_name +
+                              "; the hook must build it, e.g. buildah bud -t \"$IMAGE_NAME\" .");
     }
     m_image = image_name;
     m_image_id = with_sha256(id);
@@ -248,8 +240,8 @@ util::Status BuildahRun::export_layout() {
     const std::string digest_file = m_work_dir + "/digest";
     const std::string dest = "oci:" + m_request.layout_dir + ":" + m_request.layout_ref;
     note("buildah push " + m_image + " " + dest);
-    auto code = run_buildah({"push", "--digestfile", digest_file, m_image, dest}, m_sink, m_limits, m_cancel,
-                            "buildah push");
+    auto code =
+        run_buildah({"push", "--digestfile", digest_file, m_image, dest}, m_sink, m_limits, m_cancel, "buildah push");
     if (!code) return code.error();
     if (*code != 0) {
         return make_error(ErrorKind::internal, "buildah push to " + dest + " failed with exit code " +

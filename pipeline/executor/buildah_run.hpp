@@ -48,7 +48,7 @@ private:
     bool m_own_work_dir = false;
     bool m_layout_existed = false;  // layout_dir was there (empty) before the build
     bool m_layout_ours = false;     // layout_dir was checked to be absent or empty: ours to clean up
-    std::string m_image;  // what to push: the image id, or IMAGE_NAME after hooks/build
+    std::string m_image;            // what to push: the image id, or IMAGE_NAME after hooks/build
     std::string m_image_id;
     std::string m_manifest_digest;
     bool m_built_by_hook = false;

@@ -154,7 +154,8 @@ CancelSignal::~CancelSignal() {
 void CancelSignal::raise() {
     if (m_raised.exchange(true)) return;
     const char byte = 1;
-    if (m_pipe[1] >= 0) [[maybe_unused]] auto n = ::write(m_pipe[1], &byte, 1);
+    if (m_pipe[1] >= 0) [[maybe_unused]]
+        auto n = ::write(m_pipe[1], &byte, 1);
 }
 
 std::string find_program(const std::string& program, const std::map<std::string, std::string>& env) {

@@ -36,9 +36,9 @@ private:
 };
 
 struct ChildSpec {
-    std::vector<std::string> argv;            // argv[0] is a path or a name looked up in env's PATH
-    std::map<std::string, std::string> env;   // the child's whole environment
-    std::string cwd;                          // working directory; empty = inherit
+    std::vector<std::string> argv;           // argv[0] is a path or a name looked up in env's PATH
+    std::map<std::string, std::string> env;  // the child's whole environment
+    std::string cwd;                         // working directory; empty = inherit
 };
 
 // How a child ended. exit_code is valid when signal == 0.

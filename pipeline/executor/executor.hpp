@@ -35,17 +35,17 @@ struct DockerHubVars {
 
 // One build. Paths are absolute and already resolved inside the checkout by the checkout/locate stage.
 struct BuildRequest {
-    std::string build_id;                          // names temporary files and log lines; any text
-    std::string context_dir;                       // build context directory
-    std::string dockerfile;                        // the Dockerfile (absolute path)
-    std::map<std::string, std::string> build_args; // the rule's build_args (--build-arg K=V)
-    DockerHubVars docker_hub;                      // also passed as build args and to hooks
-    bool cache = true;                             // keep and reuse the layer cache
-    bool hooks = false;                            // run Docker Hub hooks/ next to the Dockerfile
-    std::chrono::seconds timeout{3600};            // whole build: hooks + build + export
-    std::string layout_dir;                        // output OCI layout; must be absent or empty
-    std::string layout_ref = "latest";             // the reference name inside the layout (index.json)
-    std::string work_dir;                          // scratch directory for this build; created if missing
+    std::string build_id;                           // names temporary files and log lines; any text
+    std::string context_dir;                        // build context directory
+    std::string dockerfile;                         // the Dockerfile (absolute path)
+    std::map<std::string, std::string> build_args;  // the rule's build_args (--build-arg K=V)
+    DockerHubVars docker_hub;                       // also passed as build args and to hooks
+    bool cache = true;                              // keep and reuse the layer cache
+    bool hooks = false;                             // run Docker Hub hooks/ next to the Dockerfile
+    std::chrono::seconds timeout{3600};             // whole build: hooks + build + export
+    std::string layout_dir;                         // output OCI layout; must be absent or empty
+    std::string layout_ref = "latest";              // the reference name inside the layout (index.json)
+    std::string work_dir;                           // scratch directory for this build; created if missing
 };
 
 struct BuildResult {
@@ -54,7 +54,7 @@ struct BuildResult {
     std::string image_id;         // the config digest, "sha256:<hex>"
     std::string manifest_digest;  // the manifest digest in the layout, "sha256:<hex>"
     std::chrono::milliseconds duration{0};
-    bool built_by_hook = false;   // true when hooks/build replaced the build command
+    bool built_by_hook = false;  // true when hooks/build replaced the build command
 };
 
 // Docker Hub hooks, in the order Docker Hub runs them.

@@ -65,8 +65,7 @@ protected:
     std::string make_context(const std::string& name, const std::string& dockerfile) {
         const std::string ctx = m_dir / name;
         std::filesystem::create_directories(ctx);
-        std::filesystem::copy_file("/bin/busybox", ctx + "/busybox",
-                                   std::filesystem::copy_options::overwrite_existing);
+        std::filesystem::copy_file("/bin/busybox", ctx + "/busybox", std::filesystem::copy_options::overwrite_existing);
         test::write_file(ctx + "/Dockerfile", dockerfile);
         return ctx;
     }

@@ -15,14 +15,17 @@ std::string dockerfile_with_args(const std::string& token) {
     return "FROM scratch\n"
            "COPY busybox /bin/busybox\n"
            "RUN [\"/bin/busybox\",\"--install\",\"-s\",\"/bin\"]\n"
-           "RUN echo " + token + " > /token\n"
+           "RUN echo " +
+           token +
+           " > /token\n"
            "ARG FOO\n"
            "ARG SOURCE_BRANCH\nARG SOURCE_COMMIT\nARG COMMIT_MSG\nARG DOCKER_REPO\n"
            "ARG DOCKERFILE_PATH\nARG DOCKER_TAG\nARG IMAGE_NAME\n"
            "RUN mkdir -p /out && echo \"foo=$FOO\" > /out/args && "
            "echo \"$SOURCE_BRANCH|$SOURCE_COMMIT|$COMMIT_MSG|$DOCKER_REPO|$DOCKERFILE_PATH|$DOCKER_TAG|$IMAGE_NAME\""
            " > /out/hub\n"
-           "CMD [\"/bin/busybox\",\"echo\",\"hello-" + token + "\"]\n";
+           "CMD [\"/bin/busybox\",\"echo\",\"hello-" +
+           token + "\"]\n";
 }
 
 TEST_F(ExecutorTest, ProducesValidOciLayoutWithCmdBuildArgsAndDockerHubVariables) {
@@ -83,8 +86,10 @@ TEST_F(ExecutorTest, CacheOffRebuildsEveryStepAndRemovesTheImage) {
 }
 
 TEST_F(ExecutorTest, FailingRunFailsWithItsDockerfileLine) {
-    const auto ctx = make_context("ctx", "FROM scratch\nCOPY busybox /bin/busybox\n\nRUN [\"/bin/busybox\",\"sh\","
-                                         "\"-c\",\"echo " + nonce() + "; exit 3\"]\n");
+    const auto ctx = make_context("ctx",
+                                  "FROM scratch\nCOPY busybox /bin/busybox\n\nRUN [\"/bin/busybox\",\"sh\","
+                                  "\"-c\",\"echo " +
+                                      nonce() + "; exit 3\"]\n");
     auto request = request_for(ctx, "fail");
     LogLines log;
     auto result = build(request, log);

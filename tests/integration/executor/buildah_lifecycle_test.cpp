@@ -101,7 +101,8 @@ TEST_F(ExecutorTest, HooksRunInDockerHubOrderInTheDockerfilesDirectoryWithTheVar
     const auto ctx = make_context("ctx", "FROM scratch\nCOPY busybox /bin/busybox\n");
     write_hooks(ctx, {"post_checkout", "pre_build", "post_build", "pre_push", "post_push"});
     // Executable but without a #! line (exec would fail with ENOEXEC): run with /bin/sh, like a shell would.
-    test::write_file(ctx + "/hooks/post_build", "echo \"post_build $(pwd) $SOURCE_BRANCH $IMAGE_NAME\" >> \"$HOOK_LOG\"\n");
+    test::write_file(ctx + "/hooks/post_build",
+                     "echo \"post_build $(pwd) $SOURCE_BRANCH $IMAGE_NAME\" >> \"$HOOK_LOG\"\n");
     auto request = request_for(ctx, "hooks");
     request.hooks = true;
     request.build_args = {{"HOOK_LOG", m_dir / "hooks.log"}};
@@ -145,12 +146,13 @@ TEST_F(ExecutorTest, FailingHookFailsTheBuildNamingIt) {
 
 TEST_F(ExecutorTest, BuildHookReplacesTheBuildAndItsImageIsExported) {
     const std::string token = nonce();
-    const auto ctx = make_context("ctx", "FROM scratch\nCOPY busybox /bin/busybox\nARG MARK\n"
-                                         "RUN [\"/bin/busybox\",\"sh\",\"-c\",\"echo $MARK > /mark\"]\n");
+    const auto ctx = make_context("ctx",
+                                  "FROM scratch\nCOPY busybox /bin/busybox\nARG MARK\n"
+                                  "RUN [\"/bin/busybox\",\"sh\",\"-c\",\"echo $MARK > /mark\"]\n");
     test::write_file(ctx + "/hooks/build",
                      "#!/bin/sh\nset -e\necho custom-build\n"
-                     "buildah bud --isolation chroot --build-arg MARK=hooked-" + token +
-                         " -f \"$DOCKERFILE_PATH\" -t \"$IMAGE_NAME\" .\n",
+                     "buildah bud --isolation chroot --build-arg MARK=hooked-" +
+                         token + " -f \"$DOCKERFILE_PATH\" -t \"$IMAGE_NAME\" .\n",
                      true);
     auto request = request_for(ctx, "hookbuild");
     request.hooks = true;

@@ -43,7 +43,8 @@ TEST(BuildahDiagnosis, FailingRunNamesDockerfileLineAndBuildahMessage) {
     feed(watch, {"STEP 1/3: FROM scratch", "STEP 2/3: COPY busybox /bin/busybox", "--> a28176b99e7",
                  "STEP 3/3: RUN [\"/bin/busybox\",\"sh\",\"-c\",\"exit 3\"]", "subprocess exited with status 3",
                  "Error: building at STEP \"RUN /bin/busybox sh -c exit 3\": exit status 3"});
-    const auto error = diagnose_build_failure(watch, 3, "Dockerfile", "FROM scratch\nCOPY busybox /bin/busybox\n\nRUN x\n");
+    const auto error =
+        diagnose_build_failure(watch, 3, "Dockerfile", "FROM scratch\nCOPY busybox /bin/busybox\n\nRUN x\n");
     EXPECT_EQ(error.kind, util::ErrorKind::invalid_input);
     EXPECT_NE(error.message.find("Dockerfile:4: RUN [\"/bin/busybox\""), std::string::npos) << error.message;
     EXPECT_NE(error.message.find("exit status 3"), std::string::npos) << error.message;
@@ -55,7 +56,8 @@ TEST(BuildahDiagnosis, MultiStagePrefixIsParsed) {
                  "Error: building at STEP \"BOGUS \": Build error: Unknown instruction: \"BOGUS\""});
     EXPECT_EQ(watch.last_stage_number(), 2);
     EXPECT_EQ(watch.last_step_number(), 2);
-    const auto error = diagnose_build_failure(watch, 125, "sub/Dockerfile", "FROM scratch AS one\nFROM scratch\nBOGUS x\n");
+    const auto error =
+        diagnose_build_failure(watch, 125, "sub/Dockerfile", "FROM scratch AS one\nFROM scratch\nBOGUS x\n");
     EXPECT_NE(error.message.find("sub/Dockerfile:3: BOGUS x: "), std::string::npos) << error.message;
 }
 
@@ -77,6 +79,17 @@ TEST(BuildahDiagnosis, MissingLocalFromImageIsNamedFromTheStep) {
     const auto error = diagnose_build_failure(watch, 125, "Dockerfile", "");
     EXPECT_EQ(error.kind, util::ErrorKind::not_found);
     EXPECT_NE(error.message.find("FROM image localhost/nothere:1 "), std::string::npos) << error.message;
+}
+
+TEST(BuildahDiagnosis, RecognisesTheCacheLookupRaceWithAConcurrentRemoval) {
+    BuildahOutputWatch race;
+    feed(race, {"STEP 4/4: RUN x",
+                "Error: building at STEP \"RUN x\": checking if cached image exists from a "
+                "previous build: getting top layer info: layer not known"});
+    EXPECT_TRUE(is_storage_race(race));
+    BuildahOutputWatch failed_run;
+    feed(failed_run, {"STEP 4/4: RUN x", "Error: building at STEP \"RUN x\": exit status 1"});
+    EXPECT_FALSE(is_storage_race(failed_run));
 }
 
 TEST(BuildahDiagnosis, WithoutStepsKeepsBuildahsLastError) {

@@ -53,7 +53,8 @@ ChildLimits limits_for(std::chrono::milliseconds timeout, std::chrono::milliseco
 TEST(RunChild, StreamsMergedOutputLineByLineAndReportsExitCode) {
     Lines lines;
     const CancelSignal never;
-    ChildSpec spec{{"sh", "-c", "echo one; echo two >&2; printf 'three\\r\\nfour'; exit 4"}, {{"PATH", "/usr/bin:/bin"}}, ""};
+    ChildSpec spec{
+        {"sh", "-c", "echo one; echo two >&2; printf 'three\\r\\nfour'; exit 4"}, {{"PATH", "/usr/bin:/bin"}}, ""};
     auto outcome = run_child(spec, lines.sink(), limits_for(30s), never);
     ASSERT_TRUE(outcome.ok()) << outcome.error().message;
     EXPECT_EQ(outcome->exit_code, 4);
@@ -75,7 +76,8 @@ TEST(RunChild, EnvironmentIsExactlyTheGivenOneAndCwdApplies) {
 
 TEST(RunChild, MissingProgramIsNotFound) {
     const CancelSignal never;
-    auto outcome = run_child({{"hookyard-no-such-program"}, {{"PATH", "/usr/bin:/bin"}}, ""}, {}, limits_for(5s), never);
+    auto outcome =
+        run_child({{"hookyard-no-such-program"}, {{"PATH", "/usr/bin:/bin"}}, ""}, {}, limits_for(5s), never);
     ASSERT_FALSE(outcome.ok());
     EXPECT_EQ(outcome.error().kind, util::ErrorKind::not_found);
     EXPECT_EQ(find_program("sh", {{"PATH", "/nonexistent:/bin"}}), "/bin/sh");
@@ -101,7 +103,8 @@ TEST(RunChild, CancelKillsTheWholeProcessGroupIncludingGrandchildren) {
 TEST(RunChild, DeadlineSendsTermThenKillToAGroupThatIgnoresTerm) {
     Lines lines;
     const CancelSignal never;
-    ChildSpec spec{{"/bin/sh", "-c", "trap '' TERM; echo pgid=$$; sleep 300 & wait; wait"}, {{"PATH", "/usr/bin:/bin"}}, ""};
+    ChildSpec spec{
+        {"/bin/sh", "-c", "trap '' TERM; echo pgid=$$; sleep 300 & wait; wait"}, {{"PATH", "/usr/bin:/bin"}}, ""};
     auto outcome = run_child(spec, lines.sink(), limits_for(1s, 300ms), never);
     ASSERT_TRUE(outcome.ok());
     EXPECT_TRUE(outcome->timed_out);

@@ -54,8 +54,8 @@ TEST(HookRun, FailingHookIsNamedWithItsExitCode) {
     std::vector<std::string> lines;
     const CancelSignal never;
     const ChildLimits limits{std::chrono::steady_clock::now() + std::chrono::seconds(30)};
-    const auto status = run_hook_file(Hook::pre_build, request, {}, [&](std::string_view l) { lines.emplace_back(l); },
-                                      limits, never);
+    const auto status = run_hook_file(
+        Hook::pre_build, request, {}, [&](std::string_view l) { lines.emplace_back(l); }, limits, never);
     ASSERT_FALSE(status.ok());
     EXPECT_EQ(status.error().kind, util::ErrorKind::invalid_input);
     EXPECT_NE(status.error().message.find("hooks/pre_build failed with exit code 7"), std::string::npos);
