@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/asio/ip/address.hpp>
@@ -27,14 +28,9 @@ namespace {
 
 // Starts one asynchronous operation with `start(handler)` and runs the io_context until it completes.
 template <class Start>
-error_code run_op(asio::io_context& ioc, Start&& start, std::size_t* transferred = nullptr) {
+error_code run_op(asio::io_context& ioc, Start&& start) {
     error_code result = asio::error::would_block;
-    start([&](error_code ec, auto... rest) {
-        result = ec;
-        if constexpr (sizeof...(rest) == 1) {
-            if (transferred) *transferred = static_cast<std::size_t>((rest, ...));
-        }
-    });
+    start([&](error_code ec, auto&&...) { result = ec; });
     ioc.restart();
     ioc.run();
     return result;
@@ -45,6 +41,14 @@ bool is_ip_literal(const std::string& host) {
     asio::ip::make_address(host, ec);
     return !ec;
 }
+
+bool is_connection_drop(const error_code& ec) {
+    return ec == asio::error::eof || ec == bhttp::error::end_of_stream || ec == asio::error::connection_reset ||
+           ec == asio::error::broken_pipe || ec == asio::error::connection_aborted ||
+           ec == asio::ssl::error::stream_truncated;
+}
+
+}  // namespace
 
 // A file opened for pread, closed on scope exit.
 class FileReader {
@@ -72,14 +76,6 @@ public:
 private:
     int m_fd = -1;
 };
-
-bool is_connection_drop(const error_code& ec) {
-    return ec == asio::error::eof || ec == bhttp::error::end_of_stream || ec == asio::error::connection_reset ||
-           ec == asio::error::broken_pipe || ec == asio::error::connection_aborted ||
-           ec == asio::ssl::error::stream_truncated;
-}
-
-}  // namespace
 
 util::Result<Target> parse_target(std::string_view url) {
     auto parsed = boost::urls::parse_absolute_uri(url);
@@ -188,35 +184,81 @@ util::Result<Response> Connection::exchange(const Request& request, const Target
     return result;
 }
 
+util::Result<BodySource> BodySource::open(const Request& request) {
+    BodySource body;
+    body.m_text = &request.body;
+    body.m_size = request.body.size();
+    if (!request.body_file) return body;
+    const auto& range = *request.body_file;
+    body.m_file = std::make_shared<FileReader>(range.path);
+    if (!body.m_file->ok()) {
+        return make_error(ErrorKind::invalid_input,
+                          "cannot open request body file " + range.path + ": " + std::strerror(errno));
+    }
+    const std::uint64_t size = body.m_file->size();
+    if (range.offset > size) {
+        return make_error(ErrorKind::invalid_input, "body range starts past the end of " + range.path);
+    }
+    body.m_offset = range.offset;
+    body.m_size = range.length ? *range.length : size - range.offset;
+    body.m_path = range.path;
+    if (range.offset + body.m_size > size) {
+        return make_error(ErrorKind::invalid_input, "body range ends past the end of " + range.path);
+    }
+    return body;
+}
+
+util::Result<std::string_view> BodySource::read(std::uint64_t position, char* buffer, std::size_t capacity) const {
+    if (position >= m_size) return std::string_view();
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(capacity, m_size - position));
+    if (!m_file) return std::string_view(m_text->data() + position, static_cast<std::size_t>(m_size - position));
+    const ssize_t r = m_file->read_at(buffer, want, m_offset + position);
+    if (r <= 0) {
+        return make_error(ErrorKind::invalid_input,
+                          "reading request body file " + m_path + " failed" +
+                              (r < 0 ? std::string(": ") + std::strerror(errno) : std::string(" (the file shrank)")));
+    }
+    return std::string_view(buffer, static_cast<std::size_t>(r));
+}
+
 template <class Stream>
 util::Result<Response> Connection::exchange_on(Stream& stream, const Request& request, const Target& target,
                                                ExchangeOutcome& outcome) {
     outcome = {};
     outcome.failed_before_response = true;
+    auto body = BodySource::open(request);
+    if (!body) return body.error();
     const auto timeout = request.timeout.count() > 0 ? request.timeout : m_options.io_timeout;
-    const std::size_t cap = m_options.stream_buffer_size;
 
-    // The body source: a file range streamed with pread, or the in-memory string.
-    std::optional<FileReader> file;
-    std::uint64_t body_size = request.body.size();
-    std::uint64_t file_offset = 0;
-    if (request.body_file) {
-        file.emplace(request.body_file->path);
-        if (!file->ok()) {
-            return make_error(ErrorKind::invalid_input,
-                              "cannot open request body file " + request.body_file->path + ": " + std::strerror(errno));
-        }
-        const std::uint64_t size = file->size();
-        file_offset = request.body_file->offset;
-        if (file_offset > size) {
-            return make_error(ErrorKind::invalid_input, "body range starts past the end of " + request.body_file->path);
-        }
-        body_size = request.body_file->length ? *request.body_file->length : size - file_offset;
-        if (file_offset + body_size > size) {
-            return make_error(ErrorKind::invalid_input, "body range ends past the end of " + request.body_file->path);
-        }
+    std::uint64_t sent = 0;
+    error_code write_error;
+    if (auto st = write_request(stream, request, target, *body, timeout, sent, write_error); !st) return st.error();
+
+    // Read the answer even when the body could not be written: a server may answer early (401, 413) and
+    // close. A connection dropped before any answer byte may be retried by the caller on a fresh one.
+    bhttp::response_parser<bhttp::buffer_body> parser;
+    parser.body_limit(boost::none);
+    parser.header_limit(64u << 10);
+    if (bhttp::string_to_verb(request.method) == bhttp::verb::head) parser.skip(true);
+    tcp().expires_after(timeout);
+    const error_code ec =
+        run_op(m_ioc, [&](auto handler) { bhttp::async_read_header(stream, m_buffer, parser, handler); });
+    if (ec) {
+        if (write_error) return network_error(write_error, "sending a request body to");
+        // A timeout is not a stale connection: the request may have been processed, so no silent retry.
+        outcome.failed_before_response = is_connection_drop(ec);
+        return network_error(ec, "reading the response from");
     }
+    outcome.failed_before_response = false;
+    auto response = read_response(stream, request, parser, timeout);
+    if (response) outcome.keep_alive = !write_error && parser.get().keep_alive() && sent == body->size();
+    return response;
+}
 
+template <class Stream>
+util::Status Connection::write_request(Stream& stream, const Request& request, const Target& target,
+                                       const BodySource& body, std::chrono::milliseconds timeout, std::uint64_t& sent,
+                                       error_code& write_error) {
     bhttp::request<bhttp::buffer_body> req;
     req.version(11);
     const auto verb = bhttp::string_to_verb(request.method);
@@ -236,77 +278,52 @@ util::Result<Response> Connection::exchange_on(Stream& stream, const Request& re
     if (!has_host) req.set(bhttp::field::host, target.host_header);
     if (!has_agent) req.set(bhttp::field::user_agent, m_options.user_agent);
     const bool sends_length =
-        body_size > 0 || verb == bhttp::verb::post || verb == bhttp::verb::put || verb == bhttp::verb::patch;
-    if (sends_length) req.content_length(body_size);
+        body.size() > 0 || verb == bhttp::verb::post || verb == bhttp::verb::put || verb == bhttp::verb::patch;
+    if (sends_length) req.content_length(body.size());
     req.keep_alive(true);
     req.body().data = nullptr;
-    req.body().more = body_size > 0;
+    req.body().more = body.size() > 0;
 
+    // buffer_body: the serializer takes one piece at a time and reports need_buffer when it wants more.
     bhttp::request_serializer<bhttp::buffer_body> serializer(req);
     tcp().expires_after(timeout);
     error_code ec = run_op(m_ioc, [&](auto handler) { bhttp::async_write_header(stream, serializer, handler); });
     if (ec) return network_error(ec, "sending a request to");
-
-    std::uint64_t sent = 0;
     while (!serializer.is_done()) {
-        std::size_t n = 0;
-        const char* data = nullptr;
-        if (sent < body_size) {
-            if (file) {
-                const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(cap, body_size - sent));
-                const ssize_t r = file->read_at(m_chunk.get(), want, file_offset + sent);
-                if (r <= 0) {
-                    return make_error(ErrorKind::invalid_input,
-                                      "reading request body file " + request.body_file->path + " failed" +
-                                          (r < 0 ? std::string(": ") + std::strerror(errno) : " (file shrank)"));
-                }
-                n = static_cast<std::size_t>(r);
-                data = m_chunk.get();
-            } else {
-                n = static_cast<std::size_t>(body_size - sent);
-                data = request.body.data() + sent;
-            }
-        }
-        req.body().data = const_cast<char*>(data);
-        req.body().size = n;
-        req.body().more = sent + n < body_size;
+        auto piece = body.read(sent, m_chunk.get(), m_options.stream_buffer_size);
+        if (!piece) return piece.error();
+        req.body().data = const_cast<char*>(piece->data());
+        req.body().size = piece->size();
+        req.body().more = sent + piece->size() < body.size();
         tcp().expires_after(timeout);
         ec = run_op(m_ioc, [&](auto handler) { bhttp::async_write(stream, serializer, handler); });
         if (ec == bhttp::error::need_buffer) ec = {};
         if (ec) {
-            // A server may answer early (e.g. 401) and close; try to read that answer below.
             if (!is_connection_drop(ec)) return network_error(ec, "sending a request body to");
-            break;
+            write_error = ec;
+            return {};
         }
-        if (n > 0 && request.on_body_sent) request.on_body_sent(sent, std::string_view(data, n));
-        sent += n;
+        if (!piece->empty() && request.on_body_sent) request.on_body_sent(sent, *piece);
+        sent += piece->size();
     }
-    const error_code write_error = ec;
+    return {};
+}
 
-    bhttp::response_parser<bhttp::buffer_body> parser;
-    parser.body_limit(boost::none);
-    parser.header_limit(64u << 10);
-    if (verb == bhttp::verb::head) parser.skip(true);
-    tcp().expires_after(timeout);
-    ec = run_op(m_ioc, [&](auto handler) { bhttp::async_read_header(stream, m_buffer, parser, handler); });
-    if (ec) {
-        if (write_error) return network_error(write_error, "sending a request body to");
-        if (is_connection_drop(ec)) return network_error(ec, "reading the response from");
-        outcome.failed_before_response = false;
-        return network_error(ec, "reading the response from");
-    }
-    outcome.failed_before_response = false;
-
+template <class Stream>
+util::Result<Response> Connection::read_response(Stream& stream, const Request& request,
+                                                 bhttp::response_parser<bhttp::buffer_body>& parser,
+                                                 std::chrono::milliseconds timeout) {
     Response response;
     response.status = static_cast<int>(parser.get().result_int());
     for (const auto& field : parser.get()) {
         response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
+    const std::size_t cap = m_options.stream_buffer_size;
     while (!parser.is_done()) {
         parser.get().body().data = m_chunk.get();
         parser.get().body().size = cap;
         tcp().expires_after(timeout);
-        ec = run_op(m_ioc, [&](auto handler) { bhttp::async_read(stream, m_buffer, parser, handler); });
+        auto ec = run_op(m_ioc, [&](auto handler) { bhttp::async_read(stream, m_buffer, parser, handler); });
         if (ec == bhttp::error::need_buffer) ec = {};
         if (ec) return network_error(ec, "reading the response body from");
         const std::size_t n = cap - parser.get().body().size;
@@ -314,16 +331,13 @@ util::Result<Response> Connection::exchange_on(Stream& stream, const Request& re
         const std::string_view chunk(m_chunk.get(), n);
         if (request.on_response_data) {
             if (auto st = request.on_response_data(chunk); !st) return st.error();
+        } else if (response.body.size() + n > request.max_response_body) {
+            return make_error(ErrorKind::invalid_input, "response from " + m_host + ":" + m_port + " is larger than " +
+                                                            std::to_string(request.max_response_body) + " bytes");
         } else {
-            if (response.body.size() + n > request.max_response_body) {
-                return make_error(ErrorKind::invalid_input, "response from " + m_host + ":" + m_port +
-                                                                " is larger than " +
-                                                                std::to_string(request.max_response_body) + " bytes");
-            }
             response.body.append(chunk);
         }
     }
-    outcome.keep_alive = !write_error && parser.get().keep_alive() && sent == body_size;
     return response;
 }
 

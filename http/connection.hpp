@@ -7,6 +7,8 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <memory>
@@ -37,6 +39,25 @@ struct ExchangeOutcome {
     bool failed_before_response = false;
 };
 
+class FileReader;
+
+// A request body: the in-memory string or a range of a file, read piece by piece (never whole).
+class BodySource {
+public:
+    // Opens the body of `request`; invalid_input when its file cannot be opened or the range is outside it.
+    static util::Result<BodySource> open(const Request& request);
+    std::uint64_t size() const { return m_size; }
+    // The bytes at `position` (at most `capacity`, copied into `buffer` for files); empty at the end.
+    util::Result<std::string_view> read(std::uint64_t position, char* buffer, std::size_t capacity) const;
+
+private:
+    const std::string* m_text = nullptr;
+    std::shared_ptr<FileReader> m_file;
+    std::string m_path;
+    std::uint64_t m_offset = 0;
+    std::uint64_t m_size = 0;
+};
+
 class Connection {
 public:
     // `tls_context` must outlive the connection; it is only used when target.tls.
@@ -58,6 +79,14 @@ private:
     template <class Stream>
     util::Result<Response> exchange_on(Stream& stream, const Request& request, const Target& target,
                                        ExchangeOutcome& outcome);
+    template <class Stream>
+    util::Status write_request(Stream& stream, const Request& request, const Target& target, const BodySource& body,
+                               std::chrono::milliseconds timeout, std::uint64_t& sent,
+                               boost::system::error_code& write_error);
+    template <class Stream>
+    util::Result<Response> read_response(Stream& stream, const Request& request,
+                                         boost::beast::http::response_parser<boost::beast::http::buffer_body>& parser,
+                                         std::chrono::milliseconds timeout);
     util::Error network_error(const boost::system::error_code& ec, std::string_view what);
     boost::beast::tcp_stream& tcp();
 
