@@ -28,7 +28,7 @@ constexpr const char* k_cgi_host = R"PY(
 import base64, os, subprocess, sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-port, root, user, password = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+port, root, user, password, fail_file = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 expected = ('Basic ' + base64.b64encode(f'{user}:{password}'.encode()).decode()) if user else None
 
 class Handler(BaseHTTPRequestHandler):
@@ -54,8 +54,24 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def fail_now(self):
+        # fail_file holds how many more requests to answer 503 (a server having a bad moment).
+        try:
+            with open(fail_file) as f:
+                left = int(f.read().strip() or 0)
+        except (OSError, ValueError):
+            return False
+        if left <= 0:
+            return False
+        with open(fail_file, 'w') as f:
+            f.write(str(left - 1))
+        return True
+
     def handle_git(self):
         body = self.read_body()
+        if self.fail_now():
+            print('503 unavailable', self.path, flush=True)
+            return self.reply(503, [('Content-Type', 'text/plain')], b'try again later\n')
         if expected and self.headers.get('Authorization') != expected:
             print('401 unauthorized', self.path, flush=True)
             return self.reply(401, [('WWW-Authenticate', 'Basic realm="git"'), ('Content-Type', 'text/plain')],
@@ -128,9 +144,11 @@ GitHttpServer::GitHttpServer(const std::string& project_root, const std::string&
                              const std::string& username, const std::string& password) {
     m_port = free_port();
     const std::string script = scratch_dir + "/git_cgi_host.py";
+    m_fail_file = scratch_dir + "/git-http-fail-" + std::to_string(m_port);
     write_file(script, k_cgi_host);
     m_process = std::make_unique<Process>(
-        std::vector<std::string>{"python3", "-u", script, std::to_string(m_port), project_root, username, password},
+        std::vector<std::string>{"python3", "-u", script, std::to_string(m_port), project_root, username, password,
+                                 m_fail_file},
         scratch_dir + "/git-http-" + std::to_string(m_port) + ".log", git_env());
     if (!wait_until([&] { return port_open(m_port); }, std::chrono::seconds(10))) {
         ADD_FAILURE() << "git http server did not start: " << m_process->log();
@@ -140,6 +158,8 @@ GitHttpServer::GitHttpServer(const std::string& project_root, const std::string&
 std::string GitHttpServer::url(const std::string& repo) const {
     return "http://127.0.0.1:" + std::to_string(m_port) + "/" + repo;
 }
+
+void GitHttpServer::fail_next(int requests) { write_file(m_fail_file, std::to_string(requests)); }
 
 int GitHttpServer::unauthorized_count() const {
     std::istringstream in(m_process->log());

@@ -41,9 +41,12 @@ public:
     int port() const { return m_port; }
     // Requests answered 401 so far (read from the server log).
     int unauthorized_count() const;
+    // Answers the next `requests` requests with 503 Service Unavailable.
+    void fail_next(int requests);
 
 private:
     int m_port = 0;
+    std::string m_fail_file;
     std::unique_ptr<Process> m_process;
 };
 

@@ -90,6 +90,23 @@ TEST_F(PrivateHttpFixture, CredentialsInTheCloneUrlNeverAppearInErrors) {
     EXPECT_EQ(mirror.error().message.find(k_token), std::string::npos) << mirror.error().message;
 }
 
+TEST_F(PrivateHttpFixture, ServerErrorsAreRetriedWithBackoffUntilTheFetchSucceeds) {
+    m_server.fail_next(2);
+    MirrorCache cache(m_tmp / "retry-mirrors", RetryPolicy{3, std::chrono::milliseconds(5)});
+    auto mirror = cache.update("acme/private", m_server.url("private.git"), "main", m_sha, token_auth(k_token));
+    ASSERT_TRUE(mirror.ok()) << mirror.error().message;
+    EXPECT_EQ(mirror->stats.attempts, 3);
+}
+
+TEST_F(PrivateHttpFixture, PersistentServerErrorsAreTransientAfterTheLastAttempt) {
+    m_server.fail_next(100);
+    MirrorCache cache(m_tmp / "retry-mirrors", RetryPolicy{2, std::chrono::milliseconds(5)});
+    auto mirror = cache.update("acme/private", m_server.url("private.git"), "main", m_sha, token_auth(k_token));
+    ASSERT_FALSE(mirror.ok());
+    EXPECT_EQ(mirror.error().kind, util::ErrorKind::transient) << mirror.error().message;
+    EXPECT_NE(mirror.error().message.find("503"), std::string::npos) << mirror.error().message;
+}
+
 TEST(GitNetworkFaults, ServerDownIsATransientErrorAfterRetries) {
     test::TempDir tmp;
     MirrorCache cache(tmp / "mirrors", RetryPolicy{3, std::chrono::milliseconds(5)});

@@ -152,6 +152,10 @@ TEST_F(CheckoutFixture, BuildsAnAnnotatedTag) {
     ASSERT_TRUE(co.ok()) << co.error().message;
     EXPECT_EQ(co->commit, tagged);
     EXPECT_EQ(read_file(co->dir.path() + "/version"), "1.0\n");
+    // A short name that is no branch is looked up as a tag, and the pushed commit is verified against it.
+    auto by_name = m_service.checkout(request(tagged, "v1.0"));
+    ASSERT_TRUE(by_name.ok()) << by_name.error().message;
+    EXPECT_EQ(by_name->ref, "refs/tags/v1.0");
 }
 
 TEST_F(CheckoutFixture, MissingRefIsNotFound) {
