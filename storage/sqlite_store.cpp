@@ -2,12 +2,10 @@
 // writes, under m_write_mutex) and one read connection (under m_read_mutex), so reads never wait for an
 // fsync. WAL mode keeps readers and the writer apart.
 
-#include <condition_variable>
-#include <deque>
 #include <future>
 #include <mutex>
-#include <thread>
 
+#include "storage/group_commit.hpp"
 #include "storage/sqlite_build_rows.hpp"
 #include "storage/sqlite_claim.hpp"
 #include "storage/sqlite_db.hpp"
@@ -25,40 +23,16 @@ using util::make_error;
 using util::Result;
 using util::Status;
 
-// The most accept transactions one group commit takes; bounds the latency of the first in the batch.
-constexpr std::size_t k_max_batch = 512;
-
-struct PendingAccept {
-    Delivery delivery;
-    std::vector<NewBuild> builds;
-    AcceptCallback done;
-};
 
 class SqliteStore final : public Store {
 public:
     SqliteStore(std::unique_ptr<Db> writer, std::unique_ptr<Db> reader)
-        : m_write(std::move(writer)), m_read(std::move(reader)), m_writer_thread([this] { writer_loop(); }) {}
-
-    ~SqliteStore() override {
-        {
-            std::lock_guard lock(m_queue_mutex);
-            m_stopping = true;
-        }
-        m_queue_cv.notify_all();
-        m_writer_thread.join();
-    }
+        : m_write(std::move(writer)),
+          m_read(std::move(reader)),
+          m_accepts([this](const std::vector<PendingAccept>& batch) { return commit_accepts(batch); }) {}
 
     void accept_delivery(Delivery delivery, std::vector<NewBuild> builds, AcceptCallback done) override {
-        {
-            std::lock_guard lock(m_queue_mutex);
-            if (!m_stopping) {
-                m_queue.push_back(PendingAccept{std::move(delivery), std::move(builds), std::move(done)});
-                ++m_submitted;
-                m_queue_cv.notify_one();
-                return;
-            }
-        }
-        done(make_error(ErrorKind::transient, "the store is shutting down; GitHub will redeliver"));
+        m_accepts.submit(PendingAccept{std::move(delivery), std::move(builds), std::move(done)});
     }
 
     Result<std::vector<Build>> insert_builds(std::vector<NewBuild> builds) override {
@@ -377,11 +351,7 @@ public:
         return {};
     }
 
-    void flush() override {
-        std::unique_lock lock(m_queue_mutex);
-        const auto target = m_submitted;
-        m_idle_cv.wait(lock, [&] { return m_completed >= target; });
-    }
+    void flush() override { m_accepts.flush(); }
 
 private:
     Result<LogChunk> read_log_locked(BuildId id, std::int64_t offset, std::size_t max_bytes) {
@@ -444,40 +414,21 @@ private:
         return out;
     }
 
-    // Group commit: take every pending accept, write them all in one transaction, one fsync, then answer.
-    void writer_loop() {
-        for (;;) {
-            std::vector<PendingAccept> batch;
-            {
-                std::unique_lock lock(m_queue_mutex);
-                m_queue_cv.wait(lock, [&] { return m_stopping || !m_queue.empty(); });
-                if (m_queue.empty()) return;  // stopping and drained
-                while (!m_queue.empty() && batch.size() < k_max_batch) {
-                    batch.push_back(std::move(m_queue.front()));
-                    m_queue.pop_front();
-                }
-            }
-            std::vector<Result<AcceptOutcome>> results;
-            results.reserve(batch.size());
-            {
-                std::lock_guard lock(m_write_mutex);
-                Transaction tx(*m_write);
-                if (!tx.begun()) {
-                    for (std::size_t i = 0; i < batch.size(); ++i) results.emplace_back(tx.begun().error());
-                } else {
-                    for (const auto& p : batch) results.push_back(accept_one(p));
-                    if (auto c = tx.commit(); !c) {
-                        for (auto& r : results) r = c.error();
-                    }
-                }
-            }
-            for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
-            {
-                std::lock_guard lock(m_queue_mutex);
-                m_completed += batch.size();
-            }
-            m_idle_cv.notify_all();
+    // One group commit: every accept of the batch in one transaction, one fsync (GroupCommitQueue's thread).
+    std::vector<Result<AcceptOutcome>> commit_accepts(const std::vector<PendingAccept>& batch) {
+        std::vector<Result<AcceptOutcome>> results;
+        results.reserve(batch.size());
+        std::lock_guard lock(m_write_mutex);
+        Transaction tx(*m_write);
+        if (!tx.begun()) {
+            for (std::size_t i = 0; i < batch.size(); ++i) results.emplace_back(tx.begun().error());
+            return results;
         }
+        for (const auto& p : batch) results.push_back(accept_one(p));
+        if (auto c = tx.commit(); !c) {
+            for (auto& r : results) r = c.error();
+        }
+        return results;
     }
 
     std::unique_ptr<Db> m_write;
@@ -485,15 +436,7 @@ private:
     EventPlanner m_planner;  // guarded by m_write_mutex
     std::mutex m_write_mutex;
     std::mutex m_read_mutex;
-
-    std::mutex m_queue_mutex;
-    std::condition_variable m_queue_cv;
-    std::condition_variable m_idle_cv;
-    std::deque<PendingAccept> m_queue;
-    std::uint64_t m_submitted = 0;
-    std::uint64_t m_completed = 0;
-    bool m_stopping = false;
-    std::thread m_writer_thread;  // last: starts after every member above exists
+    GroupCommitQueue m_accepts;  // last: its thread stops (after draining) before the connections close
 };
 
 }  // namespace
