@@ -142,6 +142,11 @@ std::vector<std::string> RegistryServer::requests() const {
     return out;
 }
 
+std::string RegistryServer::token_challenge() const {
+    return "Bearer realm=\"http://127.0.0.1:" + std::to_string(m_token_port) +
+           "/token\",service=\"hookyard-test-registry\",error=\"invalid_token\"";
+}
+
 int RegistryServer::tokens_issued() const {
     if (!m_issuer) return 0;
     std::istringstream in(m_issuer->log());

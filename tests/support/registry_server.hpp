@@ -48,6 +48,8 @@ public:
     std::vector<std::string> skopeo_options(const std::string& prefix) const;
     // Requests served so far, from the access log, as "METHOD /path?query".
     std::vector<std::string> requests() const;
+    // The Bearer challenge the registry sends (token auth only), e.g. for a proxy that fakes an expiry.
+    std::string token_challenge() const;
     // Tokens issued by the token issuer so far (token auth only).
     int tokens_issued() const;
     std::string log() const;

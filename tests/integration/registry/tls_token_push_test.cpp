@@ -5,6 +5,7 @@
 
 #include "pipeline/registry/oci_layout.hpp"
 #include "tests/integration/registry/registry_fixture.hpp"
+#include "tests/support/fault_proxy.hpp"
 #include "tests/support/oci_layout_writer.hpp"
 
 namespace hookyard::test {
@@ -83,6 +84,26 @@ TEST_F(TokenPush, PushesWithABearerTokenFetchedOnceAndCached) {
     auto again = client->push(*image, "tok/app", {"v1"});
     ASSERT_TRUE(again.ok()) << again.error().message;
     EXPECT_EQ(registry.tokens_issued(), with_skopeo);
+}
+
+TEST_F(TokenPush, ATokenTheRegistryNoLongerAcceptsIsReplaced) {
+    const std::string digest = write_test_image(dir / "layout", {3000, 40000}, 17);
+    auto image = pipeline::load_oci_layout(dir / "layout");
+    ASSERT_TRUE(image.ok());
+    // The first blob upload is answered as if the token had expired on the registry's side.
+    bool expired = false;
+    FaultProxy proxy(registry.port(), [&](const ProxiedRequest& r) {
+        if (r.method != "POST" || expired) return FaultAction::forward();
+        expired = true;
+        return FaultAction::respond(401, R"({"errors":[{"code":"UNAUTHORIZED","message":"token expired"}]})",
+                                    {{"WWW-Authenticate", registry.token_challenge()}});
+    });
+    auto options = client_options(registry, proxy.host());
+    options.parallel_uploads = 1;
+    auto result = make_client(options)->push(*image, "tok/app", {"v1"});
+    ASSERT_TRUE(result.ok()) << result.error().message;
+    EXPECT_EQ(result->digest, digest);
+    EXPECT_EQ(registry.tokens_issued(), 2);
 }
 
 TEST_F(TokenPush, MountsAcrossRepositoriesWithAPullScopeForTheSource) {
