@@ -258,6 +258,12 @@ util::Error git_failure(int rc, std::string_view action, std::string_view url, c
                                                            " and no usable git credentials are configured (" + name +
                                                            "); set git.token (https) or git.ssh_key_file (ssh)");
     }
+    if (rc == GIT_ECERTIFICATE || klass == GIT_ERROR_SSL) {
+        return util::make_error(util::ErrorKind::auth,
+                                scrub("the TLS certificate of " + host + " is not trusted while " + std::string(action) +
+                                      " " + where + " (" + raw +
+                                      "); fix the server's certificate or add its CA to the system store"));
+    }
     const util::ErrorKind kind = classify_git_error(rc, klass, raw);
     std::string message = std::string(action) + " " + where + " failed: " + raw;
     if (kind == util::ErrorKind::auth) message = "credentials " + name + " were refused by " + host + ": " + raw;

@@ -105,7 +105,13 @@ class Handler(BaseHTTPRequestHandler):
         print(fmt % args, flush=True)
 
 ThreadingHTTPServer.daemon_threads = True
-ThreadingHTTPServer(('127.0.0.1', port), Handler).serve_forever()
+server = ThreadingHTTPServer(('127.0.0.1', port), Handler)
+if len(sys.argv) > 6:
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[6], sys.argv[7])
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
 )PY";
 
 }  // namespace
@@ -141,14 +147,25 @@ std::string GitDaemon::url(const std::string& repo) const {
 }
 
 GitHttpServer::GitHttpServer(const std::string& project_root, const std::string& scratch_dir,
-                             const std::string& username, const std::string& password) {
+                             const std::string& username, const std::string& password, bool tls)
+    : m_tls(tls) {
     m_port = free_port();
     const std::string script = scratch_dir + "/git_cgi_host.py";
     m_fail_file = scratch_dir + "/git-http-fail-" + std::to_string(m_port);
     write_file(script, k_cgi_host);
-    m_process = std::make_unique<Process>(
-        std::vector<std::string>{"python3", "-u", script, std::to_string(m_port), project_root, username, password,
-                                 m_fail_file},
+    std::vector<std::string> argv{"python3", "-u", script, std::to_string(m_port), project_root, username, password,
+                                  m_fail_file};
+    if (tls) {
+        // A self-signed certificate: no system store trusts it.
+        const std::string key = scratch_dir + "/git-http-tls.key", cert = scratch_dir + "/git-http-tls.crt";
+        if (run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                 "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"}) != 0) {
+            ADD_FAILURE() << "openssl could not make a test certificate";
+        }
+        argv.push_back(cert);
+        argv.push_back(key);
+    }
+    m_process = std::make_unique<Process>(argv,
         scratch_dir + "/git-http-" + std::to_string(m_port) + ".log", git_env());
     if (!wait_until([&] { return port_open(m_port); }, std::chrono::seconds(10))) {
         ADD_FAILURE() << "git http server did not start: " << m_process->log();
@@ -156,7 +173,7 @@ GitHttpServer::GitHttpServer(const std::string& project_root, const std::string&
 }
 
 std::string GitHttpServer::url(const std::string& repo) const {
-    return "http://127.0.0.1:" + std::to_string(m_port) + "/" + repo;
+    return std::string(m_tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(m_port) + "/" + repo;
 }
 
 void GitHttpServer::fail_next(int requests) { write_file(m_fail_file, std::to_string(requests)); }

@@ -31,12 +31,13 @@ private:
 
 // Smart HTTP: `git http-backend` (GIT_PROJECT_ROOT=project_root, GIT_HTTP_EXPORT_ALL) behind a threaded
 // python3 CGI host. With a non-empty `username`, every request without exactly those basic-auth
-// credentials gets 401 + `WWW-Authenticate: Basic`. Ready when constructed; killed on destruction.
+// credentials gets 401 + `WWW-Authenticate: Basic`. With `tls`, serves https with a fresh self-signed
+// certificate (which nothing trusts). Ready when constructed; killed on destruction.
 class GitHttpServer {
 public:
     GitHttpServer(const std::string& project_root, const std::string& scratch_dir, const std::string& username = "",
-                  const std::string& password = "");
-    // http://127.0.0.1:<port>/<repo>
+                  const std::string& password = "", bool tls = false);
+    // http(s)://127.0.0.1:<port>/<repo>
     std::string url(const std::string& repo) const;
     int port() const { return m_port; }
     // Requests answered 401 so far (read from the server log).
@@ -46,6 +47,7 @@ public:
 
 private:
     int m_port = 0;
+    bool m_tls = false;
     std::string m_fail_file;
     std::unique_ptr<Process> m_process;
 };

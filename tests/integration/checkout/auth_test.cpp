@@ -107,6 +107,24 @@ TEST_F(PrivateHttpFixture, PersistentServerErrorsAreTransientAfterTheLastAttempt
     EXPECT_NE(mirror.error().message.find("503"), std::string::npos) << mirror.error().message;
 }
 
+TEST(GitNetworkFaults, UntrustedTlsCertificateIsRefusedWithAClearReason) {
+    test::TempDir tmp;
+    test::SourceRepo source(tmp / "srv", "app");
+    source.commit({{"a", "1\n"}}, "one");
+    source.push();
+    test::GitHttpServer server(tmp / "srv", tmp.path(), "x-access-token", k_token, true);
+    MirrorCache cache(tmp / "mirrors", RetryPolicy{3, std::chrono::milliseconds(5)});
+    GitAuth auth;
+    auth.token = k_token;
+    auth.credential_name = "git.token of acme/app";
+    auto mirror = cache.update("acme/app", server.url("app.git"), "main", "", auth);
+    ASSERT_FALSE(mirror.ok());
+    EXPECT_EQ(mirror.error().kind, util::ErrorKind::auth) << mirror.error().message;
+    EXPECT_NE(mirror.error().message.find("TLS certificate of 127.0.0.1 is not trusted"), std::string::npos)
+        << mirror.error().message;
+    EXPECT_EQ(server.unauthorized_count(), 0);  // refused before any credential was offered
+}
+
 TEST(GitNetworkFaults, ServerDownIsATransientErrorAfterRetries) {
     test::TempDir tmp;
     MirrorCache cache(tmp / "mirrors", RetryPolicy{3, std::chrono::milliseconds(5)});
