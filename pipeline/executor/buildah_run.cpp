@@ -60,12 +60,11 @@ void BuildahRun::note(const std::string& line) const {
 }
 
 util::Result<BuildResult> BuildahRun::run() {
+    const bool hook_builds = m_request.hooks && !hook_path(m_request, Hook::build).empty();
     util::Status status = prepare();
     if (status) status = run_hook(Hook::post_checkout);
     if (status) status = run_hook(Hook::pre_build);
-    if (status)
-        status =
-            m_request.hooks && !hook_path(m_request, Hook::build).empty() ? build_with_hook() : build_with_buildah();
+    if (status) status = hook_builds ? build_with_hook() : build_with_buildah();
     if (status) status = run_hook(Hook::post_build);
     if (status) status = export_layout();
     remove_temporaries(!status.ok());
