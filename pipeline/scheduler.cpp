@@ -87,11 +87,15 @@ void Scheduler::stop() {
     }
     m_cv.notify_all();
     if (m_thread.joinable()) m_thread.join();
-    std::lock_guard lock(m_mutex);
-    for (auto& slot : m_slots) {
+    // Join outside the lock: a finishing build wakes the (gone) loop through m_mutex.
+    std::vector<std::unique_ptr<Slot>> slots;
+    {
+        std::lock_guard lock(m_mutex);
+        slots.swap(m_slots);
+    }
+    for (auto& slot : slots) {
         if (slot->thread.joinable()) slot->thread.join();
     }
-    m_slots.clear();
 }
 
 int Scheduler::running() const {

@@ -1,0 +1,60 @@
+#include "pipeline/registry_pusher.hpp"
+
+#include "config/image_ref.hpp"
+#include "pipeline/scheduler.hpp"
+
+namespace hookyard::pipeline {
+
+util::Result<RegistryClient*> RegistryPusher::client_for(const config::RegistryConfig& registry) {
+    const std::string key = registry.name + "\n" + registry.api_base + "\n" + registry.ca_file + "\n" +
+                            registry.username + "\n" + registry.credentials_file;
+    std::lock_guard lock(m_mutex);
+    if (auto it = m_clients.find(key); it != m_clients.end()) return it->second.get();
+    http::ClientOptions http_options;
+    http_options.ca_file = registry.ca_file;
+    auto http = http::make_client(http_options);
+    if (!http) return http.error();
+    RegistryClientOptions options;
+    options.api_base = registry.api_base;
+    options.registry = registry.host;
+    options.username = registry.username;
+    options.password = registry.password;
+    options.credentials_file = registry.credentials_file;
+    auto client = make_registry_client(options, std::shared_ptr<http::Client>(std::move(*http)));
+    if (!client) return client.error();
+    auto* raw = client->get();
+    m_clients.emplace(key, std::move(*client));
+    return raw;
+}
+
+util::Result<std::string> RegistryPusher::push(const PushRequest& request, const LogSink& log, CancelToken& token) {
+    if (token.canceled()) return util::make_error(util::ErrorKind::canceled, "canceled before the push");
+    auto image = load_oci_layout(request.layout_dir, request.layout_ref);
+    if (!image) return image.error();
+    auto client = client_for(request.registry);
+    if (!client) return client.error();
+    // Group the tags by repository: one push per repository, every tag at once.
+    std::map<std::string, std::vector<std::string>> tags_by_repo;
+    for (const auto& ref_text : request.images) {
+        auto ref = config::parse_image_ref(ref_text);
+        if (!ref) return ref.error();
+        if (ref->tag.empty()) {
+            return util::make_error(util::ErrorKind::invalid_input, "image reference " + ref_text + " has no tag");
+        }
+        tags_by_repo[ref->repository].push_back(ref->tag);
+    }
+    std::string digest;
+    for (const auto& [repository, tags] : tags_by_repo) {
+        log("hookyard: pushing " + std::to_string(image->blobs.size()) + " blobs (" +
+            std::to_string(image->total_blob_bytes()) + " bytes) to " + request.registry.host + "/" + repository);
+        auto result = (*client)->push(*image, repository, tags);
+        if (!result) return result.error();
+        log("hookyard: " + std::to_string(result->blobs_uploaded) + " uploaded, " +
+            std::to_string(result->blobs_mounted) + " mounted, " + std::to_string(result->blobs_skipped) +
+            " already there; manifest " + result->digest);
+        digest = result->digest;
+    }
+    return digest;
+}
+
+}  // namespace hookyard::pipeline

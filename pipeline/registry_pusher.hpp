@@ -1,0 +1,28 @@
+#pragma once
+// The default ImagePusher: our OCI distribution client (pipeline/registry/), one client per configured
+// registry so bearer tokens and known blob locations (for cross-repository mounts) are reused across builds.
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "pipeline/image_pusher.hpp"
+#include "pipeline/registry/registry_client.hpp"
+
+namespace hookyard::pipeline {
+
+class RegistryPusher : public ImagePusher {
+public:
+    // Pushes every reference of the request (all on request.registry) and returns the manifest digest.
+    // A cancel is honoured before the upload starts; an upload that has started runs to its end (it is
+    // bounded by the client's timeouts and retries). Thread-safe.
+    util::Result<std::string> push(const PushRequest& request, const LogSink& log, CancelToken& token) override;
+
+private:
+    util::Result<RegistryClient*> client_for(const config::RegistryConfig& registry);
+
+    std::mutex m_mutex;
+    std::map<std::string, std::unique_ptr<RegistryClient>> m_clients;  // by registry name + endpoint
+};
+
+}  // namespace hookyard::pipeline
