@@ -134,6 +134,23 @@ TEST_F(ExecutorTest, MissingBuildahNamesTheDebianPackage) {
     EXPECT_NE(result.error().message.find("install the Debian package buildah"), std::string::npos);
 }
 
+TEST_F(ExecutorTest, SeparateStorageRootKeepsImagesOutOfTheDefaultStorage) {
+    BuildahOptions options;
+    options.root = m_dir / "storage";
+    options.runroot = m_dir / "run";
+    auto executor = make_buildah_executor(options);
+    const auto ctx = make_context("ctx", "FROM scratch\nCOPY busybox /bin/busybox\nCMD [\"" + nonce() + "\"]\n");
+    LogLines log;
+    auto result = executor->start(request_for(ctx, "isolated"), log.sink())->wait();
+    ASSERT_TRUE(result.ok()) << result.error().message << log.text();
+    const std::string id = result->image_id.substr(7);
+    EXPECT_EQ(test::sh("buildah --root '" + options.root + "' --runroot '" + options.runroot +
+                       "' inspect --type image " + id + " >/dev/null 2>&1"),
+              0);
+    EXPECT_NE(test::sh("buildah inspect --type image " + id + " >/dev/null 2>&1"), 0);
+    test::sh("buildah --root '" + options.root + "' --runroot '" + options.runroot + "' rmi --all >/dev/null 2>&1");
+}
+
 TEST_F(ExecutorTest, NonEmptyLayoutDirIsRefusedAndLeftAlone) {
     const auto ctx = make_context("ctx", "FROM scratch\n");
     auto request = request_for(ctx, "occupied");
