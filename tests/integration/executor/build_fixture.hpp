@@ -58,7 +58,27 @@ protected:
         if (!test::have_program("buildah") || !std::filesystem::exists("/bin/busybox")) {
             GTEST_SKIP() << "needs buildah and busybox-static (scripts/setup installs them)";
         }
-        m_executor = make_buildah_executor({});
+        // A private buildah storage per test: nothing is left in the machine's storage afterwards and no
+        // other test's images or cache take part (hooks use HOOKYARD_BUILDAH_ROOT/RUNROOT to reach it).
+        m_options.root = m_dir / "storage";
+        m_options.runroot = m_dir / "run";
+        m_executor = make_buildah_executor(m_options);
+    }
+
+    void TearDown() override {
+        if (m_executor)
+            test::sh(buildah_cli() + " rm --all >/dev/null 2>&1; " + buildah_cli() +
+                     " rmi --all --force >/dev/null 2>&1");
+    }
+
+    // "buildah --root ... --runroot ..." for this test's storage, for shell commands.
+    std::string buildah_cli() const {
+        return "buildah --root '" + m_options.root + "' --runroot '" + m_options.runroot + "'";
+    }
+
+    // True when this test's storage holds image `ref` (an id or a name).
+    bool has_image(const std::string& ref) {
+        return test::sh(buildah_cli() + " inspect --type image '" + ref + "' >/dev/null 2>&1") == 0;
     }
 
     // Writes a context dir `name` under the temp dir holding /bin/busybox and `dockerfile`.
@@ -101,6 +121,7 @@ protected:
     }
 
     test::TempDir m_dir;
+    BuildahOptions m_options;
     std::unique_ptr<Executor> m_executor;
 };
 
