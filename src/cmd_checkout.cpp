@@ -47,8 +47,9 @@ int cmd_checkout(const Args& args) {
             return 2;
         }
     }
-    static const char* const k_known[] = {"mirror-dir", "url", "ref", "commit", "dest", "key", "token-env",
-                                          "ssh-key", "known-hosts", "context", "dockerfile", "pool-dir", "recycle"};
+    static const char* const k_known[] = {"mirror-dir", "url",       "ref",     "commit",      "dest",
+                                          "key",        "token-env", "ssh-key", "known-hosts", "context",
+                                          "dockerfile", "pool-dir",  "recycle"};
     for (const auto& [name, value] : opt) {
         bool known = false;
         for (const char* k : k_known) known = known || name == k;
@@ -108,11 +109,13 @@ int cmd_checkout(const Args& args) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     std::printf("checked out %s (%s) into %s in %lld ms: %s, received %zu objects (%zu bytes)%s\n", co->commit.c_str(),
                 co->ref.c_str(), co->dir.path().c_str(), static_cast<long long>(ms.count()),
-                co->stats.created ? "new mirror" : (co->reused_tree ? "mirror updated, tree reused" : "mirror updated"), co->stats.received_objects,
-                co->stats.received_bytes, submodules ? (", " + std::to_string(co->submodules.size()) + " submodule(s)").c_str() : "");
+                co->stats.created ? "new mirror" : (co->reused_tree ? "mirror updated, tree reused" : "mirror updated"),
+                co->stats.received_objects, co->stats.received_bytes,
+                submodules ? (", " + std::to_string(co->submodules.size()) + " submodule(s)").c_str() : "");
 
     if (opt.count("context") != 0 || opt.count("dockerfile") != 0) {
-        auto loc = pipeline::locate(co->dir.path(), opt.count("context") != 0 ? opt["context"] : "/", opt["dockerfile"]);
+        auto loc =
+            pipeline::locate(co->dir.path(), opt.count("context") != 0 ? opt["context"] : "/", opt["dockerfile"]);
         if (!loc) {
             std::fprintf(stderr, "hookyard checkout: %s\n", loc.error().message.c_str());
             return 1;

@@ -56,7 +56,8 @@ std::string resolve_submodule_url(const std::string& parent_url, const std::stri
 
 util::Result<Checkout> CheckoutService::checkout(const CheckoutRequest& req) {
     std::error_code ec;
-    if (req.dest_dir.empty() || (std::filesystem::exists(req.dest_dir, ec) && !std::filesystem::is_empty(req.dest_dir, ec))) {
+    if (req.dest_dir.empty() ||
+        (std::filesystem::exists(req.dest_dir, ec) && !std::filesystem::is_empty(req.dest_dir, ec))) {
         // Checked before WorkDir takes ownership, so a wrong path never gets someone else's files removed.
         return util::make_error(util::ErrorKind::invalid_input,
                                 "work dir '" + req.dest_dir + "' is empty or already exists with files in it");
@@ -79,11 +80,13 @@ util::Result<Checkout> CheckoutService::checkout(const CheckoutRequest& req) {
     }
     out.dir = WorkDir(req.dest_dir);  // owns the directory from here: any error below removes it
     if (!out.reused_tree) {
-        if (auto st = checkout_commit(mirror->path, mirror->commit, req.dest_dir, req.clone_url); !st) return st.error();
+        if (auto st = checkout_commit(mirror->path, mirror->commit, req.dest_dir, req.clone_url); !st)
+            return st.error();
     }
     if (pooled) {
         // Only a tree known to hold exactly a commit goes back to the pool.
-        out.dir.set_recycler([pool = m_pool, key = req.repo_key](const std::string& path) { pool->give_back(key, path); });
+        out.dir.set_recycler(
+            [pool = m_pool, key = req.repo_key](const std::string& path) { pool->give_back(key, path); });
     }
     if (req.submodules) {
         if (auto st = checkout_submodules(req.dest_dir, req.clone_url, req.auth, "", 1, out.submodules); !st) {
@@ -104,9 +107,9 @@ util::Status CheckoutService::checkout_submodules(const std::string& dir, const 
         return git_local_failure(rc, "reading .gitmodules in " + (prefix.empty() ? std::string("/") : prefix));
     }
     if (!entries.empty() && depth > k_max_submodule_depth) {
-        return util::make_error(util::ErrorKind::invalid_input, "submodules nest deeper than " +
-                                                                    std::to_string(k_max_submodule_depth) + " levels at " +
-                                                                    prefix);
+        return util::make_error(
+            util::ErrorKind::invalid_input,
+            "submodules nest deeper than " + std::to_string(k_max_submodule_depth) + " levels at " + prefix);
     }
     for (const auto& sm : entries) {
         const std::string shown = prefix + sm.path;

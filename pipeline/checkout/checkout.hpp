@@ -14,11 +14,11 @@
 namespace hookyard::pipeline {
 
 struct CheckoutRequest {
-    std::string repo_key;   // "owner/name": names the mirror
-    std::string clone_url;  // the repository's clone_url from the config, else the payload's
-    std::string ref;        // the pushed ref ("refs/heads/main", "refs/tags/v1"), or a short name
-    std::string commit;     // the pushed commit (`after`); "" = the ref's current head (trigger builds)
-    std::string dest_dir;   // the per-build directory to create, e.g. <data_dir>/work/<build id>
+    std::string repo_key;     // "owner/name": names the mirror
+    std::string clone_url;    // the repository's clone_url from the config, else the payload's
+    std::string ref;          // the pushed ref ("refs/heads/main", "refs/tags/v1"), or a short name
+    std::string commit;       // the pushed commit (`after`); "" = the ref's current head (trigger builds)
+    std::string dest_dir;     // the per-build directory to create, e.g. <data_dir>/work/<build id>
     bool submodules = false;  // check out submodules recursively, with the same credentials
     GitAuth auth;
 };
@@ -26,10 +26,10 @@ struct CheckoutRequest {
 // A finished checkout. Destroying it removes the directory unless dir.keep() was called.
 struct Checkout {
     WorkDir dir;
-    std::string commit;  // the sha checked out (resolved from the ref when the request had none)
-    std::string ref;     // the full ref fetched
-    FetchStats stats;    // what the superproject's fetch transferred
-    bool reused_tree = false;  // an idle tree from the pool was updated instead of writing every file
+    std::string commit;                   // the sha checked out (resolved from the ref when the request had none)
+    std::string ref;                      // the full ref fetched
+    FetchStats stats;                     // what the superproject's fetch transferred
+    bool reused_tree = false;             // an idle tree from the pool was updated instead of writing every file
     std::vector<std::string> submodules;  // paths of the submodules checked out, relative to dir
 };
 

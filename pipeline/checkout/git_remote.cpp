@@ -4,8 +4,8 @@
 #include <openssl/hmac.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cctype>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -80,8 +80,8 @@ int sideband_cb(const char* /*text*/, int /*len*/, void* payload) {
     return 0;
 }
 
-int credentials_cb(git_credential** out, const char* /*url*/, const char* username_from_url,
-                   unsigned int allowed_types, void* payload) {
+int credentials_cb(git_credential** out, const char* /*url*/, const char* username_from_url, unsigned int allowed_types,
+                   void* payload) {
     auto& state = *static_cast<RemoteCallState*>(payload);
     note_progress(state);
     const GitAuth& auth = *state.auth;
@@ -92,7 +92,8 @@ int credentials_cb(git_credential** out, const char* /*url*/, const char* userna
         return GIT_EUSER;
     }
     if ((allowed_types & GIT_CREDENTIAL_USERPASS_PLAINTEXT) != 0) {
-        if (!auth.token.empty()) return git_credential_userpass_plaintext_new(out, "x-access-token", auth.token.c_str());
+        if (!auth.token.empty())
+            return git_credential_userpass_plaintext_new(out, "x-access-token", auth.token.c_str());
         if (!auth.password.empty() || !auth.username.empty()) {
             return git_credential_userpass_plaintext_new(out, auth.username.c_str(), auth.password.c_str());
         }
@@ -161,7 +162,8 @@ UrlParts parse_clone_url(std::string_view url) {
     rest = rest.substr(0, rest.find('/'));
     if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
     parts.port = default_port(parts.scheme);
-    if (const auto colon = rest.rfind(':'); colon != std::string_view::npos && rest.find(']', colon) == std::string_view::npos) {
+    if (const auto colon = rest.rfind(':');
+        colon != std::string_view::npos && rest.find(']', colon) == std::string_view::npos) {
         parts.port = std::atoi(std::string(rest.substr(colon + 1)).c_str());
         rest = rest.substr(0, colon);
     }
@@ -175,7 +177,8 @@ std::string strip_userinfo(std::string_view url) {
     if (scheme_end == std::string_view::npos) return std::string(url);
     const auto host_start = scheme_end + 3;
     const auto path_start = url.find('/', host_start);
-    const auto authority = url.substr(host_start, path_start == std::string_view::npos ? url.npos : path_start - host_start);
+    const auto authority =
+        url.substr(host_start, path_start == std::string_view::npos ? url.npos : path_start - host_start);
     const auto at = authority.rfind('@');
     if (at == std::string_view::npos) return std::string(url);
     return std::string(url.substr(0, host_start)) + std::string(url.substr(host_start + at + 1));
@@ -243,9 +246,9 @@ util::Error git_failure(int rc, std::string_view action, std::string_view url, c
     if (state.watchdog != nullptr && state.watchdog->fired()) {
         const auto ms = state.watchdog->limit().count();
         const std::string limit = ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
-        return util::make_error(util::ErrorKind::timeout, scrub(std::string(action) + " " + where +
-                                                                " timed out: no data from " + host + " for " + limit +
-                                                                " (" + raw + ")"));
+        return util::make_error(util::ErrorKind::timeout,
+                                scrub(std::string(action) + " " + where + " timed out: no data from " + host + " for " +
+                                      limit + " (" + raw + ")"));
     }
     if (!state.host_key_error.empty()) return util::make_error(util::ErrorKind::auth, scrub(state.host_key_error));
     if (state.auth_refused) {
@@ -259,10 +262,10 @@ util::Error git_failure(int rc, std::string_view action, std::string_view url, c
                                                            "); set git.token (https) or git.ssh_key_file (ssh)");
     }
     if (rc == GIT_ECERTIFICATE || klass == GIT_ERROR_SSL) {
-        return util::make_error(util::ErrorKind::auth,
-                                scrub("the TLS certificate of " + host + " is not trusted while " + std::string(action) +
-                                      " " + where + " (" + raw +
-                                      "); fix the server's certificate or add its CA to the system store"));
+        return util::make_error(
+            util::ErrorKind::auth,
+            scrub("the TLS certificate of " + host + " is not trusted while " + std::string(action) + " " + where +
+                  " (" + raw + "); fix the server's certificate or add its CA to the system store"));
     }
     const util::ErrorKind kind = classify_git_error(rc, klass, raw);
     std::string message = std::string(action) + " " + where + " failed: " + raw;

@@ -70,12 +70,16 @@ util::Result<BuildLocation> locate(const std::string& checkout_root, const std::
                                    const std::string& dockerfile) {
     std::error_code ec;
     const fs::path root = fs::canonical(checkout_root, ec);
-    if (ec) return util::make_error(util::ErrorKind::internal, "checkout " + checkout_root + " is not readable: " + ec.message());
+    if (ec)
+        return util::make_error(util::ErrorKind::internal,
+                                "checkout " + checkout_root + " is not readable: " + ec.message());
 
     const std::string df = dockerfile.empty() ? "Dockerfile" : dockerfile;
-    if (fs::path(df).is_absolute()) return escape_error("dockerfile", df, "is an absolute path; write it relative to the context");
+    if (fs::path(df).is_absolute())
+        return escape_error("dockerfile", df, "is an absolute path; write it relative to the context");
     if (context.size() > 1 && context.front() == '/') {
-        return escape_error("context", context, "is an absolute path; write it relative to the repository root ('/' is the root)");
+        return escape_error("context", context,
+                            "is an absolute path; write it relative to the repository root ('/' is the root)");
     }
 
     BuildLocation loc;
@@ -83,14 +87,16 @@ util::Result<BuildLocation> locate(const std::string& checkout_root, const std::
     if (context.empty()) {
         // No context: the Dockerfile (relative to the root) decides it, as Docker Hub does.
         df_rel = normalise_inside(df);
-        if (df_rel.empty() || df_rel == ".") return escape_error("dockerfile", df, "climbs out of the repository with '..'");
+        if (df_rel.empty() || df_rel == ".")
+            return escape_error("dockerfile", df, "climbs out of the repository with '..'");
         const fs::path parent = fs::path(df_rel).parent_path();
         loc.context_rel = parent.empty() ? "." : parent.string();
     } else {
         loc.context_rel = normalise_inside(context == "/" ? "." : context);
         if (loc.context_rel.empty()) return escape_error("context", context, "climbs out of the repository with '..'");
         df_rel = normalise_inside(fs::path(loc.context_rel) / df);
-        if (df_rel.empty() || df_rel == ".") return escape_error("dockerfile", df, "climbs out of the repository with '..'");
+        if (df_rel.empty() || df_rel == ".")
+            return escape_error("dockerfile", df, "climbs out of the repository with '..'");
     }
     loc.dockerfile_rel = df_rel;
 
@@ -101,20 +107,23 @@ util::Result<BuildLocation> locate(const std::string& checkout_root, const std::
                             "resolves (through a symlink) to " + ctx.string() + ", outside the checkout");
     }
     if (!fs::is_directory(ctx, ec)) {
-        return util::make_error(util::ErrorKind::not_found,
-                                "context directory '" + loc.context_rel + "' does not exist in the repository; "
-                                "Dockerfiles in the repository: " + list_or_none(find_dockerfiles(root.string())) +
-                                    "; set the rule's context");
+        return util::make_error(util::ErrorKind::not_found, "context directory '" + loc.context_rel +
+                                                                "' does not exist in the repository; "
+                                                                "Dockerfiles in the repository: " +
+                                                                list_or_none(find_dockerfiles(root.string())) +
+                                                                "; set the rule's context");
     }
     const fs::path file = fs::weakly_canonical(root / df_rel, ec);
     if (ec || !inside(root, file)) {
-        return escape_error("dockerfile", df, "resolves (through a symlink) to " + file.string() + ", outside the checkout");
+        return escape_error("dockerfile", df,
+                            "resolves (through a symlink) to " + file.string() + ", outside the checkout");
     }
     if (!fs::is_regular_file(file, ec)) {
-        return util::make_error(util::ErrorKind::not_found,
-                                "Dockerfile not found at " + df_rel + " (context '" + loc.context_rel +
-                                    "'); Dockerfiles in the repository: " + list_or_none(find_dockerfiles(root.string())) +
-                                    "; set the rule's dockerfile/context");
+        return util::make_error(
+            util::ErrorKind::not_found,
+            "Dockerfile not found at " + df_rel + " (context '" + loc.context_rel +
+                "'); Dockerfiles in the repository: " + list_or_none(find_dockerfiles(root.string())) +
+                "; set the rule's dockerfile/context");
     }
     loc.context_dir = ctx.string();
     loc.dockerfile = file.string();

@@ -79,7 +79,9 @@ util::Result<RepoPtr> open_or_create(const std::string& path, bool& created) {
         if (git_repository_open_bare(&raw, path.c_str()) == 0) return RepoPtr(raw);
         util::log_warn(k_component, "mirror " + path + " is not a usable repository; recreating it");
         fs::remove_all(path, ec);
-        if (ec) return util::make_error(util::ErrorKind::internal, "cannot remove broken mirror " + path + ": " + ec.message());
+        if (ec)
+            return util::make_error(util::ErrorKind::internal,
+                                    "cannot remove broken mirror " + path + ": " + ec.message());
     }
     git_repository_init_options opts = GIT_REPOSITORY_INIT_OPTIONS_INIT;
     opts.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH;
@@ -100,7 +102,8 @@ std::string MirrorCache::mirror_path(const std::string& repo_key) const { return
 
 std::string MirrorCache::key_for_url(std::string_view url) {
     std::string clean = strip_userinfo(url);
-    if (const auto scheme_end = clean.find("://"); scheme_end != std::string::npos) clean = clean.substr(scheme_end + 3);
+    if (const auto scheme_end = clean.find("://"); scheme_end != std::string::npos)
+        clean = clean.substr(scheme_end + 3);
     while (!clean.empty() && (clean.back() == '/')) clean.pop_back();
     if (clean.size() > 4 && clean.compare(clean.size() - 4, 4, ".git") == 0) clean.resize(clean.size() - 4);
     std::string key = "_url/";
@@ -135,8 +138,8 @@ util::Result<Mirror> MirrorCache::update(const std::string& repo_key, const std:
     std::error_code ec;
     fs::create_directories(fs::path(mirror.path).parent_path(), ec);
     if (ec) {
-        return util::make_error(util::ErrorKind::internal, "cannot create mirror directory for " + repo_key + ": " +
-                                                               ec.message());
+        return util::make_error(util::ErrorKind::internal,
+                                "cannot create mirror directory for " + repo_key + ": " + ec.message());
     }
     FileLock file_lock(mirror.path + ".lock");
     if (!file_lock.error().empty()) return util::make_error(util::ErrorKind::internal, file_lock.error());
@@ -164,7 +167,8 @@ util::Result<Mirror> MirrorCache::update(const std::string& repo_key, const std:
             return util::make_error(fetched.error().kind, fetched.error().message + " (gave up after " +
                                                               std::to_string(attempt) + " attempts)");
         }
-        util::log_warn(k_component, fetched.error().message + "; retrying in " + std::to_string(backoff.count()) + " ms");
+        util::log_warn(k_component,
+                       fetched.error().message + "; retrying in " + std::to_string(backoff.count()) + " ms");
         std::this_thread::sleep_for(backoff);
         backoff *= 2;
     }

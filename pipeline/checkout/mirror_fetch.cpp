@@ -62,7 +62,8 @@ std::string probe_ssh_banner(const std::string& host, int port, std::chrono::mil
     }
     const auto deadline = std::chrono::steady_clock::now() + limit;
     auto remaining_ms = [&] {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         return static_cast<int>(std::max<long long>(0, left.count()));
     };
     std::string problem = "no ssh banner";
@@ -102,11 +103,12 @@ util::Result<std::string> fetch_into_mirror(git_repository* repo, const std::str
     state.url = parse_clone_url(url);
 
     if (state.url.scheme == "ssh" && !state.url.host.empty()) {
-        if (const std::string problem = probe_ssh_banner(state.url.host, state.url.port, stall_timeout); !problem.empty()) {
+        if (const std::string problem = probe_ssh_banner(state.url.host, state.url.port, stall_timeout);
+            !problem.empty()) {
             const auto ms = stall_timeout.count();
-            return util::make_error(util::ErrorKind::timeout,
-                                    "connecting to " + util::redact_url(url) + " timed out: " + problem + " from " +
-                                        state.url.host + " within " + std::to_string(ms) + " ms");
+            return util::make_error(util::ErrorKind::timeout, "connecting to " + util::redact_url(url) +
+                                                                  " timed out: " + problem + " from " + state.url.host +
+                                                                  " within " + std::to_string(ms) + " ms");
         }
     }
 
@@ -153,8 +155,8 @@ util::Result<std::string> fetch_into_mirror(git_repository* repo, const std::str
     opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;  // tags come through the explicit refspec above
     opts.update_fetchhead = 0;
     if (int rc = git_remote_download(remote.get(), &refspecs, &opts); rc < 0) {
-        return git_failure(rc, "fetching " + (full_ref.empty() ? std::string("all branches") : full_ref) + " from",
-                           url, state);
+        return git_failure(rc, "fetching " + (full_ref.empty() ? std::string("all branches") : full_ref) + " from", url,
+                           state);
     }
     const git_indexer_progress* progress = git_remote_stats(remote.get());
     stats.received_objects += progress->received_objects;
@@ -209,8 +211,9 @@ util::Result<std::string> verify_commit(git_repository* repo, const std::string&
     if (descendant < 0) return git_local_failure(descendant, "checking the history of " + ref);
     if (descendant == 0) {
         return util::make_error(util::ErrorKind::not_found,
-                                "commit " + commit + " is no longer on " + ref + " of " + where + " (it now points at " +
-                                    oid_hex(tip) + "); it was probably force-pushed away. Build the current head");
+                                "commit " + commit + " is no longer on " + ref + " of " + where +
+                                    " (it now points at " + oid_hex(tip) +
+                                    "); it was probably force-pushed away. Build the current head");
     }
     return oid_hex(want);
 }

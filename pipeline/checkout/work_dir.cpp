@@ -29,7 +29,8 @@ util::Status checkout_into(git_repository* repo, const std::string& commit, cons
     if (int rc = git_oid_fromstr(&oid, commit.c_str()); rc < 0) return git_local_failure(rc, "parsing " + commit);
     git_object* raw_commit = nullptr;
     if (int rc = git_object_lookup(&raw_commit, repo, &oid, GIT_OBJECT_COMMIT); rc < 0) {
-        return util::make_error(util::ErrorKind::not_found, "commit " + commit + " is not in the mirror " + mirror_path);
+        return util::make_error(util::ErrorKind::not_found,
+                                "commit " + commit + " is not in the mirror " + mirror_path);
     }
     ObjectPtr target(raw_commit);
     git_checkout_options opts = GIT_CHECKOUT_OPTIONS_INIT;
@@ -76,7 +77,8 @@ util::Status checkout_commit(const std::string& mirror_path, const std::string& 
                              const std::string& origin_url) {
     std::error_code ec;
     if (fs::exists(dest, ec) && !fs::is_empty(dest, ec)) {
-        return util::make_error(util::ErrorKind::invalid_input, "work dir " + dest + " already exists and is not empty");
+        return util::make_error(util::ErrorKind::invalid_input,
+                                "work dir " + dest + " already exists and is not empty");
     }
     fs::create_directories(dest, ec);
     if (ec) return util::make_error(util::ErrorKind::internal, "cannot create work dir " + dest + ": " + ec.message());

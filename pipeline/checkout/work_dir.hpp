@@ -15,7 +15,8 @@ class WorkDir {
 public:
     using Recycler = std::function<void(const std::string& path)>;
     WorkDir() = default;
-    explicit WorkDir(std::string path, Recycler recycle = {}) : m_path(std::move(path)), m_recycle(std::move(recycle)) {}
+    explicit WorkDir(std::string path, Recycler recycle = {})
+        : m_path(std::move(path)), m_recycle(std::move(recycle)) {}
     ~WorkDir();
     WorkDir(WorkDir&& other) noexcept;
     WorkDir& operator=(WorkDir&& other) noexcept;

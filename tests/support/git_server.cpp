@@ -1,7 +1,6 @@
 #include "tests/support/git_server.hpp"
 
 #include <gtest/gtest.h>
-
 #include <pwd.h>
 #include <unistd.h>
 
@@ -15,9 +14,12 @@ namespace {
 // A fixed identity and no global/system config, so tests behave the same on every machine.
 const std::map<std::string, std::string>& git_env() {
     static const std::map<std::string, std::string> env = {
-        {"GIT_AUTHOR_NAME", "Hookyard Test"},    {"GIT_AUTHOR_EMAIL", "test@hookyard.invalid"},
-        {"GIT_COMMITTER_NAME", "Hookyard Test"}, {"GIT_COMMITTER_EMAIL", "test@hookyard.invalid"},
-        {"GIT_CONFIG_NOSYSTEM", "1"},            {"GIT_CONFIG_GLOBAL", "/dev/null"},
+        {"GIT_AUTHOR_NAME", "Hookyard Test"},
+        {"GIT_AUTHOR_EMAIL", "test@hookyard.invalid"},
+        {"GIT_COMMITTER_NAME", "Hookyard Test"},
+        {"GIT_COMMITTER_EMAIL", "test@hookyard.invalid"},
+        {"GIT_CONFIG_NOSYSTEM", "1"},
+        {"GIT_CONFIG_GLOBAL", "/dev/null"},
         {"GIT_TERMINAL_PROMPT", "0"},
     };
     return env;
@@ -132,11 +134,11 @@ std::string git(const std::vector<std::string>& args, const std::string& cwd) {
 
 GitDaemon::GitDaemon(const std::string& base_dir) {
     m_port = free_port();
-    m_process = std::make_unique<Process>(
-        std::vector<std::string>{"git", "daemon", "--export-all", "--base-path=" + base_dir,
-                                 "--port=" + std::to_string(m_port), "--listen=127.0.0.1", "--reuseaddr",
-                                 "--enable=receive-pack", base_dir},
-        base_dir + "/git-daemon-" + std::to_string(m_port) + ".log", git_env());
+    m_process =
+        std::make_unique<Process>(std::vector<std::string>{"git", "daemon", "--export-all", "--base-path=" + base_dir,
+                                                           "--port=" + std::to_string(m_port), "--listen=127.0.0.1",
+                                                           "--reuseaddr", "--enable=receive-pack", base_dir},
+                                  base_dir + "/git-daemon-" + std::to_string(m_port) + ".log", git_env());
     if (!wait_until([&] { return port_open(m_port); }, std::chrono::seconds(10))) {
         ADD_FAILURE() << "git daemon did not start: " << m_process->log();
     }
@@ -153,8 +155,8 @@ GitHttpServer::GitHttpServer(const std::string& project_root, const std::string&
     const std::string script = scratch_dir + "/git_cgi_host.py";
     m_fail_file = scratch_dir + "/git-http-fail-" + std::to_string(m_port);
     write_file(script, k_cgi_host);
-    std::vector<std::string> argv{"python3", "-u", script, std::to_string(m_port), project_root, username, password,
-                                  m_fail_file};
+    std::vector<std::string> argv{"python3",    "-u",     script,   std::to_string(m_port),
+                                  project_root, username, password, m_fail_file};
     if (tls) {
         // A self-signed certificate: no system store trusts it.
         const std::string key = scratch_dir + "/git-http-tls.key", cert = scratch_dir + "/git-http-tls.crt";
@@ -165,8 +167,8 @@ GitHttpServer::GitHttpServer(const std::string& project_root, const std::string&
         argv.push_back(cert);
         argv.push_back(key);
     }
-    m_process = std::make_unique<Process>(argv,
-        scratch_dir + "/git-http-" + std::to_string(m_port) + ".log", git_env());
+    m_process =
+        std::make_unique<Process>(argv, scratch_dir + "/git-http-" + std::to_string(m_port) + ".log", git_env());
     if (!wait_until([&] { return port_open(m_port); }, std::chrono::seconds(10))) {
         ADD_FAILURE() << "git http server did not start: " << m_process->log();
     }
@@ -203,9 +205,9 @@ SshGitServer::SshGitServer(const std::string& dir) {
     std::string type, blob;
     host_pub >> type >> blob;
     write_file(m_known_hosts, "[127.0.0.1]:" + std::to_string(m_port) + " " + type + " " + blob + "\n");
-    write_file(dir + "/sshd_config", "Port " + std::to_string(m_port) +
-                                         "\nListenAddress 127.0.0.1\nHostKey " + dir + "/host_key\nAuthorizedKeysFile " +
-                                         dir + "/authorized_keys\nPidFile " + dir + "/sshd.pid\n"
+    write_file(dir + "/sshd_config", "Port " + std::to_string(m_port) + "\nListenAddress 127.0.0.1\nHostKey " + dir +
+                                         "/host_key\nAuthorizedKeysFile " + dir + "/authorized_keys\nPidFile " + dir +
+                                         "/sshd.pid\n"
                                          "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
                                          "PubkeyAuthentication yes\nStrictModes no\nUsePAM no\n"
                                          "PermitRootLogin prohibit-password\n");

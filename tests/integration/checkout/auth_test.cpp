@@ -83,7 +83,8 @@ TEST_F(PrivateHttpFixture, NoCredentialsForAPrivateRepositorySaysWhatToSet) {
 }
 
 TEST_F(PrivateHttpFixture, CredentialsInTheCloneUrlNeverAppearInErrors) {
-    const std::string url = "http://someone:url-secret-9931@127.0.0.1:" + std::to_string(m_server.port()) + "/missing.git";
+    const std::string url =
+        "http://someone:url-secret-9931@127.0.0.1:" + std::to_string(m_server.port()) + "/missing.git";
     auto mirror = m_cache.update("acme/missing", url, "main", "", token_auth(k_token));
     ASSERT_FALSE(mirror.ok());
     EXPECT_EQ(mirror.error().message.find("url-secret-9931"), std::string::npos) << mirror.error().message;

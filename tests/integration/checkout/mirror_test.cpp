@@ -45,7 +45,8 @@ protected:
 // Enough content that a full clone carries many objects and a one-file change carries few.
 std::map<std::string, std::string> many_files(int n, const std::string& salt) {
     std::map<std::string, std::string> files;
-    for (int i = 0; i < n; ++i) files["src/file" + std::to_string(i) + ".txt"] = salt + " content " + std::to_string(i) + "\n";
+    for (int i = 0; i < n; ++i)
+        files["src/file" + std::to_string(i) + ".txt"] = salt + " content " + std::to_string(i) + "\n";
     return files;
 }
 
@@ -170,7 +171,8 @@ TEST_F(CheckoutFixture, MissingRefIsNotFound) {
 TEST_F(CheckoutFixture, ConcurrentCheckoutsOfOneRepositoryAllSucceedAndKeepTheMirrorIntact) {
     m_source.commit(many_files(40, "c"), "base");
     std::vector<std::string> commits;
-    for (int i = 0; i < 4; ++i) commits.push_back(m_source.commit({{"n", std::to_string(i) + "\n"}}, "c" + std::to_string(i)));
+    for (int i = 0; i < 4; ++i)
+        commits.push_back(m_source.commit({{"n", std::to_string(i) + "\n"}}, "c" + std::to_string(i)));
     m_source.push();
 
     std::vector<CheckoutRequest> reqs;
@@ -209,7 +211,8 @@ TEST_F(CheckoutFixture, TwoCachesSharingADataDirTakeTurnsOnTheMirror) {
         threads.emplace_back([&, i] {
             MirrorCache& cache = i % 2 == 0 ? m_cache : other;
             const std::size_t c = i % commits.size();
-            auto mirror = cache.update("acme/app", m_daemon.url("app.git"), "branch" + std::to_string(c), commits[c], {});
+            auto mirror =
+                cache.update("acme/app", m_daemon.url("app.git"), "branch" + std::to_string(c), commits[c], {});
             if (!mirror) errors[i] = mirror.error().message;
         });
     }

@@ -11,7 +11,8 @@ namespace {
 
 class SshFixture : public ::testing::Test {
 protected:
-    SshFixture() : m_source(m_tmp / "srv", "app"), m_server(m_tmp / "sshd"), m_cache(m_tmp / "mirrors", RetryPolicy{1, {}}) {
+    SshFixture()
+        : m_source(m_tmp / "srv", "app"), m_server(m_tmp / "sshd"), m_cache(m_tmp / "mirrors", RetryPolicy{1, {}}) {
         m_sha = m_source.commit({{"Dockerfile", "FROM scratch\n"}}, "one");
         m_source.push();
     }

@@ -17,7 +17,9 @@ namespace fs = std::filesystem;
 class PoolFixture : public ::testing::Test {
 protected:
     PoolFixture()
-        : m_source(m_tmp / "srv", "app"), m_cache(m_tmp / "data/mirrors"), m_pool(m_tmp / "data/pool"),
+        : m_source(m_tmp / "srv", "app"),
+          m_cache(m_tmp / "data/mirrors"),
+          m_pool(m_tmp / "data/pool"),
           m_service(m_cache, &m_pool) {}
 
     CheckoutRequest request(const std::string& commit, const std::string& dest) {

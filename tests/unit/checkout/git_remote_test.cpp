@@ -78,7 +78,8 @@ TEST(KnownHosts, AcceptsPlainPortAndHashedEntriesWithTheRightKey) {
 }
 
 TEST(SubmoduleUrl, ResolvesRelativeUrlsAgainstTheSuperproject) {
-    EXPECT_EQ(resolve_submodule_url("https://github.com/acme/app.git", "../lib.git"), "https://github.com/acme/lib.git");
+    EXPECT_EQ(resolve_submodule_url("https://github.com/acme/app.git", "../lib.git"),
+              "https://github.com/acme/lib.git");
     EXPECT_EQ(resolve_submodule_url("https://github.com/acme/app", "../../other/lib"), "https://github.com/other/lib");
     EXPECT_EQ(resolve_submodule_url("git@github.com:acme/app.git", "../lib.git"), "git@github.com:acme/lib.git");
     EXPECT_EQ(resolve_submodule_url("https://h/a/app.git", "./sub.git"), "https://h/a/app.git/sub.git");
