@@ -7,6 +7,7 @@
 
 #include "config/loader.hpp"
 #include "src/commands.hpp"
+#include "src/pipeline_service.hpp"
 #include "storage/store.hpp"
 #include "util/log.hpp"
 #include "webhook/metrics.hpp"
@@ -56,12 +57,12 @@ int cmd_serve(const Args& args) {
         util::log_error("serve", store.error().message);
         return 1;
     }
-    // Builds a crash left running go back to the queue (the scheduler runs them again).
-    if (auto n = (*store)->requeue_running(); !n) {
-        util::log_error("serve", n.error().message);
+    // The pipeline: installs the notification planner first, so recovery's outcomes notify too. Builds a
+    // crash left running go back to the queue (or fail, when interrupted too often).
+    PipelineService pipeline(cfg, **store);
+    if (auto st = pipeline.recover(); !st) {
+        util::log_error("serve", st.error().message);
         return 1;
-    } else if (*n > 0) {
-        util::log_info("serve", "re-queued " + std::to_string(*n) + " build(s) interrupted by the last shutdown");
     }
 
     webhook::Metrics metrics;
@@ -76,13 +77,15 @@ int cmd_serve(const Args& args) {
         return 1;
     }
     util::log_info("serve", config::summarize(cfg));
+    pipeline.start();
     util::log_info("serve", "listening on " + cfg.server.listen + " (port " + std::to_string((*server)->port()) + ")");
 
     int sig = 0;
     sigwait(&signals, &sig);
-    util::log_info("serve", std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
-                                ": finishing in-flight requests");
+    util::log_info(
+        "serve", std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ": finishing in-flight requests");
     (*server)->stop();
+    pipeline.stop();
     (*store)->flush();
     util::log_info("serve", "stopped after " + std::to_string((*server)->answered()) + " requests");
     return 0;

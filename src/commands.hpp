@@ -10,6 +10,10 @@ namespace hookyard::cli {
 using Args = std::vector<std::string>;
 
 int cmd_config(const Args& args);
+// hookyard serve -c FILE: the service (webhook intake, REST API, metrics) until SIGINT/SIGTERM.
+int cmd_serve(const Args& args);
+// hookyard build -c FILE --repo owner/name --ref REF [--commit SHA] [--verbose]
+int cmd_build(const Args& args);
 // hookyard checkout --mirror-dir D --url U --ref R [--commit SHA] --dest DIR: the checkout stage alone.
 int cmd_checkout(const Args& args);
 // hookyard push OCI_LAYOUT_DIR IMAGE_REF...: pushes an OCI layout with our registry client.

@@ -17,6 +17,9 @@ struct Command {
 const Command k_commands[] = {
     {"config", "config check -c FILE          validate a config; exit 0 valid, 2 with FILE:LINE: messages",
      hookyard::cli::cmd_config},
+    {"build", "build -c FILE --repo owner/name --ref REF [--commit SHA] [--verbose]   one build in the foreground",
+     hookyard::cli::cmd_build},
+    {"serve", "serve -c FILE                 run the service: GitHub webhooks, REST API, /metrics", hookyard::cli::cmd_serve},
     {"checkout", "checkout --url U --ref R --dest DIR --mirror-dir D   fetch + check out one commit (no build)",
      hookyard::cli::cmd_checkout},
     {"push", "push OCI_LAYOUT_DIR IMAGE_REF... [-c FILE]   push an OCI layout with hookyard's registry client", hookyard::cli::cmd_push},

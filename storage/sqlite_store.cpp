@@ -296,6 +296,16 @@ public:
         m_planner = std::move(planner);
     }
 
+    Result<Build> claim(BuildId id) override {
+        std::lock_guard lock(m_write_mutex);
+        Transaction tx(*m_write);
+        if (!tx.begun()) return tx.begun().error();
+        if (auto st = sqlite::transition(*m_write, id, BuildState::running); !st) return st.error();
+        if (auto st = sqlite::queue_events(*m_write, m_planner, id); !st) return st.error();
+        if (auto c = tx.commit(); !c) return c.error();
+        return sqlite::load_build(*m_write, id);
+    }
+
     Status set_commit(BuildId id, const std::string& sha) override {
         std::lock_guard lock(m_write_mutex);
         if (auto b = sqlite::load_build(*m_write, id); !b) return b.error();

@@ -54,6 +54,9 @@ public:
     // references is being pushed by a running build to running (started_at = now) and returns it; nullopt
     // when there is none. Two callers never get the same build.
     virtual util::Result<std::optional<Build>> claim_next_queued() = 0;
+    // Moves this queued build to running (started_at = now) for a caller that runs it itself (the
+    // `hookyard build` command); conflict when it is no longer queued, not_found for an unknown id.
+    virtual util::Result<Build> claim(BuildId id) = 0;
     // Records the commit a build resolved at checkout (trigger builds are queued without one); a no-op when
     // the build already has a commit. not_found for an unknown build.
     virtual util::Status set_commit(BuildId id, const std::string& sha) = 0;
@@ -91,9 +94,8 @@ public:
     // --- outbox, for the dispatcher ---
     // Pending notifications that are due (oldest first, at most `limit`, none for a target listed in
     // `busy_targets`), leased for `lease` so that no other caller takes them meanwhile.
-    virtual util::Result<std::vector<Notification>> claim_due_notifications(int limit,
-                                                                        const std::vector<std::string>& busy_targets,
-                                                                        std::chrono::milliseconds lease) = 0;
+    virtual util::Result<std::vector<Notification>> claim_due_notifications(
+        int limit, const std::vector<std::string>& busy_targets, std::chrono::milliseconds lease) = 0;
     // Records one delivery attempt: delivered, or retried at `next_attempt_at`, or (0) failed for good.
     // conflict when the notification is no longer pending.
     virtual util::Status record_notification_attempt(NotificationId id, const NotificationAttempt& attempt,

@@ -1,0 +1,77 @@
+#include "src/pipeline_service.hpp"
+
+#include "util/log.hpp"
+#include "webhook/notify_planner.hpp"
+
+namespace hookyard::cli {
+namespace {
+
+// Re-queued at most this often after crashes, then failed with the reason.
+constexpr int k_max_recoveries = 3;
+
+// Finishing wakes the dispatcher so notifications go out at once, not at its next poll.
+class NotifyingEvents : public pipeline::BuildEvents {
+public:
+    NotifyingEvents(storage::Store& store, webhook::Dispatcher& dispatcher) : m_store(store), m_dispatcher(dispatcher) {}
+    void started(const storage::Build&) override { m_dispatcher.wake(); }
+    util::Status finish(const storage::Build& build, const pipeline::RunOutcome& outcome) override {
+        auto st = m_store.finish_build(build.id, outcome.state, outcome.digest, outcome.error);
+        m_dispatcher.wake();
+        return st;
+    }
+
+private:
+    storage::Store& m_store;
+    webhook::Dispatcher& m_dispatcher;
+};
+
+std::unique_ptr<http::Client> make_http_client(const config::Config& config) {
+    http::ClientOptions options;
+    options.connect_timeout = config.notify.timeout;
+    options.io_timeout = config.notify.timeout;
+    auto client = http::make_client(options);
+    if (!client) throw std::runtime_error("cannot create the HTTP client: " + client.error().message);
+    return std::move(*client);
+}
+
+}  // namespace
+
+PipelineService::PipelineService(const config::Config& config, storage::Store& store, pipeline::BuildObserver* observer)
+    : m_config(config),
+      m_store(store),
+      m_mirrors(config.data_dir + "/mirrors"),
+      m_checkout(m_mirrors),
+      m_executor(pipeline::make_buildah_executor({})),
+      m_runner(std::make_unique<pipeline::StageRunner>(config, store, m_checkout, *m_executor, m_pusher, observer)),
+      m_http(make_http_client(config)) {
+    m_store.set_event_planner(webhook::make_event_planner(config));
+    m_dispatcher = std::make_unique<webhook::Dispatcher>(store, config, *m_http, webhook::dispatcher_options(config));
+    m_events = std::make_unique<NotifyingEvents>(store, *m_dispatcher);
+    pipeline::SchedulerOptions options;
+    options.concurrency = config.builder.concurrency;
+    m_scheduler = std::make_unique<pipeline::Scheduler>(store, *m_runner, *m_events, options);
+}
+
+PipelineService::~PipelineService() { stop(); }
+
+util::Status PipelineService::recover() {
+    auto n = m_store.requeue_running(k_max_recoveries);
+    if (!n) return n.error();
+    if (*n > 0) util::log_info("pipeline", "re-queued " + std::to_string(*n) + " build(s) interrupted by the last stop");
+    pipeline::StageRunner::clean_work_dirs(m_config.data_dir);
+    return {};
+}
+
+void PipelineService::start() {
+    m_dispatcher->start();
+    m_scheduler->start();
+}
+
+void PipelineService::stop() {
+    if (m_scheduler) m_scheduler->stop();
+    if (m_dispatcher) m_dispatcher->stop();
+}
+
+void PipelineService::wake() { m_scheduler->wake(); }
+
+}  // namespace hookyard::cli

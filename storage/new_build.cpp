@@ -1,0 +1,21 @@
+#include "storage/new_build.hpp"
+
+namespace hookyard::storage {
+
+NewBuild make_new_build(const config::RepositoryConfig& repo, const config::PlannedBuild& plan, const std::string& ref) {
+    NewBuild b;
+    b.repository = repo.github;
+    b.ref = ref;
+    b.rule = plan.rule_index;
+    b.image = plan.image_repository;
+    b.tags = plan.tags;
+    b.clone_url = repo.clone_url;
+    b.dockerfile = plan.dockerfile;
+    b.context = plan.context;
+    b.build_args = plan.build_args;
+    b.source_type = config::to_string(plan.source.type);
+    b.source_name = plan.source.name;
+    return b;
+}
+
+}  // namespace hookyard::storage
