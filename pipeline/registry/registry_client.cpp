@@ -23,6 +23,9 @@ using detail::Session;
 using util::ErrorKind;
 using util::make_error;
 
+// Blob locations remembered for cross-repository mounts (about 200 bytes each).
+constexpr std::size_t k_max_known_blobs = 100000;
+
 class RegistryClientImpl final : public RegistryClient {
 public:
     RegistryClientImpl(RegistryClientOptions options, std::shared_ptr<http::Client> http)
@@ -239,6 +242,8 @@ private:
 
     void remember(const std::string& digest, const std::string& repository) {
         std::lock_guard lock(m_mutex);
+        // Mount hints are an optimisation: forgetting them all keeps a long-running service bounded.
+        if (m_known.size() >= k_max_known_blobs) m_known.clear();
         m_known[digest] = repository;
     }
 

@@ -26,7 +26,16 @@ ErrorContext Session::context_for_tag(const std::string& tag) const {
     return c;
 }
 
+bool Session::is_registry_url(const std::string& url) const {
+    std::string base = m_options.api_base;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    return url.size() >= base.size() && url.compare(0, base.size(), base) == 0 &&
+           (url.size() == base.size() || url[base.size()] == '/' || url[base.size()] == '?');
+}
+
 util::Result<http::Response> Session::send(http::Request request) {
+    // Credentials go to the registry only, never to another host a Location header points at.
+    if (!is_registry_url(request.url)) return m_http.request(request);
     const std::size_t plain_headers = request.headers.size();
     for (int round = 0;; ++round) {
         request.headers.resize(plain_headers);

@@ -29,8 +29,9 @@ public:
     // Absolute URL for a path under api_base ("/v2/…"), or a Location header value (absolute or relative).
     std::string url(std::string_view path_or_location) const;
 
-    // Sends `request` with authorization; on a 401 records the challenge and sends it once more. Returns
-    // the final response whatever its status; errors are network faults and token-service failures.
+    // Sends `request` with authorization (only when its URL is under api_base); on a 401 records the
+    // challenge and sends it once more. Returns the final response whatever its status; errors are network
+    // faults and token-service failures.
     util::Result<http::Response> send(http::Request request);
 
     // Checks that `response` has status `expected` (or `also`); otherwise the mapped registry error, and
@@ -47,6 +48,8 @@ public:
     ErrorContext context_for_tag(const std::string& tag) const;
 
 private:
+    bool is_registry_url(const std::string& url) const;
+
     http::Client& m_http;
     Authenticator& m_auth;
     const RegistryClientOptions& m_options;
