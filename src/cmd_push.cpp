@@ -125,6 +125,12 @@ util::Result<pipeline::RegistryClientOptions> options_for(const std::string& hos
 }  // namespace
 
 int cmd_push(const Args& args) {
+    for (const auto& a : args) {
+        if (a == "--help" || a == "-h") {
+            std::printf("%s", k_push_usage);
+            return 0;
+        }
+    }
     const auto parsed = parse_args(args);
     if (!parsed) {
         std::fprintf(stderr, "%s", k_push_usage);
