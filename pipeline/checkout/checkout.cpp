@@ -34,6 +34,16 @@ int collect_submodule(git_submodule* sm, const char* name, void* payload) {
 
 }  // namespace
 
+GitAuth submodule_auth(const std::string& parent_url, const std::string& submodule_url, const GitAuth& auth) {
+    const UrlParts parent = parse_clone_url(parent_url);
+    const UrlParts sub = parse_clone_url(submodule_url);
+    if (parent.host == sub.host && parent.port == sub.port) return auth;
+    GitAuth none;
+    none.credential_name = "none (" + auth.credential_name + " is only sent to " +
+                           (parent.host.empty() ? std::string("local paths") : parent.host) + ")";
+    return none;
+}
+
 std::string resolve_submodule_url(const std::string& parent_url, const std::string& url) {
     if (url.rfind("./", 0) != 0 && url.rfind("../", 0) != 0) return url;
     std::string base = parent_url;
@@ -118,7 +128,8 @@ util::Status CheckoutService::checkout_submodules(const std::string& dir, const 
                                     "submodule " + shown + " has no url in .gitmodules");
         }
         const std::string url = resolve_submodule_url(parent_url, sm.url);
-        auto mirror = m_cache.update(MirrorCache::key_for_url(url), url, "", sm.commit, auth);
+        auto mirror =
+            m_cache.update(MirrorCache::key_for_url(url), url, "", sm.commit, submodule_auth(parent_url, url, auth));
         if (!mirror) {
             return util::make_error(mirror.error().kind, "submodule " + shown + ": " + mirror.error().message);
         }

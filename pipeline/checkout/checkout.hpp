@@ -19,7 +19,7 @@ struct CheckoutRequest {
     std::string ref;          // the pushed ref ("refs/heads/main", "refs/tags/v1"), or a short name
     std::string commit;       // the pushed commit (`after`); "" = the ref's current head (trigger builds)
     std::string dest_dir;     // the per-build directory to create, e.g. <data_dir>/work/<build id>
-    bool submodules = false;  // check out submodules recursively, with the same credentials
+    bool submodules = false;  // check out submodules recursively, with the same credentials (same host only)
     GitAuth auth;
 };
 
@@ -55,6 +55,10 @@ private:
     MirrorCache& m_cache;
     WorkTreePool* m_pool;
 };
+
+// The credentials a submodule fetch may use: `auth` when the submodule lives on the superproject's host
+// and port, else none, so a .gitmodules entry cannot make hookyard hand the token to another server. Pure.
+GitAuth submodule_auth(const std::string& parent_url, const std::string& submodule_url, const GitAuth& auth);
 
 // Resolves a submodule URL from .gitmodules against its superproject's clone URL: "./x" and "../x" are
 // relative to the superproject URL (as git does), anything else is returned unchanged. Pure.

@@ -73,6 +73,31 @@ TEST(CheckoutSubmodules, UsesTheSameCredentialsForPrivateSubmodules) {
     EXPECT_EQ(test::read_file(co->dir.path() + "/vendor/lib/deep/deep.txt"), "deep\n");
 }
 
+TEST(CheckoutSubmodules, NeverSendsTheTokenToAnotherServer) {
+    test::TempDir tmp;
+    test::SourceRepo lib(tmp / "other", "lib");
+    const std::string lib_sha = lib.commit({{"lib.txt", "lib\n"}}, "lib");
+    lib.push();
+    test::GitHttpServer other(tmp / "other", tmp.path(), "x-access-token", "sub-token-1234");
+    test::SourceRepo app(tmp / "srv", "app");
+    app.commit({{"a", "1\n"}}, "one");
+    const std::string sha = app.add_submodule("lib", other.url("lib.git"), lib_sha);
+    app.push();
+    test::GitHttpServer server(tmp / "srv", tmp.path(), "x-access-token", "sub-token-1234");
+    MirrorCache cache(tmp / "mirrors", RetryPolicy{1, std::chrono::milliseconds(1)});
+    CheckoutService service(cache);
+
+    GitAuth auth;
+    auth.token = "sub-token-1234";
+    auth.credential_name = "git.token of acme/app";
+    CheckoutRequest req{"acme/app", server.url("app.git"), "main", sha, tmp / "work", true, auth};
+    auto co = service.checkout(req);
+    ASSERT_FALSE(co.ok());
+    EXPECT_EQ(co.error().kind, util::ErrorKind::auth) << co.error().message;
+    EXPECT_NE(co.error().message.find("submodule lib"), std::string::npos) << co.error().message;
+    EXPECT_NE(co.error().message.find("only sent to 127.0.0.1"), std::string::npos) << co.error().message;
+}
+
 TEST(CheckoutSubmodules, MissingSubmoduleRepositoryNamesTheSubmodule) {
     test::TempDir tmp;
     test::SourceRepo app(tmp / "srv", "app");

@@ -86,6 +86,18 @@ TEST(SubmoduleUrl, ResolvesRelativeUrlsAgainstTheSuperproject) {
     EXPECT_EQ(resolve_submodule_url("https://h/a/app.git", "https://other/x.git"), "https://other/x.git");
 }
 
+TEST(SubmoduleAuth, CredentialsGoOnlyToTheSuperprojectsHost) {
+    GitAuth auth;
+    auth.token = "ghp_secret";
+    auth.credential_name = "git.token of acme/app";
+    EXPECT_EQ(submodule_auth("https://github.com/acme/app.git", "https://github.com/acme/lib.git", auth).token,
+              "ghp_secret");
+    const GitAuth other = submodule_auth("https://github.com/acme/app.git", "https://evil.example/lib.git", auth);
+    EXPECT_TRUE(other.token.empty());
+    EXPECT_NE(other.credential_name.find("only sent to github.com"), std::string::npos) << other.credential_name;
+    EXPECT_TRUE(submodule_auth("https://h:8443/a", "https://h:9443/b", auth).token.empty());
+}
+
 TEST(MirrorKey, UrlKeysDropCredentialsAndUnsafeCharacters) {
     EXPECT_EQ(MirrorCache::key_for_url("https://tok@github.com/acme/lib.git"), "_url/github.com_acme_lib");
     EXPECT_EQ(MirrorCache::key_for_url("git://127.0.0.1:9418/x/../y.git/"), "_url/127.0.0.1_9418_x_.._y");
