@@ -21,10 +21,11 @@ namespace fs = std::filesystem;
 constexpr const char* k_usage =
     "usage: hookyard build-local --context DIR --layout DIR [--dockerfile FILE] [--ref NAME]\n"
     "                            [--build-arg K=V]... [--no-cache] [--hooks] [--timeout SECONDS]\n"
-    "                            [--tag TAG] [--repo REPO] [--quiet]\n"
+    "                            [--tag TAG] [--repo REPO] [--root DIR --runroot DIR] [--quiet]\n"
     "Builds DIR with buildah the way a hookyard build does and writes the image as an OCI layout;\n"
     "prints the manifest digest. --dockerfile is relative to the context (default Dockerfile);\n"
-    "--repo/--tag set DOCKER_REPO/DOCKER_TAG (and IMAGE_NAME) for the build and hooks.\n";
+    "--repo/--tag set DOCKER_REPO/DOCKER_TAG (and IMAGE_NAME) for the build and hooks;\n"
+    "--root/--runroot select a buildah storage other than the default one.\n";
 
 int usage_error(const std::string& message) {
     std::fprintf(stderr, "hookyard build-local: %s\n%s", message.c_str(), k_usage);
@@ -35,6 +36,7 @@ int usage_error(const std::string& message) {
 
 int cmd_build_local(const Args& args) {
     pipeline::BuildRequest request;
+    pipeline::BuildahOptions options;
     request.build_id = "local";
     std::string dockerfile = "Dockerfile";
     bool quiet = false;
@@ -65,6 +67,10 @@ int cmd_build_local(const Args& args) {
             request.docker_hub.docker_tag = value();
         } else if (a == "--repo") {
             request.docker_hub.docker_repo = value();
+        } else if (a == "--root") {
+            options.root = value();
+        } else if (a == "--runroot") {
+            options.runroot = value();
         } else if (a == "--timeout") {
             try {
                 request.timeout = std::chrono::seconds(std::stol(value()));
@@ -96,7 +102,7 @@ int cmd_build_local(const Args& args) {
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
-    auto executor = pipeline::make_buildah_executor({});
+    auto executor = pipeline::make_buildah_executor(options);
     auto job = executor->start(request, [quiet](std::string_view line) {
         if (!quiet) std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
     });
