@@ -59,6 +59,9 @@ util::Status PipelineService::recover() {
     if (!n) return n.error();
     if (*n > 0) util::log_info("pipeline", "re-queued " + std::to_string(*n) + " build(s) interrupted by the last stop");
     pipeline::StageRunner::clean_work_dirs(m_config.data_dir);
+    auto released = m_store.release_notification_leases();
+    if (!released) return released.error();
+    if (*released > 0) util::log_info("pipeline", std::to_string(*released) + " undelivered notification(s) due again");
     return {};
 }
 

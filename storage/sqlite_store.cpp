@@ -334,6 +334,16 @@ public:
         return tx.commit();
     }
 
+    Result<int> release_notification_leases() override {
+        std::lock_guard lock(m_write_mutex);
+        auto q = m_write->query("UPDATE notifications SET next_attempt_ms = ? WHERE state = 'pending' AND "
+                                "next_attempt_ms > ?");
+        if (!q) return q.error();
+        const TimeMs now = now_ms();
+        if (auto st = q->bind_all(now, now).run(); !st) return st.error();
+        return m_write->changes();
+    }
+
     Result<std::vector<Notification>> list_notifications(BuildId id) override {
         std::lock_guard lock(m_read_mutex);
         if (auto st = m_read->exec("BEGIN"); !st) return st.error();

@@ -100,6 +100,9 @@ public:
     // conflict when the notification is no longer pending.
     virtual util::Status record_notification_attempt(NotificationId id, const NotificationAttempt& attempt,
                                                      bool delivered, TimeMs next_attempt_at) = 0;
+    // Makes every pending notification due now, dropping leases a dead dispatcher held and waiting backoffs
+    // (a restart retries at once). Call at start, with no other dispatcher on this store. Returns how many.
+    virtual util::Result<int> release_notification_leases() = 0;
     // A build's notifications with every attempt, oldest first (empty for an unknown build).
     virtual util::Result<std::vector<Notification>> list_notifications(BuildId id) = 0;
     // Records a Docker Hub callback (state, description, context, target_url) on the build; not_found for

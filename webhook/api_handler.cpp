@@ -1,10 +1,9 @@
 // The REST API (/api/v1/builds…, bearer token) and the Docker Hub-style trigger (/api/v1/trigger/{token}).
 
-#include <boost/url/parse.hpp>
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
+#include <boost/url/parse.hpp>
 #include <charconv>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "config/rules.hpp"
@@ -22,13 +21,19 @@ constexpr std::size_t k_log_page_bytes = 1024 * 1024;
 
 unsigned status_for(ErrorKind kind) {
     switch (kind) {
-        case ErrorKind::invalid_input: return 400;
-        case ErrorKind::auth: return 401;
-        case ErrorKind::not_found: return 404;
-        case ErrorKind::conflict: return 409;
+        case ErrorKind::invalid_input:
+            return 400;
+        case ErrorKind::auth:
+            return 401;
+        case ErrorKind::not_found:
+            return 404;
+        case ErrorKind::conflict:
+            return 409;
         case ErrorKind::transient:
-        case ErrorKind::timeout: return 503;
-        default: return 500;
+        case ErrorKind::timeout:
+            return 503;
+        default:
+            return 500;
     }
 }
 
@@ -76,12 +81,14 @@ Response Router::api(const Request& req, std::string_view path) {
     // 1. Bearer token, compared in constant time; no token configured means the API is off.
     const std::string auth = req.header("authorization");
     constexpr std::string_view k_bearer = "Bearer ";
-    const bool authorised = !m_config.server.api_token.empty() && auth.rfind(k_bearer, 0) == 0 &&
-                            constant_time_equal(std::string_view(auth).substr(k_bearer.size()), m_config.server.api_token);
+    const bool authorised =
+        !m_config.server.api_token.empty() && auth.rfind(k_bearer, 0) == 0 &&
+        constant_time_equal(std::string_view(auth).substr(k_bearer.size()), m_config.server.api_token);
     if (!authorised) {
-        Response r = json_error(401, m_config.server.api_token.empty()
-                                         ? "the API is disabled: set server.api_token in the config"
-                                         : "missing or wrong bearer token: send Authorization: Bearer <server.api_token>");
+        Response r =
+            json_error(401, m_config.server.api_token.empty()
+                                ? "the API is disabled: set server.api_token in the config"
+                                : "missing or wrong bearer token: send Authorization: Bearer <server.api_token>");
         r.headers.emplace_back("WWW-Authenticate", "Bearer");
         return r;
     }
@@ -117,7 +124,8 @@ Response Router::api(const Request& req, std::string_view path) {
     }
 
     // 3. /api/v1/builds/{id}[/log|/cancel|/retry]
-    if (path.rfind(std::string(k_builds) + "/", 0) != 0) return json_error(404, "no such endpoint: " + std::string(path));
+    if (path.rfind(std::string(k_builds) + "/", 0) != 0)
+        return json_error(404, "no such endpoint: " + std::string(path));
     std::string_view rest = path.substr(k_builds.size() + 1);
     const auto slash = rest.find('/');
     const std::string_view action = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
@@ -126,11 +134,12 @@ Response Router::api(const Request& req, std::string_view path) {
         return json_error(400, "'" + std::string(rest.substr(0, slash)) + "' is not a build id");
     }
     const std::string want = (action == "cancel" || action == "retry") ? "POST" : "GET";
-    if (action != "" && action != "log" && action != "cancel" && action != "retry") {
+    if (action != "" && action != "log" && action != "cancel" && action != "retry" && action != "notifications") {
         return json_error(404, "no such endpoint: " + std::string(path));
     }
     if (req.method != want) return json_error(405, "use " + want + " for " + std::string(path));
 
+    if (action == "notifications") return notifications(id);
     if (action.empty()) {
         auto b = m_store.get_build(id);
         if (!b) return from_error(b.error());
@@ -205,7 +214,8 @@ Response Router::trigger(const Request& req, std::string_view token) {
         if (type != "Branch" && type != "Tag" && type != "branch" && type != "tag") {
             return json_error(400, "source_type must be Branch or Tag");
         }
-        refs.push_back(full_ref(type == "Tag" || type == "tag" ? config::SourceType::tag : config::SourceType::branch, name));
+        refs.push_back(
+            full_ref(type == "Tag" || type == "tag" ? config::SourceType::tag : config::SourceType::branch, name));
     } else {
         if (body.contains("docker_tag")) {
             if (!body["docker_tag"].is_string()) return json_error(400, "docker_tag must be a string");
@@ -230,7 +240,8 @@ Response Router::trigger(const Request& req, std::string_view token) {
         }
     }
     if (builds.empty()) {
-        return json_error(400, "no rule of " + repo->github + " matches this trigger: name a branch or tag a rule builds");
+        return json_error(400,
+                          "no rule of " + repo->github + " matches this trigger: name a branch or tag a rule builds");
     }
     auto stored = m_store.insert_builds(std::move(builds));
     if (!stored) return from_error(stored.error());

@@ -13,6 +13,7 @@ std::string_view route_label(std::string_view path) {
     if (path == "/healthz") return "healthz";
     if (path == "/metrics") return "metrics";
     if (path.rfind("/api/v1/trigger/", 0) == 0) return "trigger";
+    if (path.rfind("/api/v1/callbacks/", 0) == 0) return "callback";
     if (path.rfind("/api/v1/", 0) == 0) return "api";
     return "other";
 }
@@ -47,6 +48,8 @@ void Router::handle(Request request, Responder respond) {
         if (only("GET")) measured(healthz());
     } else if (path == "/metrics") {
         if (only("GET")) measured(metrics());
+    } else if (path.rfind("/api/v1/callbacks/", 0) == 0) {
+        if (only("POST")) measured(callback(request, std::string_view(path).substr(18)));
     } else if (path.rfind("/api/v1/trigger/", 0) == 0) {
         if (only("POST")) measured(trigger(request, std::string_view(path).substr(16)));
     } else if (path.rfind("/api/v1/", 0) == 0) {

@@ -3,6 +3,7 @@
 //   POST /hooks/github                 GitHub webhooks (github_handler.cpp)
 //   GET  /healthz, GET /metrics
 //   /api/v1/builds…, POST /api/v1/trigger/{token}   REST API (api_handler.cpp)
+//   POST /api/v1/callbacks/{id}/{token}              Docker Hub callback_url (callback_handler.cpp)
 // Every error answer is {"error": "..."} with the status that names the class of problem.
 
 #include <chrono>
@@ -30,6 +31,10 @@ private:
     Response api(const Request& request, std::string_view path);
     Response trigger(const Request& request, std::string_view token);
     Response follow_log(storage::BuildId id, storage::LogChunk first);
+    // Docker Hub's callback_url: {"state","description","context","target_url"} recorded on the build.
+    Response callback(const Request& request, std::string_view id_and_token);
+    // GET /api/v1/builds/{id}/notifications: the outbox of a build with every attempt, and its callbacks.
+    Response notifications(storage::BuildId id);
     Response healthz();
     Response metrics();
 

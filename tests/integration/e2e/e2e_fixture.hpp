@@ -1,0 +1,76 @@
+#pragma once
+// The functional fixture: boots the real `hookyard serve` in a temporary directory against real servers —
+// docker-registry with basic auth, git daemon serving a repository the test commits to, HTTP receivers for
+// a Docker Hub-format subscriber, a hookyard-format subscriber and the GitHub statuses API — and talks to
+// it over its real protocols (signed webhooks, the REST API).
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tests/support/git_server.hpp"
+#include "tests/support/http_receiver.hpp"
+#include "tests/support/registry_server.hpp"
+#include "tests/support/support.hpp"
+
+namespace hookyard::test {
+
+struct HttpResult {
+    int status = 0;
+    std::string body;
+    nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
+};
+
+class PipelineE2E : public ::testing::Test {
+protected:
+    static constexpr const char* k_secret = "e2e-webhook-secret";
+    static constexpr const char* k_token = "e2e-api-token";
+    static constexpr const char* k_ops_secret = "ops-hmac-key";
+    static constexpr const char* k_github_token = "ghp_e2e_token";
+
+    void SetUp() override;
+    void TearDown() override;
+
+    // Starts (or restarts) `hookyard serve` and waits until /healthz answers.
+    void start_hookyard();
+    // SIGKILLs the service (only its own process: builds' buildah processes are orphaned, as in a crash).
+    void kill_hookyard();
+
+    // Commits `files` to main (a Dockerfile FROM scratch with busybox is there from the start) and pushes.
+    std::string commit_and_push(const std::map<std::string, std::string>& files, const std::string& message = "change");
+    // Posts a GitHub push event for `ref` at `after`, signed like GitHub; returns the answer.
+    HttpResult send_push(const std::string& ref, const std::string& before, const std::string& after,
+                         const std::vector<std::string>& changed = {"Dockerfile"}, const std::string& message = "change",
+                         const std::string& repository = "acme/app");
+    // The build ids of a 202 answer.
+    static std::vector<long long> build_ids(const HttpResult& accepted);
+    // GET with the API token.
+    HttpResult api_get(const std::string& path);
+    HttpResult request(const std::string& method, const std::string& path, const std::string& body,
+                       const std::vector<std::string>& headers);
+    // Polls the build until it is terminal (or `timeout` passes); returns its JSON.
+    nlohmann::json wait_terminal(long long id, std::chrono::seconds timeout = std::chrono::seconds(120));
+    // `skopeo inspect` of an image on the test registry; the JSON, or null when it is not there.
+    nlohmann::json skopeo_inspect(const std::string& repo_and_tag);
+
+    std::string dockerfile(const std::string& run_script) const;
+
+    TempDir m_dir;
+    std::unique_ptr<RegistryServer> m_registry;
+    std::unique_ptr<GitDaemon> m_git;
+    std::unique_ptr<SourceRepo> m_repo;
+    HttpReceiver m_hub_receiver;
+    HttpReceiver m_ops_receiver;
+    HttpReceiver m_github;
+    std::unique_ptr<Process> m_hookyard;
+    int m_port = 0;
+    int m_starts = 0;
+    std::string m_config;
+    std::string m_head;  // the last pushed commit
+};
+
+}  // namespace hookyard::test
