@@ -67,6 +67,7 @@ int cmd_serve(const Args& args) {
 
     webhook::Metrics metrics;
     webhook::Router router(cfg, **store, metrics);
+    router.set_on_queued([&pipeline] { pipeline.wake(); });
     webhook::ServerOptions options;
     options.listen = cfg.server.listen;
     auto server = webhook::Server::start(options, [&router](webhook::Request req, webhook::Responder respond) {

@@ -1,5 +1,7 @@
 #include "src/pipeline_service.hpp"
 
+#include <mutex>
+
 #include "util/log.hpp"
 #include "webhook/notify_planner.hpp"
 
@@ -25,13 +27,34 @@ private:
     webhook::Dispatcher& m_dispatcher;
 };
 
+// The notification client, created at the first request: an idle service then never loads OpenSSL's
+// TLS state (several MB of resident memory) until it has something to send.
+class LazyHttpClient : public http::Client {
+public:
+    explicit LazyHttpClient(http::ClientOptions options) : m_options(std::move(options)) {}
+    util::Result<http::Response> request(const http::Request& request) override {
+        {
+            std::lock_guard lock(m_mutex);
+            if (!m_client) {
+                auto client = http::make_client(m_options);
+                if (!client) return client.error();
+                m_client = std::move(*client);
+            }
+        }
+        return m_client->request(request);
+    }
+
+private:
+    http::ClientOptions m_options;
+    std::mutex m_mutex;
+    std::unique_ptr<http::Client> m_client;  // set once under m_mutex, then only read
+};
+
 std::unique_ptr<http::Client> make_http_client(const config::Config& config) {
     http::ClientOptions options;
     options.connect_timeout = config.notify.timeout;
     options.io_timeout = config.notify.timeout;
-    auto client = http::make_client(options);
-    if (!client) throw std::runtime_error("cannot create the HTTP client: " + client.error().message);
-    return std::move(*client);
+    return std::make_unique<LazyHttpClient>(std::move(options));
 }
 
 }  // namespace

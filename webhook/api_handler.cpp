@@ -164,6 +164,7 @@ Response Router::api(const Request& req, std::string_view path) {
     }
     auto b = action == "cancel" ? m_store.cancel_build(id) : m_store.retry_build(id);
     if (!b) return from_error(b.error());
+    if (action == "retry" && m_on_queued) m_on_queued();
     return json_response(action == "retry" ? 201 : 200,
                          build_to_json(*b).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
@@ -245,6 +246,7 @@ Response Router::trigger(const Request& req, std::string_view token) {
     }
     auto stored = m_store.insert_builds(std::move(builds));
     if (!stored) return from_error(stored.error());
+    if (m_on_queued) m_on_queued();
     nlohmann::json ids = nlohmann::json::array();
     for (const auto& b : *stored) ids.push_back(b.id);
     return json_response(202, nlohmann::json{{"repository", repo->github}, {"builds", ids}}.dump());

@@ -114,25 +114,27 @@ void Router::github(const Request& req, Responder respond) {
     info.changed_files = push->changed_files;
     info.head_commit_message = push->head_commit_message;
     const auto plan = config::plan_builds(*repo, info);
-    if (plan.builds.empty()) return skip(plan.skipped_reason.empty() ? "no rule matches " + push->ref : plan.skipped_reason);
+    if (plan.builds.empty())
+        return skip(plan.skipped_reason.empty() ? "no rule matches " + push->ref : plan.skipped_reason);
 
     // 6. One durable transaction: delivery id + builds. Answer only after the commit.
     std::vector<storage::NewBuild> builds;
     for (const auto& p : plan.builds) builds.push_back(to_new_build(*repo, *push, p));
     storage::Delivery record{delivery, event, repo->github, storage::now_ms()};
-    m_store.accept_delivery(std::move(record), std::move(builds),
-                            [this, delivery, event, respond](util::Result<storage::AcceptOutcome> r) {
-                                if (!r) {
-                                    m_metrics.count_delivery(event, "failed");
-                                    util::log_error("webhook", "delivery " + delivery + " not stored: " + r.error().message);
-                                    respond(json_error(503, "could not store the delivery; GitHub may redeliver it"));
-                                    return;
-                                }
-                                m_metrics.count_delivery(event, r->duplicate ? "duplicate" : "accepted");
-                                nlohmann::json body{{"delivery", delivery}, {"builds", r->build_ids}};
-                                if (r->duplicate) body["duplicate"] = true;
-                                respond(json_response(r->duplicate ? 200 : 202, body.dump()));
-                            });
+    m_store.accept_delivery(
+        std::move(record), std::move(builds), [this, delivery, event, respond](util::Result<storage::AcceptOutcome> r) {
+            if (!r) {
+                m_metrics.count_delivery(event, "failed");
+                util::log_error("webhook", "delivery " + delivery + " not stored: " + r.error().message);
+                respond(json_error(503, "could not store the delivery; GitHub may redeliver it"));
+                return;
+            }
+            m_metrics.count_delivery(event, r->duplicate ? "duplicate" : "accepted");
+            if (!r->duplicate && m_on_queued) m_on_queued();
+            nlohmann::json body{{"delivery", delivery}, {"builds", r->build_ids}};
+            if (r->duplicate) body["duplicate"] = true;
+            respond(json_response(r->duplicate ? 200 : 202, body.dump()));
+        });
 }
 
 }  // namespace hookyard::webhook

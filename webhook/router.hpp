@@ -7,6 +7,7 @@
 // Every error answer is {"error": "..."} with the status that names the class of problem.
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,10 @@ public:
     // commit thread once durable; everything else before handle() returns.
     void handle(Request request, Responder respond);
 
+    // Called (on any thread) after builds were queued — an accepted push, a trigger, a retry — so the
+    // scheduler can claim them at once instead of at its next poll. Set before serving; may be empty.
+    void set_on_queued(std::function<void()> on_queued) { m_on_queued = std::move(on_queued); }
+
 private:
     void github(const Request& request, Responder respond);
     Response api(const Request& request, std::string_view path);
@@ -41,6 +46,7 @@ private:
     const config::Config& m_config;
     storage::Store& m_store;
     Metrics& m_metrics;
+    std::function<void()> m_on_queued;
 };
 
 // The route label used in metrics for a request path ("github", "api", "trigger", "healthz", "metrics",
