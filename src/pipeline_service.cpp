@@ -1,5 +1,6 @@
 #include "src/pipeline_service.hpp"
 
+#include <cstdlib>
 #include <mutex>
 
 #include "util/log.hpp"
@@ -57,6 +58,18 @@ std::unique_ptr<http::Client> make_http_client(const config::Config& config) {
     return std::make_unique<LazyHttpClient>(std::move(options));
 }
 
+// buildah and hooks get an explicit environment: the search path, HOME, and the variables that let buildah
+// pull private base images (REGISTRY_AUTH_FILE) or go through a proxy, when the service has them.
+pipeline::BuildahOptions buildah_options() {
+    pipeline::BuildahOptions options;
+    for (const char* name : {"PATH", "HOME", "REGISTRY_AUTH_FILE", "TMPDIR", "http_proxy", "https_proxy", "no_proxy",
+                             "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"}) {
+        if (const char* value = std::getenv(name)) options.env[name] = value;
+    }
+    if (!options.env.count("HOME")) options.env["HOME"] = "/root";
+    return options;
+}
+
 }  // namespace
 
 PipelineService::PipelineService(const config::Config& config, storage::Store& store, pipeline::BuildObserver* observer)
@@ -64,7 +77,7 @@ PipelineService::PipelineService(const config::Config& config, storage::Store& s
       m_store(store),
       m_mirrors(config.data_dir + "/mirrors"),
       m_checkout(m_mirrors),
-      m_executor(pipeline::make_buildah_executor({})),
+      m_executor(pipeline::make_buildah_executor(buildah_options())),
       m_runner(std::make_unique<pipeline::StageRunner>(config, store, m_checkout, *m_executor, m_pusher, observer)),
       m_http(make_http_client(config)) {
     m_store.set_event_planner(webhook::make_event_planner(config));
