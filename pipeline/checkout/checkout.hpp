@@ -23,7 +23,8 @@ struct CheckoutRequest {
     GitAuth auth;
 };
 
-// A finished checkout. Destroying it removes the directory unless dir.keep() was called.
+// A finished checkout. Destroying it removes the directory (or parks it in the service's pool) unless
+// dir.keep() was called.
 struct Checkout {
     WorkDir dir;
     std::string commit;                   // the sha checked out (resolved from the ref when the request had none)
