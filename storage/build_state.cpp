@@ -4,12 +4,18 @@ namespace hookyard::storage {
 
 std::string_view to_string(BuildState state) {
     switch (state) {
-        case BuildState::queued: return "queued";
-        case BuildState::running: return "running";
-        case BuildState::succeeded: return "succeeded";
-        case BuildState::failed: return "failed";
-        case BuildState::canceled: return "canceled";
-        case BuildState::superseded: return "superseded";
+        case BuildState::queued:
+            return "queued";
+        case BuildState::running:
+            return "running";
+        case BuildState::succeeded:
+            return "succeeded";
+        case BuildState::failed:
+            return "failed";
+        case BuildState::canceled:
+            return "canceled";
+        case BuildState::superseded:
+            return "superseded";
     }
     return "unknown";
 }
@@ -31,7 +37,8 @@ bool can_transition(BuildState from, BuildState to) {
         case BuildState::running:
             return to == BuildState::succeeded || to == BuildState::failed || to == BuildState::canceled ||
                    to == BuildState::queued;
-        default: return false;
+        default:
+            return false;
     }
 }
 

@@ -47,9 +47,10 @@ void GroupCommitQueue::run() {
         }
         auto results = m_commit(batch);
         for (std::size_t i = 0; i < batch.size(); ++i) {
-            batch[i].done(i < results.size() ? std::move(results[i])
-                                             : util::Result<AcceptOutcome>(util::make_error(
-                                                   util::ErrorKind::internal, "group commit returned too few results")));
+            batch[i].done(i < results.size()
+                              ? std::move(results[i])
+                              : util::Result<AcceptOutcome>(util::make_error(util::ErrorKind::internal,
+                                                                             "group commit returned too few results")));
         }
         {
             std::lock_guard lock(m_mutex);

@@ -16,7 +16,7 @@ using BuildId = std::int64_t;
 using TimeMs = std::int64_t;
 
 struct Stage {
-    std::string name;  // checkout | locate | build | push | notify
+    std::string name;                        // checkout | locate | build | push | notify
     BuildState state = BuildState::running;  // running, succeeded, failed or canceled
     TimeMs started_at = 0;
     TimeMs finished_at = 0;
@@ -75,8 +75,8 @@ struct AcceptOutcome {
 struct BuildFilter {
     std::optional<std::string> repository;
     std::optional<BuildState> state;
-    int limit = 50;          // clamped to 1..500
-    BuildId before_id = 0;   // > 0: only builds with a smaller id (paging, newest first)
+    int limit = 50;         // clamped to 1..500
+    BuildId before_id = 0;  // > 0: only builds with a smaller id (paging, newest first)
 };
 
 struct LogChunk {

@@ -1,7 +1,6 @@
 #include "storage/sqlite_build_rows.hpp"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 namespace hookyard::storage::sqlite {
@@ -59,8 +58,9 @@ Build row_to_build(const Stmt& s) {
 }
 
 util::Status load_stages(Db& db, Build& b) {
-    auto q = db.query("SELECT name, state, started_ms, finished_ms, duration_ms, error FROM build_stages "
-                      "WHERE build_id = ? ORDER BY seq");
+    auto q = db.query(
+        "SELECT name, state, started_ms, finished_ms, duration_ms, error FROM build_stages "
+        "WHERE build_id = ? ORDER BY seq");
     if (!q) return q.error();
     q->bind_all(b.id);
     for (;;) {
@@ -145,8 +145,8 @@ util::Result<std::optional<std::vector<BuildId>>> delivery_builds(Db& db, const 
 util::Status insert_delivery(Db& db, const Delivery& d, const std::vector<BuildId>& builds) {
     auto q = db.query("INSERT INTO deliveries (id, event, repository, received_ms, build_ids) VALUES (?, ?, ?, ?, ?)");
     if (!q) return q.error();
-    return q->bind_all(d.id, d.event, d.repository, d.received_at ? d.received_at : now_ms(),
-                       nlohmann::json(builds).dump())
+    return q
+        ->bind_all(d.id, d.event, d.repository, d.received_at ? d.received_at : now_ms(), nlohmann::json(builds).dump())
         .run();
 }
 

@@ -119,9 +119,7 @@ util::Error Db::error(int rc, std::string_view what) const {
     return util::make_error(kind, msg);
 }
 
-Transaction::Transaction(Db& db) : m_db(db), m_begun(db.exec("BEGIN IMMEDIATE")) {
-    m_done = !m_begun.ok();
-}
+Transaction::Transaction(Db& db) : m_db(db), m_begun(db.exec("BEGIN IMMEDIATE")) { m_done = !m_begun.ok(); }
 
 Transaction::~Transaction() {
     if (!m_done) (void)m_db.exec("ROLLBACK");

@@ -117,8 +117,9 @@ CREATE INDEX build_callbacks_by_build ON build_callbacks (build_id, received_ms)
 int latest_schema_version() { return k_migrations.back().version; }
 
 util::Status migrate(Db& db) {
-    auto st = db.exec("CREATE TABLE IF NOT EXISTS schema_migrations "
-                      "(version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)");
+    auto st = db.exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)");
     if (!st) return st;
     auto q = db.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
     if (!q) return q.error();
@@ -136,7 +137,8 @@ util::Status migrate(Db& db) {
         Transaction tx(db);
         if (!tx.begun()) return tx.begun();
         if (auto e = db.exec(m.sql); !e) {
-            return util::make_error(e.error().kind, "migration " + std::to_string(m.version) + ": " + e.error().message);
+            return util::make_error(e.error().kind,
+                                    "migration " + std::to_string(m.version) + ": " + e.error().message);
         }
         auto ins = db.query("INSERT INTO schema_migrations (version, applied_ms) VALUES (?, ?)");
         if (!ins) return ins.error();

@@ -1,7 +1,6 @@
 #include "webhook/github_event.hpp"
 
 #include <nlohmann/json.hpp>
-
 #include <set>
 
 namespace hookyard::webhook {
@@ -54,16 +53,23 @@ public:
         const auto depth = m_stack.size();
         if (depth == 1) {
             const auto& k = m_stack[0].key;
-            if (k == "ref") m_out.ref = std::move(v);
-            else if (k == "after") m_out.after = std::move(v);
-            else if (k == "zen") m_out.zen = std::move(v);
+            if (k == "ref")
+                m_out.ref = std::move(v);
+            else if (k == "after")
+                m_out.after = std::move(v);
+            else if (k == "zen")
+                m_out.zen = std::move(v);
         } else if (depth == 2 && m_stack[1].object) {
             const auto& parent = m_stack[0].key;
             const auto& k = m_stack[1].key;
-            if (parent == "repository" && k == "full_name") m_out.repository = std::move(v);
-            else if (parent == "repository" && k == "clone_url") m_out.clone_url = std::move(v);
-            else if (parent == "head_commit" && k == "message") m_out.head_commit_message = std::move(v);
-            else if (parent == "pusher" && k == "name") m_out.pusher = std::move(v);
+            if (parent == "repository" && k == "full_name")
+                m_out.repository = std::move(v);
+            else if (parent == "repository" && k == "clone_url")
+                m_out.clone_url = std::move(v);
+            else if (parent == "head_commit" && k == "message")
+                m_out.head_commit_message = std::move(v);
+            else if (parent == "pusher" && k == "name")
+                m_out.pusher = std::move(v);
         } else if (depth == 4 && m_stack[0].key == "commits" && !m_stack[1].object && m_stack[2].object &&
                    !m_stack[3].object) {
             const auto& k = m_stack[2].key;
@@ -171,7 +177,8 @@ util::Result<PushEvent> parse_payload(std::string_view content_type, std::string
 util::Status check_push(const PushEvent& p) {
     if (p.repository.empty()) return make_error(ErrorKind::invalid_input, "push payload has no repository.full_name");
     if (p.ref.empty()) return make_error(ErrorKind::invalid_input, "push payload has no 'ref' string");
-    if (p.after.empty() && !p.deleted) return make_error(ErrorKind::invalid_input, "push payload has no 'after' commit");
+    if (p.after.empty() && !p.deleted)
+        return make_error(ErrorKind::invalid_input, "push payload has no 'after' commit");
     return {};
 }
 

@@ -11,8 +11,8 @@ std::string Request::header(std::string_view name) const {
 
 Response json_error(unsigned status, std::string_view message) {
     // replace: the message may quote user input that is not valid UTF-8.
-    return json_response(status, nlohmann::json{{"error", message}}.dump(-1, ' ', false,
-                                                                         nlohmann::json::error_handler_t::replace));
+    return json_response(
+        status, nlohmann::json{{"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 Response json_response(unsigned status, std::string body) {

@@ -16,10 +16,10 @@ namespace hookyard::webhook {
 constexpr std::size_t k_max_body_bytes = 25 * 1024 * 1024;
 
 struct Request {
-    std::string method;                         // "GET", "POST", …
-    std::string target;                         // path plus query, "/api/v1/builds?state=queued"
-    std::map<std::string, std::string> headers; // names lower-cased
-    std::string body;                           // raw bytes, exactly as received
+    std::string method;                          // "GET", "POST", …
+    std::string target;                          // path plus query, "/api/v1/builds?state=queued"
+    std::map<std::string, std::string> headers;  // names lower-cased
+    std::string body;                            // raw bytes, exactly as received
 
     // The header's value, or "" when absent. `name` must be lower-case.
     std::string header(std::string_view name) const;

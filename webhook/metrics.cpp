@@ -40,8 +40,8 @@ std::string Metrics::render(const storage::StoreStats* stats) const {
     out << "# HELP hookyard_webhook_deliveries_total GitHub deliveries, by event and outcome.\n"
         << "# TYPE hookyard_webhook_deliveries_total counter\n";
     for (const auto& [key, n] : m_deliveries) {
-        out << "hookyard_webhook_deliveries_total{event=\"" << key.first << "\",outcome=\"" << key.second << "\"} "
-            << n << "\n";
+        out << "hookyard_webhook_deliveries_total{event=\"" << key.first << "\",outcome=\"" << key.second << "\"} " << n
+            << "\n";
     }
     out << "# HELP hookyard_store_up Whether the store answered this scrape.\n# TYPE hookyard_store_up gauge\n"
         << "hookyard_store_up " << (stats ? 1 : 0) << "\n";

@@ -1,5 +1,6 @@
 #include "webhook/server.hpp"
 
+#include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -10,8 +11,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
-#include <atomic>
 #include <charconv>
 #include <condition_variable>
 #include <mutex>
@@ -98,7 +97,8 @@ private:
         m_shared->begin();
         m_shared->handler(std::move(req), [self = shared_from_this()](Response r) {
             // The handler may answer from any thread (the store's commit thread): hop to our strand.
-            asio::post(self->m_stream.get_executor(), [self, r = std::move(r)]() mutable { self->write(std::move(r), true); });
+            asio::post(self->m_stream.get_executor(),
+                       [self, r = std::move(r)]() mutable { self->write(std::move(r), true); });
         });
     }
 
@@ -139,11 +139,12 @@ private:
         auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*res);
         m_body_stream = std::move(r.stream);
         m_stream.expires_after(m_shared->options.write_timeout);
-        http::async_write_header(m_stream, *sr, [self = shared_from_this(), res, sr](beast::error_code ec, std::size_t) {
-            self->m_shared->end();
-            if (ec) return self->close();
-            self->stream_next();
-        });
+        http::async_write_header(m_stream, *sr,
+                                 [self = shared_from_this(), res, sr](beast::error_code ec, std::size_t) {
+                                     self->m_shared->end();
+                                     if (ec) return self->close();
+                                     self->stream_next();
+                                 });
     }
 
     void stream_next() {
@@ -180,11 +181,12 @@ private:
     }
 
     void drain_some() {
-        m_stream.async_read_some(asio::buffer(m_scratch), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-            self->m_drained += n;
-            if (ec || self->m_drained > 4 * k_max_body_bytes) return self->close();
-            self->drain_some();
-        });
+        m_stream.async_read_some(asio::buffer(m_scratch),
+                                 [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                                     self->m_drained += n;
+                                     if (ec || self->m_drained > 4 * k_max_body_bytes) return self->close();
+                                     self->drain_some();
+                                 });
     }
 
     void close() {
@@ -211,8 +213,7 @@ private:
 class BeastServer final : public Server {
 public:
     // The acceptor lives on its own strand: the accept loop and stop()'s close never run concurrently.
-    BeastServer(std::shared_ptr<Shared> shared)
-        : m_shared(std::move(shared)), m_acceptor(asio::make_strand(m_ioc)) {}
+    BeastServer(std::shared_ptr<Shared> shared) : m_shared(std::move(shared)), m_acceptor(asio::make_strand(m_ioc)) {}
 
     ~BeastServer() override { stop(); }
 
@@ -250,7 +251,8 @@ public:
         // 2. Let requests already read finish (their commit is in progress; the answer must go out).
         {
             std::unique_lock lock(m_shared->mutex);
-            if (!m_shared->idle.wait_for(lock, m_shared->options.drain_timeout, [&] { return m_shared->in_flight == 0; })) {
+            if (!m_shared->idle.wait_for(lock, m_shared->options.drain_timeout,
+                                         [&] { return m_shared->in_flight == 0; })) {
                 util::log_warn("http", std::to_string(m_shared->in_flight) +
                                            " request(s) still unanswered at shutdown; closing their connections");
             }

@@ -17,9 +17,9 @@ namespace hookyard::webhook {
 struct ServerOptions {
     std::string listen = "0.0.0.0:8080";  // host:port; port 0 picks a free one (see Server::port)
     int threads = 2;
-    std::size_t body_limit = k_max_body_bytes;  // larger bodies get 413 without being read
-    std::size_t header_limit = 16 * 1024;       // larger header blocks get 431
-    std::chrono::milliseconds read_timeout{15000};   // a whole request (or an idle keep-alive's next one)
+    std::size_t body_limit = k_max_body_bytes;      // larger bodies get 413 without being read
+    std::size_t header_limit = 16 * 1024;           // larger header blocks get 431
+    std::chrono::milliseconds read_timeout{15000};  // a whole request (or an idle keep-alive's next one)
     std::chrono::milliseconds write_timeout{15000};
     std::chrono::milliseconds drain_timeout{10000};  // stop(): longest wait for in-flight requests
 };

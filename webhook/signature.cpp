@@ -11,9 +11,8 @@ namespace hookyard::webhook {
 std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    const unsigned char* out =
-        HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-             data.size(), mac, &len);
+    const unsigned char* out = HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+                                    reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
     if (out == nullptr) return {};  // OpenSSL failure: an empty digest never matches a real signature
     static constexpr char k_hex[] = "0123456789abcdef";
     std::string hex;
@@ -34,8 +33,9 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 util::Status verify_github_signature(std::string_view secret, std::string_view body, std::string_view header) {
     using util::ErrorKind;
     if (secret.empty()) {
-        return util::make_error(ErrorKind::auth, "no webhook secret is configured: set server.webhook_secret "
-                                                 "and the same secret on the GitHub webhook");
+        return util::make_error(ErrorKind::auth,
+                                "no webhook secret is configured: set server.webhook_secret "
+                                "and the same secret on the GitHub webhook");
     }
     if (header.empty()) {
         return util::make_error(ErrorKind::auth,
@@ -49,8 +49,9 @@ util::Status verify_github_signature(std::string_view secret, std::string_view b
     std::string given(header.substr(k_prefix.size()));
     for (auto& c : given) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (!constant_time_equal(given, hmac_sha256_hex(secret, body))) {
-        return util::make_error(ErrorKind::auth, "X-Hub-Signature-256 does not match the body: the webhook secret "
-                                                 "on GitHub differs from server.webhook_secret");
+        return util::make_error(ErrorKind::auth,
+                                "X-Hub-Signature-256 does not match the body: the webhook secret "
+                                "on GitHub differs from server.webhook_secret");
     }
     return {};
 }

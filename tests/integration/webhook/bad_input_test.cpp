@@ -1,14 +1,13 @@
 // Bad input over a real socket: each gets its status, and the server keeps serving afterwards.
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "tests/integration/webhook/http_client.hpp"
@@ -34,7 +33,8 @@ protected:
     void expect_still_serving() {
         auto health = test::http_request(m_intake.port(), "GET", "/healthz");
         EXPECT_EQ(health.status, 200) << "server stopped serving";
-        auto good = test::post_github(m_intake.port(), test::k_secret, "push", "good-" + std::to_string(++m_good), k_push);
+        auto good =
+            test::post_github(m_intake.port(), test::k_secret, "push", "good-" + std::to_string(++m_good), k_push);
         EXPECT_EQ(good.status, 202) << good.body;
     }
 
@@ -66,7 +66,8 @@ TEST_F(BadInput, MissingSignatureIs401) {
 
 TEST_F(BadInput, Sha1OnlySignatureIs401) {
     auto r = test::http_request(m_intake.port(), "POST", "/hooks/github",
-                                {{"X-GitHub-Event", "push"}, {"X-GitHub-Delivery", "b3"},
+                                {{"X-GitHub-Event", "push"},
+                                 {"X-GitHub-Delivery", "b3"},
                                  {"X-Hub-Signature", "sha1=0123456789abcdef0123456789abcdef01234567"}},
                                 k_push);
     EXPECT_EQ(r.status, 401);

@@ -76,14 +76,18 @@ Reply raw_request(int port, const std::string& raw, std::chrono::milliseconds ti
         if (poll(&p, 1, static_cast<int>(std::max<long>(1, left))) <= 0) continue;
         if ((p.revents & POLLOUT) && sent < raw.size()) {
             const auto n = send(fd, raw.data() + sent, std::min<std::size_t>(raw.size() - sent, 1 << 20), MSG_NOSIGNAL);
-            if (n > 0) sent += static_cast<std::size_t>(n);
-            else sent = raw.size();  // the server stopped reading; look for its answer
+            if (n > 0)
+                sent += static_cast<std::size_t>(n);
+            else
+                sent = raw.size();  // the server stopped reading; look for its answer
         }
         if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
             char buf[65536];
             const auto n = recv(fd, buf, sizeof buf, 0);
-            if (n <= 0) eof = true;
-            else data.append(buf, static_cast<std::size_t>(n));
+            if (n <= 0)
+                eof = true;
+            else
+                data.append(buf, static_cast<std::size_t>(n));
             if (parse(data, eof, reply) || eof) break;
         }
     }
@@ -122,8 +126,8 @@ Reply http_request(int port, const std::string& method, const std::string& targe
 
 Reply post_github(int port, const std::string& secret, const std::string& event, const std::string& delivery,
                   const std::string& body, const std::string& content_type) {
-    std::map<std::string, std::string> h{{"Content-Type", content_type}, {"X-GitHub-Delivery", delivery},
-                                         {"User-Agent", "GitHub-Hookshot/test"}};
+    std::map<std::string, std::string> h{
+        {"Content-Type", content_type}, {"X-GitHub-Delivery", delivery}, {"User-Agent", "GitHub-Hookshot/test"}};
     if (!event.empty()) h["X-GitHub-Event"] = event;
     if (!secret.empty()) h["X-Hub-Signature-256"] = "sha256=" + webhook::hmac_sha256_hex(secret, body);
     return http_request(port, "POST", "/hooks/github", h, body);

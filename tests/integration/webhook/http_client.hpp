@@ -9,7 +9,7 @@
 namespace hookyard::test {
 
 struct Reply {
-    int status = 0;  // 0 when no response arrived (connection closed or timed out)
+    int status = 0;                              // 0 when no response arrived (connection closed or timed out)
     std::map<std::string, std::string> headers;  // names lower-cased
     std::string body;
 };
@@ -19,7 +19,8 @@ struct Reply {
 Reply raw_request(int port, const std::string& raw, std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
 // Connects, sends `raw`, and returns every byte the server sends until it closes (or `timeout`).
-std::string raw_exchange(int port, const std::string& raw, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+std::string raw_exchange(int port, const std::string& raw,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
 // A well-formed request with Connection: close and a Content-Length.
 Reply http_request(int port, const std::string& method, const std::string& target,

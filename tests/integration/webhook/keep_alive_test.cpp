@@ -24,9 +24,10 @@ TEST(KeepAlive, AnswersPipelinedRequestsOnOneConnectionInOrder) {
                              R"("repository":{"full_name":"Codertocat/Hello-World"}})";
     auto push = [&](const std::string& delivery, bool last) {
         return "POST /hooks/github HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-GitHub-Event: push\r\n"
-               "X-GitHub-Delivery: " + delivery + "\r\nX-Hub-Signature-256: sha256=" +
-               webhook::hmac_sha256_hex(test::k_secret, body) + "\r\nContent-Length: " + std::to_string(body.size()) +
-               "\r\n" + (last ? "Connection: close\r\n" : "") + "\r\n" + body;
+               "X-GitHub-Delivery: " +
+               delivery + "\r\nX-Hub-Signature-256: sha256=" + webhook::hmac_sha256_hex(test::k_secret, body) +
+               "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + (last ? "Connection: close\r\n" : "") +
+               "\r\n" + body;
     };
     const std::string out = test::raw_exchange(
         intake.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + push("ka-1", false) + push("ka-1", true));

@@ -2,9 +2,9 @@
 // when the build is terminal.
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <future>
+#include <nlohmann/json.hpp>
 
 #include "tests/integration/webhook/http_client.hpp"
 #include "tests/integration/webhook/intake_harness.hpp"

@@ -12,10 +12,10 @@ using namespace hookyard::storage;
 namespace {
 
 PendingAccept item(const std::string& id, std::atomic<int>& completed) {
-    return PendingAccept{Delivery{id, "push", "acme/web", 0}, {},
-                         [&completed](hookyard::util::Result<AcceptOutcome> r) {
-                             if (r.ok()) ++completed;
-                         }};
+    return PendingAccept{
+        Delivery{id, "push", "acme/web", 0}, {}, [&completed](hookyard::util::Result<AcceptOutcome> r) {
+            if (r.ok()) ++completed;
+        }};
 }
 
 }  // namespace

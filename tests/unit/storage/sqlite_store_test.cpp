@@ -73,9 +73,8 @@ TEST_F(SqliteStore, ConcurrentAcceptsAreAllDurableAndDistinct) {
     for (int t = 0; t < 8; ++t) {
         threads.emplace_back([&, t] {
             for (int i = 0; i < 25; ++i) {
-                auto r = store->accept_delivery_sync({"d-" + std::to_string(t) + "-" + std::to_string(i), "push",
-                                                      "acme/web", 0},
-                                                     {sample_build()});
+                auto r = store->accept_delivery_sync(
+                    {"d-" + std::to_string(t) + "-" + std::to_string(i), "push", "acme/web", 0}, {sample_build()});
                 if (r.ok() && !r->duplicate && r->build_ids.size() == 1) ++ok;
             }
         });
@@ -146,7 +145,8 @@ TEST_F(SqliteStore, RequeueRunningAfterCrashCountsAttempts) {
 
 TEST_F(SqliteStore, NewerPushSupersedesOlderQueuedBuildOfSameRuleAndRef) {
     auto store = open();
-    auto older = store->insert_builds({sample_build(), sample_build("refs/heads/dev"), sample_build("refs/heads/main", 1)});
+    auto older =
+        store->insert_builds({sample_build(), sample_build("refs/heads/dev"), sample_build("refs/heads/main", 1)});
     auto newer = store->insert_builds({sample_build()});
     auto ids = store->supersede_older(newer->at(0).id);
     ASSERT_TRUE(ids.ok());

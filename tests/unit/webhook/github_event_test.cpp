@@ -13,7 +13,8 @@ TEST(GithubPayload, DecodesFormEncodedPayloadField) {
 
 TEST(GithubPayload, RejectsTruncatedDeepAndInvalidUtf8Json) {
     EXPECT_FALSE(parse_payload("application/json", R"({"ref": "refs/he)").ok());
-    auto deep = parse_payload("application/json", "{\"a\":" + std::string(100000, '[') + std::string(100000, ']') + "}");
+    auto deep =
+        parse_payload("application/json", "{\"a\":" + std::string(100000, '[') + std::string(100000, ']') + "}");
     ASSERT_FALSE(deep.ok());
     EXPECT_NE(deep.error().message.find("nested"), std::string::npos);
     auto bad = parse_payload("application/json", "{\"ref\": \"\xff\xfe\"}");

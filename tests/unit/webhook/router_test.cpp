@@ -4,10 +4,9 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <future>
+#include <nlohmann/json.hpp>
 
 #include "config/loader.hpp"
 #include "tests/support/support.hpp"
@@ -123,7 +122,8 @@ TEST_F(RouterTest, FormEncodedPushIsAccepted) {
     }
     const std::string body = "payload=" + encoded;
     Request r{"POST", "/hooks/github", {}, body};
-    r.headers = {{"x-github-event", "push"}, {"x-github-delivery", "f-1"},
+    r.headers = {{"x-github-event", "push"},
+                 {"x-github-delivery", "f-1"},
                  {"content-type", "application/x-www-form-urlencoded"},
                  {"x-hub-signature-256", "sha256=" + webhook::hmac_sha256_hex("s3cret", body)}};
     auto res = call(r);
@@ -133,8 +133,9 @@ TEST_F(RouterTest, FormEncodedPushIsAccepted) {
 }
 
 TEST_F(RouterTest, IgnoredPushesAnswer200WithAReasonAndQueueNothing) {
-    EXPECT_NE(json(github("push", "a", push_body("refs/heads/main", true)))["reason"].get<std::string>().find("deletes"),
-              std::string::npos);
+    EXPECT_NE(
+        json(github("push", "a", push_body("refs/heads/main", true)))["reason"].get<std::string>().find("deletes"),
+        std::string::npos);
     EXPECT_EQ(github("push", "b", push_body("refs/heads/other")).status, 200u);
     EXPECT_EQ(github("push", "c", push_body("refs/heads/manual")).status, 200u);
     EXPECT_EQ(github("push", "d", push_body("refs/heads/main", false, "wip [skip ci]")).status, 200u);
@@ -238,7 +239,8 @@ TEST_F(RouterTest, MetricsCountRequestsDeliveriesAndQueue) {
     auto m = call(Request{"GET", "/metrics", {}, ""});
     EXPECT_EQ(m.status, 200u);
     EXPECT_NE(m.body.find("hookyard_http_requests_total{route=\"github\",status=\"202\"} 1"), std::string::npos);
-    EXPECT_NE(m.body.find("hookyard_webhook_deliveries_total{event=\"push\",outcome=\"duplicate\"} 1"), std::string::npos);
+    EXPECT_NE(m.body.find("hookyard_webhook_deliveries_total{event=\"push\",outcome=\"duplicate\"} 1"),
+              std::string::npos);
     EXPECT_NE(m.body.find("hookyard_queue_depth 1"), std::string::npos);
     EXPECT_NE(m.body.find("hookyard_http_request_duration_seconds_count 2"), std::string::npos);
     EXPECT_EQ(call(Request{"GET", "/healthz", {}, ""}).status, 200u);
