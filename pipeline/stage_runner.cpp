@@ -157,7 +157,8 @@ RunOutcome StageRunner::Run::execute() {
               [&]() -> util::Status {
                   CheckoutRequest req;
                   req.repo_key = repo->github;
-                  req.clone_url = m_build.clone_url.empty() ? repo->clone_url : m_build.clone_url;
+                  // The config's clone_url wins; the payload's repository.clone_url is the fallback.
+                  req.clone_url = repo->clone_url.empty() ? m_build.clone_url : repo->clone_url;
                   req.ref = m_build.ref;
                   req.commit = m_build.commit;
                   req.dest_dir = (work / "src").string();

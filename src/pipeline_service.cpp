@@ -76,7 +76,8 @@ PipelineService::PipelineService(const config::Config& config, storage::Store& s
     : m_config(config),
       m_store(store),
       m_mirrors(config.data_dir + "/mirrors"),
-      m_checkout(m_mirrors),
+      m_worktrees(config.data_dir + "/worktrees"),
+      m_checkout(m_mirrors, &m_worktrees),
       m_executor(pipeline::make_buildah_executor(buildah_options())),
       m_runner(std::make_unique<pipeline::StageRunner>(config, store, m_checkout, *m_executor, m_pusher, observer)),
       m_http(make_http_client(config)) {

@@ -7,6 +7,7 @@
 #include "config/model.hpp"
 #include "http/client.hpp"
 #include "pipeline/checkout/checkout.hpp"
+#include "pipeline/checkout/work_pool.hpp"
 #include "pipeline/executor/buildah_executor.hpp"
 #include "pipeline/registry_pusher.hpp"
 #include "pipeline/scheduler.hpp"
@@ -41,6 +42,7 @@ private:
     const config::Config& m_config;
     storage::Store& m_store;
     pipeline::MirrorCache m_mirrors;
+    pipeline::WorkTreePool m_worktrees;  // warm builds reuse the previous build's tree
     pipeline::CheckoutService m_checkout;
     std::unique_ptr<pipeline::Executor> m_executor;
     pipeline::RegistryPusher m_pusher;

@@ -105,18 +105,26 @@ util::Status queue_events(Db& db, const EventPlanner& planner, BuildId id) {
     return insert_notifications(db, planner(*build, event));
 }
 
-util::Result<std::vector<Notification>> claim_due_notifications(Db& db, TimeMs now, std::int64_t lease_ms, int limit,
+util::Result<std::vector<Notification>> claim_due_notifications(Db& db, TimeMs now, std::int64_t lease_ms,
+                                                                int max_targets, int per_target,
                                                                 const std::vector<std::string>& busy_targets) {
     // "|a|b|": one bound text instead of a variable IN list, so the statement stays cached.
     std::string busy = "|";
     for (const auto& t : busy_targets) busy += t + "|";
     std::vector<Notification> out;
     {
-        auto q = db.query(std::string("SELECT ") + k_columns +
-                          " FROM notifications WHERE state = 'pending' AND next_attempt_ms <= ? AND "
-                          "instr(?, '|' || target || '|') = 0 ORDER BY next_attempt_ms, id LIMIT ?");
+        auto q = db.query(std::string("WITH due AS (SELECT id, target, next_attempt_ms FROM notifications WHERE "
+                                      "state = 'pending' AND next_attempt_ms <= ? AND instr(?, '|' || target || '|') = 0), "
+                                      "targets AS (SELECT target, MIN(next_attempt_ms) AS first FROM due GROUP BY "
+                                      "target ORDER BY first LIMIT ?), "
+                                      "ranked AS (SELECT due.id AS id, ROW_NUMBER() OVER (PARTITION BY due.target "
+                                      "ORDER BY due.next_attempt_ms, due.id) AS rn FROM due JOIN targets USING "
+                                      "(target)) SELECT ") +
+                          k_columns +
+                          " FROM notifications WHERE id IN (SELECT id FROM ranked WHERE rn <= ?) ORDER BY "
+                          "next_attempt_ms, id");
         if (!q) return q.error();
-        q->bind_all(now, busy, limit);
+        q->bind_all(now, busy, max_targets, per_target);
         for (;;) {
             auto row = q->step();
             if (!row) return row.error();

@@ -13,10 +13,11 @@ namespace hookyard::storage::sqlite {
 util::Status insert_notifications(Db& db, const std::vector<NewNotification>& items);
 // Runs `planner` for the build's current state and inserts what it returns. No-op without a planner.
 util::Status queue_events(Db& db, const EventPlanner& planner, BuildId id);
-// Pending notifications due at `now` (oldest first, at most `limit`, none for a target in `busy_targets`),
-// leased until now + lease_ms so that a dispatcher that dies does not hold them for ever and no two
-// dispatchers take the same one.
-util::Result<std::vector<Notification>> claim_due_notifications(Db& db, TimeMs now, std::int64_t lease_ms, int limit,
+// Pending notifications due at `now` of at most `max_targets` targets not in `busy_targets` (the targets
+// with the oldest due notification first), at most `per_target` each, leased until now + lease_ms so
+// that a dispatcher that dies does not hold them for ever and no two dispatchers take the same one.
+util::Result<std::vector<Notification>> claim_due_notifications(Db& db, TimeMs now, std::int64_t lease_ms,
+                                                                int max_targets, int per_target,
                                                                 const std::vector<std::string>& busy_targets);
 // Records one attempt; `next_attempt_at` 0 with !delivered marks the notification failed for good.
 util::Status record_attempt(Db& db, NotificationId id, const NotificationAttempt& attempt, bool delivered,

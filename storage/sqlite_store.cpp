@@ -314,12 +314,14 @@ public:
         return q->bind_all(sha, id).run();
     }
 
-    Result<std::vector<Notification>> claim_due_notifications(int limit, const std::vector<std::string>& busy_targets,
+    Result<std::vector<Notification>> claim_due_notifications(int max_targets, int per_target,
+                                                              const std::vector<std::string>& busy_targets,
                                                               std::chrono::milliseconds lease) override {
         std::lock_guard lock(m_write_mutex);
         Transaction tx(*m_write);
         if (!tx.begun()) return tx.begun().error();
-        auto out = sqlite::claim_due_notifications(*m_write, now_ms(), lease.count(), limit, busy_targets);
+        auto out = sqlite::claim_due_notifications(*m_write, now_ms(), lease.count(), max_targets, per_target,
+                                                   busy_targets);
         if (!out) return out.error();
         if (auto c = tx.commit(); !c) return c.error();
         return out;

@@ -92,10 +92,13 @@ public:
     virtual util::Result<LogChunk> read_log(BuildId id, std::int64_t offset, std::size_t max_bytes) = 0;
 
     // --- outbox, for the dispatcher ---
-    // Pending notifications that are due (oldest first, at most `limit`, none for a target listed in
-    // `busy_targets`), leased for `lease` so that no other caller takes them meanwhile.
-    virtual util::Result<std::vector<Notification>> claim_due_notifications(
-        int limit, const std::vector<std::string>& busy_targets, std::chrono::milliseconds lease) = 0;
+    // Due pending notifications of at most `max_targets` targets (those whose oldest due notification is
+    // oldest; none listed in `busy_targets`), at most `per_target` of each, oldest first; leased for `lease`
+    // so that no other caller takes them meanwhile. Per-target limits keep one noisy receiver from
+    // starving the others.
+    virtual util::Result<std::vector<Notification>> claim_due_notifications(int max_targets, int per_target,
+                                                                        const std::vector<std::string>& busy_targets,
+                                                                        std::chrono::milliseconds lease) = 0;
     // Records one delivery attempt: delivered, or retried at `next_attempt_at`, or (0) failed for good.
     // conflict when the notification is no longer pending.
     virtual util::Status record_notification_attempt(NotificationId id, const NotificationAttempt& attempt,

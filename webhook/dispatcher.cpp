@@ -11,7 +11,7 @@ namespace hookyard::webhook {
 namespace {
 
 constexpr const char* k_component = "dispatcher";
-constexpr int k_claim_limit = 16;
+constexpr int k_per_target = 8;  // notifications one worker sends to its target in a row
 
 double random_unit() {
     thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -95,8 +95,8 @@ void Dispatcher::loop() {
         }
         for (auto& t : to_join) t.join();
         if (free_workers > 0) {
-            const auto lease = m_options.timeout * k_claim_limit + std::chrono::seconds(30);
-            auto due = m_store.claim_due_notifications(k_claim_limit, busy, lease);
+            const auto lease = m_options.timeout * k_per_target + std::chrono::seconds(30);
+            auto due = m_store.claim_due_notifications(free_workers, k_per_target, busy, lease);
             if (!due) {
                 util::log_error(k_component, "cannot read the outbox: " + due.error().message);
             } else {
@@ -104,8 +104,6 @@ void Dispatcher::loop() {
                 for (auto& n : *due) by_target[n.target].push_back(std::move(n));
                 std::lock_guard lock(m_mutex);
                 for (auto& [target, batch] : by_target) {
-                    // Targets beyond the free workers wait for their lease to end; claims are cheap.
-                    if (static_cast<int>(m_busy.size()) >= m_options.workers) break;
                     m_busy.insert(target);
                     m_workers[target] = std::thread(
                         [this, target = target, batch = std::move(batch)]() mutable { deliver_all(target, std::move(batch)); });

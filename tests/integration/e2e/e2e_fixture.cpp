@@ -37,6 +37,8 @@ void PipelineE2E::SetUp() {
                               {"docs/README.md", "docs\n"}},
                              "initial");
     m_port = free_port();
+    m_down_port = free_port();
+    m_slow_receiver.set_delay(20s);
     const std::string reg_host = m_registry->host();
     m_config = m_dir / "hookyard.yaml";
     write_file(m_config,
@@ -56,6 +58,7 @@ void PipelineE2E::SetUp() {
                "    registry: local\n"
                "    push_repo: " + reg_host + "/acme/app\n"
                "    clone_url: " + m_git->url("app.git") + "\n"
+               "    trigger_token: " + k_trigger_token + "\n"
                "    rules:\n"
                "      - { source_type: branch, source: main, tag: 'latest,{sourceref}' }\n"
                "      - { source_type: tag, source: '/^v([0-9]+)\\.([0-9]+)$/', tag: 'v{\\1}.{\\2},v{\\1}' }\n"
@@ -68,7 +71,9 @@ void PipelineE2E::SetUp() {
                "subscribers:\n"
                "  - { name: hub-team, url: '" + m_hub_receiver.url("/hub") + "', format: dockerhub, repositories: [acme/app] }\n"
                "  - { name: ops, url: '" + m_ops_receiver.url("/ops") + "', format: hookyard, secret: " + k_ops_secret +
-               " }\n");
+               " }\n"
+               "  - { name: down, url: 'http://127.0.0.1:" + std::to_string(m_down_port) + "/x', format: hookyard }\n"
+               "  - { name: slow, url: '" + m_slow_receiver.url("/slow") + "', format: hookyard }\n");
     start_hookyard();
 }
 

@@ -31,6 +31,7 @@ protected:
     static constexpr const char* k_token = "e2e-api-token";
     static constexpr const char* k_ops_secret = "ops-hmac-key";
     static constexpr const char* k_github_token = "ghp_e2e_token";
+    static constexpr const char* k_trigger_token = "e2e-trigger-token";
 
     void SetUp() override;
     void TearDown() override;
@@ -66,6 +67,8 @@ protected:
     HttpReceiver m_hub_receiver;
     HttpReceiver m_ops_receiver;
     HttpReceiver m_github;
+    HttpReceiver m_slow_receiver;  // answers after longer than notify.timeout
+    int m_down_port = 0;           // nothing listens there
     std::unique_ptr<Process> m_hookyard;
     int m_port = 0;
     int m_starts = 0;

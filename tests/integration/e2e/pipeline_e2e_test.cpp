@@ -214,6 +214,60 @@ TEST_F(PipelineE2E, ReceiverFailingTwiceGetsExactlyOneSuccess) {
     EXPECT_EQ(per_delivery.size(), 5u);
 }
 
+TEST_F(PipelineE2E, DownAndSlowReceiversBlockNeitherBuildsNorOtherReceivers) {
+    // Subscribers "down" (connection refused) and "slow" (answers after 20 s, notify.timeout is 5 s) are in
+    // every test's config; here two builds run and the healthy receiver hears about both in time.
+    const auto first = send_push("refs/heads/main", std::string(40, '0'), m_head);
+    ASSERT_EQ(first.status, 202);
+    const auto sha = commit_and_push({{"Dockerfile", dockerfile("echo v2 > /version")}});
+    const auto second = send_push("refs/heads/main", m_head, sha);
+    ASSERT_EQ(second.status, 202);
+    const auto id = build_ids(second).at(0);
+    const auto started = std::chrono::steady_clock::now();
+    ASSERT_EQ(wait_terminal(id)["state"], "succeeded");
+    ASSERT_TRUE(wait_until(
+        [&] {
+            for (const auto& req : with_event(m_ops_receiver, "build.succeeded")) {
+                if (json::parse(req.body)["build"]["id"] == id) return true;
+            }
+            return false;
+        },
+        15s));
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 20s) << "the slow receiver held nobody up";
+    json n;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            n = api_get("/api/v1/builds/" + std::to_string(id) + "/notifications").json();
+            bool down_failed = false, slow_timed_out = false;
+            for (const auto& item : n.value("notifications", json::array())) {
+                for (const auto& a : item["attempts"]) {
+                    if (item["target"] == "down" && a["status"] == 0 && !a["error"].is_null()) down_failed = true;
+                    if (item["target"] == "slow" && a["status"] == 0 && !a["error"].is_null()) slow_timed_out = true;
+                }
+            }
+            return down_failed && slow_timed_out;
+        },
+        60s))
+        << n.dump(2);
+    for (const auto& item : n["notifications"]) {
+        if (item["target"] == "down" || item["target"] == "slow") {
+            EXPECT_EQ(item["state"], "pending") << "retried later";
+        }
+    }
+}
+
+TEST_F(PipelineE2E, TriggerUrlBuildsTheBranchHead) {
+    const auto sha = commit_and_push({{"Dockerfile", dockerfile("echo triggered > /version")}});
+    const auto r = request("POST", std::string("/api/v1/trigger/") + k_trigger_token,
+                           R"({"source_type": "Branch", "source_name": "main"})", {"Content-Type: application/json"});
+    ASSERT_EQ(r.status, 202) << r.body;
+    const auto build = wait_terminal(build_ids(r).at(0));
+    ASSERT_EQ(build["state"], "succeeded") << build.dump(2);
+    EXPECT_EQ(build["commit"], sha) << "the commit the branch pointed at, resolved at checkout";
+    EXPECT_EQ(skopeo_inspect("acme/app:main")["Digest"], build["digest"]);
+    EXPECT_EQ(request("POST", "/api/v1/trigger/wrong", R"({"source_name": "main"})", {}).status, 404);
+}
+
 TEST_F(PipelineE2E, KillDuringABuildThenRestartCompletesItOnce) {
     const auto sha = commit_and_push({{"Dockerfile", dockerfile("/bin/busybox sleep 4 && echo slow > /version")}});
     const auto r = send_push("refs/heads/main", m_head, sha);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "storage/store.hpp"
 #include "tests/support/support.hpp"
 
@@ -139,16 +141,16 @@ TEST_F(StoreOutbox, DueNotificationsAreLeasedAndAttemptsRecorded) {
     store->set_event_planner(recording_planner());
     auto builds = store->insert_builds({build_of("refs/heads/main", 0, {"latest"})});
     const BuildId id = (*builds)[0].id;
-    auto due = store->claim_due_notifications(10, {}, std::chrono::minutes(1));
+    auto due = store->claim_due_notifications(4, 10, {}, std::chrono::minutes(1));
     ASSERT_TRUE(due.ok());
     ASSERT_EQ(due->size(), 1u);
     EXPECT_EQ(due->at(0).delivery.size(), 36u) << "a UUID";
-    EXPECT_TRUE(store->claim_due_notifications(10, {}, std::chrono::minutes(1))->empty()) << "leased";
+    EXPECT_TRUE(store->claim_due_notifications(4, 10, {}, std::chrono::minutes(1))->empty()) << "leased";
 
     const auto nid = due->at(0).id;
     ASSERT_TRUE(store->record_notification_attempt(nid, {0, now_ms(), 500, 12, "receiver answered HTTP 500"}, false,
                                                    now_ms() - 1).ok());
-    auto again = store->claim_due_notifications(10, {}, std::chrono::minutes(1));
+    auto again = store->claim_due_notifications(4, 10, {}, std::chrono::minutes(1));
     ASSERT_EQ(again->size(), 1u) << "due again after a failed attempt";
     EXPECT_EQ(again->at(0).attempts, 1);
     EXPECT_EQ(again->at(0).delivery, due->at(0).delivery) << "the same delivery id on every retry";
@@ -170,10 +172,10 @@ TEST_F(StoreOutbox, BusyTargetsAreSkippedAndPendingNotificationsSurviveReopen) {
         auto store = open();
         store->set_event_planner(recording_planner());
         ASSERT_TRUE(store->insert_builds({build_of("refs/heads/main", 0, {"latest"})}).ok());
-        EXPECT_TRUE(store->claim_due_notifications(10, {"team"}, std::chrono::minutes(1))->empty());
+        EXPECT_TRUE(store->claim_due_notifications(4, 10, {"team"}, std::chrono::minutes(1))->empty());
     }
     auto store = open();
-    auto due = store->claim_due_notifications(10, {"other"}, std::chrono::minutes(1));
+    auto due = store->claim_due_notifications(4, 10, {"other"}, std::chrono::minutes(1));
     ASSERT_TRUE(due.ok());
     EXPECT_EQ(due->size(), 1u);
 }
@@ -192,6 +194,31 @@ TEST_F(StoreOutbox, CallbacksAndResolvedCommitsAreRecorded) {
     auto cbs = store->list_callbacks(id);
     ASSERT_EQ(cbs->size(), 1u);
     EXPECT_EQ(cbs->at(0).description, "tests passed");
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(StoreOutbox, ClaimsAreCappedPerTargetSoANoisyReceiverCannotStarveOthers) {
+    auto store = open();
+    store->set_event_planner([](const Build& b, std::string_view event) {
+        std::vector<NewNotification> out;
+        for (int i = 0; i < 5; ++i) out.push_back({b.id, "noisy", std::string(event), "http://127.0.0.1:1/n", "{}"});
+        out.push_back({b.id, "quiet", std::string(event), "http://127.0.0.1:1/q", "{}"});
+        return out;
+    });
+    ASSERT_TRUE(store->insert_builds({build_of("refs/heads/main", 0, {"latest"})}).ok());
+    auto due = store->claim_due_notifications(2, 2, {}, std::chrono::minutes(1));
+    ASSERT_TRUE(due.ok());
+    std::map<std::string, int> per_target;
+    for (const auto& n : *due) ++per_target[n.target];
+    EXPECT_EQ(per_target["noisy"], 2);
+    EXPECT_EQ(per_target["quiet"], 1);
+    auto one_target = store->claim_due_notifications(1, 10, {}, std::chrono::minutes(1));
+    ASSERT_TRUE(one_target.ok());
+    ASSERT_EQ(one_target->size(), 3u) << "the rest of the noisy target's, and only one target";
+    for (const auto& n : *one_target) EXPECT_EQ(n.target, "noisy");
 }
 
 }  // namespace
