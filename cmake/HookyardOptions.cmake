@@ -6,7 +6,7 @@ if(HOOKYARD_WERROR)
   target_compile_options(hookyard_options INTERFACE -Werror)
 endif()
 # Boost.Asio/Beast: separate compilation is not used; keep the header-only defaults but drop deprecated APIs.
-target_compile_definitions(hookyard_options INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+target_compile_definitions(hookyard_options INTERFACE BOOST_ASIO_NO_DEPRECATED)
 
 set(_san "")
 if(HOOKYARD_ASAN)

@@ -10,6 +10,10 @@
 namespace hookyard::storage::sqlite {
 namespace {
 
+// Supersessions written per claim: a burst of thousands of pushes to one branch is worked off over several
+// claims instead of in one long write transaction that would stall the intake's group commit.
+constexpr int k_supersede_batch = 256;
+
 // image:tag for every tag in the row's JSON list.
 std::vector<std::string> references(const std::string& image, const std::string& tags_json) {
     std::vector<std::string> out;
@@ -27,10 +31,11 @@ util::Result<std::optional<BuildId>> pick_claimable(Db& db) {
     std::vector<std::pair<BuildId, BuildId>> superseded;  // (old, newest)
     {
         auto q = db.query(
-            "SELECT a.id, (SELECT MAX(b.id) FROM builds b WHERE b.state = 'queued' AND b.repository = a.repository "
+            "SELECT a.id, (SELECT MAX(b.id) FROM builds b WHERE b.state != 'canceled' AND b.repository = a.repository "
             "AND b.rule_index = a.rule_index AND b.ref = a.ref) AS newest FROM builds a WHERE a.state = 'queued' "
-            "AND newest > a.id");
+            "AND newest > a.id ORDER BY a.id LIMIT ?");
         if (!q) return q.error();
+        q->bind_all(k_supersede_batch);
         for (;;) {
             auto row = q->step();
             if (!row) return row.error();
@@ -57,7 +62,11 @@ util::Result<std::optional<BuildId>> pick_claimable(Db& db) {
             for (auto& r : references(q->text_at(0), q->text_at(1))) busy.insert(std::move(r));
         }
     }
-    auto q = db.query("SELECT id, image, tags FROM builds WHERE state = 'queued' ORDER BY id");
+    // A queued build with a newer sibling (queued, running or finished; not canceled) is never picked, even
+    // before its supersession is written: running it would push older code over a newer push's image.
+    auto q = db.query("SELECT a.id, a.image, a.tags FROM builds a WHERE a.state = 'queued' AND NOT EXISTS "
+                      "(SELECT 1 FROM builds b WHERE b.state != 'canceled' AND b.repository = a.repository AND "
+                      "b.rule_index = a.rule_index AND b.ref = a.ref AND b.id > a.id) ORDER BY a.id");
     if (!q) return q.error();
     for (;;) {
         auto row = q->step();

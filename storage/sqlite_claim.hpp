@@ -9,8 +9,10 @@
 
 namespace hookyard::storage::sqlite {
 
-// Supersedes every queued build that a newer queued build of the same repository + rule + ref replaces
-// (superseded_by = the newest), then returns the oldest queued build none of whose image references
+// Supersedes queued builds that a newer build (in any state but canceled) of the same repository + rule + ref
+// replaces
+// (superseded_by = the newest; at most a bounded batch per call, oldest first — the rest on later calls, and
+// none of them is ever picked meanwhile), then returns the oldest queued build none of whose image references
 // (image:tag) is being pushed by a running build; nullopt when there is none.
 util::Result<std::optional<BuildId>> pick_claimable(Db& db);
 

@@ -49,10 +49,10 @@ public:
     virtual void set_event_planner(EventPlanner planner) = 0;
 
     // --- for the scheduler ---
-    // Atomically: supersedes every queued build that a newer queued build of the same repository + rule +
-    // ref replaces (superseded_by = the newest), then moves the oldest queued build none of whose image
-    // references is being pushed by a running build to running (started_at = now) and returns it; nullopt
-    // when there is none. Two callers never get the same build.
+    // Atomically moves the oldest queued build that no newer build (not canceled) of the same repository +
+    // rule + ref replaces, and none of whose image references a running build pushes, to running (started_at =
+    // now) and returns it; nullopt when there is none. Replaced queued builds become superseded
+    // (superseded_by = the newest), a bounded batch per call. Two callers never get the same build.
     virtual util::Result<std::optional<Build>> claim_next_queued() = 0;
     // Moves this queued build to running (started_at = now) for a caller that runs it itself (the
     // `hookyard build` command); conflict when it is no longer queued, not_found for an unknown id.

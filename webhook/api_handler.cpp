@@ -7,6 +7,7 @@
 #include <set>
 
 #include "config/rules.hpp"
+#include "storage/new_build.hpp"
 #include "webhook/build_json.hpp"
 #include "webhook/router.hpp"
 #include "webhook/signature.hpp"
@@ -55,18 +56,7 @@ std::map<std::string, std::string> query_params(const std::string& target) {
 
 storage::NewBuild to_new_build(const config::RepositoryConfig& repo, const config::PlannedBuild& p,
                                const std::string& ref) {
-    storage::NewBuild b;
-    b.repository = repo.github;
-    b.ref = ref;
-    b.rule = p.rule_index;
-    b.image = p.image_repository;
-    b.tags = p.tags;
-    b.clone_url = repo.clone_url;
-    b.dockerfile = p.dockerfile;
-    b.context = p.context;
-    b.build_args = p.build_args;
-    b.source_type = config::to_string(p.source.type);
-    b.source_name = p.source.name;
+    storage::NewBuild b = storage::make_new_build(repo, p, ref);
     b.pusher = "api-trigger";
     return b;
 }

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/rules.hpp"
+#include "storage/new_build.hpp"
 #include "util/log.hpp"
 #include "webhook/github_event.hpp"
 #include "webhook/router.hpp"
@@ -18,19 +19,9 @@ Response ignored(std::string_view reason, const std::string& delivery) {
 
 storage::NewBuild to_new_build(const config::RepositoryConfig& repo, const PushEvent& ev,
                                const config::PlannedBuild& p) {
-    storage::NewBuild b;
-    b.repository = repo.github;
-    b.ref = ev.ref;
+    storage::NewBuild b = storage::make_new_build(repo, p, ev.ref);
     b.commit = ev.after;
-    b.rule = p.rule_index;
-    b.image = p.image_repository;
-    b.tags = p.tags;
-    b.clone_url = repo.clone_url.empty() ? ev.clone_url : repo.clone_url;
-    b.dockerfile = p.dockerfile;
-    b.context = p.context;
-    b.build_args = p.build_args;
-    b.source_type = config::to_string(p.source.type);
-    b.source_name = p.source.name;
+    if (b.clone_url.empty()) b.clone_url = ev.clone_url;  // the config's clone_url wins
     b.head_commit_message = ev.head_commit_message;
     b.pusher = ev.pusher;
     return b;

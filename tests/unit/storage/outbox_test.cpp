@@ -222,3 +222,31 @@ TEST_F(StoreOutbox, ClaimsAreCappedPerTargetSoANoisyReceiverCannotStarveOthers) 
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(StoreOutbox, AHugeBurstIsSupersededInBatchesAndOnlyTheNewestRuns) {
+    auto store = open();
+    std::vector<NewBuild> burst(600, build_of("refs/heads/main", 0, {"latest"}));
+    auto inserted = store->insert_builds(burst);
+    ASSERT_TRUE(inserted.ok());
+    auto claimed = store->claim_next_queued();
+    ASSERT_TRUE(claimed.ok() && claimed->has_value());
+    EXPECT_EQ((*claimed)->id, inserted->back().id) << "never an old build, even before all are superseded";
+    ASSERT_TRUE(store->finish_build((*claimed)->id, BuildState::succeeded, "sha256:x", "").ok());
+    for (int i = 0; i < 3; ++i) {
+        auto none = store->claim_next_queued();
+        ASSERT_TRUE(none.ok());
+        EXPECT_FALSE(none->has_value());
+    }
+    BuildFilter f;
+    f.state = BuildState::superseded;
+    f.limit = 500;
+    auto superseded = store->list_builds(f);
+    ASSERT_TRUE(superseded.ok());
+    EXPECT_EQ(superseded->size(), 500u);
+    f.before_id = superseded->back().id;
+    EXPECT_EQ(store->list_builds(f)->size(), 99u) << "all 599 older builds superseded over a few claims";
+}
+
+}  // namespace
