@@ -120,11 +120,8 @@ util::Result<std::vector<Build>> load_builds(Db& db, const BuildFilter& filter) 
     if (filter.before_id > 0) q->bind(++i, filter.before_id);
     q->bind(++i, static_cast<std::int64_t>(std::clamp(filter.limit, 1, 500)));
     std::vector<Build> out;
-    for (;;) {
-        auto row = q->step();
-        if (!row) return row.error();
-        if (!*row) break;
-        out.push_back(row_to_build(*q));
+    if (auto st = q->each_row([&] { out.push_back(row_to_build(*q)); }); !st) {
+        return st.error();
     }
     for (auto& b : out) {
         if (auto st = load_stages(db, b); !st) return st.error();

@@ -36,11 +36,8 @@ util::Result<std::optional<BuildId>> pick_claimable(Db& db) {
             "AND newest > a.id ORDER BY a.id LIMIT ?");
         if (!q) return q.error();
         q->bind_all(k_supersede_batch);
-        for (;;) {
-            auto row = q->step();
-            if (!row) return row.error();
-            if (!*row) break;
-            superseded.emplace_back(q->int_at(0), q->int_at(1));
+        if (auto st = q->each_row([&] { superseded.emplace_back(q->int_at(0), q->int_at(1)); }); !st) {
+            return st.error();
         }
     }
     for (const auto& [old_id, newest] : superseded) {
@@ -55,18 +52,19 @@ util::Result<std::optional<BuildId>> pick_claimable(Db& db) {
     {
         auto q = db.query("SELECT image, tags FROM builds WHERE state = 'running'");
         if (!q) return q.error();
-        for (;;) {
-            auto row = q->step();
-            if (!row) return row.error();
-            if (!*row) break;
-            for (auto& r : references(q->text_at(0), q->text_at(1))) busy.insert(std::move(r));
+        if (auto st = q->each_row([&] {
+                for (auto& r : references(q->text_at(0), q->text_at(1))) busy.insert(std::move(r));
+            });
+            !st) {
+            return st.error();
         }
     }
     // A queued build with a newer sibling (queued, running or finished; not canceled) is never picked, even
     // before its supersession is written: running it would push older code over a newer push's image.
-    auto q = db.query("SELECT a.id, a.image, a.tags FROM builds a WHERE a.state = 'queued' AND NOT EXISTS "
-                      "(SELECT 1 FROM builds b WHERE b.state != 'canceled' AND b.repository = a.repository AND "
-                      "b.rule_index = a.rule_index AND b.ref = a.ref AND b.id > a.id) ORDER BY a.id");
+    auto q = db.query(
+        "SELECT a.id, a.image, a.tags FROM builds a WHERE a.state = 'queued' AND NOT EXISTS "
+        "(SELECT 1 FROM builds b WHERE b.state != 'canceled' AND b.repository = a.repository AND "
+        "b.rule_index = a.rule_index AND b.ref = a.ref AND b.id > a.id) ORDER BY a.id");
     if (!q) return q.error();
     for (;;) {
         auto row = q->step();
@@ -84,11 +82,8 @@ util::Result<int> fail_exhausted(Db& db, int max_attempts, const EventPlanner& p
         auto q = db.query("SELECT id FROM builds WHERE state = 'running' AND attempts + 1 > ?");
         if (!q) return q.error();
         q->bind_all(max_attempts);
-        for (;;) {
-            auto row = q->step();
-            if (!row) return row.error();
-            if (!*row) break;
-            ids.push_back(q->int_at(0));
+        if (auto st = q->each_row([&] { ids.push_back(q->int_at(0)); }); !st) {
+            return st.error();
         }
     }
     for (auto id : ids) {

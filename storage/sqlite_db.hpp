@@ -46,6 +46,17 @@ public:
     util::Result<bool> step();
     // Runs to completion, ignoring rows.
     util::Status run();
+    // Steps through every row, calling `fn()` for each (read the columns with *_at); stops at the first
+    // error and returns it.
+    template <class F>
+    util::Status each_row(F&& fn) {
+        for (;;) {
+            auto row = step();
+            if (!row) return row.error();
+            if (!*row) return {};
+            fn();
+        }
+    }
 
     std::int64_t int_at(int col) const;
     std::string text_at(int col) const;

@@ -10,21 +10,30 @@ namespace hookyard::storage {
 
 std::string_view to_string(NotificationState state) {
     switch (state) {
-        case NotificationState::pending: return "pending";
-        case NotificationState::delivered: return "delivered";
-        case NotificationState::failed: return "failed";
+        case NotificationState::pending:
+            return "pending";
+        case NotificationState::delivered:
+            return "delivered";
+        case NotificationState::failed:
+            return "failed";
     }
     return "pending";
 }
 
 std::string_view event_for_state(BuildState state) {
     switch (state) {
-        case BuildState::queued: return "build.queued";
-        case BuildState::running: return "build.started";
-        case BuildState::succeeded: return "build.succeeded";
-        case BuildState::failed: return "build.failed";
-        case BuildState::canceled: return "build.canceled";
-        case BuildState::superseded: return "";
+        case BuildState::queued:
+            return "build.queued";
+        case BuildState::running:
+            return "build.started";
+        case BuildState::succeeded:
+            return "build.succeeded";
+        case BuildState::failed:
+            return "build.failed";
+        case BuildState::canceled:
+            return "build.canceled";
+        case BuildState::superseded:
+            return "";
     }
     return "";
 }
@@ -86,8 +95,9 @@ Notification read_row(Stmt& q) {
 util::Status insert_notifications(Db& db, const std::vector<NewNotification>& items) {
     const TimeMs now = now_ms();
     for (const auto& n : items) {
-        auto q = db.query("INSERT INTO notifications (build_id, target, event, url, body, delivery, state, attempts, "
-                          "created_ms, next_attempt_ms) VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)");
+        auto q = db.query(
+            "INSERT INTO notifications (build_id, target, event, url, body, delivery, state, attempts, "
+            "created_ms, next_attempt_ms) VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)");
         if (!q) return q.error();
         if (auto st = q->bind_all(n.build_id, n.target, n.event, n.url, n.body, new_uuid(), now, now).run(); !st) {
             return st;
@@ -113,23 +123,21 @@ util::Result<std::vector<Notification>> claim_due_notifications(Db& db, TimeMs n
     for (const auto& t : busy_targets) busy += t + "|";
     std::vector<Notification> out;
     {
-        auto q = db.query(std::string("WITH due AS (SELECT id, target, next_attempt_ms FROM notifications WHERE "
-                                      "state = 'pending' AND next_attempt_ms <= ? AND instr(?, '|' || target || '|') = 0), "
-                                      "targets AS (SELECT target, MIN(next_attempt_ms) AS first FROM due GROUP BY "
-                                      "target ORDER BY first LIMIT ?), "
-                                      "ranked AS (SELECT due.id AS id, ROW_NUMBER() OVER (PARTITION BY due.target "
-                                      "ORDER BY due.next_attempt_ms, due.id) AS rn FROM due JOIN targets USING "
-                                      "(target)) SELECT ") +
-                          k_columns +
-                          " FROM notifications WHERE id IN (SELECT id FROM ranked WHERE rn <= ?) ORDER BY "
-                          "next_attempt_ms, id");
+        auto q =
+            db.query(std::string("WITH due AS (SELECT id, target, next_attempt_ms FROM notifications WHERE "
+                                 "state = 'pending' AND next_attempt_ms <= ? AND instr(?, '|' || target || '|') = 0), "
+                                 "targets AS (SELECT target, MIN(next_attempt_ms) AS first FROM due GROUP BY "
+                                 "target ORDER BY first LIMIT ?), "
+                                 "ranked AS (SELECT due.id AS id, ROW_NUMBER() OVER (PARTITION BY due.target "
+                                 "ORDER BY due.next_attempt_ms, due.id) AS rn FROM due JOIN targets USING "
+                                 "(target)) SELECT ") +
+                     k_columns +
+                     " FROM notifications WHERE id IN (SELECT id FROM ranked WHERE rn <= ?) ORDER BY "
+                     "next_attempt_ms, id");
         if (!q) return q.error();
         q->bind_all(now, busy, max_targets, per_target);
-        for (;;) {
-            auto row = q->step();
-            if (!row) return row.error();
-            if (!*row) break;
-            out.push_back(read_row(*q));
+        if (auto st = q->each_row([&] { out.push_back(read_row(*q)); }); !st) {
+            return st.error();
         }
     }
     for (const auto& n : out) {
@@ -142,13 +150,15 @@ util::Result<std::vector<Notification>> claim_due_notifications(Db& db, TimeMs n
 
 util::Status record_attempt(Db& db, NotificationId id, const NotificationAttempt& a, bool delivered,
                             TimeMs next_attempt_at) {
-    auto ins = db.query("INSERT INTO notification_attempts (notification_id, attempt, at_ms, status, latency_ms, "
-                        "error) VALUES (?, (SELECT attempts + 1 FROM notifications WHERE id = ?), ?, ?, ?, ?)");
+    auto ins = db.query(
+        "INSERT INTO notification_attempts (notification_id, attempt, at_ms, status, latency_ms, "
+        "error) VALUES (?, (SELECT attempts + 1 FROM notifications WHERE id = ?), ?, ?, ?, ?)");
     if (!ins) return ins.error();
     if (auto st = ins->bind_all(id, id, a.at, a.status, a.latency_ms, a.error).run(); !st) return st;
     const char* state = delivered ? "delivered" : (next_attempt_at == 0 ? "failed" : "pending");
-    auto up = db.query("UPDATE notifications SET attempts = attempts + 1, state = ?, next_attempt_ms = ?, "
-                       "delivered_ms = ?, last_error = ? WHERE id = ? AND state = 'pending'");
+    auto up = db.query(
+        "UPDATE notifications SET attempts = attempts + 1, state = ?, next_attempt_ms = ?, "
+        "delivered_ms = ?, last_error = ? WHERE id = ? AND state = 'pending'");
     if (!up) return up.error();
     if (auto st = up->bind_all(state, next_attempt_at, delivered ? a.at : 0, a.error, id).run(); !st) return st;
     if (db.changes() == 0) {
@@ -164,24 +174,22 @@ util::Result<std::vector<Notification>> load_notifications(Db& db, BuildId build
         auto q = db.query(std::string("SELECT ") + k_columns + " FROM notifications WHERE build_id = ? ORDER BY id");
         if (!q) return q.error();
         q->bind_all(build_id);
-        for (;;) {
-            auto row = q->step();
-            if (!row) return row.error();
-            if (!*row) break;
-            out.push_back(read_row(*q));
+        if (auto st = q->each_row([&] { out.push_back(read_row(*q)); }); !st) {
+            return st.error();
         }
     }
     for (auto& n : out) {
-        auto q = db.query("SELECT attempt, at_ms, status, latency_ms, error FROM notification_attempts WHERE "
-                          "notification_id = ? ORDER BY attempt");
+        auto q = db.query(
+            "SELECT attempt, at_ms, status, latency_ms, error FROM notification_attempts WHERE "
+            "notification_id = ? ORDER BY attempt");
         if (!q) return q.error();
         q->bind_all(n.id);
-        for (;;) {
-            auto row = q->step();
-            if (!row) return row.error();
-            if (!*row) break;
-            n.history.push_back({static_cast<int>(q->int_at(0)), q->int_at(1), static_cast<int>(q->int_at(2)),
-                                 q->int_at(3), q->text_at(4)});
+        if (auto st = q->each_row([&] {
+                n.history.push_back({static_cast<int>(q->int_at(0)), q->int_at(1), static_cast<int>(q->int_at(2)),
+                                     q->int_at(3), q->text_at(4)});
+            });
+            !st) {
+            return st.error();
         }
     }
     return out;
@@ -189,23 +197,25 @@ util::Result<std::vector<Notification>> load_notifications(Db& db, BuildId build
 
 util::Status insert_callback(Db& db, BuildId build_id, const BuildCallback& c) {
     if (auto b = load_build(db, build_id); !b) return b.error();
-    auto q = db.query("INSERT INTO build_callbacks (build_id, received_ms, state, description, context, target_url) "
-                      "VALUES (?, ?, ?, ?, ?, ?)");
+    auto q = db.query(
+        "INSERT INTO build_callbacks (build_id, received_ms, state, description, context, target_url) "
+        "VALUES (?, ?, ?, ?, ?, ?)");
     if (!q) return q.error();
     return q->bind_all(build_id, c.received_at, c.state, c.description, c.context, c.target_url).run();
 }
 
 util::Result<std::vector<BuildCallback>> load_callbacks(Db& db, BuildId build_id) {
     std::vector<BuildCallback> out;
-    auto q = db.query("SELECT received_ms, state, description, context, target_url FROM build_callbacks WHERE "
-                      "build_id = ? ORDER BY received_ms, rowid");
+    auto q = db.query(
+        "SELECT received_ms, state, description, context, target_url FROM build_callbacks WHERE "
+        "build_id = ? ORDER BY received_ms, rowid");
     if (!q) return q.error();
     q->bind_all(build_id);
-    for (;;) {
-        auto row = q->step();
-        if (!row) return row.error();
-        if (!*row) break;
-        out.push_back({q->int_at(0), q->text_at(1), q->text_at(2), q->text_at(3), q->text_at(4)});
+    if (auto st = q->each_row([&] {
+            out.push_back({q->int_at(0), q->text_at(1), q->text_at(2), q->text_at(3), q->text_at(4)});
+        });
+        !st) {
+        return st.error();
     }
     return out;
 }

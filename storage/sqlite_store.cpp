@@ -23,7 +23,6 @@ using util::make_error;
 using util::Result;
 using util::Status;
 
-
 class SqliteStore final : public Store {
 public:
     SqliteStore(std::unique_ptr<Db> writer, std::unique_ptr<Db> reader)
@@ -111,9 +110,10 @@ public:
             return make_error(ErrorKind::conflict, "build " + std::to_string(id) + " is " +
                                                        std::string(to_string(b->state)) + ", not running");
         }
-        auto q = m_write->query("INSERT INTO build_stages (build_id, seq, name, state, started_ms) VALUES "
-                                "(?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM build_stages WHERE build_id = ?), ?, "
-                                "'running', ?)");
+        auto q = m_write->query(
+            "INSERT INTO build_stages (build_id, seq, name, state, started_ms) VALUES "
+            "(?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM build_stages WHERE build_id = ?), ?, "
+            "'running', ?)");
         if (!q) return q.error();
         if (auto st = q->bind_all(id, id, name, now_ms()).run(); !st) return st;
         return tx.commit();
@@ -125,8 +125,9 @@ public:
         }
         std::lock_guard lock(m_write_mutex);
         const TimeMs now = now_ms();
-        auto q = m_write->query("UPDATE build_stages SET state = ?, finished_ms = ?, duration_ms = ? - started_ms, "
-                                "error = ? WHERE build_id = ? AND name = ? AND state = 'running'");
+        auto q = m_write->query(
+            "UPDATE build_stages SET state = ?, finished_ms = ?, duration_ms = ? - started_ms, "
+            "error = ? WHERE build_id = ? AND name = ? AND state = 'running'");
         if (!q) return q.error();
         if (auto st = q->bind_all(to_string(result), now, now, error, id, name).run(); !st) return st;
         if (m_write->changes() == 0) {
@@ -163,8 +164,9 @@ public:
         const TimeMs now = now_ms();
         if (auto st = stages->bind_all(now, now).run(); !st) return st.error();
         if (auto failed = sqlite::fail_exhausted(*m_write, max_attempts, m_planner); !failed) return failed.error();
-        auto q = m_write->query("UPDATE builds SET state = 'queued', started_ms = 0, attempts = attempts + 1 "
-                                "WHERE state = 'running'");
+        auto q = m_write->query(
+            "UPDATE builds SET state = 'queued', started_ms = 0, attempts = attempts + 1 "
+            "WHERE state = 'running'");
         if (!q) return q.error();
         if (auto st = q->run(); !st) return st.error();
         const int n = m_write->changes();
@@ -180,15 +182,13 @@ public:
         if (!b) return b.error();
         std::vector<BuildId> ids;
         {
-            auto q = m_write->query("SELECT id FROM builds WHERE state = 'queued' AND repository = ? AND "
-                                    "rule_index = ? AND ref = ? AND id < ?");
+            auto q = m_write->query(
+                "SELECT id FROM builds WHERE state = 'queued' AND repository = ? AND "
+                "rule_index = ? AND ref = ? AND id < ?");
             if (!q) return q.error();
             q->bind_all(b->repository, b->rule, b->ref, newer);
-            for (;;) {
-                auto row = q->step();
-                if (!row) return row.error();
-                if (!*row) break;
-                ids.push_back(q->int_at(0));
+            if (auto st = q->each_row([&] { ids.push_back(q->int_at(0)); }); !st) {
+                return st.error();
             }
         }
         for (auto id : ids) {
@@ -277,11 +277,11 @@ public:
         StoreStats s;
         auto q = m_read->query("SELECT state, COUNT(*) FROM builds GROUP BY state");
         if (!q) return q.error();
-        for (;;) {
-            auto row = q->step();
-            if (!row) return row.error();
-            if (!*row) break;
-            if (auto st = parse_build_state(q->text_at(0))) s.builds_by_state[*st] = q->int_at(1);
+        if (auto st = q->each_row([&] {
+                if (auto state = parse_build_state(q->text_at(0))) s.builds_by_state[*state] = q->int_at(1);
+            });
+            !st) {
+            return st.error();
         }
         auto d = m_read->query("SELECT COUNT(*) FROM deliveries");
         if (!d) return d.error();
@@ -320,8 +320,8 @@ public:
         std::lock_guard lock(m_write_mutex);
         Transaction tx(*m_write);
         if (!tx.begun()) return tx.begun().error();
-        auto out = sqlite::claim_due_notifications(*m_write, now_ms(), lease.count(), max_targets, per_target,
-                                                   busy_targets);
+        auto out =
+            sqlite::claim_due_notifications(*m_write, now_ms(), lease.count(), max_targets, per_target, busy_targets);
         if (!out) return out.error();
         if (auto c = tx.commit(); !c) return c.error();
         return out;
@@ -338,8 +338,9 @@ public:
 
     Result<int> release_notification_leases() override {
         std::lock_guard lock(m_write_mutex);
-        auto q = m_write->query("UPDATE notifications SET next_attempt_ms = ? WHERE state = 'pending' AND "
-                                "next_attempt_ms > ?");
+        auto q = m_write->query(
+            "UPDATE notifications SET next_attempt_ms = ? WHERE state = 'pending' AND "
+            "next_attempt_ms > ?");
         if (!q) return q.error();
         const TimeMs now = now_ms();
         if (auto st = q->bind_all(now, now).run(); !st) return st.error();
@@ -387,8 +388,9 @@ private:
         const std::int64_t size = b->int_at(1);
         LogChunk chunk;
         chunk.next_offset = std::min(offset, size);
-        auto q = m_read->query("SELECT offset, data FROM build_logs WHERE build_id = ? AND offset + size > ? "
-                               "ORDER BY offset");
+        auto q = m_read->query(
+            "SELECT offset, data FROM build_logs WHERE build_id = ? AND offset + size > ? "
+            "ORDER BY offset");
         if (!q) return q.error();
         q->bind_all(id, offset);
         while (chunk.data.size() < max_bytes) {
@@ -482,9 +484,11 @@ Result<std::unique_ptr<Store>> make_sqlite_store(const std::string& path) {
 
 Result<std::unique_ptr<Store>> open_store(const std::string& url) {
     constexpr std::string_view k_sqlite = "sqlite:";
-    if (url.rfind(k_sqlite, 0) == 0 && url.size() > k_sqlite.size()) return make_sqlite_store(url.substr(k_sqlite.size()));
-    return make_error(ErrorKind::invalid_input,
-                      "storage '" + url + "' is not supported: use \"sqlite:PATH\" (PostgreSQL is not implemented yet)");
+    if (url.rfind(k_sqlite, 0) == 0 && url.size() > k_sqlite.size())
+        return make_sqlite_store(url.substr(k_sqlite.size()));
+    return make_error(
+        ErrorKind::invalid_input,
+        "storage '" + url + "' is not supported: use \"sqlite:PATH\" (PostgreSQL is not implemented yet)");
 }
 
 }  // namespace hookyard::storage
