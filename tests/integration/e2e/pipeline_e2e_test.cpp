@@ -268,6 +268,38 @@ TEST_F(PipelineE2E, TriggerUrlBuildsTheBranchHead) {
     EXPECT_EQ(request("POST", "/api/v1/trigger/wrong", R"({"source_name": "main"})", {}).status, 404);
 }
 
+TEST_F(PipelineE2E, ApiCancelStopsARunningBuildAndRetryBuildsTheSameCommit) {
+    const auto sha = commit_and_push({{"Dockerfile", dockerfile("sleep 3 && echo slow > /version")}});
+    const auto r = send_push("refs/heads/main", m_head, sha);
+    ASSERT_EQ(r.status, 202);
+    const auto id = build_ids(r).at(0);
+    const auto path = "/api/v1/builds/" + std::to_string(id);
+    ASSERT_TRUE(wait_until(
+        [&] {
+            for (const auto& s : api_get(path).json().value("stages", json::array())) {
+                if (s["name"] == "build" && s["state"] == "running") return true;
+            }
+            return false;
+        },
+        60s));
+    const auto auth = std::string("Authorization: Bearer ") + k_token;
+    const auto canceled_at = std::chrono::steady_clock::now();
+    ASSERT_EQ(request("POST", path + "/cancel", "", {auth}).status, 200);
+    const auto canceled = wait_terminal(id, 30s);
+    EXPECT_EQ(canceled["state"], "canceled") << canceled.dump(2);
+    EXPECT_LT(std::chrono::steady_clock::now() - canceled_at, 3s) << "stopped at once, not after the RUN ended";
+    EXPECT_TRUE(skopeo_inspect("acme/app:main").is_null()) << "nothing was pushed";
+    ASSERT_TRUE(wait_until([&] { return with_event(m_ops_receiver, "build.canceled").size() == 1; }, 30s));
+
+    const auto retried = request("POST", path + "/retry", "", {auth});
+    ASSERT_EQ(retried.status, 201) << retried.body;
+    const auto again = wait_terminal(retried.json()["id"].get<long long>());
+    ASSERT_EQ(again["state"], "succeeded") << again.dump(2);
+    EXPECT_EQ(again["commit"], sha);
+    EXPECT_EQ(again["retry_of"], id);
+    EXPECT_EQ(skopeo_inspect("acme/app:main")["Digest"], again["digest"]);
+}
+
 TEST_F(PipelineE2E, KillDuringABuildThenRestartCompletesItOnce) {
     const auto sha = commit_and_push({{"Dockerfile", dockerfile("/bin/busybox sleep 4 && echo slow > /version")}});
     const auto r = send_push("refs/heads/main", m_head, sha);
