@@ -226,9 +226,14 @@ RunOutcome StageRunner::Run::execute() {
         m_outcome.state = storage::BuildState::succeeded;
         m_outcome.error.clear();
     } else if (config.builder.keep_failed_workdirs && !m_outcome.interrupted) {
+        // Kept under <data_dir>/kept, out of <data_dir>/work, which start-up clears of crash leftovers.
         work_dir.keep();
         if (checkout) checkout->dir.keep();
-        log("hookyard: work dir kept for inspection: " + work.string());
+        const fs::path kept = fs::path(config.data_dir) / "kept" / std::to_string(m_build.id);
+        fs::create_directories(kept.parent_path(), ec);
+        fs::remove_all(kept, ec);
+        fs::rename(work, kept, ec);
+        log("hookyard: work dir kept for inspection: " + (ec ? work : kept).string());
     }
     return m_outcome;
 }

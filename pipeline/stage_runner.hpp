@@ -36,7 +36,8 @@ public:
 
     // Runs the build's stages in order and returns how it ended; stops at the first failing stage.
     // A build whose repository is no longer in the config fails with that reason. Work files live under
-    // <data_dir>/work/<id> and are removed at the end (kept on failure when builder.keep_failed_workdirs).
+    // <data_dir>/work/<id> and are removed at the end (moved to <data_dir>/kept/<id> on failure when
+    // builder.keep_failed_workdirs).
     RunOutcome run(const storage::Build& build, CancelToken& token) override;
 
     // Removes every leftover under <data_dir>/work (work dirs of builds a crash interrupted). Call at start,

@@ -47,7 +47,7 @@ void PipelineE2E::SetUp() {
                "  webhook_secret: " + k_secret + "\n"
                "  api_token: " + k_token + "\n"
                "data_dir: " + (m_dir / "data") + "\n"
-               "builder: { concurrency: 2, timeout: 5m }\n"
+               "builder: { concurrency: 2, timeout: 5m, keep_failed_workdirs: true }\n"
                "notify: { max_attempts: 10, timeout: 5s, initial_backoff: 1s }\n"
                "github: { token: " + k_github_token + ", api_url: '" + m_github.url("/api/v3") + "' }\n"
                "registries:\n"

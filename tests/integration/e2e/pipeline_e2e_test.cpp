@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -171,6 +172,10 @@ TEST_F(PipelineE2E, FailingBuildNotifiesTheCause) {
     EXPECT_EQ(m_hub_receiver.count(), 0u) << "Docker Hub receivers only hear about pushed images";
     const auto log = api_get("/api/v1/builds/" + std::to_string(build_ids(r).at(0)) + "/log");
     EXPECT_NE(log.body.find("exit 3"), std::string::npos) << log.body;
+    // builder.keep_failed_workdirs: the checkout stays for inspection, outside the work dir start-up clears.
+    const auto id = std::to_string(build_ids(r).at(0));
+    EXPECT_TRUE(std::filesystem::exists(m_dir / ("data/kept/" + id + "/src/Dockerfile")));
+    EXPECT_FALSE(std::filesystem::exists(m_dir / ("data/work/" + id)));
 }
 
 TEST_F(PipelineE2E, ReceiverFailingTwiceGetsExactlyOneSuccess) {
