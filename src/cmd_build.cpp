@@ -63,10 +63,13 @@ private:
 int cmd_build(const Args& args) {
     const std::string path = config_path(args), repo_name = option(args, "--repo");
     std::string ref = option(args, "--ref");
-    if (path.empty() || repo_name.empty() || ref.empty() || flag(args, "--help")) {
-        std::fprintf(stderr, "usage: hookyard build -c FILE --repo owner/name --ref refs/heads/main [--commit SHA] "
-                             "[--verbose]\n");
-        return 2;
+    const bool help = flag(args, "--help") || flag(args, "-h");
+    if (help || path.empty() || repo_name.empty() || ref.empty()) {
+        std::fprintf(help ? stdout : stderr,
+                     "usage: hookyard build -c FILE --repo owner/name --ref refs/heads/main [--commit SHA] "
+                     "[--verbose]\n  runs one build of the rules matching REF in the foreground; exit 0 and "
+                     "image@digest lines on success\n");
+        return help ? 0 : 2;
     }
     if (ref.rfind("refs/", 0) != 0) ref = "refs/heads/" + ref;  // a bare name means a branch, as on Docker Hub
     const auto outcome = config::load_config_file(path);

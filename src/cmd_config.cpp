@@ -16,9 +16,10 @@ std::string config_path(const Args& args) {
 }
 
 int cmd_config(const Args& args) {
-    if (args.size() < 2 || args[1] != "check" || config_path(args).empty()) {
-        std::fprintf(stderr, "usage: hookyard config check -c FILE\n");
-        return 2;
+    const bool help = args.size() > 1 && (args.back() == "--help" || args.back() == "-h");
+    if (help || args.size() < 2 || args[1] != "check" || config_path(args).empty()) {
+        std::fprintf(help ? stdout : stderr, "usage: hookyard config check -c FILE\n");
+        return help ? 0 : 2;
     }
     const auto outcome = config::load_config_file(config_path(args));
     if (!outcome.config) {

@@ -30,9 +30,10 @@ void make_parent_dir(const std::string& storage_url) {
 
 int cmd_serve(const Args& args) {
     const std::string path = config_path(args);
-    if (path.empty() || (args.size() > 1 && (args[1] == "--help" || args[1] == "-h"))) {
-        std::fprintf(stderr, "usage: hookyard serve -c FILE\n");
-        return 2;
+    const bool help = args.size() > 1 && (args[1] == "--help" || args[1] == "-h");
+    if (help || path.empty()) {
+        std::fprintf(help ? stdout : stderr, "usage: hookyard serve -c FILE\n");
+        return help ? 0 : 2;
     }
     const auto outcome = config::load_config_file(path);
     if (!outcome.config) {
