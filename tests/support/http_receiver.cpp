@@ -157,18 +157,4 @@ void HttpReceiver::handle(int fd) {
     ::close(fd);
 }
 
-std::string hmac_sha256_hex(const std::string& key, const std::string& body) {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(body.data()),
-         body.size(), mac, &len);
-    std::string hex;
-    char b[3];
-    for (unsigned int i = 0; i < len; ++i) {
-        std::snprintf(b, sizeof b, "%02x", mac[i]);
-        hex += b;
-    }
-    return hex;
-}
-
 }  // namespace hookyard::test

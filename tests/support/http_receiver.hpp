@@ -64,7 +64,4 @@ private:
     std::thread m_thread;
 };
 
-// HMAC-SHA256 of `body` with `key`, lower-case hex (to check X-Hookyard-Signature-256 / X-Hub-Signature-256).
-std::string hmac_sha256_hex(const std::string& key, const std::string& body);
-
 }  // namespace hookyard::test

@@ -8,7 +8,7 @@
 namespace hookyard::test {
 namespace {
 
-std::string hookyard_bin() { return binary_dir() + "/src/hookyard"; }
+std::string hookyard_bin() { return binary_dir() + "/hookyard"; }
 
 TEST(ConfigCheckCommand, ValidConfigExitsZeroWithSummary) {
     std::string out;

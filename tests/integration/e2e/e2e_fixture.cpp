@@ -1,4 +1,5 @@
 #include "tests/integration/e2e/e2e_fixture.hpp"
+#include "util/signature.hpp"
 
 #include <signal.h>
 
@@ -10,7 +11,7 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-std::string hookyard_bin() { return binary_dir() + "/src/hookyard"; }
+std::string hookyard_bin() { return binary_dir() + "/hookyard"; }
 
 }  // namespace
 
@@ -154,7 +155,7 @@ HttpResult PipelineE2E::send_push(const std::string& ref, const std::string& bef
                    {"Content-Type: application/json", "X-GitHub-Event: push",
                     "X-GitHub-Delivery: e2e-" + std::to_string(::getpid()) + "-" + std::to_string(++delivery) + "-" +
                         after.substr(0, 8),
-                    "X-Hub-Signature-256: sha256=" + hmac_sha256_hex(k_secret, body)});
+                    "X-Hub-Signature-256: sha256=" + util::hmac_sha256_hex(k_secret, body)});
 }
 
 std::vector<long long> PipelineE2E::build_ids(const HttpResult& accepted) {

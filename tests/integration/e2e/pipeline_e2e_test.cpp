@@ -9,6 +9,7 @@
 #include <set>
 
 #include "tests/integration/e2e/e2e_fixture.hpp"
+#include "util/signature.hpp"
 
 namespace hookyard::test {
 namespace {
@@ -77,7 +78,7 @@ TEST_F(PipelineE2E, SignedPushBuildsPushesAndNotifies) {
     for (const char* event : {"build.queued", "build.started", "build.succeeded"}) {
         const auto got = with_event(m_ops_receiver, event);
         ASSERT_EQ(got.size(), 1u) << event;
-        EXPECT_EQ(got[0].header("x-hookyard-signature-256"), "sha256=" + hmac_sha256_hex(k_ops_secret, got[0].body));
+        EXPECT_EQ(got[0].header("x-hookyard-signature-256"), "sha256=" + util::hmac_sha256_hex(k_ops_secret, got[0].body));
         EXPECT_EQ(got[0].header("x-hookyard-delivery").size(), 36u);
         EXPECT_EQ(json::parse(got[0].body)["build"]["id"], ids[0]);
     }

@@ -199,7 +199,7 @@ TEST_F(BasicAuthPush, CommandLinePushPrintsTheDigestForEveryReference) {
                                         http::base64_encode(registry.username() + ":" + registry.password()) +
                                         R"("}}})");
     std::string output;
-    const int code = run({binary_dir() + "/src/hookyard", "push", dir / "layout", registry.host() + "/cli/app:v1",
+    const int code = run({binary_dir() + "/hookyard", "push", dir / "layout", registry.host() + "/cli/app:v1",
                           registry.host() + "/cli/app:v2", registry.host() + "/cli/other", "--insecure-http",
                           "--credentials-file", dir / "config.json"},
                          &output);
@@ -235,7 +235,7 @@ TEST_F(BasicAuthPush, CommandLineTakesThePasswordFromStdinAndTheRegistryFromTheC
     write_file(dir / "hookyard.yaml", "registries:\n  local: { endpoint: \"http://" + registry.host() +
                                           "\", username: nobody, password: wrong }\n");
     std::string output;
-    const int code = sh("printf '%s\\n' '" + registry.password() + "' | " + binary_dir() + "/src/hookyard push " +
+    const int code = sh("printf '%s\\n' '" + registry.password() + "' | " + binary_dir() + "/hookyard push " +
                             dir / "layout" + " " + registry.host() + "/cfg/app:v1 -c " + dir / "hookyard.yaml" +
                             " --username " + registry.username() + " --password-stdin",
                         &output);
@@ -243,7 +243,7 @@ TEST_F(BasicAuthPush, CommandLineTakesThePasswordFromStdinAndTheRegistryFromTheC
     EXPECT_NE(output.find(registry.host() + "/cfg/app:v1@" + digest), std::string::npos) << output;
 
     // The config alone (wrong password, plain http taken from its endpoint) is refused with its message.
-    const int refused = run({binary_dir() + "/src/hookyard", "push", dir / "layout", registry.host() + "/cfg/app:v2",
+    const int refused = run({binary_dir() + "/hookyard", "push", dir / "layout", registry.host() + "/cfg/app:v2",
                              "-c", dir / "hookyard.yaml"},
                             &output);
     EXPECT_EQ(refused, 1);
@@ -253,7 +253,7 @@ TEST_F(BasicAuthPush, CommandLineTakesThePasswordFromStdinAndTheRegistryFromTheC
 TEST_F(BasicAuthPush, CommandLineRejectsADirectoryThatIsNoLayout) {
     std::string output;
     const int code =
-        run({binary_dir() + "/src/hookyard", "push", dir.path(), registry.host() + "/cli/app:v1"}, &output);
+        run({binary_dir() + "/hookyard", "push", dir.path(), registry.host() + "/cli/app:v1"}, &output);
     EXPECT_EQ(code, 2);
     EXPECT_NE(output.find("is not an OCI image layout"), std::string::npos) << output;
 }

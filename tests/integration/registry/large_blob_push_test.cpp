@@ -19,7 +19,7 @@ TEST(LargeBlobPush, OneGibLayerIsPushedWithFlatMemory) {
     const std::string digest = write_test_image(dir / "layout", {1ull << 30, 4096}, 41);
 
     std::string output;
-    const int code = run({"/usr/bin/time", "-f", "maxrss_kb=%M", binary_dir() + "/src/hookyard", "push", dir / "layout",
+    const int code = run({"/usr/bin/time", "-f", "maxrss_kb=%M", binary_dir() + "/hookyard", "push", dir / "layout",
                           registry.host() + "/big/app:v1", "--insecure-http"},
                          &output);
     ASSERT_EQ(code, 0) << output;

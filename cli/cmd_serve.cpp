@@ -1,0 +1,96 @@
+// hookyard serve -c FILE: wires config → store → router → HTTP server, then waits for SIGINT/SIGTERM.
+
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "config/loader.hpp"
+#include "cli/commands.hpp"
+#include "cli/pipeline_service.hpp"
+#include "storage/store.hpp"
+#include "util/log.hpp"
+#include "api/metrics.hpp"
+#include "api/router.hpp"
+#include "http/server.hpp"
+
+namespace hookyard::cli {
+namespace {
+
+// Creates the directory that will hold a "sqlite:PATH" database, so a fresh data_dir just works.
+void make_parent_dir(const std::string& storage_url) {
+    constexpr std::string_view k_sqlite = "sqlite:";
+    if (storage_url.rfind(k_sqlite, 0) != 0) return;
+    const std::filesystem::path db(storage_url.substr(k_sqlite.size()));
+    std::error_code ec;
+    if (db.has_parent_path()) std::filesystem::create_directories(db.parent_path(), ec);
+}
+
+}  // namespace
+
+int cmd_serve(const Args& args) {
+    const std::string path = config_path(args);
+    const bool help = args.size() > 1 && (args[1] == "--help" || args[1] == "-h");
+    if (help || path.empty()) {
+        std::fprintf(help ? stdout : stderr, "usage: hookyard serve -c FILE\n");
+        return help ? 0 : 2;
+    }
+    const auto outcome = config::load_config_file(path);
+    if (!outcome.config) {
+        for (const auto& d : outcome.diagnostics) std::fprintf(stderr, "%s\n", d.str().c_str());
+        return 2;
+    }
+    const config::Config& cfg = *outcome.config;
+
+    // Signals are taken synchronously by this thread: block them before any other thread exists.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    std::error_code ec;
+    std::filesystem::create_directories(cfg.data_dir, ec);
+    const std::string storage_url = cfg.storage.empty() ? "sqlite:" + cfg.data_dir + "/hookyard.db" : cfg.storage;
+    make_parent_dir(storage_url);
+    auto store = storage::open_store(storage_url);
+    if (!store) {
+        util::log_error("serve", store.error().message);
+        return 1;
+    }
+    // The pipeline: installs the notification planner first, so recovery's outcomes notify too. Builds a
+    // crash left running go back to the queue (or fail, when interrupted too often).
+    PipelineService pipeline(cfg, **store);
+    if (auto st = pipeline.recover(); !st) {
+        util::log_error("serve", st.error().message);
+        return 1;
+    }
+
+    api::Metrics metrics;
+    api::Router router(cfg, **store, metrics);
+    router.set_on_queued([&pipeline] { pipeline.wake(); });
+    http::ServerOptions options;
+    options.listen = cfg.server.listen;
+    auto server = http::Server::start(options, [&router](http::ServerRequest req, http::Responder respond) {
+        router.handle(std::move(req), std::move(respond));
+    });
+    if (!server) {
+        util::log_error("serve", server.error().message);
+        return 1;
+    }
+    util::log_info("serve", config::summarize(cfg));
+    pipeline.start();
+    util::log_info("serve", "listening on " + cfg.server.listen + " (port " + std::to_string((*server)->port()) + ")");
+
+    int sig = 0;
+    sigwait(&signals, &sig);
+    util::log_info(
+        "serve", std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ": finishing in-flight requests");
+    (*server)->stop();
+    pipeline.stop();
+    (*store)->flush();
+    util::log_info("serve", "stopped after " + std::to_string((*server)->answered()) + " requests");
+    return 0;
+}
+
+}  // namespace hookyard::cli

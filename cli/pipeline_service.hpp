@@ -1,0 +1,56 @@
+#pragma once
+// Wiring of the build pipeline for `hookyard serve` and `hookyard build`: mirrors, checkout, buildah,
+// our registry client, the stage runner, the scheduler, and the notification planner + dispatcher.
+
+#include <memory>
+
+#include "config/model.hpp"
+#include "http/client.hpp"
+#include "pipeline/checkout/checkout.hpp"
+#include "pipeline/checkout/work_pool.hpp"
+#include "pipeline/executor/buildah_executor.hpp"
+#include "pipeline/registry_pusher.hpp"
+#include "pipeline/scheduler.hpp"
+#include "pipeline/stage_runner.hpp"
+#include "storage/store.hpp"
+#include "webhook/notify/dispatcher.hpp"
+
+namespace hookyard::cli {
+
+class PipelineService {
+public:
+    // Builds every component from the config and installs the event planner on `store` (so every state
+    // change from now on queues its notifications). Nothing runs until start(). Both must outlive this.
+    PipelineService(const config::Config& config, storage::Store& store, pipeline::BuildObserver* observer = nullptr);
+    ~PipelineService();
+
+    // Crash recovery: re-queues builds a dead process left running (failing those interrupted too often)
+    // and removes leftover work dirs. Call before start(), with no other hookyard on this data dir.
+    util::Status recover();
+    // Starts the scheduler and the dispatcher.
+    void start();
+    // Stops claiming, interrupts running builds (they resume after restart), stops the dispatcher.
+    void stop();
+    // A build was queued: claim it now instead of at the next poll.
+    void wake();
+
+    // The stage runner, for running one build in the foreground (`hookyard build`).
+    pipeline::StageRunner& runner() { return *m_runner; }
+    notify::Dispatcher& dispatcher() { return *m_dispatcher; }
+
+private:
+    const config::Config& m_config;
+    storage::Store& m_store;
+    pipeline::MirrorCache m_mirrors;
+    pipeline::WorkTreePool m_worktrees;  // warm builds reuse the previous build's tree
+    pipeline::CheckoutService m_checkout;
+    std::unique_ptr<pipeline::Executor> m_executor;
+    pipeline::RegistryPusher m_pusher;
+    std::unique_ptr<pipeline::StageRunner> m_runner;
+    std::unique_ptr<pipeline::BuildEvents> m_events;
+    std::unique_ptr<pipeline::Scheduler> m_scheduler;
+    std::unique_ptr<http::Client> m_http;
+    std::unique_ptr<notify::Dispatcher> m_dispatcher;
+};
+
+}  // namespace hookyard::cli

@@ -1,0 +1,53 @@
+#include "storage/build_json.hpp"
+
+#include "util/log.hpp"
+
+namespace hookyard::storage {
+namespace {
+
+nlohmann::json time_or_null(storage::TimeMs t) {
+    return t > 0 ? nlohmann::json(storage::format_rfc3339(t)) : nlohmann::json(nullptr);
+}
+
+nlohmann::json text_or_null(const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
+
+}  // namespace
+
+nlohmann::json build_to_json(const storage::Build& b) {
+    nlohmann::json stages = nlohmann::json::array();
+    for (const auto& s : b.stages) {
+        stages.push_back({{"name", s.name},
+                          {"state", storage::to_string(s.state)},
+                          {"started_at", time_or_null(s.started_at)},
+                          {"finished_at", time_or_null(s.finished_at)},
+                          {"duration_ms", s.finished_at > 0 ? nlohmann::json(s.duration_ms) : nlohmann::json(nullptr)},
+                          {"error", text_or_null(s.error)}});
+    }
+    return {{"id", b.id},
+            {"state", storage::to_string(b.state)},
+            {"repository", b.repository},
+            {"ref", b.ref},
+            {"commit", text_or_null(b.commit)},
+            {"rule", b.rule},
+            {"image", b.image},
+            {"tags", b.tags},
+            {"digest", text_or_null(b.digest)},
+            {"error", text_or_null(b.error)},
+            {"created_at", time_or_null(b.created_at)},
+            {"started_at", time_or_null(b.started_at)},
+            {"finished_at", time_or_null(b.finished_at)},
+            {"stages", std::move(stages)},
+            {"source", {{"type", b.source_type}, {"name", b.source_name}}},
+            {"dockerfile", b.dockerfile},
+            {"context", b.context},
+            {"clone_url", util::redact_url(b.clone_url)},
+            {"delivery", text_or_null(b.delivery)},
+            {"pusher", text_or_null(b.pusher)},
+            {"retry_of", b.retry_of > 0 ? nlohmann::json(b.retry_of) : nlohmann::json(nullptr)},
+            {"superseded_by", b.superseded_by > 0 ? nlohmann::json(b.superseded_by) : nlohmann::json(nullptr)},
+            {"attempts", b.attempts},
+            {"cancel_requested", b.cancel_requested},
+            {"log_bytes", b.log_size}};
+}
+
+}  // namespace hookyard::storage

@@ -1,0 +1,69 @@
+#include "webhook/notify/notify_planner.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "webhook/notify/notify_payloads.hpp"
+
+namespace hookyard::notify {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+bool wants(const config::Subscriber& s, const storage::Build& b, std::string_view event) {
+    if (!s.repositories.empty() &&
+        std::none_of(s.repositories.begin(), s.repositories.end(),
+                     [&](const std::string& r) { return iequals(r, b.repository); })) {
+        return false;
+    }
+    if (s.format == config::PayloadFormat::dockerhub && event != "push") return false;
+    if (s.events.empty()) return true;
+    return std::find(s.events.begin(), s.events.end(), event) != s.events.end();
+}
+
+}  // namespace
+
+std::string public_base_url(const config::Config& config) {
+    std::string base = config.server.public_url;
+    if (base.empty()) {
+        std::string listen = config.server.listen;
+        if (listen.rfind("0.0.0.0:", 0) == 0) listen = "127.0.0.1:" + listen.substr(8);
+        base = "http://" + listen;
+    }
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    return base;
+}
+
+storage::EventPlanner make_event_planner(const config::Config& config) {
+    return [&config](const storage::Build& b, std::string_view event) {
+        std::vector<storage::NewNotification> out;
+        const std::string base = public_base_url(config);
+        const std::string callback_url =
+            base + "/api/v1/callbacks/" + std::to_string(b.id) + "/" + callback_token(config.server.webhook_secret, b.id);
+        for (const auto& s : config.subscribers) {
+            if (wants(s, b, event)) {
+                out.push_back({b.id, s.name, std::string(event), s.url, hookyard_payload(b, event).dump()});
+            }
+            if (event != "build.succeeded" || !wants(s, b, "push")) continue;
+            for (const auto& tag : b.tags) {
+                const auto body = s.format == config::PayloadFormat::dockerhub
+                                      ? dockerhub_payload(b, tag, callback_url)
+                                      : hookyard_payload(b, "push", b.image + ":" + tag);
+                out.push_back({b.id, s.name, "push", s.url, body.dump()});
+            }
+        }
+        if (!config.github.token.empty() && !b.commit.empty()) {
+            const std::string url = config.github.api_url + "/repos/" + b.repository + "/statuses/" + b.commit;
+            const std::string target_url = base + "/api/v1/builds/" + std::to_string(b.id) + "/log";
+            out.push_back({b.id, k_github_target, std::string(event), url,
+                           github_status_payload(b, event, target_url).dump()});
+        }
+        return out;
+    };
+}
+
+}  // namespace hookyard::notify
