@@ -5,8 +5,9 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "config/loader.hpp"
 #include "cli/commands.hpp"
+#include "cli/config_file.hpp"
+#include "config/loader.hpp"
 #include "cli/pipeline_service.hpp"
 #include "storage/store.hpp"
 #include "util/log.hpp"
@@ -29,18 +30,13 @@ void make_parent_dir(const std::string& storage_url) {
 }  // namespace
 
 int cmd_serve(const Args& args) {
-    const std::string path = config_path(args);
-    const bool help = args.size() > 1 && (args[1] == "--help" || args[1] == "-h");
-    if (help || path.empty()) {
-        std::fprintf(help ? stdout : stderr, "usage: hookyard serve -c FILE\n");
-        return help ? 0 : 2;
-    }
-    const auto outcome = config::load_config_file(path);
-    if (!outcome.config) {
-        for (const auto& d : outcome.diagnostics) std::fprintf(stderr, "%s\n", d.str().c_str());
-        return 2;
-    }
-    const config::Config& cfg = *outcome.config;
+    // Unknown flags are ignored, as they always were.
+    const auto parsed = parse_args(args, {{{"--config", "-c"}}});
+    const std::string path = parsed.value("--config");
+    if (parsed.help || path.empty()) return print_usage("usage: hookyard serve -c FILE\n", parsed.help);
+    const auto loaded = load_config_or_report(path);
+    if (!loaded) return 2;
+    const config::Config& cfg = *loaded;
 
     // Signals are taken synchronously by this thread: block them before any other thread exists.
     sigset_t signals;

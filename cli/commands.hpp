@@ -2,13 +2,11 @@
 // One function per subcommand; each parses its own arguments (argv[0] is the subcommand name) and
 // returns the process exit code: 0 success, 1 failure of the operation, 2 bad usage or bad config.
 
-#include <string>
-#include <vector>
+#include "cli/args.hpp"
 
 namespace hookyard::cli {
 
-using Args = std::vector<std::string>;
-
+// hookyard config check -c FILE: validates a config and prints its summary.
 int cmd_config(const Args& args);
 // hookyard serve -c FILE: the service (webhook intake, REST API, metrics) until SIGINT/SIGTERM.
 int cmd_serve(const Args& args);
@@ -20,8 +18,5 @@ int cmd_checkout(const Args& args);
 int cmd_push(const Args& args);
 // hookyard build-local --context DIR --layout DIR: the build stage alone (buildah → OCI layout), no push.
 int cmd_build_local(const Args& args);
-
-// Finds "-c FILE" / "--config FILE" / "--config=FILE" in args; returns "" when absent.
-std::string config_path(const Args& args);
 
 }  // namespace hookyard::cli
