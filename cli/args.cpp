@@ -59,8 +59,10 @@ ParsedArgs parse_args(const Args& args, const ArgSpec& spec) {
             out.problems.push_back({ArgProblemKind::unknown_flag, a, followed});
             // A value flag we do not know: skip its value, so it is not taken for a positional.
             if (spec.unknown_flags_take_value && followed && a.rfind("--", 0) == 0) ++i;
-        } else {
+        } else if (spec.positionals) {
             out.positionals.push_back(a);
+        } else {
+            out.problems.push_back({ArgProblemKind::unexpected_argument, a, followed});
         }
     }
     return out;

@@ -26,17 +26,20 @@ struct FlagSpec {
 inline FlagSpec bool_flag(std::string name) { return FlagSpec(std::move(name), "", false); }
 
 struct ArgSpec {
-    ArgSpec(std::vector<FlagSpec> declared, bool unknown_take_value = false)
-        : flags(std::move(declared)), unknown_flags_take_value(unknown_take_value) {}
+    ArgSpec(std::vector<FlagSpec> declared, bool unknown_take_value = false, bool allow_positionals = true)
+        : flags(std::move(declared)), unknown_flags_take_value(unknown_take_value), positionals(allow_positionals) {}
     std::vector<FlagSpec> flags;
     // An undeclared "--name" followed by another argument takes it as its value (it is still reported as
     // unknown_flag, with followed = true).
     bool unknown_flags_take_value = false;
+    // False: an argument not starting with '-' is an unexpected_argument problem, not a positional.
+    bool positionals = true;
 };
 
 enum class ArgProblemKind {
-    unknown_flag,   // an argument starting with '-' that is not declared
-    missing_value,  // a declared value flag is the last argument
+    unknown_flag,         // an argument starting with '-' that is not declared
+    missing_value,        // a declared value flag is the last argument
+    unexpected_argument,  // a positional where the spec allows none
 };
 
 struct ArgProblem {

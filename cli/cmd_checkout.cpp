@@ -1,15 +1,16 @@
 // hookyard checkout: the checkout stage on its own, for operators (debug a clone URL, credentials or a
 // rule's context/dockerfile) and for bench/checkout.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <memory>
+#include <optional>
 
+#include "cli/commands.hpp"
 #include "pipeline/checkout/checkout.hpp"
 #include "pipeline/checkout/locate.hpp"
-#include "cli/commands.hpp"
 #include "util/log.hpp"
 
 namespace hookyard::cli {
@@ -27,77 +28,120 @@ constexpr const char* k_usage =
     "With --pool-dir, an idle work tree of the repository there is updated in place instead of writing\n"
     "every file; --recycle parks OLD_DEST (an earlier --dest) in the pool first, as a finished build does.\n";
 
+int usage_error(const std::string& message) {
+    std::fprintf(stderr, "hookyard checkout: %s\n%s", message.c_str(), k_usage);
+    return 2;
+}
+
+const ArgSpec& spec() {
+    static const ArgSpec k_spec({{"--mirror-dir"},
+                                 {"--url"},
+                                 {"--ref"},
+                                 {"--commit"},
+                                 {"--dest"},
+                                 {"--key"},
+                                 {"--token-env"},
+                                 {"--ssh-key"},
+                                 {"--known-hosts"},
+                                 {"--context"},
+                                 {"--dockerfile"},
+                                 {"--pool-dir"},
+                                 {"--recycle"},
+                                 bool_flag("--submodules")},
+                                /*unknown_take_value=*/true, /*allow_positionals=*/false);
+    return k_spec;
+}
+
+// The usage error of a command line, if any: stray arguments first, then unknown "--name VALUE" options
+// (the first by name).
+std::optional<int> check_usage(const ParsedArgs& parsed) {
+    std::string unknown;
+    for (const auto& p : parsed.problems) {
+        if (p.kind != ArgProblemKind::unknown_flag || !p.followed || p.arg.rfind("--", 0) != 0) {
+            return usage_error("unexpected argument '" + p.arg + "'");
+        }
+        if (unknown.empty() || p.arg < unknown) unknown = p.arg;
+    }
+    if (!unknown.empty()) return usage_error("unknown option " + unknown);
+    if (parsed.value("--mirror-dir").empty() || parsed.value("--url").empty() || parsed.value("--dest").empty() ||
+        (parsed.value("--ref").empty() && parsed.value("--commit").empty())) {
+        return usage_error("--mirror-dir, --url, --dest and --ref are required");
+    }
+    return std::nullopt;
+}
+
+// The credentials named on the command line; the token itself comes from the environment.
+std::optional<pipeline::GitAuth> auth_from(const ParsedArgs& parsed) {
+    pipeline::GitAuth auth;
+    if (const std::string var = parsed.value("--token-env"); !var.empty()) {
+        const char* token = std::getenv(var.c_str());
+        if (token == nullptr || *token == '\0') {
+            std::fprintf(stderr, "hookyard checkout: environment variable %s is not set\n", var.c_str());
+            return std::nullopt;
+        }
+        auth.token = token;
+        auth.credential_name = "$" + var;
+    }
+    auth.ssh_key_file = parsed.value("--ssh-key");
+    auth.ssh_known_hosts_file = parsed.value("--known-hosts");
+    if (auth.credential_name.empty()) auth.credential_name = auth.ssh_key_file.empty() ? "(none)" : auth.ssh_key_file;
+    return auth;
+}
+
+pipeline::CheckoutRequest request_from(const ParsedArgs& parsed, pipeline::GitAuth auth) {
+    pipeline::CheckoutRequest req;
+    const std::string url = parsed.value("--url");
+    req.repo_key = parsed.value("--key").empty() ? pipeline::MirrorCache::key_for_url(url) : parsed.value("--key");
+    req.clone_url = url;
+    req.ref = parsed.value("--ref");
+    req.commit = parsed.value("--commit");
+    req.dest_dir = parsed.value("--dest");
+    req.submodules = parsed.has("--submodules");
+    req.auth = std::move(auth);
+    return req;
+}
+
+void print_result(const pipeline::Checkout& co, std::chrono::milliseconds ms, bool submodules) {
+    std::printf("checked out %s (%s) into %s in %lld ms: %s, received %zu objects (%zu bytes)%s\n", co.commit.c_str(),
+                co.ref.c_str(), co.dir.path().c_str(), static_cast<long long>(ms.count()),
+                co.stats.created ? "new mirror" : (co.reused_tree ? "mirror updated, tree reused" : "mirror updated"),
+                co.stats.received_objects, co.stats.received_bytes,
+                submodules ? (", " + std::to_string(co.submodules.size()) + " submodule(s)").c_str() : "");
+}
+
+// --context/--dockerfile: where the build would run in the checked-out tree.
+int print_location(const ParsedArgs& parsed, const std::string& dir) {
+    if (!parsed.has("--context") && !parsed.has("--dockerfile")) return 0;
+    auto loc =
+        pipeline::locate(dir, parsed.has("--context") ? parsed.value("--context") : "/", parsed.value("--dockerfile"));
+    if (!loc) {
+        std::fprintf(stderr, "hookyard checkout: %s\n", loc.error().message.c_str());
+        return 1;
+    }
+    std::printf("context %s, dockerfile %s\n", loc->context_dir.c_str(), loc->dockerfile.c_str());
+    return 0;
+}
+
 }  // namespace
 
 int cmd_checkout(const Args& args) {
-    std::map<std::string, std::string> opt;
-    bool submodules = false;
-    for (std::size_t i = 1; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        if (a == "--help" || a == "-h") {
-            std::printf("%s", k_usage);
-            return 0;
-        }
-        if (a == "--submodules") {
-            submodules = true;
-        } else if (a.rfind("--", 0) == 0 && i + 1 < args.size()) {
-            opt[a.substr(2)] = args[++i];
-        } else {
-            std::fprintf(stderr, "hookyard checkout: unexpected argument '%s'\n%s", a.c_str(), k_usage);
-            return 2;
-        }
-    }
-    static const char* const k_known[] = {"mirror-dir", "url",       "ref",     "commit",      "dest",
-                                          "key",        "token-env", "ssh-key", "known-hosts", "context",
-                                          "dockerfile", "pool-dir",  "recycle"};
-    for (const auto& [name, value] : opt) {
-        bool known = false;
-        for (const char* k : k_known) known = known || name == k;
-        if (!known) {
-            std::fprintf(stderr, "hookyard checkout: unknown option --%s\n%s", name.c_str(), k_usage);
-            return 2;
-        }
-    }
-    if (opt["mirror-dir"].empty() || opt["url"].empty() || opt["dest"].empty() ||
-        (opt["ref"].empty() && opt["commit"].empty())) {
-        std::fprintf(stderr, "hookyard checkout: --mirror-dir, --url, --dest and --ref are required\n%s", k_usage);
-        return 2;
-    }
+    const auto parsed = parse_args(args, spec());
+    if (parsed.help) return print_usage(k_usage, true);
+    if (auto code = check_usage(parsed)) return *code;
+    auto auth = auth_from(parsed);
+    if (!auth) return 2;
 
-    pipeline::GitAuth auth;
-    if (!opt["token-env"].empty()) {
-        const char* token = std::getenv(opt["token-env"].c_str());
-        if (token == nullptr || *token == '\0') {
-            std::fprintf(stderr, "hookyard checkout: environment variable %s is not set\n", opt["token-env"].c_str());
-            return 2;
-        }
-        auth.token = token;
-        auth.credential_name = "$" + opt["token-env"];
-    }
-    auth.ssh_key_file = opt["ssh-key"];
-    auth.ssh_known_hosts_file = opt["known-hosts"];
-    if (auth.credential_name.empty()) auth.credential_name = auth.ssh_key_file.empty() ? "(none)" : auth.ssh_key_file;
-
-    pipeline::MirrorCache cache(opt["mirror-dir"]);
+    pipeline::MirrorCache cache(parsed.value("--mirror-dir"));
     std::unique_ptr<pipeline::WorkTreePool> pool;
-    if (!opt["pool-dir"].empty()) pool = std::make_unique<pipeline::WorkTreePool>(opt["pool-dir"]);
+    if (!parsed.value("--pool-dir").empty())
+        pool = std::make_unique<pipeline::WorkTreePool>(parsed.value("--pool-dir"));
     pipeline::CheckoutService service(cache, pool.get());
-    pipeline::CheckoutRequest req;
-    req.repo_key = opt["key"].empty() ? pipeline::MirrorCache::key_for_url(opt["url"]) : opt["key"];
-    req.clone_url = opt["url"];
-    req.ref = opt["ref"];
-    req.commit = opt["commit"];
-    req.dest_dir = opt["dest"];
-    req.submodules = submodules;
-    req.auth = auth;
+    const auto req = request_from(parsed, std::move(*auth));
 
     const auto start = std::chrono::steady_clock::now();
-    if (!opt["recycle"].empty()) {
-        if (!pool) {
-            std::fprintf(stderr, "hookyard checkout: --recycle needs --pool-dir\n%s", k_usage);
-            return 2;
-        }
-        pool->give_back(req.repo_key, opt["recycle"]);
+    if (!parsed.value("--recycle").empty()) {
+        if (!pool) return usage_error("--recycle needs --pool-dir");
+        pool->give_back(req.repo_key, parsed.value("--recycle"));
     }
     auto co = service.checkout(req);
     if (!co) {
@@ -106,23 +150,9 @@ int cmd_checkout(const Args& args) {
         return 1;
     }
     co->dir.keep();
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-    std::printf("checked out %s (%s) into %s in %lld ms: %s, received %zu objects (%zu bytes)%s\n", co->commit.c_str(),
-                co->ref.c_str(), co->dir.path().c_str(), static_cast<long long>(ms.count()),
-                co->stats.created ? "new mirror" : (co->reused_tree ? "mirror updated, tree reused" : "mirror updated"),
-                co->stats.received_objects, co->stats.received_bytes,
-                submodules ? (", " + std::to_string(co->submodules.size()) + " submodule(s)").c_str() : "");
-
-    if (opt.count("context") != 0 || opt.count("dockerfile") != 0) {
-        auto loc =
-            pipeline::locate(co->dir.path(), opt.count("context") != 0 ? opt["context"] : "/", opt["dockerfile"]);
-        if (!loc) {
-            std::fprintf(stderr, "hookyard checkout: %s\n", loc.error().message.c_str());
-            return 1;
-        }
-        std::printf("context %s, dockerfile %s\n", loc->context_dir.c_str(), loc->dockerfile.c_str());
-    }
-    return 0;
+    print_result(*co, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start),
+                 req.submodules);
+    return print_location(parsed, co->dir.path());
 }
 
 }  // namespace hookyard::cli
