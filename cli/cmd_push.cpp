@@ -9,12 +9,12 @@
 #include <map>
 #include <optional>
 
+#include "cli/commands.hpp"
+#include "cli/config_file.hpp"
 #include "config/image_ref.hpp"
-#include "config/loader.hpp"
 #include "http/client.hpp"
 #include "pipeline/registry/oci_layout.hpp"
 #include "pipeline/registry/registry_client.hpp"
-#include "cli/commands.hpp"
 
 namespace hookyard::cli {
 namespace {
@@ -38,42 +38,35 @@ struct PushArgs {
     std::size_t parallel = 4;
 };
 
-std::optional<PushArgs> parse_args(const Args& args) {
+const ArgSpec& push_spec() {
+    static const ArgSpec k_spec({{"--config", "-c"},
+                                 {"--credentials-file"},
+                                 {"--username"},
+                                 {"--ca-file"},
+                                 {"--parallel"},
+                                 bool_flag("--password-stdin"),
+                                 bool_flag("--insecure-http")});
+    return k_spec;
+}
+
+// The push arguments, or nothing on a usage error.
+std::optional<PushArgs> push_args_from(const ParsedArgs& parsed) {
+    if (!parsed.problems.empty() || parsed.positionals.size() < 2) return std::nullopt;
     PushArgs out;
-    for (std::size_t i = 1; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        auto value = [&](std::string& into) {
-            if (i + 1 >= args.size()) return false;
-            into = args[++i];
-            return true;
-        };
-        if (a == "-c" || a == "--config") {
-            if (!value(out.config_file)) return std::nullopt;
-        } else if (a.rfind("--config=", 0) == 0) {
-            out.config_file = a.substr(9);
-        } else if (a == "--credentials-file") {
-            if (!value(out.credentials_file)) return std::nullopt;
-        } else if (a == "--username") {
-            if (!value(out.username)) return std::nullopt;
-        } else if (a == "--ca-file") {
-            if (!value(out.ca_file)) return std::nullopt;
-        } else if (a == "--password-stdin") {
-            out.password_stdin = true;
-        } else if (a == "--insecure-http") {
-            out.insecure_http = true;
-        } else if (a == "--parallel") {
-            std::string n;
-            if (!value(n) || std::atoi(n.c_str()) < 1) return std::nullopt;
-            out.parallel = static_cast<std::size_t>(std::atoi(n.c_str()));
-        } else if (!a.empty() && a[0] == '-') {
-            return std::nullopt;
-        } else if (out.layout.empty()) {
-            out.layout = a;
-        } else {
-            out.refs.push_back(a);
-        }
+    out.layout = parsed.positionals.front();
+    out.refs.assign(parsed.positionals.begin() + 1, parsed.positionals.end());
+    out.config_file = parsed.value("--config");
+    out.credentials_file = parsed.value("--credentials-file");
+    out.username = parsed.value("--username");
+    out.ca_file = parsed.value("--ca-file");
+    out.password_stdin = parsed.has("--password-stdin");
+    out.insecure_http = parsed.has("--insecure-http");
+    if (parsed.has("--parallel")) {
+        const int n = std::atoi(parsed.value("--parallel").c_str());
+        if (n < 1) return std::nullopt;
+        out.parallel = static_cast<std::size_t>(n);
     }
-    if (out.layout.empty() || out.refs.empty() || (out.password_stdin != !out.username.empty())) return std::nullopt;
+    if (out.layout.empty() || out.password_stdin != !out.username.empty()) return std::nullopt;
     return out;
 }
 
@@ -122,20 +115,80 @@ util::Result<pipeline::RegistryClientOptions> options_for(const std::string& hos
     return options;
 }
 
+// DIR:NAME picks an image of a layout holding several; a plain existing DIR is taken as is.
+util::Result<pipeline::OciImage> load_layout(const std::string& arg) {
+    std::string dir = arg, name;
+    if (const auto colon = dir.rfind(':'); !std::filesystem::exists(dir) && colon != std::string::npos) {
+        name = dir.substr(colon + 1);
+        dir = dir.substr(0, colon);
+    }
+    return pipeline::load_oci_layout(dir, name);
+}
+
+// host → repository → tags, in the order given.
+using Targets = std::map<std::string, std::map<std::string, std::vector<std::string>>>;
+
+util::Result<Targets> parse_targets(const std::vector<std::string>& texts) {
+    Targets targets;
+    for (const auto& text : texts) {
+        auto ref = config::parse_image_ref(text);
+        if (!ref) return ref.error();
+        if (ref->tag.empty()) ref->tag = "latest";
+        targets[ref->host][ref->repository].push_back(ref->tag);
+    }
+    return targets;
+}
+
+util::Result<std::unique_ptr<pipeline::RegistryClient>> client_for(const std::string& host, const PushArgs& args,
+                                                                   const config::Config* config,
+                                                                   const std::string& password) {
+    std::string ca_file;
+    auto options = options_for(host, args, config, password, ca_file);
+    if (!options) return options.error();
+    http::ClientOptions http_options;
+    http_options.ca_file = ca_file;
+    auto http = http::make_client(http_options);
+    if (!http) return http.error();
+    return pipeline::make_registry_client(*options, std::shared_ptr<http::Client>(std::move(*http)));
+}
+
+// Pushes to every repository of one registry; returns the number of failed repositories.
+int push_repositories(pipeline::RegistryClient& client, const pipeline::OciImage& image, const std::string& host,
+                      const std::map<std::string, std::vector<std::string>>& repositories) {
+    int failures = 0;
+    for (const auto& [repository, tags] : repositories) {
+        auto result = client.push(image, repository, tags);
+        if (!result) {
+            std::fprintf(stderr, "hookyard push: %s/%s: %s\n", host.c_str(), repository.c_str(),
+                         result.error().message.c_str());
+            ++failures;
+            continue;
+        }
+        for (const auto& tag : tags) {
+            std::printf("%s/%s:%s@%s\n", host.c_str(), repository.c_str(), tag.c_str(), result->digest.c_str());
+        }
+        std::fprintf(stderr,
+                     "pushed %s/%s: %zu blob(s) uploaded (%llu bytes), %zu mounted, %zu already present, "
+                     "%zu manifest(s) written\n",
+                     host.c_str(), repository.c_str(), result->blobs_uploaded,
+                     static_cast<unsigned long long>(result->bytes_uploaded), result->blobs_mounted,
+                     result->blobs_skipped, result->manifests_put);
+    }
+    return failures;
+}
+
+int fail(const util::Error& error) {
+    std::fprintf(stderr, "hookyard push: %s\n", error.message.c_str());
+    return 2;
+}
+
 }  // namespace
 
 int cmd_push(const Args& args) {
-    for (const auto& a : args) {
-        if (a == "--help" || a == "-h") {
-            std::printf("%s", k_push_usage);
-            return 0;
-        }
-    }
-    const auto parsed = parse_args(args);
-    if (!parsed) {
-        std::fprintf(stderr, "%s", k_push_usage);
-        return 2;
-    }
+    const auto flags = parse_args(args, push_spec());
+    if (flags.help) return print_usage(k_push_usage, true);
+    const auto parsed = push_args_from(flags);
+    if (!parsed) return print_usage(k_push_usage, false);
     std::string password;
     if (parsed->password_stdin) {
         password.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
@@ -143,78 +196,18 @@ int cmd_push(const Args& args) {
     }
     std::optional<config::Config> config;
     if (!parsed->config_file.empty()) {
-        auto outcome = config::load_config_file(parsed->config_file);
-        if (!outcome.config) {
-            for (const auto& d : outcome.diagnostics) std::fprintf(stderr, "%s\n", d.str().c_str());
-            return 2;
-        }
-        config = std::move(outcome.config);
+        config = load_config_or_report(parsed->config_file);
+        if (!config) return 2;
     }
-
-    // DIR:NAME picks an image of a layout holding several; a plain existing DIR is taken as is.
-    std::string dir = parsed->layout, name;
-    if (const auto colon = dir.rfind(':'); !std::filesystem::exists(dir) && colon != std::string::npos) {
-        name = dir.substr(colon + 1);
-        dir = dir.substr(0, colon);
-    }
-    auto image = pipeline::load_oci_layout(dir, name);
-    if (!image) {
-        std::fprintf(stderr, "hookyard push: %s\n", image.error().message.c_str());
-        return 2;
-    }
-
-    // host → repository → tags, in the order given.
-    std::map<std::string, std::map<std::string, std::vector<std::string>>> targets;
-    std::vector<config::ImageRef> refs;
-    for (const auto& text : parsed->refs) {
-        auto ref = config::parse_image_ref(text);
-        if (!ref) {
-            std::fprintf(stderr, "hookyard push: %s\n", ref.error().message.c_str());
-            return 2;
-        }
-        if (ref->tag.empty()) ref->tag = "latest";
-        targets[ref->host][ref->repository].push_back(ref->tag);
-        refs.push_back(*ref);
-    }
-
+    auto image = load_layout(parsed->layout);
+    if (!image) return fail(image.error());
+    auto targets = parse_targets(parsed->refs);
+    if (!targets) return fail(targets.error());
     int failures = 0;
-    for (const auto& [host, repositories] : targets) {
-        std::string ca_file;
-        auto options = options_for(host, *parsed, config ? &*config : nullptr, password, ca_file);
-        if (!options) {
-            std::fprintf(stderr, "hookyard push: %s\n", options.error().message.c_str());
-            return 2;
-        }
-        http::ClientOptions http_options;
-        http_options.ca_file = ca_file;
-        auto http = http::make_client(http_options);
-        if (!http) {
-            std::fprintf(stderr, "hookyard push: %s\n", http.error().message.c_str());
-            return 2;
-        }
-        auto client = pipeline::make_registry_client(*options, std::shared_ptr<http::Client>(std::move(*http)));
-        if (!client) {
-            std::fprintf(stderr, "hookyard push: %s\n", client.error().message.c_str());
-            return 2;
-        }
-        for (const auto& [repository, tags] : repositories) {
-            auto result = (*client)->push(*image, repository, tags);
-            if (!result) {
-                std::fprintf(stderr, "hookyard push: %s/%s: %s\n", host.c_str(), repository.c_str(),
-                             result.error().message.c_str());
-                ++failures;
-                continue;
-            }
-            for (const auto& tag : tags) {
-                std::printf("%s/%s:%s@%s\n", host.c_str(), repository.c_str(), tag.c_str(), result->digest.c_str());
-            }
-            std::fprintf(stderr,
-                         "pushed %s/%s: %zu blob(s) uploaded (%llu bytes), %zu mounted, %zu already present, "
-                         "%zu manifest(s) written\n",
-                         host.c_str(), repository.c_str(), result->blobs_uploaded,
-                         static_cast<unsigned long long>(result->bytes_uploaded), result->blobs_mounted,
-                         result->blobs_skipped, result->manifests_put);
-        }
+    for (const auto& [host, repositories] : *targets) {
+        auto client = client_for(host, *parsed, config ? &*config : nullptr, password);
+        if (!client) return fail(client.error());
+        failures += push_repositories(**client, *image, host, repositories);
     }
     std::fflush(stdout);
     return failures == 0 ? 0 : 1;
