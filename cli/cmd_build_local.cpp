@@ -7,11 +7,12 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <thread>
 
-#include "pipeline/executor/buildah_executor.hpp"
 #include "cli/commands.hpp"
+#include "pipeline/executor/buildah_executor.hpp"
 
 namespace hookyard::cli {
 namespace {
@@ -32,70 +33,57 @@ int usage_error(const std::string& message) {
     return 2;
 }
 
-}  // namespace
+const ArgSpec& spec() {
+    static const ArgSpec k_spec({{"--context"},
+                                 {"--layout"},
+                                 {"--dockerfile"},
+                                 {"--ref"},
+                                 {"--tag"},
+                                 {"--repo"},
+                                 {"--root"},
+                                 {"--runroot"},
+                                 {"--timeout"},
+                                 {"--build-arg"},
+                                 bool_flag("--no-cache"),
+                                 bool_flag("--hooks"),
+                                 bool_flag("--quiet")},
+                                /*unknown_take_value=*/false, /*allow_positionals=*/false);
+    return k_spec;
+}
 
-int cmd_build_local(const Args& args) {
+// The build request of a command line without usage errors; fills in everything but the paths.
+std::optional<pipeline::BuildRequest> request_from(const ParsedArgs& parsed, int& exit_code) {
     pipeline::BuildRequest request;
-    pipeline::BuildahOptions options;
     request.build_id = "local";
-    std::string dockerfile = "Dockerfile";
-    bool quiet = false;
-    for (std::size_t i = 1; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        const bool has_value = i + 1 < args.size();
-        auto value = [&]() -> const std::string& { return args[++i]; };
-        if (a == "--help" || a == "-h") {
-            std::printf("%s", k_usage);
-            return 0;
-        } else if (a == "--no-cache") {
-            request.cache = false;
-        } else if (a == "--hooks") {
-            request.hooks = true;
-        } else if (a == "--quiet") {
-            quiet = true;
-        } else if (!has_value) {
-            return usage_error("unknown option or missing value: " + a);
-        } else if (a == "--context") {
-            request.context_dir = value();
-        } else if (a == "--layout") {
-            request.layout_dir = value();
-        } else if (a == "--dockerfile") {
-            dockerfile = value();
-        } else if (a == "--ref") {
-            request.layout_ref = value();
-        } else if (a == "--tag") {
-            request.docker_hub.docker_tag = value();
-        } else if (a == "--repo") {
-            request.docker_hub.docker_repo = value();
-        } else if (a == "--root") {
-            options.root = value();
-        } else if (a == "--runroot") {
-            options.runroot = value();
-        } else if (a == "--timeout") {
-            try {
-                request.timeout = std::chrono::seconds(std::stol(value()));
-            } catch (const std::exception&) {
-                return usage_error("--timeout takes a number of seconds");
-            }
-        } else if (a == "--build-arg") {
-            const std::string& kv = value();
-            const auto eq = kv.find('=');
-            if (eq == std::string::npos || eq == 0) return usage_error("--build-arg takes K=V, got " + kv);
-            request.build_args[kv.substr(0, eq)] = kv.substr(eq + 1);
-        } else {
-            return usage_error("unknown option " + a);
+    request.cache = !parsed.has("--no-cache");
+    request.hooks = parsed.has("--hooks");
+    request.context_dir = parsed.value("--context");
+    request.layout_dir = parsed.value("--layout");
+    if (parsed.has("--ref")) request.layout_ref = parsed.value("--ref");
+    request.docker_hub.docker_tag = parsed.value("--tag");
+    request.docker_hub.docker_repo = parsed.value("--repo");
+    for (const auto& seconds : parsed.values("--timeout")) {
+        try {
+            request.timeout = std::chrono::seconds(std::stol(seconds));
+        } catch (const std::exception&) {
+            exit_code = usage_error("--timeout takes a number of seconds");
+            return std::nullopt;
         }
     }
-    if (request.context_dir.empty() || request.layout_dir.empty()) {
-        return usage_error("--context and --layout are required");
+    for (const auto& kv : parsed.values("--build-arg")) {
+        const auto eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            exit_code = usage_error("--build-arg takes K=V, got " + kv);
+            return std::nullopt;
+        }
+        request.build_args[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
-    std::error_code ec;
-    request.context_dir = fs::absolute(request.context_dir, ec).lexically_normal().string();
-    request.layout_dir = fs::absolute(request.layout_dir, ec).lexically_normal().string();
-    request.dockerfile = (fs::path(request.context_dir) / dockerfile).lexically_normal().string();
-    request.docker_hub.dockerfile_path = dockerfile;
+    return request;
+}
 
-    // Ctrl-C cancels the build (killing its process group) instead of leaving buildah running.
+// Runs the build until it ends; Ctrl-C cancels it (killing its process group) instead of leaving buildah
+// running.
+int run_build(const pipeline::BuildRequest& request, const pipeline::BuildahOptions& options, bool quiet) {
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
@@ -119,6 +107,34 @@ int cmd_build_local(const Args& args) {
     }
     std::printf("%s\n", result->manifest_digest.c_str());
     return 0;
+}
+
+}  // namespace
+
+int cmd_build_local(const Args& args) {
+    const auto parsed = parse_args(args, spec());
+    if (parsed.help) return print_usage(k_usage, true);
+    if (!parsed.problems.empty()) {
+        const auto& p = parsed.problems.front();
+        return usage_error(p.followed ? "unknown option " + p.arg : "unknown option or missing value: " + p.arg);
+    }
+    int exit_code = 0;
+    auto request = request_from(parsed, exit_code);
+    if (!request) return exit_code;
+    if (request->context_dir.empty() || request->layout_dir.empty()) {
+        return usage_error("--context and --layout are required");
+    }
+    const std::string dockerfile = parsed.has("--dockerfile") ? parsed.value("--dockerfile") : "Dockerfile";
+    std::error_code ec;
+    request->context_dir = fs::absolute(request->context_dir, ec).lexically_normal().string();
+    request->layout_dir = fs::absolute(request->layout_dir, ec).lexically_normal().string();
+    request->dockerfile = (fs::path(request->context_dir) / dockerfile).lexically_normal().string();
+    request->docker_hub.dockerfile_path = dockerfile;
+
+    pipeline::BuildahOptions options;
+    options.root = parsed.value("--root");
+    options.runroot = parsed.value("--runroot");
+    return run_build(*request, options, parsed.has("--quiet"));
 }
 
 }  // namespace hookyard::cli
