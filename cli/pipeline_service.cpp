@@ -1,8 +1,7 @@
 #include "cli/pipeline_service.hpp"
 
-#include <cstdlib>
-#include <mutex>
-
+#include "http/lazy_client.hpp"
+#include "pipeline/executor/buildah_env.hpp"
 #include "util/log.hpp"
 #include "webhook/notify/notify_planner.hpp"
 
@@ -28,46 +27,12 @@ private:
     notify::Dispatcher& m_dispatcher;
 };
 
-// The notification client, created at the first request: an idle service then never loads OpenSSL's
-// TLS state (several MB of resident memory) until it has something to send.
-class LazyHttpClient : public http::Client {
-public:
-    explicit LazyHttpClient(http::ClientOptions options) : m_options(std::move(options)) {}
-    util::Result<http::Response> request(const http::Request& request) override {
-        {
-            std::lock_guard lock(m_mutex);
-            if (!m_client) {
-                auto client = http::make_client(m_options);
-                if (!client) return client.error();
-                m_client = std::move(*client);
-            }
-        }
-        return m_client->request(request);
-    }
-
-private:
-    http::ClientOptions m_options;
-    std::mutex m_mutex;
-    std::unique_ptr<http::Client> m_client;  // set once under m_mutex, then only read
-};
-
 std::unique_ptr<http::Client> make_http_client(const config::Config& config) {
     http::ClientOptions options;
     options.connect_timeout = config.notify.timeout;
     options.io_timeout = config.notify.timeout;
-    return std::make_unique<LazyHttpClient>(std::move(options));
-}
-
-// buildah and hooks get an explicit environment: the search path, HOME, and the variables that let buildah
-// pull private base images (REGISTRY_AUTH_FILE) or go through a proxy, when the service has them.
-pipeline::BuildahOptions buildah_options() {
-    pipeline::BuildahOptions options;
-    for (const char* name : {"PATH", "HOME", "REGISTRY_AUTH_FILE", "TMPDIR", "http_proxy", "https_proxy", "no_proxy",
-                             "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"}) {
-        if (const char* value = std::getenv(name)) options.env[name] = value;
-    }
-    if (!options.env.count("HOME")) options.env["HOME"] = "/root";
-    return options;
+    // Created at the first notification: an idle service never loads OpenSSL's TLS state.
+    return std::make_unique<http::LazyClient>(std::move(options));
 }
 
 }  // namespace
@@ -78,7 +43,7 @@ PipelineService::PipelineService(const config::Config& config, storage::Store& s
       m_mirrors(config.data_dir + "/mirrors"),
       m_worktrees(config.data_dir + "/worktrees"),
       m_checkout(m_mirrors, &m_worktrees),
-      m_executor(pipeline::make_buildah_executor(buildah_options())),
+      m_executor(pipeline::make_buildah_executor(pipeline::buildah_options_from_environment())),
       m_runner(std::make_unique<pipeline::StageRunner>(config, store, m_checkout, *m_executor, m_pusher, observer)),
       m_http(make_http_client(config)) {
     m_store.set_event_planner(notify::make_event_planner(config));
@@ -94,7 +59,8 @@ PipelineService::~PipelineService() { stop(); }
 util::Status PipelineService::recover() {
     auto n = m_store.requeue_running(k_max_recoveries);
     if (!n) return n.error();
-    if (*n > 0) util::log_info("pipeline", "re-queued " + std::to_string(*n) + " build(s) interrupted by the last stop");
+    if (*n > 0)
+        util::log_info("pipeline", "re-queued " + std::to_string(*n) + " build(s) interrupted by the last stop");
     pipeline::StageRunner::clean_work_dirs(m_config.data_dir);
     auto released = m_store.release_notification_leases();
     if (!released) return released.error();
