@@ -68,6 +68,19 @@ ParsedArgs parse_args(const Args& args, const ArgSpec& spec) {
     return out;
 }
 
+std::vector<FlagSpec> flags(std::initializer_list<const char*> with_value,
+                            std::initializer_list<const char*> booleans) {
+    std::vector<FlagSpec> out;
+    for (const char* name : with_value) out.emplace_back(name);
+    for (const char* name : booleans) out.push_back(bool_flag(name));
+    return out;
+}
+
+int print_usage_error(const char* command, const std::string& message, const char* usage) {
+    std::fprintf(stderr, "hookyard %s: %s\n%s", command, message.c_str(), usage);
+    return 2;
+}
+
 int print_usage(const char* usage, bool help) {
     std::fprintf(help ? stdout : stderr, "%s", usage);
     return help ? 0 : 2;

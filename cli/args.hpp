@@ -3,6 +3,7 @@
 // --help/-h, and the problems found, in argument order. Each subcommand decides what a problem means
 // (most print their usage and exit 2; some ignore unknown flags, as they always did).
 
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <string>
@@ -24,6 +25,10 @@ struct FlagSpec {
 
 // A boolean flag: present or not.
 inline FlagSpec bool_flag(std::string name) { return FlagSpec(std::move(name), "", false); }
+
+// Flags without an alias: value flags, then boolean flags.
+std::vector<FlagSpec> flags(std::initializer_list<const char*> with_value,
+                            std::initializer_list<const char*> booleans = {});
 
 struct ArgSpec {
     ArgSpec(std::vector<FlagSpec> declared, bool unknown_take_value = false, bool allow_positionals = true)
@@ -66,6 +71,9 @@ struct ParsedArgs {
 
 // Parses `args` from args[1] on. Never fails: what does not fit `spec` is in problems.
 ParsedArgs parse_args(const Args& args, const ArgSpec& spec);
+
+// Prints "hookyard COMMAND: MESSAGE" and `usage` to stderr; returns exit code 2.
+int print_usage_error(const char* command, const std::string& message, const char* usage);
 
 // Prints `usage` to stdout for --help (exit code 0) or to stderr for a usage error (exit code 2).
 int print_usage(const char* usage, bool help);

@@ -28,25 +28,12 @@ constexpr const char* k_usage =
     "--repo/--tag set DOCKER_REPO/DOCKER_TAG (and IMAGE_NAME) for the build and hooks;\n"
     "--root/--runroot select a buildah storage other than the default one.\n";
 
-int usage_error(const std::string& message) {
-    std::fprintf(stderr, "hookyard build-local: %s\n%s", message.c_str(), k_usage);
-    return 2;
-}
+int usage_error(const std::string& message) { return print_usage_error("build-local", message, k_usage); }
 
 const ArgSpec& spec() {
-    static const ArgSpec k_spec({{"--context"},
-                                 {"--layout"},
-                                 {"--dockerfile"},
-                                 {"--ref"},
-                                 {"--tag"},
-                                 {"--repo"},
-                                 {"--root"},
-                                 {"--runroot"},
-                                 {"--timeout"},
-                                 {"--build-arg"},
-                                 bool_flag("--no-cache"),
-                                 bool_flag("--hooks"),
-                                 bool_flag("--quiet")},
+    static const ArgSpec k_spec(flags({"--context", "--layout", "--dockerfile", "--ref", "--tag", "--repo", "--root",
+                                       "--runroot", "--timeout", "--build-arg"},
+                                      {"--no-cache", "--hooks", "--quiet"}),
                                 /*unknown_take_value=*/false, /*allow_positionals=*/false);
     return k_spec;
 }

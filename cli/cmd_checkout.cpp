@@ -17,6 +17,15 @@ namespace hookyard::cli {
 
 namespace {
 
+const ArgSpec& spec() {
+    static const ArgSpec k_spec(
+        flags({"--mirror-dir", "--url", "--ref", "--commit", "--dest", "--key", "--token-env", "--ssh-key",
+               "--known-hosts", "--context", "--dockerfile", "--pool-dir", "--recycle"},
+              {"--submodules"}),
+        /*unknown_take_value=*/true, /*allow_positionals=*/false);
+    return k_spec;
+}
+
 constexpr const char* k_usage =
     "usage: hookyard checkout --mirror-dir DIR --url URL --ref REF [--commit SHA] --dest DIR\n"
     "                         [--key OWNER/NAME] [--submodules] [--token-env VAR] [--ssh-key FILE]\n"
@@ -28,29 +37,7 @@ constexpr const char* k_usage =
     "With --pool-dir, an idle work tree of the repository there is updated in place instead of writing\n"
     "every file; --recycle parks OLD_DEST (an earlier --dest) in the pool first, as a finished build does.\n";
 
-int usage_error(const std::string& message) {
-    std::fprintf(stderr, "hookyard checkout: %s\n%s", message.c_str(), k_usage);
-    return 2;
-}
-
-const ArgSpec& spec() {
-    static const ArgSpec k_spec({{"--mirror-dir"},
-                                 {"--url"},
-                                 {"--ref"},
-                                 {"--commit"},
-                                 {"--dest"},
-                                 {"--key"},
-                                 {"--token-env"},
-                                 {"--ssh-key"},
-                                 {"--known-hosts"},
-                                 {"--context"},
-                                 {"--dockerfile"},
-                                 {"--pool-dir"},
-                                 {"--recycle"},
-                                 bool_flag("--submodules")},
-                                /*unknown_take_value=*/true, /*allow_positionals=*/false);
-    return k_spec;
-}
+int usage_error(const std::string& message) { return print_usage_error("checkout", message, k_usage); }
 
 // The usage error of a command line, if any: stray arguments first, then unknown "--name VALUE" options
 // (the first by name).
