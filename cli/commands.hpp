@@ -1,7 +1,7 @@
 #pragma once
 // One function per subcommand (cli/cmd_*.cpp); each reads its arguments with parse_args (cli/args.hpp;
-// args[0] is the subcommand name) and
-// returns the process exit code: 0 success, 1 failure of the operation, 2 bad usage or bad config.
+// args[0] is the subcommand name) and returns the process exit code: 0 success, 1 failure of the
+// operation, 2 bad usage or bad config.
 
 #include "cli/args.hpp"
 
