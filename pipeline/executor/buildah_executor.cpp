@@ -73,7 +73,9 @@ public:
     util::Status run_hook(Hook hook, const BuildRequest& request, const LogSink& sink) override {
         const CancelSignal never;
         const ChildLimits limits{std::chrono::steady_clock::now() + request.timeout, m_options->kill_grace};
-        return run_hook_file(hook, request, m_base_env, sink, limits, never);
+        const auto scope = m_options->containment ? m_options->containment->open(request.build_id) : nullptr;
+        return run_hook_file(hook, request, m_base_env, sink, limits, never, nullptr,
+                             scope ? scope->placement() : ChildPlacement{});
     }
 
 private:

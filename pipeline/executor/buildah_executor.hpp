@@ -1,7 +1,7 @@
 #pragma once
 // The default Executor: drives the buildah CLI (Debian package `buildah`).
 //
-// A build runs, each step in its own process group:
+// A build runs, each step in its own process group, all of them in the build's containment scope:
 //   hooks/post_checkout, hooks/pre_build                       (when request.hooks and the file exists)
 //   buildah build --isolation chroot --layers=<cache> --force-rm -f DOCKERFILE --iidfile WORK/iid
 //                 --build-arg K=V ... CONTEXT                   (or hooks/build, which must produce IMAGE_NAME)
@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/executor/containment.hpp"
 #include "pipeline/executor/executor.hpp"
 
 namespace hookyard::pipeline {
@@ -31,6 +32,9 @@ struct BuildahOptions {
     std::map<std::string, std::string> env;
     std::chrono::milliseconds kill_grace{10000};  // SIGTERM → SIGKILL delay on cancel and timeout
     std::vector<std::string> extra_build_flags;   // appended to `buildah build`, e.g. "--pull=never"
+    // Puts each build's (and each hook run's) processes in a scope that dies with hookyard; null = only
+    // their own process group (they still die with hookyard, their descendants may not).
+    std::shared_ptr<ProcessContainment> containment;
 };
 
 // Creates the buildah executor. Never fails: a missing buildah is reported by each build's wait() as

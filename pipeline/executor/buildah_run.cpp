@@ -53,7 +53,10 @@ BuildahRun::BuildahRun(const BuildahOptions& options, BuildRequest request, LogS
       m_started(std::chrono::steady_clock::now()) {
     m_limits.deadline = m_started + m_request.timeout;
     m_limits.grace = options.kill_grace;
+    if (m_options.containment) m_scope = m_options.containment->open(m_request.build_id);
 }
+
+ChildPlacement BuildahRun::placement() const { return m_scope ? m_scope->placement() : ChildPlacement{}; }
 
 void BuildahRun::note(const std::string& line) const {
     if (m_sink) m_sink("hookyard: " + line);
@@ -129,7 +132,7 @@ util::Status BuildahRun::prepare() {
 }
 
 util::Status BuildahRun::run_hook(Hook hook, bool* ran) {
-    return run_hook_file(hook, m_request, m_env, m_sink, m_limits, m_cancel, ran);
+    return run_hook_file(hook, m_request, m_env, m_sink, m_limits, m_cancel, ran, placement());
 }
 
 std::vector<std::string> BuildahRun::buildah_argv(std::vector<std::string> args) const {
@@ -142,7 +145,7 @@ std::vector<std::string> BuildahRun::buildah_argv(std::vector<std::string> args)
 
 util::Result<int> BuildahRun::run_buildah(std::vector<std::string> args, const LogSink& sink, const ChildLimits& limits,
                                           const CancelSignal& cancel, std::string_view what) {
-    ChildSpec spec{buildah_argv(std::move(args)), m_env, m_work_dir};
+    ChildSpec spec{buildah_argv(std::move(args)), m_env, m_work_dir, placement()};
     auto outcome = run_child(spec, sink, limits, cancel);
     const std::string name(what);
     if (!outcome) {

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,7 @@ private:
     util::Result<int> run_buildah(std::vector<std::string> args, const LogSink& sink, const ChildLimits& limits,
                                   const CancelSignal& cancel, std::string_view what);
     void note(const std::string& line) const;
+    ChildPlacement placement() const;
 
     const BuildahOptions& m_options;
     BuildRequest m_request;
@@ -52,6 +54,7 @@ private:
     std::string m_image_id;
     std::string m_manifest_digest;
     bool m_built_by_hook = false;
+    std::unique_ptr<ContainmentScope> m_scope;  // last: kills what is left of the build's processes first
 };
 
 }  // namespace hookyard::pipeline

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -13,6 +12,8 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+
+#include "pipeline/executor/spawn.hpp"
 
 namespace hookyard::pipeline {
 namespace {
@@ -74,58 +75,46 @@ private:
     int m_fd;
 };
 
-std::vector<std::string> env_strings(const std::map<std::string, std::string>& env) {
-    std::vector<std::string> out;
-    out.reserve(env.size());
-    for (const auto& [k, v] : env) out.push_back(k + "=" + v);
-    return out;
-}
-
-std::vector<char*> c_array(std::vector<std::string>& strings) {
-    std::vector<char*> out;
-    out.reserve(strings.size() + 1);
-    for (auto& s : strings) out.push_back(s.data());
-    out.push_back(nullptr);
-    return out;
-}
-
-// Starts the child; returns 0 and sets `pid`, or returns an errno value.
-int spawn(const std::string& program, const ChildSpec& spec, int out_fd, pid_t& pid) {
-    posix_spawn_file_actions_t actions;
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
-    posix_spawn_file_actions_adddup2(&actions, out_fd, 2);
-    // Nothing but stdio reaches the child, whatever other threads of ours have open.
-    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-    if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str());
-    // Own process group (so a cancel reaches every descendant), default signal handling, nothing blocked.
-    sigset_t all;
-    sigset_t none;
-    sigfillset(&all);
-    sigemptyset(&none);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setsigmask(&attr, &none);
-
-    std::vector<std::string> argv_s = spec.argv;
-    argv_s[0] = program;
-    std::vector<std::string> env_s = env_strings(spec.env);
-    auto argv = c_array(argv_s);
-    auto envp = c_array(env_s);
-    const int rc = posix_spawn(&pid, program.c_str(), &actions, &attr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    return rc;
+// Starts the child and lets it exec once placement.on_spawn accepted it; returns 0 or an errno value
+// (on_spawn's failure becomes EPERM after the child is killed and reaped).
+int start_child(const std::string& program, const ChildSpec& spec, int out_fd, pid_t& pid, bool& recorded,
+                std::string& record_error) {
+    SpawnPlan plan{program,
+                   spec.argv,
+                   spec.env,
+                   spec.cwd,
+                   out_fd,
+                   spec.placement.cgroup,
+                   static_cast<bool>(spec.placement.on_spawn)};
+    plan.argv[0] = program;
+    SpawnedChild child;
+    if (const int err = spawn_contained(plan, child); err != 0) return err;
+    pid = child.pid();
+    if (spec.placement.on_spawn) {
+        if (auto st = spec.placement.on_spawn(pid); !st) {
+            record_error = st.error().message;
+            ::kill(pid, SIGKILL);
+            while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+            }
+            return EPERM;
+        }
+        recorded = true;
+    }
+    const int err = child.release();
+    if (err != 0 && recorded && spec.placement.on_reaped) spec.placement.on_reaped(pid);
+    return err;
 }
 
 bool leader_exited(pid_t pid) {
     siginfo_t info{};
     if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0) return errno == ECHILD;
     return info.si_pid == pid;
+}
+
+// SIGKILL to the child's group and, when placed in one, its whole cgroup (a process that left the group).
+void kill_everything(pid_t pid, const ChildPlacement& placement) {
+    ::kill(-pid, SIGKILL);
+    if (placement.kill_all) placement.kill_all();
 }
 
 // Without a pidfd (or a cancel pipe) some event can only be noticed by waking up now and then.
@@ -190,11 +179,14 @@ util::Result<ChildOutcome> run_child(const ChildSpec& spec, const LogSink& sink,
     Fd read_end(fds[0]);
     Fd write_end(fds[1]);
     pid_t pid = -1;
-    const int err = spawn(program, spec, write_end.get(), pid);
+    bool recorded = false;
+    std::string record_error;
+    const int err = start_child(program, spec, write_end.get(), pid, recorded, record_error);
     write_end.reset();
     if (err != 0) {
-        return util::make_error(err == ENOENT ? util::ErrorKind::not_found : util::ErrorKind::internal,
-                                "cannot start " + program + ": " + std::strerror(err));
+        return util::make_error(
+            err == ENOENT ? util::ErrorKind::not_found : util::ErrorKind::internal,
+            "cannot start " + program + ": " + (record_error.empty() ? std::string(std::strerror(err)) : record_error));
     }
     Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
 
@@ -216,7 +208,7 @@ util::Result<ChildOutcome> run_child(const ChildSpec& spec, const LogSink& sink,
             term_at = now;
         }
         if (term_at && !kill_sent && !exited && now >= *term_at + limits.grace) {
-            ::kill(-pid, SIGKILL);
+            kill_everything(pid, spec.placement);
             kill_sent = true;
         }
         std::optional<Clock::time_point> next_event;
@@ -236,7 +228,7 @@ util::Result<ChildOutcome> run_child(const ChildSpec& spec, const LogSink& sink,
         const int timeout = poll_timeout(next_event, pidfd.get() >= 0 && cancel.fd() >= 0 && !exited);
         if (::poll(pfds, n, timeout) < 0 && errno != EINTR) {
             // Cannot supervise any more: make sure the group is gone before reaping the leader.
-            ::kill(-pid, SIGKILL);
+            kill_everything(pid, spec.placement);
             break;
         }
 
@@ -252,7 +244,7 @@ util::Result<ChildOutcome> run_child(const ChildSpec& spec, const LogSink& sink,
             exited = true;
             // The leader is a zombie until we reap it, so its pid (the group id) cannot be reused yet:
             // killing the group now reaches only processes it left behind.
-            ::kill(-pid, SIGKILL);
+            kill_everything(pid, spec.placement);
             drain_until = Clock::now() + k_drain_limit;
         }
     }
@@ -261,6 +253,7 @@ util::Result<ChildOutcome> run_child(const ChildSpec& spec, const LogSink& sink,
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
+    if (recorded && spec.placement.on_reaped) spec.placement.on_reaped(pid);
     if (WIFSIGNALED(status)) {
         outcome.signal = WTERMSIG(status);
     } else if (WIFEXITED(status)) {

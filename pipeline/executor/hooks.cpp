@@ -53,7 +53,8 @@ std::map<std::string, std::string> hook_environment(const BuildRequest& request,
 }
 
 util::Status run_hook_file(Hook hook, const BuildRequest& request, const std::map<std::string, std::string>& base_env,
-                           const LogSink& sink, const ChildLimits& limits, const CancelSignal& cancel, bool* ran) {
+                           const LogSink& sink, const ChildLimits& limits, const CancelSignal& cancel, bool* ran,
+                           const ChildPlacement& placement) {
     if (ran) *ran = false;
     if (!request.hooks) return {};
     const std::string path = hook_path(request, hook);
@@ -62,7 +63,7 @@ util::Status run_hook_file(Hook hook, const BuildRequest& request, const std::ma
     if (sink) sink("hookyard: running " + name);
     if (ran) *ran = true;
     ChildSpec spec{hook_command(path), hook_environment(request, base_env),
-                   fs::path(request.dockerfile).parent_path().string()};
+                   fs::path(request.dockerfile).parent_path().string(), placement};
     auto outcome = run_child(spec, sink, limits, cancel);
     if (!outcome) {
         return util::make_error(outcome.error().kind, name + " could not be started: " + outcome.error().message);

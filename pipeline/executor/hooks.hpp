@@ -28,9 +28,10 @@ std::map<std::string, std::string> hook_environment(const BuildRequest& request,
 
 // Runs the hook when request.hooks is set and its file exists (success without running otherwise).
 // `ran`, when given, is set to whether it ran. Errors: invalid_input "hooks/<name> failed with exit
-// code N", internal when killed by a signal we did not send, timeout, canceled. Blocking.
+// code N", internal when killed by a signal we did not send, timeout, canceled. Blocking. The hook's
+// processes run in `placement` (see child_process.hpp).
 util::Status run_hook_file(Hook hook, const BuildRequest& request, const std::map<std::string, std::string>& base_env,
                            const LogSink& sink, const ChildLimits& limits, const CancelSignal& cancel,
-                           bool* ran = nullptr);
+                           bool* ran = nullptr, const ChildPlacement& placement = {});
 
 }  // namespace hookyard::pipeline

@@ -54,7 +54,7 @@ TEST(RunChild, StreamsMergedOutputLineByLineAndReportsExitCode) {
     Lines lines;
     const CancelSignal never;
     ChildSpec spec{
-        {"sh", "-c", "echo one; echo two >&2; printf 'three\\r\\nfour'; exit 4"}, {{"PATH", "/usr/bin:/bin"}}, ""};
+        {"sh", "-c", "echo one; echo two >&2; printf 'three\\r\\nfour'; exit 4"}, {{"PATH", "/usr/bin:/bin"}}, "", {}};
     auto outcome = run_child(spec, lines.sink(), limits_for(30s), never);
     ASSERT_TRUE(outcome.ok()) << outcome.error().message;
     EXPECT_EQ(outcome->exit_code, 4);
@@ -67,7 +67,8 @@ TEST(RunChild, EnvironmentIsExactlyTheGivenOneAndCwdApplies) {
     const CancelSignal never;
     test::TempDir dir;
     setenv("HOOKYARD_TEST_LEAK", "leaked", 1);
-    ChildSpec spec{{"/bin/sh", "-c", "echo \"[$HOOKYARD_TEST_LEAK][$ONLY]\"; pwd"}, {{"ONLY", "given"}}, dir.path()};
+    ChildSpec spec{
+        {"/bin/sh", "-c", "echo \"[$HOOKYARD_TEST_LEAK][$ONLY]\"; pwd"}, {{"ONLY", "given"}}, dir.path(), {}};
     auto outcome = run_child(spec, lines.sink(), limits_for(30s), never);
     unsetenv("HOOKYARD_TEST_LEAK");
     ASSERT_TRUE(outcome.ok());
@@ -77,7 +78,7 @@ TEST(RunChild, EnvironmentIsExactlyTheGivenOneAndCwdApplies) {
 TEST(RunChild, MissingProgramIsNotFound) {
     const CancelSignal never;
     auto outcome =
-        run_child({{"hookyard-no-such-program"}, {{"PATH", "/usr/bin:/bin"}}, ""}, {}, limits_for(5s), never);
+        run_child({{"hookyard-no-such-program"}, {{"PATH", "/usr/bin:/bin"}}, "", {}}, {}, limits_for(5s), never);
     ASSERT_FALSE(outcome.ok());
     EXPECT_EQ(outcome.error().kind, util::ErrorKind::not_found);
     EXPECT_EQ(find_program("sh", {{"PATH", "/nonexistent:/bin"}}), "/bin/sh");
@@ -87,7 +88,8 @@ TEST(RunChild, MissingProgramIsNotFound) {
 TEST(RunChild, CancelKillsTheWholeProcessGroupIncludingGrandchildren) {
     Lines lines;
     CancelSignal cancel;
-    ChildSpec spec{{"/bin/sh", "-c", "echo pgid=$$; sleep 300 & sleep 301 & wait"}, {{"PATH", "/usr/bin:/bin"}}, ""};
+    ChildSpec spec{
+        {"/bin/sh", "-c", "echo pgid=$$; sleep 300 & sleep 301 & wait"}, {{"PATH", "/usr/bin:/bin"}}, "", {}};
     std::optional<util::Result<ChildOutcome>> outcome;
     std::thread runner([&] { outcome.emplace(run_child(spec, lines.sink(), limits_for(300s), cancel)); });
     ASSERT_TRUE(test::wait_until(
@@ -104,7 +106,7 @@ TEST(RunChild, DeadlineSendsTermThenKillToAGroupThatIgnoresTerm) {
     Lines lines;
     const CancelSignal never;
     ChildSpec spec{
-        {"/bin/sh", "-c", "trap '' TERM; echo pgid=$$; sleep 300 & wait; wait"}, {{"PATH", "/usr/bin:/bin"}}, ""};
+        {"/bin/sh", "-c", "trap '' TERM; echo pgid=$$; sleep 300 & wait; wait"}, {{"PATH", "/usr/bin:/bin"}}, "", {}};
     auto outcome = run_child(spec, lines.sink(), limits_for(1s, 300ms), never);
     ASSERT_TRUE(outcome.ok());
     EXPECT_TRUE(outcome->timed_out);
@@ -117,7 +119,7 @@ TEST(RunChild, ProcessesLeftBehindByTheLeaderAreKilled) {
     Lines lines;
     const CancelSignal never;
     // The background sleep keeps the output pipe open after the shell exits.
-    ChildSpec spec{{"/bin/sh", "-c", "echo pgid=$$; sleep 300 & exit 0"}, {{"PATH", "/usr/bin:/bin"}}, ""};
+    ChildSpec spec{{"/bin/sh", "-c", "echo pgid=$$; sleep 300 & exit 0"}, {{"PATH", "/usr/bin:/bin"}}, "", {}};
     auto outcome = run_child(spec, lines.sink(), limits_for(60s), never);
     ASSERT_TRUE(outcome.ok());
     EXPECT_TRUE(outcome->ok());
