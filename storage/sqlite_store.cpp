@@ -3,8 +3,6 @@
 
 #include "storage/sqlite_store.hpp"
 
-#include <future>
-
 #include "storage/sqlite_build_rows.hpp"
 #include "storage/sqlite_claim.hpp"
 #include "storage/sqlite_migrations.hpp"
@@ -253,14 +251,6 @@ std::vector<Result<AcceptOutcome>> SqliteStore::commit_accepts(const std::vector
 }
 
 }  // namespace sqlite
-
-util::Result<AcceptOutcome> Store::accept_delivery_sync(Delivery delivery, std::vector<NewBuild> builds) {
-    auto promise = std::make_shared<std::promise<util::Result<AcceptOutcome>>>();
-    auto future = promise->get_future();
-    accept_delivery(std::move(delivery), std::move(builds),
-                    [promise](util::Result<AcceptOutcome> r) { promise->set_value(std::move(r)); });
-    return future.get();
-}
 
 util::Result<std::unique_ptr<Store>> make_sqlite_store(const std::string& path) {
     auto writer = sqlite::Db::open(path);

@@ -30,9 +30,6 @@ public:
     // it must not block for long. Concurrent calls are committed together (group commit).
     virtual void accept_delivery(Delivery delivery, std::vector<NewBuild> builds, AcceptCallback done) = 0;
 
-    // accept_delivery() for callers that may block: waits for the commit.
-    util::Result<AcceptOutcome> accept_delivery_sync(Delivery delivery, std::vector<NewBuild> builds);
-
     // Queues builds that belong to no delivery (API trigger); returns them as stored. One transaction.
     virtual util::Result<std::vector<Build>> insert_builds(std::vector<NewBuild> builds) = 0;
 
