@@ -7,9 +7,9 @@
 #include <map>
 #include <memory>
 
+#include "cli/commands.hpp"
 #include "pipeline/checkout/checkout.hpp"
 #include "pipeline/checkout/locate.hpp"
-#include "cli/commands.hpp"
 #include "util/log.hpp"
 
 namespace hookyard::cli {
@@ -81,7 +81,7 @@ int cmd_checkout(const Args& args) {
     pipeline::MirrorCache cache(opt["mirror-dir"]);
     std::unique_ptr<pipeline::WorkTreePool> pool;
     if (!opt["pool-dir"].empty()) pool = std::make_unique<pipeline::WorkTreePool>(opt["pool-dir"]);
-    pipeline::CheckoutService service(cache, pool.get());
+    auto service = pipeline::make_checkout_service(cache, pool.get());
     pipeline::CheckoutRequest req;
     req.repo_key = opt["key"].empty() ? pipeline::MirrorCache::key_for_url(opt["url"]) : opt["key"];
     req.clone_url = opt["url"];
@@ -99,7 +99,7 @@ int cmd_checkout(const Args& args) {
         }
         pool->give_back(req.repo_key, opt["recycle"]);
     }
-    auto co = service.checkout(req);
+    auto co = service->checkout(req);
     if (!co) {
         std::fprintf(stderr, "hookyard checkout: %s error: %s\n", std::string(util::to_string(co.error().kind)).c_str(),
                      co.error().message.c_str());

@@ -77,9 +77,9 @@ PipelineService::PipelineService(const config::Config& config, storage::Store& s
       m_store(store),
       m_mirrors(config.data_dir + "/mirrors"),
       m_worktrees(config.data_dir + "/worktrees"),
-      m_checkout(m_mirrors, &m_worktrees),
+      m_checkout(pipeline::make_checkout_service(m_mirrors, &m_worktrees)),
       m_executor(pipeline::make_buildah_executor(buildah_options())),
-      m_runner(std::make_unique<pipeline::StageRunner>(config, store, m_checkout, *m_executor, m_pusher, observer)),
+      m_runner(std::make_unique<pipeline::StageRunner>(config, store, *m_checkout, *m_executor, m_pusher, observer)),
       m_http(make_http_client(config)) {
     m_store.set_event_planner(notify::make_event_planner(config));
     m_dispatcher = std::make_unique<notify::Dispatcher>(store, config, *m_http, notify::dispatcher_options(config));
@@ -94,7 +94,8 @@ PipelineService::~PipelineService() { stop(); }
 util::Status PipelineService::recover() {
     auto n = m_store.requeue_running(k_max_recoveries);
     if (!n) return n.error();
-    if (*n > 0) util::log_info("pipeline", "re-queued " + std::to_string(*n) + " build(s) interrupted by the last stop");
+    if (*n > 0)
+        util::log_info("pipeline", "re-queued " + std::to_string(*n) + " build(s) interrupted by the last stop");
     pipeline::StageRunner::clean_work_dirs(m_config.data_dir);
     auto released = m_store.release_notification_leases();
     if (!released) return released.error();

@@ -32,7 +32,24 @@ int collect_submodule(git_submodule* sm, const char* name, void* payload) {
     return 0;
 }
 
+class GitCheckoutService final : public CheckoutService {
+public:
+    GitCheckoutService(MirrorCache& cache, WorkTreePool* pool) : m_cache(cache), m_pool(pool) {}
+    util::Result<Checkout> checkout(const CheckoutRequest& req) override;
+
+private:
+    util::Status checkout_submodules(const std::string& dir, const std::string& parent_url, const GitAuth& auth,
+                                     const std::string& prefix, int depth, std::vector<std::string>& done);
+
+    MirrorCache& m_cache;
+    WorkTreePool* m_pool;
+};
+
 }  // namespace
+
+std::unique_ptr<CheckoutService> make_checkout_service(MirrorCache& cache, WorkTreePool* pool) {
+    return std::make_unique<GitCheckoutService>(cache, pool);
+}
 
 GitAuth submodule_auth(const std::string& parent_url, const std::string& submodule_url, const GitAuth& auth) {
     const UrlParts parent = parse_clone_url(parent_url);
@@ -64,7 +81,7 @@ std::string resolve_submodule_url(const std::string& parent_url, const std::stri
     return base + rest;
 }
 
-util::Result<Checkout> CheckoutService::checkout(const CheckoutRequest& req) {
+util::Result<Checkout> GitCheckoutService::checkout(const CheckoutRequest& req) {
     std::error_code ec;
     if (req.dest_dir.empty() ||
         (std::filesystem::exists(req.dest_dir, ec) && !std::filesystem::is_empty(req.dest_dir, ec))) {
@@ -106,9 +123,9 @@ util::Result<Checkout> CheckoutService::checkout(const CheckoutRequest& req) {
     return out;
 }
 
-util::Status CheckoutService::checkout_submodules(const std::string& dir, const std::string& parent_url,
-                                                  const GitAuth& auth, const std::string& prefix, int depth,
-                                                  std::vector<std::string>& done) {
+util::Status GitCheckoutService::checkout_submodules(const std::string& dir, const std::string& parent_url,
+                                                     const GitAuth& auth, const std::string& prefix, int depth,
+                                                     std::vector<std::string>& done) {
     git_repository* raw = nullptr;
     if (int rc = git_repository_open(&raw, dir.c_str()); rc < 0) return git_local_failure(rc, "opening " + dir);
     RepoPtr repo(raw);
