@@ -187,6 +187,7 @@ util::Status StageRunner::Run::checkout_stage() {
     req.dest_dir = (m_work / "src").string();
     req.submodules = m_rule && m_rule->submodules;
     req.auth = make_git_auth(m_config.git_for(*m_repo), m_repo->git.empty() ? "" : m_repo->github);
+    req.cancel = &m_token;
     if (req.clone_url.empty()) {
         return util::make_error(util::ErrorKind::invalid_input,
                                 "no clone URL: set clone_url for " + m_repo->github + " in the config");

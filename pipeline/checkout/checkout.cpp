@@ -39,7 +39,8 @@ public:
 
 private:
     util::Status checkout_submodules(const std::string& dir, const std::string& parent_url, const GitAuth& auth,
-                                     const std::string& prefix, int depth, std::vector<std::string>& done);
+                                     CancelToken* cancel, const std::string& prefix, int depth,
+                                     std::vector<std::string>& done);
 
     MirrorCache& m_cache;
     WorkTreePool* m_pool;
@@ -89,7 +90,7 @@ util::Result<Checkout> GitCheckoutService::checkout(const CheckoutRequest& req) 
         return util::make_error(util::ErrorKind::invalid_input,
                                 "work dir '" + req.dest_dir + "' is empty or already exists with files in it");
     }
-    auto mirror = m_cache.update(req.repo_key, req.clone_url, req.ref, req.commit, req.auth);
+    auto mirror = m_cache.update(req.repo_key, req.clone_url, req.ref, req.commit, req.auth, req.cancel);
     if (!mirror) return mirror.error();
     Checkout out;
     out.commit = mirror->commit;
@@ -116,7 +117,8 @@ util::Result<Checkout> GitCheckoutService::checkout(const CheckoutRequest& req) 
             [pool = m_pool, key = req.repo_key](const std::string& path) { pool->give_back(key, path); });
     }
     if (req.submodules) {
-        if (auto st = checkout_submodules(req.dest_dir, req.clone_url, req.auth, "", 1, out.submodules); !st) {
+        if (auto st = checkout_submodules(req.dest_dir, req.clone_url, req.auth, req.cancel, "", 1, out.submodules);
+            !st) {
             return st.error();
         }
     }
@@ -124,7 +126,8 @@ util::Result<Checkout> GitCheckoutService::checkout(const CheckoutRequest& req) 
 }
 
 util::Status GitCheckoutService::checkout_submodules(const std::string& dir, const std::string& parent_url,
-                                                     const GitAuth& auth, const std::string& prefix, int depth,
+                                                     const GitAuth& auth, CancelToken* cancel,
+                                                     const std::string& prefix, int depth,
                                                      std::vector<std::string>& done) {
     git_repository* raw = nullptr;
     if (int rc = git_repository_open(&raw, dir.c_str()); rc < 0) return git_local_failure(rc, "opening " + dir);
@@ -145,8 +148,8 @@ util::Status GitCheckoutService::checkout_submodules(const std::string& dir, con
                                     "submodule " + shown + " has no url in .gitmodules");
         }
         const std::string url = resolve_submodule_url(parent_url, sm.url);
-        auto mirror =
-            m_cache.update(MirrorCache::key_for_url(url), url, "", sm.commit, submodule_auth(parent_url, url, auth));
+        auto mirror = m_cache.update(MirrorCache::key_for_url(url), url, "", sm.commit,
+                                     submodule_auth(parent_url, url, auth), cancel);
         if (!mirror) {
             return util::make_error(mirror.error().kind, "submodule " + shown + ": " + mirror.error().message);
         }
@@ -155,7 +158,7 @@ util::Status GitCheckoutService::checkout_submodules(const std::string& dir, con
             return util::make_error(st.error().kind, "submodule " + shown + ": " + st.error().message);
         }
         done.push_back(shown);
-        if (auto st = checkout_submodules(sub_dir, url, auth, shown + "/", depth + 1, done); !st) return st;
+        if (auto st = checkout_submodules(sub_dir, url, auth, cancel, shown + "/", depth + 1, done); !st) return st;
     }
     return {};
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/cancel.hpp"
 #include "pipeline/checkout/git_auth.hpp"
 #include "pipeline/checkout/mirror_cache.hpp"
 #include "pipeline/checkout/work_dir.hpp"
@@ -22,6 +23,8 @@ struct CheckoutRequest {
     std::string dest_dir;     // the per-build directory to create, e.g. <data_dir>/work/<build id>
     bool submodules = false;  // check out submodules recursively, with the same credentials (same host only)
     GitAuth auth;
+    // When set and canceled, the checkout stops within a second (fetches included) with ErrorKind::canceled.
+    CancelToken* cancel = nullptr;
 };
 
 // A finished checkout. Destroying it removes the directory (or parks it in the service's pool) unless

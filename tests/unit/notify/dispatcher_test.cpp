@@ -56,6 +56,14 @@ protected:
         return out;
     }
 
+    // Queues one notification, runs a dispatcher until it is delivered or given up, and returns it.
+    storage::Notification dispatch_one() {
+        const auto id = queue_one();
+        Dispatcher dispatcher(*m_store, m_config, *m_client, m_options);
+        dispatcher.start();
+        return settled(id);
+    }
+
     test::HttpReceiver m_receiver;
     config::Config m_config;
     DispatcherOptions m_options;
@@ -64,10 +72,7 @@ protected:
 };
 
 TEST_F(DispatcherTest, DeliversWithTheHookyardHeadersAndSignature) {
-    const auto id = queue_one();
-    Dispatcher dispatcher(*m_store, m_config, *m_client, m_options);
-    dispatcher.start();
-    const auto n = settled(id);
+    const auto n = dispatch_one();
     EXPECT_EQ(n.state, NotificationState::delivered);
     ASSERT_EQ(m_receiver.count(), 1u);
     const auto req = m_receiver.requests().at(0);
@@ -79,10 +84,7 @@ TEST_F(DispatcherTest, DeliversWithTheHookyardHeadersAndSignature) {
 
 TEST_F(DispatcherTest, RetriesWithBackoffUntilTheReceiverAnswers2xx) {
     m_receiver.script({503, 500});
-    const auto id = queue_one();
-    Dispatcher dispatcher(*m_store, m_config, *m_client, m_options);
-    dispatcher.start();
-    const auto n = settled(id);
+    const auto n = dispatch_one();
     EXPECT_EQ(n.state, NotificationState::delivered);
     ASSERT_EQ(n.history.size(), 3u);
     EXPECT_EQ(n.history[0].status, 503);
@@ -95,10 +97,7 @@ TEST_F(DispatcherTest, RetriesWithBackoffUntilTheReceiverAnswers2xx) {
 
 TEST_F(DispatcherTest, GivesUpAfterMaxAttempts) {
     m_receiver.set_default_status(500);
-    const auto id = queue_one();
-    Dispatcher dispatcher(*m_store, m_config, *m_client, m_options);
-    dispatcher.start();
-    const auto n = settled(id);
+    const auto n = dispatch_one();
     EXPECT_EQ(n.state, NotificationState::failed);
     EXPECT_EQ(n.attempts, 3);
     EXPECT_EQ(n.last_error, "receiver answered HTTP 500");
@@ -106,10 +105,7 @@ TEST_F(DispatcherTest, GivesUpAfterMaxAttempts) {
 
 TEST_F(DispatcherTest, AFinal4xxIsNotRetried) {
     m_receiver.set_default_status(404);
-    const auto id = queue_one();
-    Dispatcher dispatcher(*m_store, m_config, *m_client, m_options);
-    dispatcher.start();
-    const auto n = settled(id);
+    const auto n = dispatch_one();
     EXPECT_EQ(n.state, NotificationState::failed);
     EXPECT_EQ(n.attempts, 1);
     EXPECT_EQ(m_receiver.count(), 1u);
@@ -117,10 +113,7 @@ TEST_F(DispatcherTest, AFinal4xxIsNotRetried) {
 
 TEST_F(DispatcherTest, ASubscriberGoneFromTheConfigFailsWithoutARequest) {
     m_config.subscribers.clear();
-    const auto id = queue_one();
-    Dispatcher dispatcher(*m_store, m_config, *m_client, m_options);
-    dispatcher.start();
-    const auto n = settled(id);
+    const auto n = dispatch_one();
     EXPECT_EQ(n.state, NotificationState::failed);
     EXPECT_NE(n.last_error.find("no longer in the config"), std::string::npos);
     EXPECT_EQ(m_receiver.count(), 0u);
