@@ -5,7 +5,6 @@
 // target, several targets in parallel, every request bounded by a timeout).
 
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
@@ -16,15 +15,16 @@
 #include "config/model.hpp"
 #include "http/client.hpp"
 #include "storage/store.hpp"
+#include "util/worker_loop.hpp"
 
 namespace hookyard::notify {
 
 struct DispatcherOptions {
-    int max_attempts = 8;                              // then the notification is marked failed
-    std::chrono::milliseconds timeout{10000};          // per request
-    std::chrono::milliseconds initial_backoff{2000};   // doubles per attempt, ±20 % jitter, capped at 1 h
-    int workers = 4;                                   // targets served at once
-    std::chrono::milliseconds poll_interval{1000};     // how often the outbox is polled without a wake()
+    int max_attempts = 8;                             // then the notification is marked failed
+    std::chrono::milliseconds timeout{10000};         // per request
+    std::chrono::milliseconds initial_backoff{2000};  // doubles per attempt, ±20 % jitter, capped at 1 h
+    int workers = 4;                                  // targets served at once
+    std::chrono::milliseconds poll_interval{1000};    // how often the outbox is polled without a wake()
 };
 
 DispatcherOptions dispatcher_options(const config::Config& config);
@@ -51,7 +51,7 @@ public:
     void stop();
 
 private:
-    void loop();
+    void step();
     void deliver_all(std::string target, std::vector<storage::Notification> batch);
     void deliver(const storage::Notification& n);
     http::Request make_request(const storage::Notification& n, std::string& problem) const;
@@ -62,14 +62,10 @@ private:
     DispatcherOptions m_options;
 
     std::mutex m_mutex;
-    std::condition_variable m_cv;
-    bool m_wake = false;
-    bool m_stopping = false;
-    bool m_started = false;
     std::set<std::string> m_busy;                  // targets with a worker, guarded by m_mutex
     std::map<std::string, std::thread> m_workers;  // guarded by m_mutex
     std::vector<std::thread> m_finished;           // workers to join, guarded by m_mutex
-    std::thread m_thread;
+    util::WorkerLoop m_loop;                       // last: stopped before the members its step uses go
 };
 
 }  // namespace hookyard::notify
