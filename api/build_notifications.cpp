@@ -59,8 +59,9 @@ http::ServerResponse BuildsApi::notifications(storage::BuildId id, const Query&)
     for (const auto& n : *items) list.push_back(notification_json(n));
     json cbs = json::array();
     for (const auto& c : *callbacks) cbs.push_back(callback_json(c));
-    return http::json_response(200, json{{"build", id}, {"notifications", std::move(list)}, {"callbacks", std::move(cbs)}}
-                                        .dump(-1, ' ', false, json::error_handler_t::replace));
+    return http::json_response(
+        200, json{{"build", id}, {"notifications", std::move(list)}, {"callbacks", std::move(cbs)}}.dump(
+                 -1, ' ', false, json::error_handler_t::replace));
 }
 
 }  // namespace hookyard::api

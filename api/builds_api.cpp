@@ -29,8 +29,8 @@ std::map<std::string, std::string> query_params(const std::string& target) {
 }
 
 http::ServerResponse build_response(unsigned status, const storage::Build& b) {
-    return http::json_response(status,
-                               storage::build_to_json(b).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    return http::json_response(
+        status, storage::build_to_json(b).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 }  // namespace
@@ -47,8 +47,7 @@ void BuildsApi::add_routes(http::RouteTable& table) {
     add_guarded(table, "POST", "/api/v1/builds/{id}/retry", &BuildsApi::retry);
 }
 
-void BuildsApi::add_guarded(http::RouteTable& table, std::string method, std::string_view pattern,
-                            Handler handler) {
+void BuildsApi::add_guarded(http::RouteTable& table, std::string method, std::string_view pattern, Handler handler) {
     table.add(std::move(method), pattern, "api",
               [this, handler](const http::ServerRequest& req, const http::PathParams& params) {
                   if (auto denied = unauthorised(req)) return std::move(*denied);

@@ -100,8 +100,8 @@ void GithubHandler::handle(const http::ServerRequest& req, http::Responder respo
 
 std::optional<GithubHandler::Rejection> GithubHandler::verify(const http::ServerRequest& req, Incoming& in) const {
     if (req.body.size() > http::k_max_body_bytes) return Rejection{413, "payload larger than GitHub's 25 MiB limit"};
-    if (auto st = util::verify_github_signature(m_config.server.webhook_secret, req.body,
-                                                req.header("x-hub-signature-256"));
+    if (auto st =
+            util::verify_github_signature(m_config.server.webhook_secret, req.body, req.header("x-hub-signature-256"));
         !st) {
         return Rejection{401, st.error().message};
     }
@@ -114,8 +114,7 @@ std::optional<GithubHandler::Rejection> GithubHandler::verify(const http::Server
         return Rejection{400, "missing X-GitHub-Delivery header: not a GitHub webhook delivery"};
     }
     if (!plausible_delivery_id(in.delivery)) {
-        return Rejection{400,
-                         "X-GitHub-Delivery must be at most 128 printable ASCII characters (GitHub sends a GUID)"};
+        return Rejection{400, "X-GitHub-Delivery must be at most 128 printable ASCII characters (GitHub sends a GUID)"};
     }
     return std::nullopt;
 }
@@ -173,8 +172,8 @@ void GithubHandler::store(const Incoming& in, const config::RepositoryConfig& re
 void GithubHandler::reject(const Incoming& in, const Rejection& rejection, const http::Responder& respond) const {
     count(!in.verified ? "unverified" : in.event.empty() ? "unknown" : in.event, "rejected");
     const std::string shown = plausible_delivery_id(in.delivery) ? in.delivery : "(invalid id)";  // no log injection
-    util::log_info("webhook", "delivery " + shown + " rejected (" + std::to_string(rejection.status) +
-                                  "): " + rejection.message);
+    util::log_info("webhook",
+                   "delivery " + shown + " rejected (" + std::to_string(rejection.status) + "): " + rejection.message);
     respond(http::json_error(rejection.status, rejection.message));
 }
 

@@ -1,15 +1,16 @@
 #pragma once
-// The intake (config → SQLite store → the route table `serve` assembles → Beast server) in-process on a real loopback socket.
+// The intake (config → SQLite store → the route table `serve` assembles → Beast server) in-process on a real loopback
+// socket.
 
 #include <memory>
 #include <stdexcept>
 #include <string>
 
+#include "cli/serve_routes.hpp"
 #include "config/loader.hpp"
+#include "http/server.hpp"
 #include "storage/store.hpp"
 #include "tests/support/support.hpp"
-#include "cli/serve_routes.hpp"
-#include "http/server.hpp"
 
 namespace hookyard::test {
 

@@ -27,10 +27,10 @@ protected:
         m_table.add("GET", "/api/v1/builds/{id}/log", "api", [](const ServerRequest&, const PathParams& p) {
             return json_response(200, nlohmann::json{{"id", p.get("id")}, {"none", p.get("other")}}.dump());
         });
-        m_table.add("POST", "/api/v1/callbacks/{id}/{token}", "callback",
-                    [](const ServerRequest&, const PathParams& p) {
-                        return json_response(200, nlohmann::json{{"id", p.get("id")}, {"token", p.get("token")}}.dump());
-                    });
+        m_table.add(
+            "POST", "/api/v1/callbacks/{id}/{token}", "callback", [](const ServerRequest&, const PathParams& p) {
+                return json_response(200, nlohmann::json{{"id", p.get("id")}, {"token", p.get("token")}}.dump());
+            });
         m_table.add("GET", "/healthz", "healthz",
                     [](const ServerRequest&, const PathParams&) { return json_response(200, "{}"); });
         m_table.add("HEAD", "/healthz", "healthz",

@@ -28,12 +28,13 @@ std::string push_body(const std::string& ref, bool deleted = false, const std::s
 class GithubHandlerTest : public test::IntakeTest {
 protected:
     GithubHandlerTest()
-        : m_handler(m_config, *m_store,
-                    [this](std::string_view event, std::string_view outcome) {
-                        std::lock_guard lock(m_mutex);
-                        ++m_counts[std::string(event) + "/" + std::string(outcome)];
-                    },
-                    [this] { ++m_queued; }) {
+        : m_handler(
+              m_config, *m_store,
+              [this](std::string_view event, std::string_view outcome) {
+                  std::lock_guard lock(m_mutex);
+                  ++m_counts[std::string(event) + "/" + std::string(outcome)];
+              },
+              [this] { ++m_queued; }) {
         m_handler.add_routes(m_table);
     }
 
