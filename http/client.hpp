@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "http/status.hpp"
 #include "util/result.hpp"
 
 namespace hookyard::http {

@@ -37,8 +37,6 @@ std::chrono::milliseconds backoff_delay(std::chrono::milliseconds initial, int a
     return std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(delay.count()) * factor));
 }
 
-bool is_retryable_status(int status) { return status == 408 || status == 429 || status >= 500; }
-
 Dispatcher::Dispatcher(storage::Store& store, const config::Config& config, http::Client& client,
                        DispatcherOptions options)
     : m_store(store),

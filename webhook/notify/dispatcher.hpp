@@ -33,8 +33,7 @@ DispatcherOptions dispatcher_options(const config::Config& config);
 // capped at one hour, times a factor in [0.8, 1.2] from `jitter` in [0, 1]. Pure.
 std::chrono::milliseconds backoff_delay(std::chrono::milliseconds initial, int attempt, double jitter);
 
-// True for responses worth retrying: 408, 429 and 5xx. Other 4xx are the receiver's final answer.
-bool is_retryable_status(int status);
+using http::is_retryable_status;  // shared with the other HTTP clients: http/status.hpp
 
 class Dispatcher {
 public:
