@@ -122,7 +122,7 @@ int cmd_checkout(const Args& args) {
     std::unique_ptr<pipeline::WorkTreePool> pool;
     if (!parsed.value("--pool-dir").empty())
         pool = std::make_unique<pipeline::WorkTreePool>(parsed.value("--pool-dir"));
-    pipeline::CheckoutService service(cache, pool.get());
+    auto service = pipeline::make_checkout_service(cache, pool.get());
     const auto req = request_from(parsed, std::move(*auth));
 
     const auto start = std::chrono::steady_clock::now();
@@ -130,7 +130,7 @@ int cmd_checkout(const Args& args) {
         if (!pool) return usage_error("--recycle needs --pool-dir");
         pool->give_back(req.repo_key, parsed.value("--recycle"));
     }
-    auto co = service.checkout(req);
+    auto co = service->checkout(req);
     if (!co) {
         std::fprintf(stderr, "hookyard checkout: %s error: %s\n", std::string(util::to_string(co.error().kind)).c_str(),
                      co.error().message.c_str());

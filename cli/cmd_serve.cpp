@@ -1,4 +1,4 @@
-// hookyard serve -c FILE: wires config → store → router → HTTP server, then waits for SIGINT/SIGTERM.
+// hookyard serve -c FILE: wires config → store → routes (intake + API) → HTTP server, then waits for SIGINT/SIGTERM.
 
 #include <signal.h>
 
@@ -9,10 +9,10 @@
 #include "cli/config_file.hpp"
 #include "config/loader.hpp"
 #include "cli/pipeline_service.hpp"
+#include "cli/serve_routes.hpp"
 #include "storage/store.hpp"
 #include "util/log.hpp"
 #include "api/metrics.hpp"
-#include "api/router.hpp"
 #include "http/server.hpp"
 
 namespace hookyard::cli {
@@ -63,13 +63,10 @@ int cmd_serve(const Args& args) {
     }
 
     api::Metrics metrics;
-    api::Router router(cfg, **store, metrics);
-    router.set_on_queued([&pipeline] { pipeline.wake(); });
+    ServeRoutes routes(cfg, **store, metrics, [&pipeline] { pipeline.wake(); });
     http::ServerOptions options;
     options.listen = cfg.server.listen;
-    auto server = http::Server::start(options, [&router](http::ServerRequest req, http::Responder respond) {
-        router.handle(std::move(req), std::move(respond));
-    });
+    auto server = http::Server::start(options, routes.handler());
     if (!server) {
         util::log_error("serve", server.error().message);
         return 1;

@@ -42,9 +42,9 @@ PipelineService::PipelineService(const config::Config& config, storage::Store& s
       m_store(store),
       m_mirrors(config.data_dir + "/mirrors"),
       m_worktrees(config.data_dir + "/worktrees"),
-      m_checkout(m_mirrors, &m_worktrees),
+      m_checkout(pipeline::make_checkout_service(m_mirrors, &m_worktrees)),
       m_executor(pipeline::make_buildah_executor(pipeline::buildah_options_from_environment())),
-      m_runner(std::make_unique<pipeline::StageRunner>(config, store, m_checkout, *m_executor, m_pusher, observer)),
+      m_runner(std::make_unique<pipeline::StageRunner>(config, store, *m_checkout, *m_executor, m_pusher, observer)),
       m_http(make_http_client(config)) {
     m_store.set_event_planner(notify::make_event_planner(config));
     m_dispatcher = std::make_unique<notify::Dispatcher>(store, config, *m_http, notify::dispatcher_options(config));

@@ -43,7 +43,7 @@ private:
     storage::Store& m_store;
     pipeline::MirrorCache m_mirrors;
     pipeline::WorkTreePool m_worktrees;  // warm builds reuse the previous build's tree
-    pipeline::CheckoutService m_checkout;
+    std::unique_ptr<pipeline::CheckoutService> m_checkout;
     std::unique_ptr<pipeline::Executor> m_executor;
     pipeline::RegistryPusher m_pusher;
     std::unique_ptr<pipeline::StageRunner> m_runner;

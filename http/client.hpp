@@ -4,6 +4,7 @@
 // timeouts, request bodies streamed from files and response bodies streamed to a callback.
 // Used by the registry push client, outbound webhooks and GitHub commit statuses.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -14,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "http/status.hpp"
 #include "util/result.hpp"
 
 namespace hookyard::http {
@@ -48,6 +50,9 @@ struct Request {
     std::size_t max_response_body = 16u << 20;
     // Per-operation I/O timeout (each write or read must progress within it); 0 = the client's default.
     std::chrono::milliseconds timeout{0};
+    // When set, polled (every 100 ms) while the request waits on the network: once true, the request ends
+    // with ErrorKind::canceled and its connection is closed. Must outlive the call.
+    const std::atomic<bool>* abort = nullptr;
 };
 
 struct Response {

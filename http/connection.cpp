@@ -26,15 +26,8 @@ using util::make_error;
 
 namespace {
 
-// Starts one asynchronous operation with `start(handler)` and runs the io_context until it completes.
-template <class Start>
-error_code run_op(asio::io_context& ioc, Start&& start) {
-    error_code result = asio::error::would_block;
-    start([&](error_code ec, auto&&...) { result = ec; });
-    ioc.restart();
-    ioc.run();
-    return result;
-}
+// How often a request with Request::abort checks it while waiting.
+constexpr std::chrono::milliseconds k_abort_poll{100};
 
 bool is_ip_literal(const std::string& host) {
     error_code ec;
@@ -120,10 +113,33 @@ Connection::~Connection() {
     tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
 }
 
+template <class Start>
+error_code Connection::run_io(Start&& start) {
+    error_code result = asio::error::would_block;
+    start([&](error_code ec, auto&&...) { result = ec; });
+    m_ioc.restart();
+    if (m_abort == nullptr) {
+        m_ioc.run();
+        return result;
+    }
+    while (result == asio::error::would_block) {
+        if (m_abort->load()) {
+            tcp().cancel();  // the handler runs with operation_aborted
+            m_ioc.run();
+            break;
+        }
+        m_ioc.run_for(k_abort_poll);
+    }
+    return result;
+}
+
 beast::tcp_stream& Connection::tcp() { return m_tls ? beast::get_lowest_layer(*m_secure) : *m_plain; }
 
 util::Error Connection::network_error(const error_code& ec, std::string_view what) {
     const std::string where = m_host + ":" + m_port;
+    if (m_abort != nullptr && m_abort->load()) {
+        return make_error(ErrorKind::canceled, std::string(what) + " " + where + " canceled");
+    }
     if (ec == beast::error::timeout) {
         return make_error(ErrorKind::timeout, std::string(what) + " " + where + " timed out");
     }
@@ -144,7 +160,7 @@ util::Error Connection::network_error(const error_code& ec, std::string_view wha
 util::Status Connection::connect() {
     asio::ip::tcp::resolver resolver(m_ioc);
     asio::ip::tcp::resolver::results_type endpoints;
-    error_code ec = run_op(m_ioc, [&](auto handler) {
+    error_code ec = run_io([&](auto handler) {
         resolver.async_resolve(m_host, m_port, [&, handler](error_code e, auto results) mutable {
             endpoints = results;
             handler(e);
@@ -152,7 +168,7 @@ util::Status Connection::connect() {
     });
     if (ec) return make_error(ErrorKind::transient, "cannot resolve " + m_host + ": " + ec.message());
     tcp().expires_after(m_options.connect_timeout);
-    ec = run_op(m_ioc, [&](auto handler) {
+    ec = run_io([&](auto handler) {
         tcp().async_connect(endpoints, [handler](error_code e, const auto&) mutable { handler(e); });
     });
     if (ec) return network_error(ec, "connecting to");
@@ -172,14 +188,17 @@ util::Status Connection::connect() {
         m_secure->set_verify_mode(asio::ssl::verify_none);
     }
     tcp().expires_after(m_options.connect_timeout);
-    ec = run_op(m_ioc, [&](auto handler) { m_secure->async_handshake(asio::ssl::stream_base::client, handler); });
+    ec = run_io([&](auto handler) { m_secure->async_handshake(asio::ssl::stream_base::client, handler); });
     if (ec) return network_error(ec, "TLS handshake with");
     return {};
 }
 
 util::Result<Response> Connection::exchange(const Request& request, const Target& target, ExchangeOutcome& outcome) {
+    m_abort = request.abort;
     auto result =
         m_tls ? exchange_on(*m_secure, request, target, outcome) : exchange_on(*m_plain, request, target, outcome);
+    m_abort = nullptr;  // the flag belongs to this request; a pooled connection must not keep it
+    if (!result && result.error().kind == ErrorKind::canceled) outcome.keep_alive = false;
     ++m_exchanges;
     return result;
 }
@@ -241,8 +260,7 @@ util::Result<Response> Connection::exchange_on(Stream& stream, const Request& re
     parser.header_limit(64u << 10);
     if (bhttp::string_to_verb(request.method) == bhttp::verb::head) parser.skip(true);
     tcp().expires_after(timeout);
-    const error_code ec =
-        run_op(m_ioc, [&](auto handler) { bhttp::async_read_header(stream, m_buffer, parser, handler); });
+    const error_code ec = run_io([&](auto handler) { bhttp::async_read_header(stream, m_buffer, parser, handler); });
     if (ec) {
         if (write_error) return network_error(write_error, "sending a request body to");
         // A timeout is not a stale connection: the request may have been processed, so no silent retry.
@@ -287,7 +305,7 @@ util::Status Connection::write_request(Stream& stream, const Request& request, c
     // buffer_body: the serializer takes one piece at a time and reports need_buffer when it wants more.
     bhttp::request_serializer<bhttp::buffer_body> serializer(req);
     tcp().expires_after(timeout);
-    error_code ec = run_op(m_ioc, [&](auto handler) { bhttp::async_write_header(stream, serializer, handler); });
+    error_code ec = run_io([&](auto handler) { bhttp::async_write_header(stream, serializer, handler); });
     if (ec) return network_error(ec, "sending a request to");
     while (!serializer.is_done()) {
         auto piece = body.read(sent, m_chunk.get(), m_options.stream_buffer_size);
@@ -296,7 +314,7 @@ util::Status Connection::write_request(Stream& stream, const Request& request, c
         req.body().size = piece->size();
         req.body().more = sent + piece->size() < body.size();
         tcp().expires_after(timeout);
-        ec = run_op(m_ioc, [&](auto handler) { bhttp::async_write(stream, serializer, handler); });
+        ec = run_io([&](auto handler) { bhttp::async_write(stream, serializer, handler); });
         if (ec == bhttp::error::need_buffer) ec = {};
         if (ec) {
             if (!is_connection_drop(ec)) return network_error(ec, "sending a request body to");
@@ -323,7 +341,7 @@ util::Result<Response> Connection::read_response(Stream& stream, const Request& 
         parser.get().body().data = m_chunk.get();
         parser.get().body().size = cap;
         tcp().expires_after(timeout);
-        auto ec = run_op(m_ioc, [&](auto handler) { bhttp::async_read(stream, m_buffer, parser, handler); });
+        auto ec = run_io([&](auto handler) { bhttp::async_read(stream, m_buffer, parser, handler); });
         if (ec == bhttp::error::need_buffer) ec = {};
         if (ec) return network_error(ec, "reading the response body from");
         const std::size_t n = cap - parser.get().body().size;

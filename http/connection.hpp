@@ -88,6 +88,10 @@ private:
                                          boost::beast::http::response_parser<boost::beast::http::buffer_body>& parser,
                                          std::chrono::milliseconds timeout);
     util::Error network_error(const boost::system::error_code& ec, std::string_view what);
+    // Starts one asynchronous operation with `start(handler)` and runs the io_context until it completes
+    // (or, once *m_abort is true, cancels it).
+    template <class Start>
+    boost::system::error_code run_io(Start&& start);
     boost::beast::tcp_stream& tcp();
 
     const ClientOptions& m_options;
@@ -95,6 +99,7 @@ private:
     std::string m_port;
     bool m_tls = false;
     boost::asio::io_context m_ioc;
+    const std::atomic<bool>* m_abort = nullptr;  // the current request's Request::abort
     std::optional<boost::beast::tcp_stream> m_plain;
     std::optional<boost::beast::ssl_stream<boost::beast::tcp_stream>> m_secure;
     boost::beast::flat_buffer m_buffer;

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http/status.hpp"
+
 namespace hookyard::http {
 
 std::string ServerRequest::header(std::string_view name) const {
@@ -14,6 +16,8 @@ ServerResponse json_error(unsigned status, std::string_view message) {
     return json_response(
         status, nlohmann::json{{"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
+
+ServerResponse json_error(const util::Error& e) { return json_error(status_for(e.kind), e.message); }
 
 ServerResponse json_response(unsigned status, std::string body) {
     ServerResponse r;

@@ -1,5 +1,5 @@
 #pragma once
-// Transport-free HTTP request and response values: the router turns one into the other, the Beast
+// Transport-free HTTP request and response values: a route handler turns one into the other, the Beast
 // server (server.hpp) moves them over sockets, and unit tests build them by hand.
 
 #include <cstddef>
@@ -9,6 +9,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "util/result.hpp"
 
 namespace hookyard::http {
 
@@ -50,6 +52,8 @@ using RequestHandler = std::function<void(ServerRequest, Responder)>;
 
 // {"error": message} with `status`.
 ServerResponse json_error(unsigned status, std::string_view message);
+// {"error": e.message} with the status that names the class of e (http/status.hpp).
+ServerResponse json_error(const util::Error& e);
 // A JSON body (already serialised) with `status`.
 ServerResponse json_response(unsigned status, std::string body);
 

@@ -47,7 +47,7 @@ util::Result<std::string> RegistryPusher::push(const PushRequest& request, const
     for (const auto& [repository, tags] : tags_by_repo) {
         log("hookyard: pushing " + std::to_string(image->blobs.size()) + " blobs (" +
             std::to_string(image->total_blob_bytes()) + " bytes) to " + request.registry.host + "/" + repository);
-        auto result = (*client)->push(*image, repository, tags);
+        auto result = (*client)->push(*image, repository, tags, &token);
         if (!result) return result.error();
         log("hookyard: " + std::to_string(result->blobs_uploaded) + " uploaded, " +
             std::to_string(result->blobs_mounted) + " mounted, " + std::to_string(result->blobs_skipped) +

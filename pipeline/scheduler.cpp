@@ -21,73 +21,35 @@ private:
 
 }  // namespace
 
-void CancelToken::cancel(Reason reason) {
-    std::map<int, std::function<void()>> callbacks;
-    {
-        std::lock_guard lock(m_mutex);
-        Reason expected = Reason::none;
-        if (!m_reason.compare_exchange_strong(expected, reason)) return;
-        callbacks.swap(m_callbacks);
-    }
-    for (auto& [id, fn] : callbacks) fn();
-}
-
-int CancelToken::on_cancel(std::function<void()> fn) {
-    {
-        std::lock_guard lock(m_mutex);
-        if (!canceled()) {
-            m_callbacks.emplace(m_next_id, std::move(fn));
-            return m_next_id++;
-        }
-    }
-    fn();
-    return -1;
-}
-
-void CancelToken::remove(int id) {
-    std::lock_guard lock(m_mutex);
-    m_callbacks.erase(id);
-}
-
 std::unique_ptr<BuildEvents> make_plain_build_events(storage::Store& store) {
     return std::make_unique<PlainBuildEvents>(store);
 }
 
 Scheduler::Scheduler(storage::Store& store, BuildRunner& runner, BuildEvents& events, SchedulerOptions options)
-    : m_store(store), m_runner(runner), m_events(events), m_options(options) {
+    : m_store(store),
+      m_runner(runner),
+      m_events(events),
+      m_options(options),
+      // Wakes for a wake(), a finished build, the next cancel poll or the store poll, whichever is first.
+      m_loop([this] { step(); }, std::min(options.poll_interval, options.cancel_poll)) {
     if (m_options.concurrency < 1) m_options.concurrency = 1;
 }
 
 Scheduler::~Scheduler() { stop(); }
 
-void Scheduler::start() {
-    std::lock_guard lock(m_mutex);
-    if (m_started) return;
-    m_started = true;
-    m_thread = std::thread([this] { loop(); });
-}
+void Scheduler::start() { m_loop.start(); }
 
-void Scheduler::wake() {
-    {
-        std::lock_guard lock(m_mutex);
-        m_wake = true;
-    }
-    m_cv.notify_all();
-}
+void Scheduler::wake() { m_loop.wake(); }
 
 void Scheduler::stop() {
     {
         std::lock_guard lock(m_mutex);
-        if (!m_started || m_stopping) {
-            m_stopping = true;
-            return;
-        }
+        if (m_stopping) return;
         m_stopping = true;
         for (auto& slot : m_slots) slot->token.cancel(CancelToken::Reason::shutdown);
     }
-    m_cv.notify_all();
-    if (m_thread.joinable()) m_thread.join();
-    // Join outside the lock: a finishing build wakes the (gone) loop through m_mutex.
+    m_loop.stop();
+    // Join outside the lock: a finishing build wakes the (stopped) loop and takes m_mutex.
     std::vector<std::unique_ptr<Slot>> slots;
     {
         std::lock_guard lock(m_mutex);
@@ -103,25 +65,13 @@ int Scheduler::running() const {
     return static_cast<int>(m_slots.size());
 }
 
-void Scheduler::loop() {
-    auto next_cancel_poll = std::chrono::steady_clock::now();
-    while (true) {
-        {
-            std::unique_lock lock(m_mutex);
-            if (m_stopping) break;
-        }
-        reap();
-        if (std::chrono::steady_clock::now() >= next_cancel_poll) {
-            poll_cancels();
-            next_cancel_poll = std::chrono::steady_clock::now() + m_options.cancel_poll;
-        }
-        claim_more();
-        std::unique_lock lock(m_mutex);
-        // Sleep until woken, a build finishes (it wakes us), the next cancel poll, or the store poll.
-        const auto wait = std::min(m_options.poll_interval, m_options.cancel_poll);
-        m_cv.wait_for(lock, wait, [this] { return m_wake || m_stopping; });
-        m_wake = false;
+void Scheduler::step() {
+    reap();
+    if (std::chrono::steady_clock::now() >= m_next_cancel_poll) {
+        poll_cancels();
+        m_next_cancel_poll = std::chrono::steady_clock::now() + m_options.cancel_poll;
     }
+    claim_more();
 }
 
 void Scheduler::claim_more() {
@@ -138,8 +88,8 @@ void Scheduler::claim_more() {
         if (!claimed->has_value()) return;
         auto slot = std::make_unique<Slot>();
         slot->build = std::move(**claimed);
-        util::log_info(k_component, "build " + std::to_string(slot->build.id) + " of " + slot->build.repository +
-                                        " " + slot->build.ref + " started");
+        util::log_info(k_component, "build " + std::to_string(slot->build.id) + " of " + slot->build.repository + " " +
+                                        slot->build.ref + " started");
         m_events.started(slot->build);
         Slot& ref = *slot;
         std::lock_guard lock(m_mutex);
@@ -157,16 +107,16 @@ void Scheduler::run_slot(Slot& slot) {
         outcome.error = std::string("internal error: ") + e.what();
     }
     if (outcome.interrupted || slot.token.reason() == CancelToken::Reason::shutdown) {
-        util::log_info(k_component, "build " + std::to_string(slot.build.id) +
-                                        " interrupted by shutdown; it resumes after restart");
+        util::log_info(k_component,
+                       "build " + std::to_string(slot.build.id) + " interrupted by shutdown; it resumes after restart");
     } else {
         if (slot.token.reason() == CancelToken::Reason::canceled && outcome.state != storage::BuildState::succeeded) {
             outcome.state = storage::BuildState::canceled;
             if (outcome.error.empty()) outcome.error = "canceled";
         }
         if (auto st = m_events.finish(slot.build, outcome); !st) {
-            util::log_error(k_component, "build " + std::to_string(slot.build.id) + " could not be finished: " +
-                                             st.error().message);
+            util::log_error(k_component,
+                            "build " + std::to_string(slot.build.id) + " could not be finished: " + st.error().message);
         } else {
             util::log_info(k_component, "build " + std::to_string(slot.build.id) + " " +
                                             std::string(storage::to_string(outcome.state)) +

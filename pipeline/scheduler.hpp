@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -15,34 +14,17 @@
 #include <thread>
 #include <vector>
 
+#include "pipeline/cancel.hpp"
 #include "storage/store.hpp"
+#include "util/worker_loop.hpp"
 
 namespace hookyard::pipeline {
-
-// Cooperative cancellation of one build. Thread-safe. Callbacks registered with on_cancel() run once, on
-// the thread that calls cancel() (or at once when already canceled).
-class CancelToken {
-public:
-    enum class Reason { none, canceled, shutdown };
-    void cancel(Reason reason);
-    bool canceled() const { return m_reason.load() != Reason::none; }
-    Reason reason() const { return m_reason.load(); }
-    // Registers `fn` to run on cancel; returns an id for remove(). Runs `fn` at once when already canceled.
-    int on_cancel(std::function<void()> fn);
-    void remove(int id);
-
-private:
-    std::atomic<Reason> m_reason{Reason::none};
-    std::mutex m_mutex;
-    int m_next_id = 0;
-    std::map<int, std::function<void()>> m_callbacks;
-};
 
 // How one build ended, as the runner saw it.
 struct RunOutcome {
     storage::BuildState state = storage::BuildState::failed;  // succeeded | failed | canceled
-    std::string digest;  // manifest digest pushed, "sha256:…", on success
-    std::string error;   // the cause and the fix, on failure
+    std::string digest;                                       // manifest digest pushed, "sha256:…", on success
+    std::string error;                                        // the cause and the fix, on failure
     bool interrupted = false;  // stopped by shutdown: leave the build running so recovery re-queues it
 };
 
@@ -105,7 +87,7 @@ private:
         std::atomic<bool> done{false};
     };
 
-    void loop();
+    void step();
     void claim_more();
     void reap();
     void poll_cancels();
@@ -117,12 +99,10 @@ private:
     SchedulerOptions m_options;
 
     mutable std::mutex m_mutex;
-    std::condition_variable m_cv;
-    bool m_wake = false;
-    bool m_stopping = false;
-    bool m_started = false;
-    std::vector<std::unique_ptr<Slot>> m_slots;  // guarded by m_mutex
-    std::thread m_thread;
+    bool m_stopping = false;                                   // guarded by m_mutex
+    std::vector<std::unique_ptr<Slot>> m_slots;                // guarded by m_mutex
+    std::chrono::steady_clock::time_point m_next_cancel_poll;  // the loop's thread only
+    util::WorkerLoop m_loop;                                   // last: stopped before the members its step uses go
 };
 
 }  // namespace hookyard::pipeline

@@ -19,39 +19,69 @@ std::string relative_dockerfile(const BuildLocation& loc) {
 
 }  // namespace
 
-// The state of one run: the stage being recorded, the log sink, the outcome so far.
+// The state of one run: where it works, what each stage produced, the outcome so far. Each stage is one
+// named member function returning its Status; stage() records it.
 class StageRunner::Run {
 public:
     Run(StageRunner& owner, const storage::Build& build, CancelToken& token)
-        : m_owner(owner), m_build(build), m_token(token) {}
+        : m_owner(owner), m_config(owner.m_config), m_build(build), m_token(token), m_commit(build.commit) {}
 
     RunOutcome execute();
 
 private:
+    // Finds the build's repository, rule and registry in the config; false (m_outcome filled) when gone.
+    bool resolve();
     // Runs `fn` as stage `name`; returns false (with m_outcome filled) when it failed or was canceled.
     bool stage(const std::string& name, const std::function<util::Status()>& fn);
+    util::Status checkout_stage();
+    util::Status locate_stage();
+    util::Status build_stage();
+    util::Status push_stage();
+    // What the build and the hooks share: paths, build args, Docker Hub's variables, limits.
+    BuildRequest build_request() const;
+    // Moves the work dir of a failed build to <data_dir>/kept/<id> when the config asks for it.
+    void keep_failed_work();
+    // The build ends `state` with `error`; a shutdown leaves it to crash recovery.
+    void end(storage::BuildState state, std::string error);
     void log(std::string_view line);
     LogSink sink() {
         return [this](std::string_view line) { log(line); };
     }
     util::Status canceled_status() const {
-        return util::make_error(util::ErrorKind::canceled,
-                                m_token.reason() == CancelToken::Reason::shutdown ? "interrupted by shutdown"
-                                                                                   : "canceled");
+        return util::make_error(util::ErrorKind::canceled, m_token.reason() == CancelToken::Reason::shutdown
+                                                               ? "interrupted by shutdown"
+                                                               : "canceled");
     }
 
     StageRunner& m_owner;
+    const config::Config& m_config;
     const storage::Build& m_build;
     CancelToken& m_token;
     RunOutcome m_outcome;
+
+    const config::RepositoryConfig* m_repo = nullptr;
+    const config::RegistryConfig* m_registry = nullptr;
+    const config::Rule* m_rule = nullptr;
+    fs::path m_work;
+    WorkDir m_work_dir;
+    std::optional<Checkout> m_checkout;
+    BuildLocation m_location;
+    BuildResult m_built;
+    std::string m_commit;  // the build's, or the one checkout resolved
 };
 
 StageRunner::StageRunner(const config::Config& config, storage::Store& store, CheckoutService& checkout,
                          Executor& executor, ImagePusher& pusher, BuildObserver* observer)
-    : m_config(config), m_store(store), m_checkout(checkout), m_executor(executor), m_pusher(pusher),
+    : m_config(config),
+      m_store(store),
+      m_checkout(checkout),
+      m_executor(executor),
+      m_pusher(pusher),
       m_observer(observer) {}
 
-RunOutcome StageRunner::run(const storage::Build& build, CancelToken& token) { return Run(*this, build, token).execute(); }
+RunOutcome StageRunner::run(const storage::Build& build, CancelToken& token) {
+    return Run(*this, build, token).execute();
+}
 
 void StageRunner::clean_work_dirs(const std::string& data_dir) {
     std::error_code ec;
@@ -67,16 +97,21 @@ void StageRunner::Run::log(std::string_view line) {
     std::string text(line);
     text.push_back('\n');
     if (auto st = m_owner.m_store.append_log(m_build.id, text); !st) {
-        util::log_warn(k_component, "build " + std::to_string(m_build.id) + ": log append failed: " + st.error().message);
+        util::log_warn(k_component,
+                       "build " + std::to_string(m_build.id) + ": log append failed: " + st.error().message);
     }
     if (m_owner.m_observer) m_owner.m_observer->on_log(m_build.id, line);
 }
 
+void StageRunner::Run::end(storage::BuildState state, std::string error) {
+    m_outcome.state = state;
+    m_outcome.error = std::move(error);
+    m_outcome.interrupted = m_token.reason() == CancelToken::Reason::shutdown;
+}
+
 bool StageRunner::Run::stage(const std::string& name, const std::function<util::Status()>& fn) {
     if (m_token.canceled()) {
-        m_outcome.state = storage::BuildState::canceled;
-        m_outcome.error = canceled_status().error().message;
-        m_outcome.interrupted = m_token.reason() == CancelToken::Reason::shutdown;
+        end(storage::BuildState::canceled, canceled_status().error().message);
         return false;
     }
     auto& store = m_owner.m_store;
@@ -91,7 +126,8 @@ bool StageRunner::Run::stage(const std::string& name, const std::function<util::
     log("hookyard: stage " + name + " started");
     util::Status result = fn();
     if (result && m_token.canceled()) result = canceled_status();
-    const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    const auto elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     storage::BuildState state = storage::BuildState::succeeded;
     std::string error;
     if (!result) {
@@ -106,136 +142,140 @@ bool StageRunner::Run::stage(const std::string& name, const std::function<util::
     if (observer) observer->on_stage(m_build.id, name, state, elapsed, error);
     log("hookyard: stage " + name + " " + std::string(storage::to_string(state)) + " in " +
         std::to_string(elapsed.count()) + " ms" + (error.empty() ? "" : ": " + error));
-    if (!result) {
-        m_outcome.state = state;
-        m_outcome.error = name + ": " + error;
-        m_outcome.interrupted = m_token.reason() == CancelToken::Reason::shutdown;
+    if (!result) end(state, name + ": " + error);
+    return result.ok();
+}
+
+bool StageRunner::Run::resolve() {
+    m_repo = m_config.find_repository(m_build.repository);
+    if (m_repo == nullptr) {
+        m_outcome.error = "repository " + m_build.repository + " is no longer in the config; add it back or cancel";
         return false;
     }
+    m_registry = m_config.registry_for(*m_repo);
+    m_rule = m_build.rule < m_repo->rules.size() ? &m_repo->rules[m_build.rule] : nullptr;
     return true;
 }
 
 RunOutcome StageRunner::Run::execute() {
-    const config::Config& config = m_owner.m_config;
-    const auto* repo = config.find_repository(m_build.repository);
-    if (repo == nullptr) {
-        m_outcome.error = "repository " + m_build.repository + " is no longer in the config; add it back or cancel";
-        return m_outcome;
-    }
-    const auto* registry = config.registry_for(*repo);
-    const config::Rule* rule = m_build.rule < repo->rules.size() ? &repo->rules[m_build.rule] : nullptr;
-    const fs::path work = fs::path(config.data_dir) / "work" / std::to_string(m_build.id);
+    if (!resolve()) return m_outcome;
+    m_work = fs::path(m_config.data_dir) / "work" / std::to_string(m_build.id);
     std::error_code ec;
-    fs::remove_all(work, ec);  // a re-queued build starts from scratch
-    fs::create_directories(work, ec);
-    WorkDir work_dir(work.string());
+    fs::remove_all(m_work, ec);  // a re-queued build starts from scratch
+    fs::create_directories(m_work, ec);
+    m_work_dir = WorkDir(m_work.string());
 
-    std::optional<Checkout> checkout;
-    BuildLocation location;
-    BuildResult built;
-    std::string commit = m_build.commit;
-    // What the build and the hooks share: paths, build args, Docker Hub's variables, limits.
-    const auto build_request = [&] {
-        BuildRequest req;
-        req.build_id = std::to_string(m_build.id);
-        req.context_dir = location.context_dir;
-        req.dockerfile = location.dockerfile;
-        req.build_args = m_build.build_args;
-        req.docker_hub.source_branch = m_build.source_name;
-        req.docker_hub.source_commit = commit;
-        req.docker_hub.commit_msg = m_build.head_commit_message;
-        req.docker_hub.docker_repo = m_build.image;
-        req.docker_hub.dockerfile_path = relative_dockerfile(location);
-        req.docker_hub.docker_tag = m_build.tags.empty() ? "latest" : m_build.tags.front();
-        req.hooks = repo->hooks;
-        req.timeout = config.builder.timeout;
-        return req;
-    };
-
-    const bool ok =
-        stage("checkout",
-              [&]() -> util::Status {
-                  CheckoutRequest req;
-                  req.repo_key = repo->github;
-                  // The config's clone_url wins; the payload's repository.clone_url is the fallback.
-                  req.clone_url = repo->clone_url.empty() ? m_build.clone_url : repo->clone_url;
-                  req.ref = m_build.ref;
-                  req.commit = m_build.commit;
-                  req.dest_dir = (work / "src").string();
-                  req.submodules = rule && rule->submodules;
-                  req.auth = make_git_auth(config.git_for(*repo), repo->git.empty() ? "" : repo->github);
-                  if (req.clone_url.empty()) {
-                      return util::make_error(util::ErrorKind::invalid_input,
-                                              "no clone URL: set clone_url for " + repo->github + " in the config");
-                  }
-                  log("hookyard: fetching " + util::redact_url(req.clone_url) + " " + req.ref);
-                  auto result = m_owner.m_checkout.checkout(req);
-                  if (!result) return result.error();
-                  commit = result->commit;
-                  if (m_build.commit.empty()) {
-                      if (auto st = m_owner.m_store.set_commit(m_build.id, commit); !st) return st;
-                  }
-                  log("hookyard: checked out " + commit + " (" + std::to_string(result->stats.received_objects) +
-                      " objects fetched)");
-                  checkout.emplace(std::move(result.value()));
-                  return {};
-              }) &&
-        stage("locate",
-              [&]() -> util::Status {
-                  auto loc = locate(checkout->dir.path(), m_build.context, m_build.dockerfile);
-                  if (!loc) return loc.error();
-                  location = *loc;
-                  log("hookyard: Dockerfile " + location.dockerfile_rel + ", context " + location.context_rel);
-                  return {};
-              }) &&
-        stage("build",
-              [&]() -> util::Status {
-                  BuildRequest req = build_request();
-                  req.cache = rule && rule->cache ? *rule->cache : config.builder.cache;
-                  req.layout_dir = (work / "layout").string();
-                  req.layout_ref = req.docker_hub.docker_tag;
-                  req.work_dir = (work / "tmp").string();
-                  auto job = m_owner.m_executor.start(req, sink());
-                  const int cancel_id = m_token.on_cancel([&job] { job->cancel(); });
-                  auto result = job->wait();
-                  m_token.remove(cancel_id);
-                  if (!result) return result.error();
-                  built = *result;
-                  return {};
-              }) &&
-        stage("push", [&]() -> util::Status {
-            if (registry == nullptr) {
-                return util::make_error(util::ErrorKind::invalid_input,
-                                        "registry '" + repo->registry + "' is not configured");
-            }
-            const BuildRequest hook_req = build_request();
-            if (auto st = m_owner.m_executor.run_hook(Hook::pre_push, hook_req, sink()); !st) return st;
-            PushRequest req;
-            req.layout_dir = built.layout_dir;
-            req.layout_ref = built.layout_ref;
-            req.registry = *registry;
-            for (const auto& tag : m_build.tags) req.images.push_back(m_build.image + ":" + tag);
-            auto digest = m_owner.m_pusher.push(req, sink(), m_token);
-            if (!digest) return digest.error();
-            m_outcome.digest = *digest;
-            for (const auto& image : req.images) log("hookyard: pushed " + image + "@" + *digest);
-            return m_owner.m_executor.run_hook(Hook::post_push, hook_req, sink());
-        });
-
+    const bool ok = stage("checkout", [this] { return checkout_stage(); }) &&
+                    stage("locate", [this] { return locate_stage(); }) &&
+                    stage("build", [this] { return build_stage(); }) && stage("push", [this] { return push_stage(); });
     if (ok) {
         m_outcome.state = storage::BuildState::succeeded;
         m_outcome.error.clear();
-    } else if (config.builder.keep_failed_workdirs && !m_outcome.interrupted) {
-        // Kept under <data_dir>/kept, out of <data_dir>/work, which start-up clears of crash leftovers.
-        work_dir.keep();
-        if (checkout) checkout->dir.keep();
-        const fs::path kept = fs::path(config.data_dir) / "kept" / std::to_string(m_build.id);
-        fs::create_directories(kept.parent_path(), ec);
-        fs::remove_all(kept, ec);
-        fs::rename(work, kept, ec);
-        log("hookyard: work dir kept for inspection: " + (ec ? work : kept).string());
+    } else {
+        keep_failed_work();
     }
     return m_outcome;
+}
+
+util::Status StageRunner::Run::checkout_stage() {
+    CheckoutRequest req;
+    req.repo_key = m_repo->github;
+    // The config's clone_url wins; the payload's repository.clone_url is the fallback.
+    req.clone_url = m_repo->clone_url.empty() ? m_build.clone_url : m_repo->clone_url;
+    req.ref = m_build.ref;
+    req.commit = m_build.commit;
+    req.dest_dir = (m_work / "src").string();
+    req.submodules = m_rule && m_rule->submodules;
+    req.auth = make_git_auth(m_config.git_for(*m_repo), m_repo->git.empty() ? "" : m_repo->github);
+    req.cancel = &m_token;
+    if (req.clone_url.empty()) {
+        return util::make_error(util::ErrorKind::invalid_input,
+                                "no clone URL: set clone_url for " + m_repo->github + " in the config");
+    }
+    log("hookyard: fetching " + util::redact_url(req.clone_url) + " " + req.ref);
+    auto result = m_owner.m_checkout.checkout(req);
+    if (!result) return result.error();
+    m_commit = result->commit;
+    if (m_build.commit.empty()) {
+        if (auto st = m_owner.m_store.set_commit(m_build.id, m_commit); !st) return st;
+    }
+    log("hookyard: checked out " + m_commit + " (" + std::to_string(result->stats.received_objects) +
+        " objects fetched)");
+    m_checkout.emplace(std::move(result.value()));
+    return {};
+}
+
+util::Status StageRunner::Run::locate_stage() {
+    auto loc = locate(m_checkout->dir.path(), m_build.context, m_build.dockerfile);
+    if (!loc) return loc.error();
+    m_location = *loc;
+    log("hookyard: Dockerfile " + m_location.dockerfile_rel + ", context " + m_location.context_rel);
+    return {};
+}
+
+BuildRequest StageRunner::Run::build_request() const {
+    BuildRequest req;
+    req.build_id = std::to_string(m_build.id);
+    req.context_dir = m_location.context_dir;
+    req.dockerfile = m_location.dockerfile;
+    req.build_args = m_build.build_args;
+    req.docker_hub.source_branch = m_build.source_name;
+    req.docker_hub.source_commit = m_commit;
+    req.docker_hub.commit_msg = m_build.head_commit_message;
+    req.docker_hub.docker_repo = m_build.image;
+    req.docker_hub.dockerfile_path = relative_dockerfile(m_location);
+    req.docker_hub.docker_tag = m_build.tags.empty() ? "latest" : m_build.tags.front();
+    req.hooks = m_repo->hooks;
+    req.timeout = m_config.builder.timeout;
+    return req;
+}
+
+util::Status StageRunner::Run::build_stage() {
+    BuildRequest req = build_request();
+    req.cache = m_rule && m_rule->cache ? *m_rule->cache : m_config.builder.cache;
+    req.layout_dir = (m_work / "layout").string();
+    req.layout_ref = req.docker_hub.docker_tag;
+    req.work_dir = (m_work / "tmp").string();
+    auto job = m_owner.m_executor.start(req, sink());
+    auto result = [&] {
+        CancelCallback stop_job(m_token, [&job] { job->cancel(); });
+        return job->wait();
+    }();
+    if (!result) return result.error();
+    m_built = *result;
+    return {};
+}
+
+util::Status StageRunner::Run::push_stage() {
+    if (m_registry == nullptr) {
+        return util::make_error(util::ErrorKind::invalid_input,
+                                "registry '" + m_repo->registry + "' is not configured");
+    }
+    const BuildRequest hook_req = build_request();
+    if (auto st = m_owner.m_executor.run_hook(Hook::pre_push, hook_req, sink()); !st) return st;
+    PushRequest req;
+    req.layout_dir = m_built.layout_dir;
+    req.layout_ref = m_built.layout_ref;
+    req.registry = *m_registry;
+    for (const auto& tag : m_build.tags) req.images.push_back(m_build.image + ":" + tag);
+    auto digest = m_owner.m_pusher.push(req, sink(), m_token);
+    if (!digest) return digest.error();
+    m_outcome.digest = *digest;
+    for (const auto& image : req.images) log("hookyard: pushed " + image + "@" + *digest);
+    return m_owner.m_executor.run_hook(Hook::post_push, hook_req, sink());
+}
+
+void StageRunner::Run::keep_failed_work() {
+    if (!m_config.builder.keep_failed_workdirs || m_outcome.interrupted) return;
+    // Kept under <data_dir>/kept, out of <data_dir>/work, which start-up clears of crash leftovers.
+    m_work_dir.keep();
+    if (m_checkout) m_checkout->dir.keep();
+    std::error_code ec;
+    const fs::path kept = fs::path(m_config.data_dir) / "kept" / std::to_string(m_build.id);
+    fs::create_directories(kept.parent_path(), ec);
+    fs::remove_all(kept, ec);
+    fs::rename(m_work, kept, ec);
+    log("hookyard: work dir kept for inspection: " + (ec ? m_work : kept).string());
 }
 
 }  // namespace hookyard::pipeline

@@ -22,7 +22,7 @@ struct NewNotification {
     std::string target;  // a subscriber's name, or "github" for a commit status
     std::string event;   // build.queued | build.started | build.succeeded | build.failed | build.canceled | push
     std::string url;
-    std::string body;    // JSON
+    std::string body;  // JSON
 };
 
 enum class NotificationState { pending, delivered, failed };

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "util/result.hpp"
 
@@ -96,6 +97,15 @@ public:
     util::Error error(int rc, std::string_view what) const;
     const std::string& path() const { return m_path; }
 
+    // Runs `fn()` (returning a util::Status or util::Result<T>) in one write transaction: BEGIN IMMEDIATE,
+    // COMMIT when `fn` succeeds, ROLLBACK when it fails or the commit does. Returns fn's result, or the
+    // begin/commit error.
+    template <class F>
+    std::invoke_result_t<F&> write(F&& fn);
+    // Runs `fn()` in one read transaction so everything it reads is one snapshot.
+    template <class F>
+    std::invoke_result_t<F&> read(F&& fn);
+
 private:
     Db(sqlite3* handle, std::string path) : m_handle(handle), m_path(std::move(path)) {}
     sqlite3* m_handle;
@@ -118,5 +128,25 @@ private:
     util::Status m_begun;
     bool m_done = false;
 };
+
+template <class F>
+std::invoke_result_t<F&> Db::write(F&& fn) {
+    using R = std::invoke_result_t<F&>;
+    Transaction tx(*this);
+    if (!tx.begun()) return R(tx.begun().error());
+    R out = fn();
+    if (!out) return out;  // the transaction rolls back as it goes out of scope
+    if (auto c = tx.commit(); !c) return R(c.error());
+    return out;
+}
+
+template <class F>
+std::invoke_result_t<F&> Db::read(F&& fn) {
+    using R = std::invoke_result_t<F&>;
+    if (auto st = exec("BEGIN"); !st) return R(st.error());
+    R out = fn();
+    (void)exec("COMMIT");  // a read-only transaction: nothing to lose if ending it fails
+    return out;
+}
 
 }  // namespace hookyard::storage::sqlite

@@ -134,16 +134,16 @@ util::Status migrate(Db& db) {
     }
     for (const auto& m : k_migrations) {
         if (m.version <= current) continue;
-        Transaction tx(db);
-        if (!tx.begun()) return tx.begun();
-        if (auto e = db.exec(m.sql); !e) {
-            return util::make_error(e.error().kind,
-                                    "migration " + std::to_string(m.version) + ": " + e.error().message);
-        }
-        auto ins = db.query("INSERT INTO schema_migrations (version, applied_ms) VALUES (?, ?)");
-        if (!ins) return ins.error();
-        if (auto r = ins->bind_all(m.version, now_ms()).run(); !r) return r;
-        if (auto c = tx.commit(); !c) return c;
+        auto applied = db.write([&]() -> util::Status {
+            if (auto e = db.exec(m.sql); !e) {
+                return util::make_error(e.error().kind,
+                                        "migration " + std::to_string(m.version) + ": " + e.error().message);
+            }
+            auto ins = db.query("INSERT INTO schema_migrations (version, applied_ms) VALUES (?, ?)");
+            if (!ins) return ins.error();
+            return ins->bind_all(m.version, now_ms()).run();
+        });
+        if (!applied) return applied;
     }
     return {};
 }

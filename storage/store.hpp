@@ -30,9 +30,6 @@ public:
     // it must not block for long. Concurrent calls are committed together (group commit).
     virtual void accept_delivery(Delivery delivery, std::vector<NewBuild> builds, AcceptCallback done) = 0;
 
-    // accept_delivery() for callers that may block: waits for the commit.
-    util::Result<AcceptOutcome> accept_delivery_sync(Delivery delivery, std::vector<NewBuild> builds);
-
     // Queues builds that belong to no delivery (API trigger); returns them as stored. One transaction.
     virtual util::Result<std::vector<Build>> insert_builds(std::vector<NewBuild> builds) = 0;
 
@@ -40,8 +37,6 @@ public:
     virtual util::Result<Build> get_build(BuildId id) = 0;
     // Builds matching the filter, newest first, stages included.
     virtual util::Result<std::vector<Build>> list_builds(const BuildFilter& filter) = 0;
-    // The stored delivery, or nullopt when unknown.
-    virtual util::Result<std::optional<Delivery>> find_delivery(const std::string& id) = 0;
 
     // Sets the planner that turns every build state change into outbox notifications, queued in the same
     // transaction as the change (build.queued on insert, build.started on claim, build.succeeded/failed/
@@ -74,9 +69,6 @@ public:
     // "interrupted by restart"), except builds already re-queued `max_attempts` times, which fail with that
     // reason. Returns how many were re-queued. Idempotent.
     virtual util::Result<int> requeue_running(int max_attempts = 3) = 0;
-    // Marks every queued build of the same repository + rule + ref with an id lower than `newer`
-    // superseded (superseded_by = newer); returns their ids (empty when none). not_found for `newer`.
-    virtual util::Result<std::vector<BuildId>> supersede_older(BuildId newer) = 0;
 
     // --- for the API ---
     // queued → canceled at once; running → cancel_requested set (the scheduler polls it and stops the
@@ -96,9 +88,9 @@ public:
     // oldest; none listed in `busy_targets`), at most `per_target` of each, oldest first; leased for `lease`
     // so that no other caller takes them meanwhile. Per-target limits keep one noisy receiver from
     // starving the others.
-    virtual util::Result<std::vector<Notification>> claim_due_notifications(int max_targets, int per_target,
-                                                                        const std::vector<std::string>& busy_targets,
-                                                                        std::chrono::milliseconds lease) = 0;
+    virtual util::Result<std::vector<Notification>> claim_due_notifications(
+        int max_targets, int per_target, const std::vector<std::string>& busy_targets,
+        std::chrono::milliseconds lease) = 0;
     // Records one delivery attempt: delivered, or retried at `next_attempt_at`, or (0) failed for good.
     // conflict when the notification is no longer pending.
     virtual util::Status record_notification_attempt(NotificationId id, const NotificationAttempt& attempt,

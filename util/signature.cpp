@@ -56,4 +56,8 @@ util::Status verify_github_signature(std::string_view secret, std::string_view b
     return {};
 }
 
+std::string callback_token(std::string_view key, std::int64_t build_id) {
+    return hmac_sha256_hex(key, "hookyard-callback:" + std::to_string(build_id)).substr(0, 32);
+}
+
 }  // namespace hookyard::util

@@ -1,6 +1,7 @@
 #pragma once
 // HMAC-SHA256 signatures as GitHub sends them (X-Hub-Signature-256: sha256=<hex>), compared in constant time.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -13,6 +14,10 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data);
 
 // Compares two strings in time that depends only on their lengths.
 bool constant_time_equal(std::string_view a, std::string_view b);
+
+// The token in a build's Docker Hub callback_url: an HMAC of the build id keyed with `key`, so the
+// callback endpoint can verify it without storing anything. Pure.
+std::string callback_token(std::string_view key, std::int64_t build_id);
 
 // Checks `header` (the X-Hub-Signature-256 value) against the body. auth errors say what is wrong:
 // missing header, not "sha256=<64 hex>", or a mismatch (wrong secret, or the body was altered).

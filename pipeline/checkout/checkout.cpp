@@ -32,7 +32,25 @@ int collect_submodule(git_submodule* sm, const char* name, void* payload) {
     return 0;
 }
 
+class GitCheckoutService final : public CheckoutService {
+public:
+    GitCheckoutService(MirrorCache& cache, WorkTreePool* pool) : m_cache(cache), m_pool(pool) {}
+    util::Result<Checkout> checkout(const CheckoutRequest& req) override;
+
+private:
+    util::Status checkout_submodules(const std::string& dir, const std::string& parent_url, const GitAuth& auth,
+                                     CancelToken* cancel, const std::string& prefix, int depth,
+                                     std::vector<std::string>& done);
+
+    MirrorCache& m_cache;
+    WorkTreePool* m_pool;
+};
+
 }  // namespace
+
+std::unique_ptr<CheckoutService> make_checkout_service(MirrorCache& cache, WorkTreePool* pool) {
+    return std::make_unique<GitCheckoutService>(cache, pool);
+}
 
 GitAuth submodule_auth(const std::string& parent_url, const std::string& submodule_url, const GitAuth& auth) {
     const UrlParts parent = parse_clone_url(parent_url);
@@ -64,7 +82,7 @@ std::string resolve_submodule_url(const std::string& parent_url, const std::stri
     return base + rest;
 }
 
-util::Result<Checkout> CheckoutService::checkout(const CheckoutRequest& req) {
+util::Result<Checkout> GitCheckoutService::checkout(const CheckoutRequest& req) {
     std::error_code ec;
     if (req.dest_dir.empty() ||
         (std::filesystem::exists(req.dest_dir, ec) && !std::filesystem::is_empty(req.dest_dir, ec))) {
@@ -72,7 +90,7 @@ util::Result<Checkout> CheckoutService::checkout(const CheckoutRequest& req) {
         return util::make_error(util::ErrorKind::invalid_input,
                                 "work dir '" + req.dest_dir + "' is empty or already exists with files in it");
     }
-    auto mirror = m_cache.update(req.repo_key, req.clone_url, req.ref, req.commit, req.auth);
+    auto mirror = m_cache.update(req.repo_key, req.clone_url, req.ref, req.commit, req.auth, req.cancel);
     if (!mirror) return mirror.error();
     Checkout out;
     out.commit = mirror->commit;
@@ -99,16 +117,18 @@ util::Result<Checkout> CheckoutService::checkout(const CheckoutRequest& req) {
             [pool = m_pool, key = req.repo_key](const std::string& path) { pool->give_back(key, path); });
     }
     if (req.submodules) {
-        if (auto st = checkout_submodules(req.dest_dir, req.clone_url, req.auth, "", 1, out.submodules); !st) {
+        if (auto st = checkout_submodules(req.dest_dir, req.clone_url, req.auth, req.cancel, "", 1, out.submodules);
+            !st) {
             return st.error();
         }
     }
     return out;
 }
 
-util::Status CheckoutService::checkout_submodules(const std::string& dir, const std::string& parent_url,
-                                                  const GitAuth& auth, const std::string& prefix, int depth,
-                                                  std::vector<std::string>& done) {
+util::Status GitCheckoutService::checkout_submodules(const std::string& dir, const std::string& parent_url,
+                                                     const GitAuth& auth, CancelToken* cancel,
+                                                     const std::string& prefix, int depth,
+                                                     std::vector<std::string>& done) {
     git_repository* raw = nullptr;
     if (int rc = git_repository_open(&raw, dir.c_str()); rc < 0) return git_local_failure(rc, "opening " + dir);
     RepoPtr repo(raw);
@@ -128,8 +148,8 @@ util::Status CheckoutService::checkout_submodules(const std::string& dir, const 
                                     "submodule " + shown + " has no url in .gitmodules");
         }
         const std::string url = resolve_submodule_url(parent_url, sm.url);
-        auto mirror =
-            m_cache.update(MirrorCache::key_for_url(url), url, "", sm.commit, submodule_auth(parent_url, url, auth));
+        auto mirror = m_cache.update(MirrorCache::key_for_url(url), url, "", sm.commit,
+                                     submodule_auth(parent_url, url, auth), cancel);
         if (!mirror) {
             return util::make_error(mirror.error().kind, "submodule " + shown + ": " + mirror.error().message);
         }
@@ -138,7 +158,7 @@ util::Status CheckoutService::checkout_submodules(const std::string& dir, const 
             return util::make_error(st.error().kind, "submodule " + shown + ": " + st.error().message);
         }
         done.push_back(shown);
-        if (auto st = checkout_submodules(sub_dir, url, auth, shown + "/", depth + 1, done); !st) return st;
+        if (auto st = checkout_submodules(sub_dir, url, auth, cancel, shown + "/", depth + 1, done); !st) return st;
     }
     return {};
 }

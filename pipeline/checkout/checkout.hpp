@@ -2,9 +2,11 @@
 // The checkout stage: bring the mirror up to date, then materialise exactly the pushed commit (and its
 // submodules when asked) in a fresh per-build directory.
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "pipeline/cancel.hpp"
 #include "pipeline/checkout/git_auth.hpp"
 #include "pipeline/checkout/mirror_cache.hpp"
 #include "pipeline/checkout/work_dir.hpp"
@@ -21,6 +23,8 @@ struct CheckoutRequest {
     std::string dest_dir;     // the per-build directory to create, e.g. <data_dir>/work/<build id>
     bool submodules = false;  // check out submodules recursively, with the same credentials (same host only)
     GitAuth auth;
+    // When set and canceled, the checkout stops within a second (fetches included) with ErrorKind::canceled.
+    CancelToken* cancel = nullptr;
 };
 
 // A finished checkout. Destroying it removes the directory (or parks it in the service's pool) unless
@@ -34,11 +38,11 @@ struct Checkout {
     std::vector<std::string> submodules;  // paths of the submodules checked out, relative to dir
 };
 
+// Materialises one commit of a repository in a work directory. Implementations: libgit2 with a mirror
+// cache (make_checkout_service), and a fake in tests/support.
 class CheckoutService {
 public:
-    // `cache` (and `pool` when given) must outlive the service and every Checkout it returns. Without a
-    // pool every checkout writes the whole tree and its directory is removed when the Checkout goes.
-    explicit CheckoutService(MirrorCache& cache, WorkTreePool* pool = nullptr) : m_cache(cache), m_pool(pool) {}
+    virtual ~CheckoutService() = default;
 
     // Updates the mirror (MirrorCache::update), checks the commit out into req.dest_dir (checkout_commit;
     // with a pool and no submodules, an idle tree of the repository is moved there and updated in place
@@ -47,15 +51,13 @@ public:
     // own mirror. req.dest_dir must not exist or be empty (invalid_input otherwise, and it is left alone).
     // On any other error the partial directory is removed and the error returned with its kind (see
     // MirrorCache::update; a submodule error names the submodule's path). Thread-safe.
-    util::Result<Checkout> checkout(const CheckoutRequest& req);
-
-private:
-    util::Status checkout_submodules(const std::string& dir, const std::string& parent_url, const GitAuth& auth,
-                                     const std::string& prefix, int depth, std::vector<std::string>& done);
-
-    MirrorCache& m_cache;
-    WorkTreePool* m_pool;
+    virtual util::Result<Checkout> checkout(const CheckoutRequest& req) = 0;
 };
+
+// The libgit2 checkout. `cache` (and `pool` when given) must outlive the service and every Checkout it
+// returns. Without a pool every checkout writes the whole tree and its directory is removed when the
+// Checkout goes.
+std::unique_ptr<CheckoutService> make_checkout_service(MirrorCache& cache, WorkTreePool* pool = nullptr);
 
 // The credentials a submodule fetch may use: `auth` when the submodule lives on the superproject's host
 // and port, else none, so a .gitmodules entry cannot make hookyard hand the token to another server. Pure.

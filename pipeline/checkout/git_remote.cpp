@@ -11,6 +11,7 @@
 #include <sstream>
 #include <vector>
 
+#include "pipeline/cancel.hpp"
 #include "pipeline/checkout/stall_watchdog.hpp"
 #include "util/log.hpp"
 
@@ -70,14 +71,19 @@ void note_progress(RemoteCallState& state) {
     if (state.watchdog != nullptr) state.watchdog->progress();
 }
 
+bool canceled(const RemoteCallState& state) { return state.cancel != nullptr && state.cancel->canceled(); }
+
+// Non-zero makes libgit2 abort the transfer.
 int transfer_progress_cb(const git_indexer_progress* /*stats*/, void* payload) {
-    note_progress(*static_cast<RemoteCallState*>(payload));
-    return 0;
+    auto& state = *static_cast<RemoteCallState*>(payload);
+    note_progress(state);
+    return canceled(state) ? GIT_EUSER : 0;
 }
 
 int sideband_cb(const char* /*text*/, int /*len*/, void* payload) {
-    note_progress(*static_cast<RemoteCallState*>(payload));
-    return 0;
+    auto& state = *static_cast<RemoteCallState*>(payload);
+    note_progress(state);
+    return canceled(state) ? GIT_EUSER : 0;
 }
 
 int credentials_cb(git_credential** out, const char* /*url*/, const char* username_from_url, unsigned int allowed_types,
@@ -243,6 +249,9 @@ util::Error git_failure(int rc, std::string_view action, std::string_view url, c
     auto scrub = [&](std::string text) {
         return util::redact(state.auth != nullptr ? state.auth->scrub(std::move(text)) : std::move(text));
     };
+    if (canceled(state)) {
+        return util::make_error(util::ErrorKind::canceled, std::string(action) + " " + where + " canceled");
+    }
     if (state.watchdog != nullptr && state.watchdog->fired()) {
         const auto ms = state.watchdog->limit().count();
         const std::string limit = ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";

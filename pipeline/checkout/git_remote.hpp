@@ -35,11 +35,13 @@ util::ErrorKind classify_git_error(int rc, int klass, std::string_view message);
 bool known_hosts_accepts(std::string_view known_hosts, const std::string& host, int port, std::string_view key);
 
 class StallWatchdog;
+class CancelToken;
 
 // What the callbacks saw during one connection; read after a failure to explain it.
 struct RemoteCallState {
     const GitAuth* auth = nullptr;
-    StallWatchdog* watchdog = nullptr;  // told about every sign of progress; fired() = timeout
+    StallWatchdog* watchdog = nullptr;    // told about every sign of progress; fired() = timeout
+    const CancelToken* cancel = nullptr;  // canceled: the callbacks stop libgit2, the failure is `canceled`
     UrlParts url;
     int credential_calls = 0;
     bool auth_missing = false;  // the server asked for credentials and none are configured

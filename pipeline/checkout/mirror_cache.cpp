@@ -119,7 +119,8 @@ std::shared_ptr<MirrorCache::KeyState> MirrorCache::key_state(const std::string&
 }
 
 util::Result<Mirror> MirrorCache::update(const std::string& repo_key, const std::string& clone_url,
-                                         const std::string& ref, const std::string& commit, const GitAuth& auth) {
+                                         const std::string& ref, const std::string& commit, const GitAuth& auth,
+                                         CancelToken* cancel) {
     if (!valid_key(repo_key)) {
         return util::make_error(util::ErrorKind::invalid_input,
                                 "repository key '" + repo_key + "' is not of the form owner/name");
@@ -161,7 +162,7 @@ util::Result<Mirror> MirrorCache::update(const std::string& repo_key, const std:
     util::Result<std::string> fetched = util::make_error(util::ErrorKind::internal, "not fetched");
     for (int attempt = 1; attempt <= m_retry.attempts; ++attempt) {
         mirror.stats.attempts = attempt;
-        fetched = fetch_into_mirror(repo->get(), clone_url, ref, auth, m_retry.stall_timeout, mirror.stats);
+        fetched = fetch_into_mirror(repo->get(), clone_url, ref, auth, m_retry.stall_timeout, mirror.stats, cancel);
         if (fetched || !util::is_retryable(fetched.error().kind)) break;
         if (attempt == m_retry.attempts) {
             return util::make_error(fetched.error().kind, fetched.error().message + " (gave up after " +
@@ -169,7 +170,9 @@ util::Result<Mirror> MirrorCache::update(const std::string& repo_key, const std:
         }
         util::log_warn(k_component,
                        fetched.error().message + "; retrying in " + std::to_string(backoff.count()) + " ms");
-        std::this_thread::sleep_for(backoff);
+        if (cancel != nullptr ? cancel->wait_for(backoff) : (std::this_thread::sleep_for(backoff), false)) {
+            return util::make_error(util::ErrorKind::canceled, "fetching " + util::redact_url(clone_url) + " canceled");
+        }
         backoff *= 2;
     }
     if (!fetched) return fetched.error();

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "pipeline/cancel.hpp"
 #include "pipeline/checkout/git_auth.hpp"
 #include "pipeline/checkout/git_handles.hpp"
 #include "util/result.hpp"
@@ -60,8 +61,10 @@ public:
     // after the retry policy is exhausted. Thread-safe: calls for one key serialise on an in-process mutex
     // and a flock on the mirror, so processes sharing the data dir do not corrupt it either; a caller that
     // waited while another fetched the same ref reuses that fetch when the commit is already there.
+    // With `cancel` set, a cancel stops the fetch (and the wait between attempts) within a second, with
+    // ErrorKind::canceled.
     util::Result<Mirror> update(const std::string& repo_key, const std::string& clone_url, const std::string& ref,
-                                const std::string& commit, const GitAuth& auth);
+                                const std::string& commit, const GitAuth& auth, CancelToken* cancel = nullptr);
 
     // Where the mirror of `repo_key` lives, whether or not it exists yet. Pure.
     std::string mirror_path(const std::string& repo_key) const;

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeline/cancel.hpp"
 #include "pipeline/checkout/git_handles.hpp"
 #include "pipeline/checkout/git_remote.hpp"
 #include "pipeline/checkout/stall_watchdog.hpp"
@@ -95,16 +96,23 @@ std::string probe_ssh_banner(const std::string& host, int port, std::chrono::mil
 
 util::Result<std::string> fetch_into_mirror(git_repository* repo, const std::string& url, const std::string& ref,
                                             const GitAuth& auth, std::chrono::milliseconds stall_timeout,
-                                            FetchStats& stats) {
+                                            FetchStats& stats, CancelToken* cancel) {
     StallWatchdog watchdog(stall_timeout);
+    // A cancel interrupts the blocking socket call at once, as a stall would; the progress callbacks then
+    // make libgit2 give up (a server that keeps sending never blocks, so it is they that stop it).
+    CancelCallback interrupt(cancel, [&watchdog] { watchdog.interrupt(); });
     RemoteCallState state;
     state.auth = &auth;
     state.watchdog = &watchdog;
+    state.cancel = cancel;
     state.url = parse_clone_url(url);
 
     if (state.url.scheme == "ssh" && !state.url.host.empty()) {
         if (const std::string problem = probe_ssh_banner(state.url.host, state.url.port, stall_timeout);
             !problem.empty()) {
+            if (cancel != nullptr && cancel->canceled()) {
+                return util::make_error(util::ErrorKind::canceled, "fetching " + util::redact_url(url) + " canceled");
+            }
             const auto ms = stall_timeout.count();
             return util::make_error(util::ErrorKind::timeout, "connecting to " + util::redact_url(url) +
                                                                   " timed out: " + problem + " from " + state.url.host +

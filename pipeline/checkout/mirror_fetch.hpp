@@ -20,7 +20,7 @@ namespace hookyard::pipeline {
 // caller holds the mirror lock.
 util::Result<std::string> fetch_into_mirror(git_repository* repo, const std::string& url, const std::string& ref,
                                             const GitAuth& auth, std::chrono::milliseconds stall_timeout,
-                                            FetchStats& stats);
+                                            FetchStats& stats, CancelToken* cancel = nullptr);
 
 // Checks that `commit` (40 hex, or "" for the ref's tip) is in the mirror and, when `ref` is not empty,
 // is the tip of `ref` or an ancestor of it. Returns the commit's sha. Errors: not_found naming the sha

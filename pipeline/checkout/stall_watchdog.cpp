@@ -52,17 +52,25 @@ StallWatchdog::~StallWatchdog() {
 
 void StallWatchdog::progress() { m_last_ns.store(now_ns()); }
 
+void StallWatchdog::interrupt() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_interrupt = true;
+    }
+    m_cv.notify_all();
+}
+
 void StallWatchdog::run() {
     std::unique_lock lock(m_mutex);
     while (!m_done) {
         const auto idle = std::chrono::nanoseconds(now_ns() - m_last_ns.load());
-        if (idle >= m_stall) {
-            m_fired.store(true);
+        if (m_interrupt || idle >= m_stall) {
+            if (!m_interrupt) m_fired.store(true);
             // Repeated: a signal landing between two system calls interrupts nothing.
             pthread_kill(m_target, interrupt_signal());
             m_cv.wait_for(lock, std::chrono::milliseconds(100));
         } else {
-            m_cv.wait_for(lock, m_stall - idle);
+            m_cv.wait_for(lock, m_stall - idle, [this] { return m_done || m_interrupt; });
         }
     }
 }

@@ -26,6 +26,9 @@ public:
 
     // Records that data arrived: the stall clock starts again.
     void progress();
+    // Interrupts the watched thread now and keeps doing so, as a stall would, without counting as one
+    // (fired() stays false): how a cancel breaks a blocking fetch. Safe from any thread.
+    void interrupt();
     // True once the stall limit passed (the failed libgit2 call is then a timeout).
     bool fired() const { return m_fired.load(); }
     std::chrono::milliseconds limit() const { return m_stall; }
@@ -40,6 +43,7 @@ private:
     std::mutex m_mutex;
     std::condition_variable m_cv;
     bool m_done = false;
+    bool m_interrupt = false;  // guarded by m_mutex
     std::thread m_thread;
 };
 

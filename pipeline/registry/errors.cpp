@@ -41,8 +41,6 @@ std::vector<RegistryErrorEntry> parse_error_body(std::string_view body) {
     return out;
 }
 
-bool is_retryable_status(int status) { return status == 408 || status == 429 || status >= 500; }
-
 std::chrono::milliseconds retry_after(const http::Response& response, std::chrono::milliseconds cap) {
     const std::string value = response.header("Retry-After");
     long seconds = 0;

@@ -34,8 +34,7 @@ struct ErrorContext {
 // invalid_input with the registry's code and message. `what` names the operation ("uploading blob …").
 util::Error response_error(const http::Response& response, std::string_view what, const ErrorContext& context);
 
-// True for statuses worth retrying (408, 429, 5xx).
-bool is_retryable_status(int status);
+using http::is_retryable_status;  // shared with the other HTTP clients: http/status.hpp
 
 // The delay a Retry-After header asks for (delta-seconds form), capped at `cap`; 0 when absent.
 std::chrono::milliseconds retry_after(const http::Response& response, std::chrono::milliseconds cap);

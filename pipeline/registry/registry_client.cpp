@@ -32,7 +32,7 @@ public:
         : m_options(std::move(options)), m_http(std::move(http)) {}
 
     util::Result<PushResult> push(const OciImage& image, const std::string& repository,
-                                  const std::vector<std::string>& tags) override {
+                                  const std::vector<std::string>& tags, CancelToken* cancel) override {
         if (!config::is_valid_repository_name(repository)) {
             return make_error(ErrorKind::invalid_input,
                               "'" + repository +
@@ -67,6 +67,9 @@ public:
         for (const auto& s : sources) scope += " repository:" + s + ":pull";
         ErrorContext context{m_options.registry, repository, "", (*auth)->anonymous()};
         Session session(*m_http, **auth, m_options, context, scope);
+        std::atomic<bool> canceled{false};
+        CancelCallback stop(cancel, [&canceled] { canceled = true; });
+        session.set_abort(&canceled);
 
         if (auto st = ping(session); !st) return st.error();
         PushResult result;
@@ -156,7 +159,7 @@ private:
         std::mutex result_mutex;
         std::optional<util::Error> first_error;
         auto worker = [&] {
-            for (std::size_t i; !abort.load() && (i = next.fetch_add(1)) < order.size();) {
+            for (std::size_t i; !abort.load() && !session.aborted() && (i = next.fetch_add(1)) < order.size();) {
                 const Descriptor& blob = *order[i];
                 const auto source = mount_from.find(blob.digest);
                 BlobAction action = BlobAction::skipped;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "http/client.hpp"
+#include "pipeline/cancel.hpp"
 #include "pipeline/registry/oci_layout.hpp"
 #include "util/result.hpp"
 
@@ -48,8 +49,10 @@ public:
     // digest are left alone. Transient faults (5xx, 429 with Retry-After, resets, timeouts) are retried with
     // backoff; errors name the cause: auth ("credentials for <registry> were refused"), not_found
     // ("repository <x> does not exist; create it first"), invalid_input (bad tag, corrupt layout).
+    // With `cancel` set, a cancel ends the push within a second (between requests, and while a request
+    // waits on the network) with ErrorKind::canceled.
     virtual util::Result<PushResult> push(const OciImage& image, const std::string& repository,
-                                          const std::vector<std::string>& tags) = 0;
+                                          const std::vector<std::string>& tags, CancelToken* cancel = nullptr) = 0;
 };
 
 // Creates a client for one registry over `http` (which carries the TLS settings). Fails with

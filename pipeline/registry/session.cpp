@@ -5,6 +5,12 @@
 #include "util/log.hpp"
 
 namespace hookyard::pipeline::detail {
+namespace {
+
+// How often a backoff wait checks for a cancel.
+constexpr std::chrono::milliseconds k_abort_poll{100};
+
+}  // namespace
 
 Session::Session(http::Client& http, Authenticator& auth, const RegistryClientOptions& options, ErrorContext context,
                  std::string scope)
@@ -34,6 +40,7 @@ bool Session::is_registry_url(const std::string& url) const {
 }
 
 util::Result<http::Response> Session::send(http::Request request) {
+    request.abort = m_abort;
     // Credentials go to the registry only, never to another host a Location header points at.
     if (!is_registry_url(request.url)) return m_http.request(request);
     const std::size_t plain_headers = request.headers.size();
@@ -63,6 +70,7 @@ util::Status Session::retrying(std::string_view what, const std::function<util::
                                const std::atomic<bool>* abort) const {
     auto delay = m_options.backoff_base;
     for (int attempt_no = 1;; ++attempt_no) {
+        if (aborted()) return util::make_error(util::ErrorKind::canceled, "push canceled during " + std::string(what));
         Attempt attempt;
         auto status = step(attempt);
         if (status || !util::is_retryable(status.error().kind)) return status;
@@ -73,7 +81,10 @@ util::Status Session::retrying(std::string_view what, const std::function<util::
         const auto wait = std::min(std::max(delay, attempt.retry_after), m_options.backoff_max);
         util::log_warn("registry", "retrying " + std::string(what) + " in " + std::to_string(wait.count()) +
                                        " ms: " + status.error().message);
-        std::this_thread::sleep_for(wait);
+        // In short steps, so that a cancel does not wait out a long Retry-After.
+        for (auto slept = std::chrono::milliseconds(0); slept < wait && !aborted(); slept += k_abort_poll) {
+            std::this_thread::sleep_for(std::min(k_abort_poll, wait - slept));
+        }
         delay = std::min(delay * 2, m_options.backoff_max);
     }
 }

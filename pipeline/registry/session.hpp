@@ -44,6 +44,9 @@ public:
     util::Status retrying(std::string_view what, const std::function<util::Status(Attempt&)>& step,
                           const std::atomic<bool>* abort = nullptr) const;
 
+    // Every request of the session ends (ErrorKind::canceled) once *abort is true; so do retrying() steps.
+    void set_abort(const std::atomic<bool>* abort) { m_abort = abort; }
+    bool aborted() const { return m_abort != nullptr && m_abort->load(); }
     const ErrorContext& context() const { return m_context; }
     ErrorContext context_for_tag(const std::string& tag) const;
 
@@ -55,6 +58,7 @@ private:
     const RegistryClientOptions& m_options;
     ErrorContext m_context;
     std::string m_scope;
+    const std::atomic<bool>* m_abort = nullptr;
 };
 
 }  // namespace hookyard::pipeline::detail

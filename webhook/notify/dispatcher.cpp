@@ -4,8 +4,8 @@
 #include <random>
 
 #include "util/log.hpp"
-#include "webhook/notify/notify_planner.hpp"
 #include "util/signature.hpp"
+#include "webhook/notify/notify_planner.hpp"
 
 namespace hookyard::notify {
 namespace {
@@ -37,39 +37,24 @@ std::chrono::milliseconds backoff_delay(std::chrono::milliseconds initial, int a
     return std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(delay.count()) * factor));
 }
 
-bool is_retryable_status(int status) { return status == 408 || status == 429 || status >= 500; }
-
 Dispatcher::Dispatcher(storage::Store& store, const config::Config& config, http::Client& client,
                        DispatcherOptions options)
-    : m_store(store), m_config(config), m_client(client), m_options(options) {
+    : m_store(store),
+      m_config(config),
+      m_client(client),
+      m_options(options),
+      m_loop([this] { step(); }, options.poll_interval) {
     if (m_options.workers < 1) m_options.workers = 1;
 }
 
 Dispatcher::~Dispatcher() { stop(); }
 
-void Dispatcher::start() {
-    std::lock_guard lock(m_mutex);
-    if (m_started) return;
-    m_started = true;
-    m_thread = std::thread([this] { loop(); });
-}
+void Dispatcher::start() { m_loop.start(); }
 
-void Dispatcher::wake() {
-    {
-        std::lock_guard lock(m_mutex);
-        m_wake = true;
-    }
-    m_cv.notify_all();
-}
+void Dispatcher::wake() { m_loop.wake(); }
 
 void Dispatcher::stop() {
-    {
-        std::lock_guard lock(m_mutex);
-        if (m_stopping) return;
-        m_stopping = true;
-    }
-    m_cv.notify_all();
-    if (m_thread.joinable()) m_thread.join();
+    m_loop.stop();
     std::map<std::string, std::thread> workers;
     std::vector<std::thread> finished;
     {
@@ -81,58 +66,49 @@ void Dispatcher::stop() {
     for (auto& w : finished) w.join();
 }
 
-void Dispatcher::loop() {
-    while (true) {
-        std::vector<std::string> busy;
-        std::vector<std::thread> to_join;
-        int free_workers = 0;
-        {
-            std::lock_guard lock(m_mutex);
-            if (m_stopping) return;
-            busy.assign(m_busy.begin(), m_busy.end());
-            free_workers = m_options.workers - static_cast<int>(m_busy.size());
-            to_join.swap(m_finished);
-        }
-        for (auto& t : to_join) t.join();
-        if (free_workers > 0) {
-            const auto lease = m_options.timeout * k_per_target + std::chrono::seconds(30);
-            auto due = m_store.claim_due_notifications(free_workers, k_per_target, busy, lease);
-            if (!due) {
-                util::log_error(k_component, "cannot read the outbox: " + due.error().message);
-            } else {
-                std::map<std::string, std::vector<storage::Notification>> by_target;
-                for (auto& n : *due) by_target[n.target].push_back(std::move(n));
-                std::lock_guard lock(m_mutex);
-                for (auto& [target, batch] : by_target) {
-                    m_busy.insert(target);
-                    m_workers[target] = std::thread(
-                        [this, target = target, batch = std::move(batch)]() mutable { deliver_all(target, std::move(batch)); });
-                }
-            }
-        }
-        std::unique_lock lock(m_mutex);
-        m_cv.wait_for(lock, m_options.poll_interval, [this] { return m_wake || m_stopping; });
-        m_wake = false;
+void Dispatcher::step() {
+    std::vector<std::string> busy;
+    std::vector<std::thread> to_join;
+    int free_workers = 0;
+    {
+        std::lock_guard lock(m_mutex);
+        busy.assign(m_busy.begin(), m_busy.end());
+        free_workers = m_options.workers - static_cast<int>(m_busy.size());
+        to_join.swap(m_finished);
+    }
+    for (auto& t : to_join) t.join();
+    if (free_workers <= 0) return;
+    const auto lease = m_options.timeout * k_per_target + std::chrono::seconds(30);
+    auto due = m_store.claim_due_notifications(free_workers, k_per_target, busy, lease);
+    if (!due) {
+        util::log_error(k_component, "cannot read the outbox: " + due.error().message);
+        return;
+    }
+    std::map<std::string, std::vector<storage::Notification>> by_target;
+    for (auto& n : *due) by_target[n.target].push_back(std::move(n));
+    std::lock_guard lock(m_mutex);
+    for (auto& [target, batch] : by_target) {
+        m_busy.insert(target);
+        m_workers[target] = std::thread(
+            [this, target = target, batch = std::move(batch)]() mutable { deliver_all(target, std::move(batch)); });
     }
 }
 
 void Dispatcher::deliver_all(std::string target, std::vector<storage::Notification> batch) {
     for (const auto& n : batch) {
-        {
-            std::lock_guard lock(m_mutex);
-            if (m_stopping) break;  // the rest stay leased and are retried after the next start
-        }
+        if (m_loop.stopping()) break;  // the rest stay leased and are retried after the next start
         deliver(n);
     }
-    std::lock_guard lock(m_mutex);
-    m_busy.erase(target);
-    auto it = m_workers.find(target);
-    if (it != m_workers.end()) {
-        m_finished.push_back(std::move(it->second));
-        m_workers.erase(it);
+    {
+        std::lock_guard lock(m_mutex);
+        m_busy.erase(target);
+        auto it = m_workers.find(target);
+        if (it != m_workers.end()) {
+            m_finished.push_back(std::move(it->second));
+            m_workers.erase(it);
+        }
     }
-    m_wake = true;
-    m_cv.notify_all();
+    m_loop.wake();
 }
 
 http::Request Dispatcher::make_request(const storage::Notification& n, std::string& problem) const {
@@ -198,13 +174,13 @@ void Dispatcher::deliver(const storage::Notification& n) {
     if (auto st = m_store.record_notification_attempt(n.id, attempt, delivered, next); !st) {
         util::log_error(k_component, "notification " + std::to_string(n.id) + ": " + st.error().message);
     }
-    const std::string what = n.event + " for build " + std::to_string(n.build_id) + " to " + n.target + " (" +
-                             util::redact_url(n.url) + ")";
+    const std::string what =
+        n.event + " for build " + std::to_string(n.build_id) + " to " + n.target + " (" + util::redact_url(n.url) + ")";
     if (delivered) {
         util::log_info(k_component, "delivered " + what + " in " + std::to_string(attempt.latency_ms) + " ms");
     } else if (next != 0) {
-        util::log_warn(k_component, "attempt " + std::to_string(attempts_after) + " of " + what + " failed: " +
-                                        attempt.error + "; retrying");
+        util::log_warn(k_component, "attempt " + std::to_string(attempts_after) + " of " + what +
+                                        " failed: " + attempt.error + "; retrying");
     } else {
         util::log_error(k_component, "giving up on " + what + " after " + std::to_string(attempts_after) +
                                          " attempt(s): " + attempt.error);

@@ -5,7 +5,6 @@
 // target, several targets in parallel, every request bounded by a timeout).
 
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
@@ -16,15 +15,16 @@
 #include "config/model.hpp"
 #include "http/client.hpp"
 #include "storage/store.hpp"
+#include "util/worker_loop.hpp"
 
 namespace hookyard::notify {
 
 struct DispatcherOptions {
-    int max_attempts = 8;                              // then the notification is marked failed
-    std::chrono::milliseconds timeout{10000};          // per request
-    std::chrono::milliseconds initial_backoff{2000};   // doubles per attempt, ±20 % jitter, capped at 1 h
-    int workers = 4;                                   // targets served at once
-    std::chrono::milliseconds poll_interval{1000};     // how often the outbox is polled without a wake()
+    int max_attempts = 8;                             // then the notification is marked failed
+    std::chrono::milliseconds timeout{10000};         // per request
+    std::chrono::milliseconds initial_backoff{2000};  // doubles per attempt, ±20 % jitter, capped at 1 h
+    int workers = 4;                                  // targets served at once
+    std::chrono::milliseconds poll_interval{1000};    // how often the outbox is polled without a wake()
 };
 
 DispatcherOptions dispatcher_options(const config::Config& config);
@@ -33,8 +33,7 @@ DispatcherOptions dispatcher_options(const config::Config& config);
 // capped at one hour, times a factor in [0.8, 1.2] from `jitter` in [0, 1]. Pure.
 std::chrono::milliseconds backoff_delay(std::chrono::milliseconds initial, int attempt, double jitter);
 
-// True for responses worth retrying: 408, 429 and 5xx. Other 4xx are the receiver's final answer.
-bool is_retryable_status(int status);
+using http::is_retryable_status;  // shared with the other HTTP clients: http/status.hpp
 
 class Dispatcher {
 public:
@@ -51,7 +50,7 @@ public:
     void stop();
 
 private:
-    void loop();
+    void step();
     void deliver_all(std::string target, std::vector<storage::Notification> batch);
     void deliver(const storage::Notification& n);
     http::Request make_request(const storage::Notification& n, std::string& problem) const;
@@ -62,14 +61,10 @@ private:
     DispatcherOptions m_options;
 
     std::mutex m_mutex;
-    std::condition_variable m_cv;
-    bool m_wake = false;
-    bool m_stopping = false;
-    bool m_started = false;
     std::set<std::string> m_busy;                  // targets with a worker, guarded by m_mutex
     std::map<std::string, std::thread> m_workers;  // guarded by m_mutex
     std::vector<std::thread> m_finished;           // workers to join, guarded by m_mutex
-    std::thread m_thread;
+    util::WorkerLoop m_loop;                       // last: stopped before the members its step uses go
 };
 
 }  // namespace hookyard::notify

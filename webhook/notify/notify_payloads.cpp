@@ -78,8 +78,4 @@ json github_status_payload(const storage::Build& b, std::string_view event, cons
     return out;
 }
 
-std::string callback_token(std::string_view key, storage::BuildId id) {
-    return util::hmac_sha256_hex(key, "hookyard-callback:" + std::to_string(id)).substr(0, 32);
-}
-
 }  // namespace hookyard::notify

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "storage/records.hpp"
+#include "util/signature.hpp"
 
 namespace hookyard::notify {
 
@@ -23,8 +24,6 @@ nlohmann::json hookyard_payload(const storage::Build& build, std::string_view ev
 // (canceled), with context "hookyard/<first tag>" and a description under GitHub's 140 characters.
 nlohmann::json github_status_payload(const storage::Build& build, std::string_view event, const std::string& target_url);
 
-// The token in a build's Docker Hub callback_url: an HMAC of the build id keyed with `key`, so the
-// endpoint can verify it without storing anything. Pure.
-std::string callback_token(std::string_view key, storage::BuildId id);
+using util::callback_token;  // shared with the callback endpoint (webhook/intake): util/signature.hpp
 
 }  // namespace hookyard::notify

@@ -43,7 +43,7 @@ storage::EventPlanner make_event_planner(const config::Config& config) {
         std::vector<storage::NewNotification> out;
         const std::string base = public_base_url(config);
         const std::string callback_url =
-            base + "/api/v1/callbacks/" + std::to_string(b.id) + "/" + callback_token(config.server.webhook_secret, b.id);
+            base + "/api/v1/callbacks/" + std::to_string(b.id) + "/" + util::callback_token(config.server.webhook_secret, b.id);
         for (const auto& s : config.subscribers) {
             if (wants(s, b, event)) {
                 out.push_back({b.id, s.name, std::string(event), s.url, hookyard_payload(b, event).dump()});

@@ -6,6 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <thread>
+
 #include "pipeline/checkout/checkout.hpp"
 #include "pipeline/checkout/mirror_cache.hpp"
 #include "tests/support/git_server.hpp"
@@ -170,6 +173,36 @@ TEST(GitNetworkFaults, SilentServerTimesOutInsteadOfHanging) {
         EXPECT_EQ(mirror.error().kind, util::ErrorKind::timeout) << mirror.error().message;
         EXPECT_NE(mirror.error().message.find("timed out"), std::string::npos) << mirror.error().message;
         EXPECT_NE(mirror.error().message.find("gave up after 2 attempts"), std::string::npos) << mirror.error().message;
+    }
+}
+
+// A fetch from a server that accepted the connection but never answers would wait the whole stall
+// timeout (a minute here); a cancel must end it within a second, as the checkout of a canceled build.
+TEST(GitNetworkFaults, CancelStopsAHangingFetchWithinASecond) {
+    test::TempDir tmp;
+    SilentServer silent;
+    MirrorCache cache(tmp / "mirrors", RetryPolicy{3, std::chrono::milliseconds(5), std::chrono::seconds(60)});
+    auto service = make_checkout_service(cache);
+    for (const std::string& scheme : {std::string("http"), std::string("git")}) {
+        CancelToken token;
+        CheckoutRequest req;
+        req.repo_key = "acme/" + scheme;
+        req.clone_url = scheme + "://127.0.0.1:" + std::to_string(silent.port()) + "/app.git";
+        req.ref = "main";
+        req.dest_dir = tmp / ("work-" + scheme);
+        req.cancel = &token;
+        std::thread canceler([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the fetch block on the socket
+            token.cancel(CancelToken::Reason::canceled);
+        });
+        const auto started = std::chrono::steady_clock::now();
+        auto co = service->checkout(req);
+        const auto took = std::chrono::steady_clock::now() - started;
+        canceler.join();
+        ASSERT_FALSE(co.ok()) << req.clone_url;
+        EXPECT_EQ(co.error().kind, util::ErrorKind::canceled) << co.error().message;
+        EXPECT_LT(took, std::chrono::milliseconds(1300)) << scheme << ": canceled after 300 ms, ended within 1 s";
+        EXPECT_FALSE(std::filesystem::exists(req.dest_dir));
     }
 }
 

@@ -22,7 +22,7 @@ protected:
         : m_source(m_tmp / "srv", "app"),
           m_daemon(m_tmp / "srv"),
           m_cache(m_tmp / "data/mirrors", RetryPolicy{2, std::chrono::milliseconds(10)}),
-          m_service(m_cache) {}
+          m_service(make_checkout_service(m_cache)) {}
 
     CheckoutRequest request(const std::string& commit, const std::string& ref = "refs/heads/main") {
         CheckoutRequest req;
@@ -38,7 +38,7 @@ protected:
     test::SourceRepo m_source;
     test::GitDaemon m_daemon;
     MirrorCache m_cache;
-    CheckoutService m_service;
+    std::unique_ptr<CheckoutService> m_service;
     int m_next_work = 0;
 };
 
@@ -55,7 +55,7 @@ TEST_F(CheckoutFixture, FirstBuildClonesAndSecondOnlyFetchesNewObjects) {
     const std::string first = m_source.commit({{"Dockerfile", "FROM scratch\n"}}, "first");
     m_source.push();
 
-    auto one = m_service.checkout(request(first));
+    auto one = m_service->checkout(request(first));
     ASSERT_TRUE(one.ok()) << one.error().message;
     EXPECT_EQ(one->commit, first);
     EXPECT_TRUE(one->stats.created);
@@ -66,7 +66,7 @@ TEST_F(CheckoutFixture, FirstBuildClonesAndSecondOnlyFetchesNewObjects) {
 
     const std::string second = m_source.commit({{"src/file3.txt", "changed\n"}}, "second");
     m_source.push();
-    auto two = m_service.checkout(request(second));
+    auto two = m_service->checkout(request(second));
     ASSERT_TRUE(two.ok()) << two.error().message;
     EXPECT_FALSE(two->stats.created);
     EXPECT_EQ(read_file(two->dir.path() + "/src/file3.txt"), "changed\n");
@@ -81,7 +81,7 @@ TEST_F(CheckoutFixture, ChecksOutThePushedCommitNotTheBranchTip) {
     const std::string older = m_source.commit({{"version", "1\n"}}, "one");
     m_source.commit({{"version", "2\n"}}, "two");
     m_source.push();
-    auto co = m_service.checkout(request(older));
+    auto co = m_service->checkout(request(older));
     ASSERT_TRUE(co.ok()) << co.error().message;
     EXPECT_EQ(read_file(co->dir.path() + "/version"), "1\n");
 }
@@ -90,7 +90,7 @@ TEST_F(CheckoutFixture, EmptyCommitBuildsTheRefsCurrentHead) {
     m_source.commit({{"version", "1\n"}}, "one");
     const std::string head = m_source.commit({{"version", "2\n"}}, "two");
     m_source.push();
-    auto co = m_service.checkout(request("", "main"));
+    auto co = m_service->checkout(request("", "main"));
     ASSERT_TRUE(co.ok()) << co.error().message;
     EXPECT_EQ(co->commit, head);
     EXPECT_EQ(co->ref, "refs/heads/main");
@@ -100,12 +100,12 @@ TEST_F(CheckoutFixture, ForcePushedBranchBuildsTheNewHead) {
     m_source.commit({{"version", "1\n"}}, "base");
     const std::string old_tip = m_source.commit({{"version", "old\n"}}, "old");
     m_source.push();
-    ASSERT_TRUE(m_service.checkout(request(old_tip)).ok());
+    ASSERT_TRUE(m_service->checkout(request(old_tip)).ok());
 
     m_source.reset_hard("HEAD~1");
     const std::string new_tip = m_source.commit({{"version", "new\n"}}, "rewritten");
     m_source.push("main", true);
-    auto co = m_service.checkout(request(new_tip));
+    auto co = m_service->checkout(request(new_tip));
     ASSERT_TRUE(co.ok()) << co.error().message;
     EXPECT_EQ(read_file(co->dir.path() + "/version"), "new\n");
 }
@@ -119,7 +119,7 @@ TEST_F(CheckoutFixture, CommitForcePushedAwayBeforeFetchFailsNamingIt) {
     m_source.push("main", true);
     test::git({"gc", "-q", "--prune=now"}, m_source.bare());
 
-    auto co = m_service.checkout(request(gone));
+    auto co = m_service->checkout(request(gone));
     ASSERT_FALSE(co.ok());
     EXPECT_EQ(co.error().kind, util::ErrorKind::not_found);
     EXPECT_NE(co.error().message.find(gone), std::string::npos) << co.error().message;
@@ -130,12 +130,12 @@ TEST_F(CheckoutFixture, CommitNoLongerReachableFromTheRefFails) {
     m_source.commit({{"version", "1\n"}}, "base");
     const std::string old_tip = m_source.commit({{"version", "old\n"}}, "old");
     m_source.push();
-    ASSERT_TRUE(m_service.checkout(request(old_tip)).ok());  // the mirror now holds old_tip's objects
+    ASSERT_TRUE(m_service->checkout(request(old_tip)).ok());  // the mirror now holds old_tip's objects
     m_source.reset_hard("HEAD~1");
     m_source.commit({{"version", "new\n"}}, "rewritten");
     m_source.push("main", true);
 
-    auto co = m_service.checkout(request(old_tip));
+    auto co = m_service->checkout(request(old_tip));
     ASSERT_FALSE(co.ok());
     EXPECT_EQ(co.error().kind, util::ErrorKind::not_found);
     EXPECT_NE(co.error().message.find(old_tip), std::string::npos) << co.error().message;
@@ -149,12 +149,12 @@ TEST_F(CheckoutFixture, BuildsAnAnnotatedTag) {
     m_source.commit({{"version", "1.1-dev\n"}}, "later");
     m_source.push();
 
-    auto co = m_service.checkout(request("", "refs/tags/v1.0"));
+    auto co = m_service->checkout(request("", "refs/tags/v1.0"));
     ASSERT_TRUE(co.ok()) << co.error().message;
     EXPECT_EQ(co->commit, tagged);
     EXPECT_EQ(read_file(co->dir.path() + "/version"), "1.0\n");
     // A short name that is no branch is looked up as a tag, and the pushed commit is verified against it.
-    auto by_name = m_service.checkout(request(tagged, "v1.0"));
+    auto by_name = m_service->checkout(request(tagged, "v1.0"));
     ASSERT_TRUE(by_name.ok()) << by_name.error().message;
     EXPECT_EQ(by_name->ref, "refs/tags/v1.0");
 }
@@ -162,7 +162,7 @@ TEST_F(CheckoutFixture, BuildsAnAnnotatedTag) {
 TEST_F(CheckoutFixture, MissingRefIsNotFound) {
     m_source.commit({{"a", "1\n"}}, "one");
     m_source.push();
-    auto co = m_service.checkout(request("", "refs/heads/nope"));
+    auto co = m_service->checkout(request("", "refs/heads/nope"));
     ASSERT_FALSE(co.ok());
     EXPECT_EQ(co.error().kind, util::ErrorKind::not_found);
     EXPECT_NE(co.error().message.find("refs/heads/nope"), std::string::npos) << co.error().message;
@@ -181,7 +181,7 @@ TEST_F(CheckoutFixture, ConcurrentCheckoutsOfOneRepositoryAllSucceedAndKeepTheMi
     std::vector<std::thread> threads;
     for (std::size_t i = 0; i < reqs.size(); ++i) {
         threads.emplace_back([&, i] {
-            auto co = m_service.checkout(reqs[i]);
+            auto co = m_service->checkout(reqs[i]);
             if (!co) {
                 results[i] = "error: " + co.error().message;
                 return;
@@ -231,13 +231,13 @@ TEST_F(CheckoutFixture, WorkDirIsRemovedWhenTheCheckoutEndsUnlessKept) {
     m_source.push();
     std::string removed, kept;
     {
-        auto co = m_service.checkout(request(sha));
+        auto co = m_service->checkout(request(sha));
         ASSERT_TRUE(co.ok()) << co.error().message;
         removed = co->dir.path();
         ASSERT_TRUE(std::filesystem::exists(removed + "/a"));
     }
     {
-        auto co = m_service.checkout(request(sha));
+        auto co = m_service->checkout(request(sha));
         ASSERT_TRUE(co.ok()) << co.error().message;
         kept = co->dir.path();
         co->dir.keep();
@@ -253,7 +253,7 @@ TEST_F(CheckoutFixture, FileUrlAndPlainPathWork) {
         auto req = request(sha);
         req.clone_url = url;
         req.repo_key = url.rfind("file", 0) == 0 ? "acme/by-url" : "acme/by-path";
-        auto co = m_service.checkout(req);
+        auto co = m_service->checkout(req);
         ASSERT_TRUE(co.ok()) << url << ": " << co.error().message;
         EXPECT_EQ(read_file(co->dir.path() + "/a"), "file\n");
     }
@@ -264,7 +264,7 @@ TEST_F(CheckoutFixture, RefusesToTakeOverANonEmptyWorkDir) {
     m_source.push();
     auto req = request(sha);
     test::write_file(req.dest_dir + "/precious", "keep me");
-    auto co = m_service.checkout(req);
+    auto co = m_service->checkout(req);
     ASSERT_FALSE(co.ok());
     EXPECT_EQ(co.error().kind, util::ErrorKind::invalid_input);
     EXPECT_TRUE(std::filesystem::exists(req.dest_dir + "/precious"));

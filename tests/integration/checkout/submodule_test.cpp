@@ -32,10 +32,10 @@ TEST(CheckoutSubmodules, ChecksOutSubmodulesRecursivelyWhenAsked) {
     NestedRepos repos(tmp / "srv");
     test::GitDaemon daemon(tmp / "srv");
     MirrorCache cache(tmp / "mirrors");
-    CheckoutService service(cache);
+    auto service = make_checkout_service(cache);
 
     CheckoutRequest req{"acme/app", daemon.url("app.git"), "main", repos.app_sha, tmp / "work", true, {}};
-    auto co = service.checkout(req);
+    auto co = service->checkout(req);
     ASSERT_TRUE(co.ok()) << co.error().message;
     EXPECT_EQ(test::read_file(co->dir.path() + "/vendor/lib/lib.txt"), "lib\n");
     EXPECT_EQ(test::read_file(co->dir.path() + "/vendor/lib/deep/deep.txt"), "deep\n");
@@ -47,10 +47,10 @@ TEST(CheckoutSubmodules, LeavesSubmodulesEmptyWhenNotAsked) {
     NestedRepos repos(tmp / "srv");
     test::GitDaemon daemon(tmp / "srv");
     MirrorCache cache(tmp / "mirrors");
-    CheckoutService service(cache);
+    auto service = make_checkout_service(cache);
 
     CheckoutRequest req{"acme/app", daemon.url("app.git"), "main", repos.app_sha, tmp / "work", false, {}};
-    auto co = service.checkout(req);
+    auto co = service->checkout(req);
     ASSERT_TRUE(co.ok()) << co.error().message;
     EXPECT_TRUE(std::filesystem::exists(co->dir.path() + "/Dockerfile"));
     EXPECT_FALSE(std::filesystem::exists(co->dir.path() + "/vendor/lib/lib.txt"));
@@ -62,13 +62,13 @@ TEST(CheckoutSubmodules, UsesTheSameCredentialsForPrivateSubmodules) {
     NestedRepos repos(tmp / "srv");
     test::GitHttpServer server(tmp / "srv", tmp.path(), "x-access-token", "sub-token-1234");
     MirrorCache cache(tmp / "mirrors");
-    CheckoutService service(cache);
+    auto service = make_checkout_service(cache);
 
     GitAuth auth;
     auth.token = "sub-token-1234";
     auth.credential_name = "git.token of acme/app";
     CheckoutRequest req{"acme/app", server.url("app.git"), "main", repos.app_sha, tmp / "work", true, auth};
-    auto co = service.checkout(req);
+    auto co = service->checkout(req);
     ASSERT_TRUE(co.ok()) << co.error().message;
     EXPECT_EQ(test::read_file(co->dir.path() + "/vendor/lib/deep/deep.txt"), "deep\n");
 }
@@ -85,13 +85,13 @@ TEST(CheckoutSubmodules, NeverSendsTheTokenToAnotherServer) {
     app.push();
     test::GitHttpServer server(tmp / "srv", tmp.path(), "x-access-token", "sub-token-1234");
     MirrorCache cache(tmp / "mirrors", RetryPolicy{1, std::chrono::milliseconds(1)});
-    CheckoutService service(cache);
+    auto service = make_checkout_service(cache);
 
     GitAuth auth;
     auth.token = "sub-token-1234";
     auth.credential_name = "git.token of acme/app";
     CheckoutRequest req{"acme/app", server.url("app.git"), "main", sha, tmp / "work", true, auth};
-    auto co = service.checkout(req);
+    auto co = service->checkout(req);
     ASSERT_FALSE(co.ok());
     EXPECT_EQ(co.error().kind, util::ErrorKind::auth) << co.error().message;
     EXPECT_NE(co.error().message.find("submodule lib"), std::string::npos) << co.error().message;
@@ -106,10 +106,10 @@ TEST(CheckoutSubmodules, MissingSubmoduleRepositoryNamesTheSubmodule) {
     app.push();
     test::GitDaemon daemon(tmp / "srv");
     MirrorCache cache(tmp / "mirrors", RetryPolicy{1, std::chrono::milliseconds(1)});
-    CheckoutService service(cache);
+    auto service = make_checkout_service(cache);
 
     CheckoutRequest req{"acme/app", daemon.url("app.git"), "main", sha, tmp / "work", true, {}};
-    auto co = service.checkout(req);
+    auto co = service->checkout(req);
     ASSERT_FALSE(co.ok());
     EXPECT_NE(co.error().message.find("submodule ext"), std::string::npos) << co.error().message;
     EXPECT_FALSE(std::filesystem::exists(tmp / "work"));  // the partial checkout was removed

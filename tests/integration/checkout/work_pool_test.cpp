@@ -20,7 +20,7 @@ protected:
         : m_source(m_tmp / "srv", "app"),
           m_cache(m_tmp / "data/mirrors"),
           m_pool(m_tmp / "data/pool"),
-          m_service(m_cache, &m_pool) {}
+          m_service(make_checkout_service(m_cache, &m_pool)) {}
 
     CheckoutRequest request(const std::string& commit, const std::string& dest) {
         return CheckoutRequest{"acme/app", "file://" + m_source.bare(), "main", commit, m_tmp / dest, false, {}};
@@ -30,7 +30,7 @@ protected:
     test::SourceRepo m_source;
     MirrorCache m_cache;
     WorkTreePool m_pool;
-    CheckoutService m_service;
+    std::unique_ptr<CheckoutService> m_service;
 };
 
 TEST_F(PoolFixture, WarmBuildReusesTheLastTreeAndHoldsExactlyTheNewCommit) {
@@ -39,7 +39,7 @@ TEST_F(PoolFixture, WarmBuildReusesTheLastTreeAndHoldsExactlyTheNewCommit) {
     m_source.push();
     std::string first_dir;
     {
-        auto co = m_service.checkout(request("", "work/1"));
+        auto co = m_service->checkout(request("", "work/1"));
         ASSERT_TRUE(co.ok()) << co.error().message;
         EXPECT_FALSE(co->reused_tree);
         first_dir = co->dir.path();
@@ -53,7 +53,7 @@ TEST_F(PoolFixture, WarmBuildReusesTheLastTreeAndHoldsExactlyTheNewCommit) {
     test::git({"rm", "-q", "gone.txt"}, m_source.work());
     const std::string second = m_source.commit({{"edit.txt", "v2\n"}, {"added.txt", "new\n"}}, "two");
     m_source.push();
-    auto co = m_service.checkout(request(second, "work/2"));
+    auto co = m_service->checkout(request(second, "work/2"));
     ASSERT_TRUE(co.ok()) << co.error().message;
     EXPECT_TRUE(co->reused_tree);
     const std::string dir = co->dir.path();
@@ -71,12 +71,12 @@ TEST_F(PoolFixture, KeptTreesAreNotPooled) {
     const std::string sha = m_source.commit({{"a", "1\n"}}, "one");
     m_source.push();
     {
-        auto co = m_service.checkout(request(sha, "work/1"));
+        auto co = m_service->checkout(request(sha, "work/1"));
         ASSERT_TRUE(co.ok()) << co.error().message;
         co->dir.keep();
     }
     EXPECT_TRUE(fs::exists(m_tmp / "work/1/a"));
-    auto co = m_service.checkout(request(sha, "work/2"));
+    auto co = m_service->checkout(request(sha, "work/2"));
     ASSERT_TRUE(co.ok()) << co.error().message;
     EXPECT_FALSE(co->reused_tree);
 }
@@ -84,10 +84,10 @@ TEST_F(PoolFixture, KeptTreesAreNotPooled) {
 TEST_F(PoolFixture, SubmoduleCheckoutsNeverUseThePool) {
     const std::string sha = m_source.commit({{"a", "1\n"}}, "one");
     m_source.push();
-    { ASSERT_TRUE(m_service.checkout(request(sha, "work/1")).ok()); }  // parks a tree
+    { ASSERT_TRUE(m_service->checkout(request(sha, "work/1")).ok()); }  // parks a tree
     auto req = request(sha, "work/2");
     req.submodules = true;
-    auto co = m_service.checkout(req);
+    auto co = m_service->checkout(req);
     ASSERT_TRUE(co.ok()) << co.error().message;
     EXPECT_FALSE(co->reused_tree);
 }

@@ -1,15 +1,16 @@
 #pragma once
-// The intake (config → SQLite store → router → Beast server) in-process on a real loopback socket.
+// The intake (config → SQLite store → the route table `serve` assembles → Beast server) in-process on a real loopback
+// socket.
 
 #include <memory>
 #include <stdexcept>
 #include <string>
 
+#include "cli/serve_routes.hpp"
 #include "config/loader.hpp"
+#include "http/server.hpp"
 #include "storage/store.hpp"
 #include "tests/support/support.hpp"
-#include "api/router.hpp"
-#include "http/server.hpp"
 
 namespace hookyard::test {
 
@@ -41,11 +42,9 @@ public:
         auto store = storage::make_sqlite_store(m_dir / "hookyard.db");
         if (!store) throw std::runtime_error(store.error().message);
         m_store = std::move(*store);
-        m_router = std::make_unique<api::Router>(m_config, *m_store, m_metrics);
+        m_routes = std::make_unique<cli::ServeRoutes>(m_config, *m_store, m_metrics, nullptr);
         options.listen = "127.0.0.1:0";
-        auto server = http::Server::start(options, [this](http::ServerRequest req, http::Responder respond) {
-            m_router->handle(std::move(req), std::move(respond));
-        });
+        auto server = http::Server::start(options, m_routes->handler());
         if (!server) throw std::runtime_error(server.error().message);
         m_server = std::move(*server);
     }
@@ -60,7 +59,7 @@ private:
     config::Config m_config;
     std::unique_ptr<storage::Store> m_store;
     api::Metrics m_metrics;
-    std::unique_ptr<api::Router> m_router;
+    std::unique_ptr<cli::ServeRoutes> m_routes;
     std::unique_ptr<http::Server> m_server;
 };
 

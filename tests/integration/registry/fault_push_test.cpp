@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <thread>
 
 #include "pipeline/registry/oci_layout.hpp"
 #include "tests/integration/registry/registry_fixture.hpp"
@@ -85,6 +86,39 @@ TEST_F(FaultyRegistry, RetriesAfterAServerThatStopsAnswering) {
     EXPECT_EQ(result->digest, digest);
     EXPECT_EQ(proxy.faults_injected(), 2);
     EXPECT_EQ(skopeo_digest(registry, "team/app:v1"), digest);
+}
+
+// An upload stalled by the registry would wait the whole I/O timeout (a minute by default); the build's
+// cancel must end the push within a second.
+TEST_F(FaultyRegistry, CancelEndsAStalledUploadWithinASecond) {
+    FaultProxy proxy(registry.port(), [&](const ProxiedRequest& r) {
+        return kind_of(r) == "PATCH" ? FaultAction::stall() : FaultAction::forward();
+    });
+    auto options = client_options(registry, proxy.host());
+    options.chunk_size = 4u << 20;
+    auto client = make_client(options);
+    pipeline::CancelToken token;
+    std::chrono::steady_clock::time_point canceled_at;
+    std::thread canceler([&] {
+        const bool stalled = wait_until(
+            [&] {
+                for (const auto& r : proxy.requests()) {
+                    if (r.rfind("PATCH", 0) == 0) return true;
+                }
+                return false;
+            },
+            std::chrono::seconds(30));
+        EXPECT_TRUE(stalled) << "the chunked upload never started";
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the request now waits on the stall
+        canceled_at = std::chrono::steady_clock::now();
+        token.cancel(pipeline::CancelToken::Reason::canceled);
+    });
+    auto result = client->push(image, "team/app", {"v1"}, &token);
+    const auto ended = std::chrono::steady_clock::now();
+    canceler.join();
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().kind, util::ErrorKind::canceled) << result.error().message;
+    EXPECT_LT(ended - canceled_at, std::chrono::seconds(1));
 }
 
 TEST_F(FaultyRegistry, PersistentServerErrorsGiveUpAfterTheLastAttempt) {

@@ -2,13 +2,14 @@
 // covered by the end-to-end tests): concurrency bound, cancel of a running build, shutdown that leaves
 // work for recovery, and each build finished exactly once.
 
+#include "pipeline/scheduler.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <mutex>
 #include <set>
 
-#include "pipeline/scheduler.hpp"
 #include "tests/support/support.hpp"
 
 namespace hookyard::pipeline {

@@ -6,10 +6,12 @@
 
 #include <map>
 
-#include "storage/store.hpp"
-#include "tests/support/support.hpp"
+#include "tests/support/fake_store.hpp"
+#include "tests/unit/storage/store_contract.hpp"
 
 using namespace hookyard::storage;
+using hookyard::test::accept_sync;
+using hookyard::test::StoreOutbox;
 using hookyard::util::ErrorKind;
 
 namespace {
@@ -42,20 +44,11 @@ std::vector<std::string> events_of(Store& store, BuildId id) {
     return out;
 }
 
-class StoreOutbox : public ::testing::Test {
-protected:
-    std::unique_ptr<Store> open() {
-        auto s = make_sqlite_store(m_dir / "hookyard.db");
-        EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
-        return std::move(*s);
-    }
-    hookyard::test::TempDir m_dir;
-};
-
-TEST_F(StoreOutbox, ClaimSupersedesOlderQueuedBuildsOfTheSameRuleAndRef) {
+TEST_P(StoreOutbox, ClaimSupersedesOlderQueuedBuildsOfTheSameRuleAndRef) {
     auto store = open();
-    auto burst = store->insert_builds({build_of("refs/heads/main", 0, {"latest"}), build_of("refs/heads/main", 0, {"latest"}),
-                                       build_of("refs/heads/main", 1, {"edge"}), build_of("refs/heads/main", 0, {"latest"})});
+    auto burst =
+        store->insert_builds({build_of("refs/heads/main", 0, {"latest"}), build_of("refs/heads/main", 0, {"latest"}),
+                              build_of("refs/heads/main", 1, {"edge"}), build_of("refs/heads/main", 0, {"latest"})});
     ASSERT_TRUE(burst.ok());
     auto claimed = store->claim_next_queued();
     ASSERT_TRUE(claimed.ok());
@@ -72,11 +65,11 @@ TEST_F(StoreOutbox, ClaimSupersedesOlderQueuedBuildsOfTheSameRuleAndRef) {
     EXPECT_EQ((*next)->id, (*burst)[3].id);
 }
 
-TEST_F(StoreOutbox, ClaimNeverRunsTwoBuildsPushingTheSameReference) {
+TEST_P(StoreOutbox, ClaimNeverRunsTwoBuildsPushingTheSameReference) {
     auto store = open();
-    auto builds = store->insert_builds({build_of("refs/heads/main", 0, {"latest", "main"}),
-                                        build_of("refs/tags/v1", 1, {"v1", "latest"}),
-                                        build_of("refs/heads/dev", 2, {"dev"})});
+    auto builds =
+        store->insert_builds({build_of("refs/heads/main", 0, {"latest", "main"}),
+                              build_of("refs/tags/v1", 1, {"v1", "latest"}), build_of("refs/heads/dev", 2, {"dev"})});
     ASSERT_TRUE(builds.ok());
     auto first = store->claim_next_queued();
     ASSERT_TRUE(first.ok() && first->has_value());
@@ -93,10 +86,10 @@ TEST_F(StoreOutbox, ClaimNeverRunsTwoBuildsPushingTheSameReference) {
     EXPECT_EQ((*third)->id, (*builds)[1].id);
 }
 
-TEST_F(StoreOutbox, EveryStateChangeQueuesItsEventInTheSameTransaction) {
+TEST_P(StoreOutbox, EveryStateChangeQueuesItsEventInTheSameTransaction) {
     auto store = open();
     store->set_event_planner(recording_planner());
-    auto accepted = store->accept_delivery_sync({"d-1", "push", "acme/web", 0}, {build_of("refs/heads/main", 0, {"latest"})});
+    auto accepted = accept_sync(*store, {"d-1", "push", "acme/web", 0}, {build_of("refs/heads/main", 0, {"latest"})});
     ASSERT_TRUE(accepted.ok());
     const BuildId id = accepted->build_ids.at(0);
     EXPECT_EQ(events_of(*store, id), std::vector<std::string>{"build.queued"});
@@ -114,7 +107,7 @@ TEST_F(StoreOutbox, EveryStateChangeQueuesItsEventInTheSameTransaction) {
     EXPECT_EQ(events_of(*store, retried->id), (std::vector<std::string>{"build.queued", "build.canceled"}));
 }
 
-TEST_F(StoreOutbox, RecoveryFailsBuildsInterruptedTooOften) {
+TEST_P(StoreOutbox, RecoveryFailsBuildsInterruptedTooOften) {
     auto store = open();
     store->set_event_planner(recording_planner());
     auto builds = store->insert_builds({build_of("refs/heads/main", 0, {"latest"})});
@@ -136,7 +129,7 @@ TEST_F(StoreOutbox, RecoveryFailsBuildsInterruptedTooOften) {
     EXPECT_EQ(events_of(*store, id).back(), "build.failed");
 }
 
-TEST_F(StoreOutbox, DueNotificationsAreLeasedAndAttemptsRecorded) {
+TEST_P(StoreOutbox, DueNotificationsAreLeasedAndAttemptsRecorded) {
     auto store = open();
     store->set_event_planner(recording_planner());
     auto builds = store->insert_builds({build_of("refs/heads/main", 0, {"latest"})});
@@ -148,8 +141,10 @@ TEST_F(StoreOutbox, DueNotificationsAreLeasedAndAttemptsRecorded) {
     EXPECT_TRUE(store->claim_due_notifications(4, 10, {}, std::chrono::minutes(1))->empty()) << "leased";
 
     const auto nid = due->at(0).id;
-    ASSERT_TRUE(store->record_notification_attempt(nid, {0, now_ms(), 500, 12, "receiver answered HTTP 500"}, false,
-                                                   now_ms() - 1).ok());
+    ASSERT_TRUE(store
+                    ->record_notification_attempt(nid, {0, now_ms(), 500, 12, "receiver answered HTTP 500"}, false,
+                                                  now_ms() - 1)
+                    .ok());
     auto again = store->claim_due_notifications(4, 10, {}, std::chrono::minutes(1));
     ASSERT_EQ(again->size(), 1u) << "due again after a failed attempt";
     EXPECT_EQ(again->at(0).attempts, 1);
@@ -167,7 +162,7 @@ TEST_F(StoreOutbox, DueNotificationsAreLeasedAndAttemptsRecorded) {
     EXPECT_EQ(list->at(0).history[1].attempt, 2);
 }
 
-TEST_F(StoreOutbox, BusyTargetsAreSkippedAndPendingNotificationsSurviveReopen) {
+TEST_P(StoreOutbox, BusyTargetsAreSkippedAndPendingNotificationsSurviveReopen) {
     {
         auto store = open();
         store->set_event_planner(recording_planner());
@@ -180,7 +175,7 @@ TEST_F(StoreOutbox, BusyTargetsAreSkippedAndPendingNotificationsSurviveReopen) {
     EXPECT_EQ(due->size(), 1u);
 }
 
-TEST_F(StoreOutbox, CallbacksAndResolvedCommitsAreRecorded) {
+TEST_P(StoreOutbox, CallbacksAndResolvedCommitsAreRecorded) {
     auto store = open();
     auto b = build_of("refs/heads/main", 0, {"latest"});
     b.commit.clear();
@@ -200,7 +195,7 @@ TEST_F(StoreOutbox, CallbacksAndResolvedCommitsAreRecorded) {
 
 namespace {
 
-TEST_F(StoreOutbox, ClaimsAreCappedPerTargetSoANoisyReceiverCannotStarveOthers) {
+TEST_P(StoreOutbox, ClaimsAreCappedPerTargetSoANoisyReceiverCannotStarveOthers) {
     auto store = open();
     store->set_event_planner([](const Build& b, std::string_view event) {
         std::vector<NewNotification> out;
@@ -225,7 +220,7 @@ TEST_F(StoreOutbox, ClaimsAreCappedPerTargetSoANoisyReceiverCannotStarveOthers) 
 
 namespace {
 
-TEST_F(StoreOutbox, AHugeBurstIsSupersededInBatchesAndOnlyTheNewestRuns) {
+TEST_P(StoreOutbox, AHugeBurstIsSupersededInBatchesAndOnlyTheNewestRuns) {
     auto store = open();
     std::vector<NewBuild> burst(600, build_of("refs/heads/main", 0, {"latest"}));
     auto inserted = store->insert_builds(burst);

@@ -1,0 +1,53 @@
+#pragma once
+// The REST API over builds, behind a bearer token (server.api_token; none configured = API off, 401):
+//   GET  /api/v1/builds?repository=&state=&limit=&before=   newest first
+//   GET  /api/v1/builds/{id}
+//   GET  /api/v1/builds/{id}/log?offset=&follow=1            a page of the log, or a stream until terminal
+//   GET  /api/v1/builds/{id}/notifications                   the build's outbox with attempts, and callbacks
+//   POST /api/v1/builds/{id}/cancel                          200, 409 when already finished
+//   POST /api/v1/builds/{id}/retry                           201 with the new build
+// Every error answer is {"error": "..."} with the status that names the class of problem.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "http/route_table.hpp"
+#include "storage/store.hpp"
+
+namespace hookyard::api {
+
+class BuildsApi {
+public:
+    // `api_token` empty disables the API; `store` must outlive this; `on_queued` (called after a retry
+    // queued a build) may be empty. Thread-safe.
+    BuildsApi(std::string api_token, storage::Store& store, std::function<void()> on_queued);
+
+    // The routes above, label "api". This must outlive the table.
+    void add_routes(http::RouteTable& table);
+
+private:
+    using Query = std::map<std::string, std::string>;
+    using Handler = http::ServerResponse (BuildsApi::*)(storage::BuildId id, const Query& query);
+
+    // Adds a route that answers 401 without the bearer token and 400 for an {id} that is not a build id.
+    void add_guarded(http::RouteTable& table, std::string method, std::string_view pattern, Handler handler);
+    // Null when the request carries the token, else the 401 answer.
+    std::optional<http::ServerResponse> unauthorised(const http::ServerRequest& request) const;
+
+    // `id` is 0 for the list.
+    http::ServerResponse list(storage::BuildId id, const Query& query);
+    http::ServerResponse get(storage::BuildId id, const Query& query);
+    http::ServerResponse log(storage::BuildId id, const Query& query);
+    http::ServerResponse notifications(storage::BuildId id, const Query& query);
+    http::ServerResponse cancel(storage::BuildId id, const Query& query);
+    http::ServerResponse retry(storage::BuildId id, const Query& query);
+    http::ServerResponse follow_log(storage::BuildId id, storage::LogChunk first);
+
+    std::string m_token;
+    storage::Store& m_store;
+    std::function<void()> m_on_queued;
+};
+
+}  // namespace hookyard::api

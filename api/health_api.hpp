@@ -1,0 +1,22 @@
+#pragma once
+// GET /healthz: 200 {"status":"ok"} while the service can take work, 503 {"error": why} when not.
+
+#include "api/pipeline_status.hpp"
+#include "http/route_table.hpp"
+
+namespace hookyard::api {
+
+class HealthApi {
+public:
+    // `status` must outlive this. Thread-safe.
+    explicit HealthApi(PipelineStatus& status) : m_status(status) {}
+
+    // GET /healthz, label "healthz". This must outlive the table.
+    void add_routes(http::RouteTable& table);
+    http::ServerResponse healthz();
+
+private:
+    PipelineStatus& m_status;
+};
+
+}  // namespace hookyard::api

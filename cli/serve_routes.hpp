@@ -1,0 +1,56 @@
+#pragma once
+// Everything `hookyard serve` answers over HTTP, assembled from the units of webhook/intake (what arrives)
+// and api/ (what people read) into one route table — the only place that knows both. The integration
+// tests serve this same assembly.
+
+#include <functional>
+
+#include "api/builds_api.hpp"
+#include "api/health_api.hpp"
+#include "api/metrics.hpp"
+#include "api/metrics_api.hpp"
+#include "api/pipeline_status.hpp"
+#include "config/model.hpp"
+#include "http/route_table.hpp"
+#include "storage/store.hpp"
+#include "webhook/intake/callback_handler.hpp"
+#include "webhook/intake/github_handler.hpp"
+#include "webhook/intake/trigger_handler.hpp"
+
+namespace hookyard::cli {
+
+// api::PipelineStatus over the store: health is the store answering a ping, the counts are its stats.
+class StorePipelineStatus final : public api::PipelineStatus {
+public:
+    explicit StorePipelineStatus(storage::Store& store) : m_store(store) {}
+    util::Status health() override;
+    util::Result<storage::StoreStats> stats() override;
+
+private:
+    storage::Store& m_store;
+};
+
+class ServeRoutes {
+public:
+    // `config`, `store` and `metrics` must outlive this; `on_queued` is called (on any thread) after a
+    // push, trigger or retry queued builds, and may be empty.
+    ServeRoutes(const config::Config& config, storage::Store& store, api::Metrics& metrics,
+                std::function<void()> on_queued);
+    ServeRoutes(const ServeRoutes&) = delete;
+    ServeRoutes& operator=(const ServeRoutes&) = delete;
+
+    // The server's request handler; valid while this lives.
+    http::RequestHandler handler() const { return m_table.handler(); }
+
+private:
+    StorePipelineStatus m_status;
+    intake::GithubHandler m_github;
+    intake::TriggerHandler m_trigger;
+    intake::CallbackHandler m_callback;
+    api::BuildsApi m_builds;
+    api::HealthApi m_health;
+    api::MetricsApi m_metrics;
+    http::RouteTable m_table;
+};
+
+}  // namespace hookyard::cli

@@ -1,0 +1,72 @@
+#pragma once
+// The SQLite Store: one write connection (used by the group-commit writer thread and by the synchronous
+// writes, under m_write_mutex) and one read connection (under m_read_mutex), so reads never wait for an
+// fsync. WAL mode keeps readers and the writer apart. Internal to storage/: callers use make_sqlite_store().
+
+#include <memory>
+#include <mutex>
+
+#include "storage/group_commit.hpp"
+#include "storage/sqlite_db.hpp"
+#include "storage/store.hpp"
+
+namespace hookyard::storage::sqlite {
+
+class SqliteStore final : public Store {
+public:
+    SqliteStore(std::unique_ptr<Db> writer, std::unique_ptr<Db> reader);
+
+    // Builds (sqlite_store.cpp).
+    void accept_delivery(Delivery delivery, std::vector<NewBuild> builds, AcceptCallback done) override;
+    util::Result<std::vector<Build>> insert_builds(std::vector<NewBuild> builds) override;
+    void set_event_planner(EventPlanner planner) override;
+    util::Result<std::optional<Build>> claim_next_queued() override;
+    util::Result<Build> claim(BuildId id) override;
+    util::Status set_commit(BuildId id, const std::string& sha) override;
+    util::Status start_stage(BuildId id, const std::string& name) override;
+    util::Status finish_stage(BuildId id, const std::string& name, BuildState result,
+                              const std::string& error) override;
+    util::Status finish_build(BuildId id, BuildState terminal, const std::string& digest,
+                              const std::string& error) override;
+    util::Result<int> requeue_running(int max_attempts) override;
+    util::Result<Build> cancel_build(BuildId id) override;
+    util::Result<Build> retry_build(BuildId id) override;
+    util::Status append_log(BuildId id, std::string_view text) override;
+    void flush() override;
+
+    // Reads, outbox and callbacks (sqlite_store_reads.cpp).
+    util::Result<Build> get_build(BuildId id) override;
+    util::Result<std::vector<Build>> list_builds(const BuildFilter& filter) override;
+    util::Result<LogChunk> read_log(BuildId id, std::int64_t offset, std::size_t max_bytes) override;
+    util::Result<std::vector<Notification>> claim_due_notifications(int max_targets, int per_target,
+                                                                    const std::vector<std::string>& busy_targets,
+                                                                    std::chrono::milliseconds lease) override;
+    util::Status record_notification_attempt(NotificationId id, const NotificationAttempt& attempt, bool delivered,
+                                             TimeMs next_attempt_at) override;
+    util::Result<int> release_notification_leases() override;
+    util::Result<std::vector<Notification>> list_notifications(BuildId id) override;
+    util::Status add_callback(BuildId id, const BuildCallback& callback) override;
+    util::Result<std::vector<BuildCallback>> list_callbacks(BuildId id) override;
+    util::Result<StoreStats> stats() override;
+    util::Status ping() override;
+
+private:
+    // `fn()` in one write transaction on the write connection, under its lock.
+    template <class F>
+    std::invoke_result_t<F&> write(F&& fn) {
+        std::lock_guard lock(m_write_mutex);
+        return m_write->write(fn);
+    }
+    util::Result<LogChunk> read_log_locked(BuildId id, std::int64_t offset, std::size_t max_bytes);
+    util::Result<AcceptOutcome> accept_one(const PendingAccept& p);
+    std::vector<util::Result<AcceptOutcome>> commit_accepts(const std::vector<PendingAccept>& batch);
+
+    std::unique_ptr<Db> m_write;
+    std::unique_ptr<Db> m_read;
+    EventPlanner m_planner;  // guarded by m_write_mutex
+    std::mutex m_write_mutex;
+    std::mutex m_read_mutex;
+    GroupCommitQueue m_accepts;  // last: its thread stops (after draining) before the connections close
+};
+
+}  // namespace hookyard::storage::sqlite

@@ -1,0 +1,89 @@
+#include "tests/support/fake_builder.hpp"
+
+#include <condition_variable>
+#include <future>
+
+#include "pipeline/cancel.hpp"
+
+namespace hookyard::test {
+namespace {
+
+class FakeJob final : public pipeline::BuildJob {
+public:
+    FakeJob(util::Result<pipeline::BuildResult> result, bool block) : m_result(std::move(result)), m_block(block) {}
+
+    void cancel() override {
+        {
+            std::lock_guard lock(m_mutex);
+            m_canceled = true;
+        }
+        m_cv.notify_all();
+    }
+    util::Result<pipeline::BuildResult> wait() override {
+        std::unique_lock lock(m_mutex);
+        if (!m_block) return m_result;
+        m_cv.wait(lock, [this] { return m_canceled; });
+        return util::make_error(util::ErrorKind::canceled, "build canceled");
+    }
+    bool finished() const override { return !m_block; }
+
+private:
+    util::Result<pipeline::BuildResult> m_result;
+    bool m_block;
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    bool m_canceled = false;
+};
+
+// Blocks until `token` is canceled.
+void wait_for_cancel(pipeline::CancelToken& token) {
+    std::promise<void> canceled;
+    pipeline::CancelCallback on_cancel(token, [&canceled] { canceled.set_value(); });
+    canceled.get_future().wait();
+}
+
+}  // namespace
+
+std::unique_ptr<pipeline::BuildJob> FakeExecutor::start(pipeline::BuildRequest request, pipeline::LogSink sink) {
+    ++m_started;
+    sink("fake build of " + request.dockerfile);
+    pipeline::BuildResult built;
+    built.layout_dir = request.layout_dir;
+    built.layout_ref = request.layout_ref;
+    built.manifest_digest = "sha256:" + std::string(64, 'm');
+    if (m_error) return std::make_unique<FakeJob>(*m_error, m_block);
+    return std::make_unique<FakeJob>(built, m_block);
+}
+
+util::Status FakeExecutor::run_hook(pipeline::Hook hook, const pipeline::BuildRequest&, const pipeline::LogSink&) {
+    std::lock_guard lock(m_mutex);
+    m_hooks.push_back(hook);
+    return {};
+}
+
+std::vector<pipeline::Hook> FakeExecutor::hooks_run() const {
+    std::lock_guard lock(m_mutex);
+    return m_hooks;
+}
+
+util::Result<std::string> FakePusher::push(const pipeline::PushRequest& request, const pipeline::LogSink& log,
+                                           pipeline::CancelToken& token) {
+    {
+        std::lock_guard lock(m_mutex);
+        m_requests.push_back(request);
+    }
+    log("fake push of " + std::to_string(request.images.size()) + " reference(s)");
+    if (m_block) {
+        wait_for_cancel(token);
+        return util::make_error(util::ErrorKind::canceled, "push canceled");
+    }
+    if (m_error) return *m_error;
+    return digest;
+}
+
+std::vector<pipeline::PushRequest> FakePusher::requests() const {
+    std::lock_guard lock(m_mutex);
+    return m_requests;
+}
+
+}  // namespace hookyard::test

@@ -1,0 +1,59 @@
+#pragma once
+// Fakes of the build and push stages' seams (pipeline::Executor, pipeline::ImagePusher) for unit tests of
+// the stage runner: they answer what they are told to, record what they were asked, and can block until
+// the build is canceled.
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pipeline/executor/executor.hpp"
+#include "pipeline/image_pusher.hpp"
+
+namespace hookyard::test {
+
+class FakeExecutor final : public pipeline::Executor {
+public:
+    // Builds succeed (a BuildResult naming the request's layout) unless fail_with() was called; with
+    // block_until_canceled(), wait() returns only after cancel(), with ErrorKind::canceled.
+    std::unique_ptr<pipeline::BuildJob> start(pipeline::BuildRequest request, pipeline::LogSink sink) override;
+    // Records the hook and succeeds.
+    util::Status run_hook(pipeline::Hook hook, const pipeline::BuildRequest& request,
+                          const pipeline::LogSink& sink) override;
+
+    void fail_with(util::Error error) { m_error = std::move(error); }
+    void block_until_canceled() { m_block = true; }
+    int builds_started() const { return m_started.load(); }
+    std::vector<pipeline::Hook> hooks_run() const;
+
+private:
+    std::optional<util::Error> m_error;
+    bool m_block = false;
+    std::atomic<int> m_started{0};
+    mutable std::mutex m_mutex;
+    std::vector<pipeline::Hook> m_hooks;
+};
+
+class FakePusher final : public pipeline::ImagePusher {
+public:
+    // Returns the digest given (or the error of fail_with()); with block_until_canceled(), waits for the
+    // token and returns ErrorKind::canceled.
+    util::Result<std::string> push(const pipeline::PushRequest& request, const pipeline::LogSink& log,
+                                   pipeline::CancelToken& token) override;
+
+    void fail_with(util::Error error) { m_error = std::move(error); }
+    void block_until_canceled() { m_block = true; }
+    std::vector<pipeline::PushRequest> requests() const;
+
+    std::string digest = "sha256:" + std::string(64, 'd');
+
+private:
+    std::optional<util::Error> m_error;
+    bool m_block = false;
+    mutable std::mutex m_mutex;
+    std::vector<pipeline::PushRequest> m_requests;
+};
+
+}  // namespace hookyard::test

@@ -1,0 +1,192 @@
+// The stage runner with every seam faked (in-memory store, fake checkout, executor and pusher): the
+// stages run in order and are recorded, the first failing stage stops the later ones and names the
+// cause, cancel stops a build mid-stage, and the work dir goes away (or is kept on failure when asked).
+
+#include "pipeline/stage_runner.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "tests/support/fake_builder.hpp"
+#include "tests/support/fake_checkout.hpp"
+#include "tests/support/fake_store.hpp"
+#include "tests/support/support.hpp"
+
+namespace hookyard::pipeline {
+namespace {
+
+using namespace std::chrono_literals;
+using storage::BuildState;
+
+class StageRunnerTest : public ::testing::Test {
+protected:
+    StageRunnerTest() : m_checkout(test::FakeCheckout::Files{{"Dockerfile", "FROM scratch\n"}}) {
+        m_config.data_dir = m_dir.path();
+        config::RepositoryConfig repo;
+        repo.github = "acme/web";
+        repo.clone_url = "https://example.invalid/acme/web.git";
+        repo.registry = "hub";
+        repo.rules.emplace_back();
+        m_config.repositories.push_back(repo);
+        m_config.registries["hub"] = config::RegistryConfig{};
+    }
+
+    // Queues and claims one build, as the scheduler would, and returns it running.
+    storage::Build claimed() {
+        storage::NewBuild b;
+        b.repository = "acme/web";
+        b.ref = "refs/heads/main";
+        b.image = "docker.io/acme/web";
+        b.tags = {"latest", "main"};
+        b.context = "/";
+        b.dockerfile = "Dockerfile";
+        auto inserted = m_store->insert_builds({b});
+        EXPECT_TRUE(inserted.ok());
+        auto build = m_store->claim(inserted->at(0).id);
+        EXPECT_TRUE(build.ok());
+        return *build;
+    }
+
+    std::vector<std::pair<std::string, BuildState>> stages_of(storage::BuildId id) {
+        std::vector<std::pair<std::string, BuildState>> out;
+        auto build = m_store->get_build(id);
+        EXPECT_TRUE(build.ok());
+        if (!build) return out;
+        for (const auto& s : build->stages) out.emplace_back(s.name, s.state);
+        return out;
+    }
+
+    RunOutcome run(const storage::Build& build, CancelToken& token) {
+        StageRunner runner(m_config, *m_store, m_checkout, m_executor, m_pusher);
+        return runner.run(build, token);
+    }
+
+    test::TempDir m_dir;
+    config::Config m_config;
+    std::unique_ptr<storage::Store> m_store = test::make_fake_store();
+    test::FakeCheckout m_checkout;
+    test::FakeExecutor m_executor;
+    test::FakePusher m_pusher;
+};
+
+TEST_F(StageRunnerTest, RunsTheStagesInOrderAndReturnsTheDigest) {
+    const auto build = claimed();
+    CancelToken token;
+    const auto out = run(build, token);
+    EXPECT_EQ(out.state, BuildState::succeeded) << out.error;
+    EXPECT_EQ(out.digest, m_pusher.digest);
+    EXPECT_EQ(stages_of(build.id), (std::vector<std::pair<std::string, BuildState>>{{"checkout", BuildState::succeeded},
+                                                                                    {"locate", BuildState::succeeded},
+                                                                                    {"build", BuildState::succeeded},
+                                                                                    {"push", BuildState::succeeded}}));
+    ASSERT_EQ(m_pusher.requests().size(), 1u);
+    EXPECT_EQ(m_pusher.requests()[0].images,
+              (std::vector<std::string>{"docker.io/acme/web:latest", "docker.io/acme/web:main"}));
+    EXPECT_EQ(m_executor.hooks_run(), (std::vector<Hook>{Hook::pre_push, Hook::post_push}));
+    EXPECT_EQ(m_store->get_build(build.id)->commit, std::string(40, 'c')) << "the resolved commit is recorded";
+    EXPECT_FALSE(std::filesystem::exists(m_dir / ("work/" + std::to_string(build.id))));
+    const auto log = m_store->read_log(build.id, 0, 1 << 20);
+    EXPECT_NE(log->data.find("hookyard: pushed docker.io/acme/web:latest@sha256:"), std::string::npos);
+}
+
+TEST_F(StageRunnerTest, AFailingStageStopsTheLaterOnesWithItsCause) {
+    const auto build = claimed();
+    m_executor.fail_with(util::make_error(util::ErrorKind::invalid_input, "RUN false: exit 1"));
+    CancelToken token;
+    const auto out = run(build, token);
+    EXPECT_EQ(out.state, BuildState::failed);
+    EXPECT_EQ(out.error, "build: RUN false: exit 1");
+    EXPECT_EQ(stages_of(build.id), (std::vector<std::pair<std::string, BuildState>>{{"checkout", BuildState::succeeded},
+                                                                                    {"locate", BuildState::succeeded},
+                                                                                    {"build", BuildState::failed}}));
+    EXPECT_TRUE(m_pusher.requests().empty());
+}
+
+TEST_F(StageRunnerTest, ACheckoutFailureStopsBeforeLocate) {
+    const auto build = claimed();
+    m_checkout.fail_with(util::make_error(util::ErrorKind::auth, "credentials refused"));
+    CancelToken token;
+    const auto out = run(build, token);
+    EXPECT_EQ(out.error, "checkout: credentials refused");
+    EXPECT_EQ(stages_of(build.id).size(), 1u);
+    EXPECT_EQ(m_executor.builds_started(), 0);
+}
+
+TEST_F(StageRunnerTest, AMissingDockerfileFailsLocate) {
+    test::FakeCheckout empty(test::FakeCheckout::Files{{"README", "no Dockerfile here"}});
+    const auto build = claimed();
+    StageRunner runner(m_config, *m_store, empty, m_executor, m_pusher);
+    CancelToken token;
+    const auto out = runner.run(build, token);
+    EXPECT_EQ(out.state, BuildState::failed);
+    EXPECT_EQ(out.error.rfind("locate: ", 0), 0u) << out.error;
+    EXPECT_EQ(m_executor.builds_started(), 0);
+}
+
+TEST_F(StageRunnerTest, CancelDuringTheBuildStopsItAndSkipsThePush) {
+    const auto build = claimed();
+    m_executor.block_until_canceled();
+    CancelToken token;
+    std::thread canceler([&] {
+        test::wait_until([&] { return m_executor.builds_started() > 0; }, 10s);
+        token.cancel(CancelToken::Reason::canceled);
+    });
+    const auto out = run(build, token);
+    canceler.join();
+    EXPECT_EQ(out.state, BuildState::canceled);
+    EXPECT_FALSE(out.interrupted);
+    EXPECT_EQ(stages_of(build.id).back(), std::make_pair(std::string("build"), BuildState::canceled));
+    EXPECT_TRUE(m_pusher.requests().empty());
+}
+
+TEST_F(StageRunnerTest, ShutdownDuringThePushInterruptsTheBuild) {
+    const auto build = claimed();
+    m_pusher.block_until_canceled();
+    CancelToken token;
+    std::thread canceler([&] {
+        test::wait_until([&] { return !m_pusher.requests().empty(); }, 10s);
+        token.cancel(CancelToken::Reason::shutdown);
+    });
+    const auto out = run(build, token);
+    canceler.join();
+    EXPECT_EQ(out.state, BuildState::canceled);
+    EXPECT_TRUE(out.interrupted) << "left running for crash recovery";
+    EXPECT_EQ(out.error, "push: push canceled");
+}
+
+TEST_F(StageRunnerTest, ABuildCanceledBeforeItStartsRunsNoStage) {
+    const auto build = claimed();
+    CancelToken token;
+    token.cancel(CancelToken::Reason::canceled);
+    const auto out = run(build, token);
+    EXPECT_EQ(out.state, BuildState::canceled);
+    EXPECT_EQ(out.error, "canceled");
+    EXPECT_TRUE(stages_of(build.id).empty());
+}
+
+TEST_F(StageRunnerTest, ARepositoryGoneFromTheConfigFailsWithThatReason) {
+    const auto build = claimed();
+    m_config.repositories.clear();
+    CancelToken token;
+    const auto out = run(build, token);
+    EXPECT_EQ(out.state, BuildState::failed);
+    EXPECT_NE(out.error.find("no longer in the config"), std::string::npos);
+    EXPECT_TRUE(m_checkout.requests().empty());
+}
+
+TEST_F(StageRunnerTest, AFailedBuildsWorkDirIsKeptWhenAsked) {
+    m_config.builder.keep_failed_workdirs = true;
+    const auto build = claimed();
+    m_pusher.fail_with(util::make_error(util::ErrorKind::auth, "push refused"));
+    CancelToken token;
+    const auto out = run(build, token);
+    EXPECT_EQ(out.error, "push: push refused");
+    const auto kept = m_dir / ("kept/" + std::to_string(build.id));
+    EXPECT_TRUE(std::filesystem::exists(kept + "/src/Dockerfile"));
+    EXPECT_FALSE(std::filesystem::exists(m_dir / ("work/" + std::to_string(build.id))));
+}
+
+}  // namespace
+}  // namespace hookyard::pipeline

@@ -1,0 +1,46 @@
+#include "util/worker_loop.hpp"
+
+namespace hookyard::util {
+
+WorkerLoop::WorkerLoop(std::function<void()> step, std::chrono::milliseconds interval)
+    : m_step(std::move(step)), m_interval(interval) {}
+
+WorkerLoop::~WorkerLoop() { stop(); }
+
+void WorkerLoop::start() {
+    std::lock_guard lock(m_mutex);
+    if (m_started || m_stopping) return;
+    m_started = true;
+    m_thread = std::thread([this] { run(); });
+}
+
+void WorkerLoop::wake() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_wake = true;
+    }
+    m_cv.notify_all();
+}
+
+void WorkerLoop::stop() {
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_stopping.exchange(true)) return;  // the first stop() joins
+    }
+    m_cv.notify_all();
+    if (m_thread.joinable()) m_thread.join();
+}
+
+void WorkerLoop::run() {
+    std::unique_lock lock(m_mutex);
+    while (!m_stopping) {
+        // Cleared before the step, so a wake() during it is not lost.
+        m_wake = false;
+        lock.unlock();
+        m_step();
+        lock.lock();
+        m_cv.wait_for(lock, m_interval, [this] { return m_wake || m_stopping.load(); });
+    }
+}
+
+}  // namespace hookyard::util
