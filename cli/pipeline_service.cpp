@@ -8,8 +8,16 @@
 namespace hookyard::cli {
 namespace {
 
-// Re-queued at most this often after crashes, then failed with the reason.
-constexpr int k_max_recoveries = 3;
+// A build running at this many crashes (or restarts) in a row is re-queued each time; at the next one in a
+// row it fails with the reason, so a build that crashes the service stops crash-looping it. Builds a
+// crash interrupts are claimed after the others, so random crashes rarely hit one build this often.
+constexpr int k_max_recoveries = 5;
+
+pipeline::BuildahOptions buildah_options(std::shared_ptr<pipeline::ProcessContainment> containment) {
+    auto options = pipeline::buildah_options_from_environment();
+    options.containment = std::move(containment);
+    return options;
+}
 
 // Finishing wakes the dispatcher so notifications go out at once, not at its next poll.
 class NotifyingEvents : public pipeline::BuildEvents {
@@ -43,7 +51,8 @@ PipelineService::PipelineService(const config::Config& config, storage::Store& s
       m_mirrors(config.data_dir + "/mirrors"),
       m_worktrees(config.data_dir + "/worktrees"),
       m_checkout(pipeline::make_checkout_service(m_mirrors, &m_worktrees)),
-      m_executor(pipeline::make_buildah_executor(pipeline::buildah_options_from_environment())),
+      m_containment(pipeline::ProcessContainment::make({config.data_dir, ""})),
+      m_executor(pipeline::make_buildah_executor(buildah_options(m_containment))),
       m_runner(std::make_unique<pipeline::StageRunner>(config, store, *m_checkout, *m_executor, m_pusher, observer)),
       m_http(make_http_client(config)) {
     m_store.set_event_planner(notify::make_event_planner(config));
@@ -57,6 +66,10 @@ PipelineService::PipelineService(const config::Config& config, storage::Store& s
 PipelineService::~PipelineService() { stop(); }
 
 util::Status PipelineService::recover() {
+    // First what a previous run of this instance left running: it would write into the work dirs and
+    // collide with the resumed builds.
+    util::log_info("pipeline", "build processes are contained by " + m_containment->describe());
+    for (const auto& line : m_containment->kill_leftovers()) util::log_warn("pipeline", line);
     auto n = m_store.requeue_running(k_max_recoveries);
     if (!n) return n.error();
     if (*n > 0)

@@ -24,8 +24,9 @@ public:
     PipelineService(const config::Config& config, storage::Store& store, pipeline::BuildObserver* observer = nullptr);
     ~PipelineService();
 
-    // Crash recovery: re-queues builds a dead process left running (failing those interrupted too often)
-    // and removes leftover work dirs. Call before start(), with no other hookyard on this data dir.
+    // Crash recovery: kills the build processes a previous run on this data dir left behind, re-queues
+    // builds it left running (failing those interrupted too often in a row) and removes leftover work dirs.
+    // Call before start(), with no other hookyard on this data dir.
     util::Status recover();
     // Starts the scheduler and the dispatcher.
     void start();
@@ -44,6 +45,7 @@ private:
     pipeline::MirrorCache m_mirrors;
     pipeline::WorkTreePool m_worktrees;  // warm builds reuse the previous build's tree
     std::unique_ptr<pipeline::CheckoutService> m_checkout;
+    std::shared_ptr<pipeline::ProcessContainment> m_containment;  // every build's processes, see recover()
     std::unique_ptr<pipeline::Executor> m_executor;
     pipeline::RegistryPusher m_pusher;
     std::unique_ptr<pipeline::StageRunner> m_runner;

@@ -31,6 +31,10 @@ public:
 private:
     // Finds the build's repository, rule and registry in the config; false (m_outcome filled) when gone.
     bool resolve();
+    // The pushed digest when a crashed attempt already pushed every image of the build with one digest.
+    std::optional<std::string> all_pushed() const;
+    // A fresh <data_dir>/work/<id>-<attempt>; the directories of earlier attempts are removed.
+    void make_work_dir();
     // Runs `fn` as stage `name`; returns false (with m_outcome filled) when it failed or was canceled.
     bool stage(const std::string& name, const std::function<util::Status()>& fn);
     util::Status checkout_stage();
@@ -157,13 +161,46 @@ bool StageRunner::Run::resolve() {
     return true;
 }
 
-RunOutcome StageRunner::Run::execute() {
-    if (!resolve()) return m_outcome;
-    m_work = fs::path(m_config.data_dir) / "work" / std::to_string(m_build.id);
+std::optional<std::string> StageRunner::Run::all_pushed() const {
+    std::optional<std::string> digest;
+    for (const auto& tag : m_build.tags) {
+        const auto it = m_build.pushed.find(m_build.image + ":" + tag);
+        if (it == m_build.pushed.end() || (digest && *digest != it->second)) return std::nullopt;
+        digest = it->second;
+    }
+    return digest;
+}
+
+void StageRunner::Run::make_work_dir() {
+    const fs::path work = fs::path(m_config.data_dir) / "work";
     std::error_code ec;
-    fs::remove_all(m_work, ec);  // a re-queued build starts from scratch
+    for (int attempt = 0; attempt < m_build.attempts; ++attempt) {
+        fs::remove_all(work / (std::to_string(m_build.id) + "-" + std::to_string(attempt)), ec);
+    }
+    m_work = work / (std::to_string(m_build.id) + "-" + std::to_string(m_build.attempts));
+    fs::remove_all(m_work, ec);  // only a process of this attempt could have written here
     fs::create_directories(m_work, ec);
     m_work_dir = WorkDir(m_work.string());
+}
+
+RunOutcome StageRunner::Run::execute() {
+    if (!resolve()) return m_outcome;
+    if (const auto digest = all_pushed()) {
+        // A crash came after the last manifest PUT and before the finish: building again could only
+        // produce a second digest for the same build.
+        const bool ok = stage("push", [&]() -> util::Status {
+            for (const auto& [image, d] : m_build.pushed)
+                log("hookyard: " + image + "@" + d + " pushed before the restart");
+            return {};
+        });
+        if (ok) {
+            m_outcome.state = storage::BuildState::succeeded;
+            m_outcome.digest = *digest;
+            m_outcome.error.clear();
+        }
+        return m_outcome;
+    }
+    make_work_dir();
 
     const bool ok = stage("checkout", [this] { return checkout_stage(); }) &&
                     stage("locate", [this] { return locate_stage(); }) &&
@@ -257,11 +294,19 @@ util::Status StageRunner::Run::push_stage() {
     req.layout_dir = m_built.layout_dir;
     req.layout_ref = m_built.layout_ref;
     req.registry = *m_registry;
-    for (const auto& tag : m_build.tags) req.images.push_back(m_build.image + ":" + tag);
-    auto digest = m_owner.m_pusher.push(req, sink(), m_token);
-    if (!digest) return digest.error();
-    m_outcome.digest = *digest;
-    for (const auto& image : req.images) log("hookyard: pushed " + image + "@" + *digest);
+    // One image at a time, each recorded once the registry has it (blobs pushed for the first are only
+    // checked for the others).
+    for (const auto& tag : m_build.tags) {
+        req.images = {m_build.image + ":" + tag};
+        auto digest = m_owner.m_pusher.push(req, sink(), m_token);
+        if (!digest) return digest.error();
+        m_outcome.digest = *digest;
+        log("hookyard: pushed " + req.images.front() + "@" + *digest);
+        if (auto st = m_owner.m_store.record_pushed(m_build.id, req.images.front(), *digest); !st) {
+            // Only a crash right now would make the build push this image again.
+            log("hookyard: could not record the push: " + st.error().message);
+        }
+    }
     return m_owner.m_executor.run_hook(Hook::post_push, hook_req, sink());
 }
 

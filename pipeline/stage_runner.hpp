@@ -36,8 +36,11 @@ public:
 
     // Runs the build's stages in order and returns how it ended; stops at the first failing stage.
     // A build whose repository is no longer in the config fails with that reason. Work files live under
-    // <data_dir>/work/<id> and are removed at the end (moved to <data_dir>/kept/<id> on failure when
-    // builder.keep_failed_workdirs).
+    // <data_dir>/work/<id>-<attempt>, a fresh directory for every attempt (a crashed attempt's directory is
+    // never reused; earlier attempts' are removed), and are removed at the end (moved to
+    // <data_dir>/kept/<id> on failure when builder.keep_failed_workdirs). Each image is recorded in the
+    // store as soon as it is pushed; a build resumed after a crash whose every image was already pushed
+    // with one digest finishes with that digest without building again.
     RunOutcome run(const storage::Build& build, CancelToken& token) override;
 
     // Removes every leftover under <data_dir>/work (work dirs of builds a crash interrupted). Call at start,

@@ -55,6 +55,10 @@ struct Build : NewBuild {
     BuildId superseded_by = 0;
     BuildId retry_of = 0;
     int attempts = 0;  // how often crash recovery re-queued it
+    // How many consecutive crash recoveries found it running (one that found it not running resets it).
+    int crash_streak = 0;
+    // Images already pushed for it, reference → manifest digest (Store::record_pushed).
+    std::map<std::string, std::string> pushed;
     bool cancel_requested = false;
     std::int64_t log_size = 0;
 };

@@ -12,7 +12,7 @@ using util::make_error;
 const std::string k_columns =
     "id, state, repository, ref, commit_sha, rule_index, image, tags, digest, error, created_ms, started_ms, "
     "finished_ms, clone_url, dockerfile, context, build_args, source_type, source_name, delivery_id, "
-    "head_commit_message, pusher, superseded_by, retry_of, attempts, cancel_requested, log_size";
+    "head_commit_message, pusher, superseded_by, retry_of, attempts, cancel_requested, log_size, crash_streak";
 
 template <class T>
 T parse_json_or(const std::string& text, T fallback) {
@@ -54,7 +54,15 @@ Build row_to_build(const Stmt& s) {
     b.attempts = static_cast<int>(s.int_at(24));
     b.cancel_requested = s.int_at(25) != 0;
     b.log_size = s.int_at(26);
+    b.crash_streak = static_cast<int>(s.int_at(27));
     return b;
+}
+
+util::Status load_pushed(Db& db, Build& b) {
+    auto q = db.query("SELECT image, digest FROM pushed_images WHERE build_id = ?");
+    if (!q) return q.error();
+    q->bind_all(b.id);
+    return q->each_row([&] { b.pushed[q->text_at(0)] = q->text_at(1); });
 }
 
 util::Status load_stages(Db& db, Build& b) {
@@ -103,6 +111,7 @@ util::Result<Build> load_build(Db& db, BuildId id) {
     if (!*row) return make_error(ErrorKind::not_found, "build " + std::to_string(id) + " does not exist");
     Build b = row_to_build(*q);
     if (auto st = load_stages(db, b); !st) return st.error();
+    if (auto st = load_pushed(db, b); !st) return st.error();
     return b;
 }
 
@@ -125,6 +134,7 @@ util::Result<std::vector<Build>> load_builds(Db& db, const BuildFilter& filter) 
     }
     for (auto& b : out) {
         if (auto st = load_stages(db, b); !st) return st.error();
+        if (auto st = load_pushed(db, b); !st) return st.error();
     }
     return out;
 }

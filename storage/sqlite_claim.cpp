@@ -64,7 +64,7 @@ util::Result<std::optional<BuildId>> pick_claimable(Db& db) {
     auto q = db.query(
         "SELECT a.id, a.image, a.tags FROM builds a WHERE a.state = 'queued' AND NOT EXISTS "
         "(SELECT 1 FROM builds b WHERE b.state != 'canceled' AND b.repository = a.repository AND "
-        "b.rule_index = a.rule_index AND b.ref = a.ref AND b.id > a.id) ORDER BY a.id");
+        "b.rule_index = a.rule_index AND b.ref = a.ref AND b.id > a.id) ORDER BY a.attempts, a.id");
     if (!q) return q.error();
     for (;;) {
         auto row = q->step();
@@ -79,7 +79,7 @@ util::Result<std::optional<BuildId>> pick_claimable(Db& db) {
 util::Result<int> fail_exhausted(Db& db, int max_attempts, const EventPlanner& planner) {
     std::vector<BuildId> ids;
     {
-        auto q = db.query("SELECT id FROM builds WHERE state = 'running' AND attempts + 1 > ?");
+        auto q = db.query("SELECT id FROM builds WHERE state = 'running' AND crash_streak + 1 > ?");
         if (!q) return q.error();
         q->bind_all(max_attempts);
         if (auto st = q->each_row([&] { ids.push_back(q->int_at(0)); }); !st) {
@@ -91,7 +91,7 @@ util::Result<int> fail_exhausted(Db& db, int max_attempts, const EventPlanner& p
         auto q = db.query("UPDATE builds SET error = ? WHERE id = ?");
         if (!q) return q.error();
         const std::string reason = "interrupted by " + std::to_string(max_attempts + 1) +
-                                   " restarts of hookyard while running; not retried again (retry it by hand)";
+                                   " restarts of hookyard in a row while running; not retried again (retry it by hand)";
         if (auto st = q->bind_all(reason, id).run(); !st) return st.error();
         if (auto st = queue_events(db, planner, id); !st) return st.error();
     }

@@ -110,6 +110,17 @@ CREATE TABLE build_callbacks (
 );
 CREATE INDEX build_callbacks_by_build ON build_callbacks (build_id, received_ms);
 )sql"},
+    // Crash safety (issue 19): consecutive crashes a build was running at, and the images it already pushed.
+    Migration{3, R"sql(
+ALTER TABLE builds ADD COLUMN crash_streak INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE pushed_images (
+    build_id INTEGER NOT NULL REFERENCES builds (id),
+    image TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    pushed_ms INTEGER NOT NULL,
+    PRIMARY KEY (build_id, image)
+);
+)sql"},
 };
 
 }  // namespace

@@ -138,13 +138,28 @@ Result<int> SqliteStore::requeue_running(int max_attempts) {
         if (!stages) return stages.error();
         const TimeMs now = now_ms();
         if (auto st = stages->bind_all(now, now).run(); !st) return st.error();
+        // Only builds running at this crash continue their streak.
+        if (auto st = m_write->exec("UPDATE builds SET crash_streak = 0 WHERE state = 'queued'"); !st) {
+            return st.error();
+        }
         if (auto failed = fail_exhausted(*m_write, max_attempts, m_planner); !failed) return failed.error();
         auto q = m_write->query(
-            "UPDATE builds SET state = 'queued', started_ms = 0, attempts = attempts + 1 "
-            "WHERE state = 'running'");
+            "UPDATE builds SET state = 'queued', started_ms = 0, attempts = attempts + 1, "
+            "crash_streak = crash_streak + 1 WHERE state = 'running'");
         if (!q) return q.error();
         if (auto st = q->run(); !st) return st.error();
         return m_write->changes();
+    });
+}
+
+Status SqliteStore::record_pushed(BuildId id, const std::string& image, const std::string& digest) {
+    return write([&]() -> Status {
+        if (auto b = load_build(*m_write, id); !b) return b.error();
+        auto q = m_write->query(
+            "INSERT INTO pushed_images (build_id, image, digest, pushed_ms) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (build_id, image) DO UPDATE SET digest = excluded.digest, pushed_ms = excluded.pushed_ms");
+        if (!q) return q.error();
+        return q->bind_all(id, image, digest, now_ms()).run();
     });
 }
 

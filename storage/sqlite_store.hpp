@@ -29,6 +29,7 @@ public:
     util::Status finish_build(BuildId id, BuildState terminal, const std::string& digest,
                               const std::string& error) override;
     util::Result<int> requeue_running(int max_attempts) override;
+    util::Status record_pushed(BuildId id, const std::string& image, const std::string& digest) override;
     util::Result<Build> cancel_build(BuildId id) override;
     util::Result<Build> retry_build(BuildId id) override;
     util::Status append_log(BuildId id, std::string_view text) override;

@@ -65,10 +65,16 @@ public:
     // transition is not allowed, e.g. finishing an already finished build.
     virtual util::Status finish_build(BuildId id, BuildState terminal, const std::string& digest,
                                       const std::string& error) = 0;
-    // Crash recovery: every running build goes back to queued (attempts + 1, open stages marked failed
-    // "interrupted by restart"), except builds already re-queued `max_attempts` times, which fail with that
-    // reason. Returns how many were re-queued. Idempotent.
+    // Crash recovery: every running build goes back to queued (attempts + 1, crash_streak + 1, open stages
+    // marked failed "interrupted by restart"), except builds this recovery finds running for the
+    // (max_attempts + 1)th time in a row, which fail with that reason: a build that crashes the service stops
+    // crash-looping it, while a build that was only unlucky once in a while goes on. Every build it finds
+    // queued gets crash_streak 0. Returns how many were re-queued. Call once per start.
     virtual util::Result<int> requeue_running(int max_attempts = 3) = 0;
+    // Records, as soon as the registry accepted its manifest, that `image` (host/repository:tag) of this
+    // running build points at `digest`, so that a build a crash interrupts later need not push (nor build)
+    // it again; Build::pushed lists them. Overwrites the same image's record. not_found for an unknown build.
+    virtual util::Status record_pushed(BuildId id, const std::string& image, const std::string& digest) = 0;
 
     // --- for the API ---
     // queued → canceled at once; running → cancel_requested set (the scheduler polls it and stops the

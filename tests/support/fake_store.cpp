@@ -103,7 +103,13 @@ public:
             if (b.state != BuildState::running) continue;
             for (auto& r : references(b)) busy.insert(std::move(r));
         }
-        for (auto& [id, b] : m_d->builds) {
+        // Fewest crash interruptions first, then oldest, as the SQLite store orders its claims.
+        std::vector<Build*> order;
+        for (auto& [id, b] : m_d->builds) order.push_back(&b);
+        std::stable_sort(order.begin(), order.end(), [](auto* x, auto* y) { return x->attempts < y->attempts; });
+        for (Build* candidate : order) {
+            Build& b = *candidate;
+            const BuildId id = b.id;
             if (b.state != BuildState::queued || newest_sibling(b) > id) continue;
             const auto refs = references(b);
             if (std::any_of(refs.begin(), refs.end(), [&](const auto& r) { return busy.count(r) > 0; })) continue;
@@ -177,23 +183,33 @@ public:
         std::lock_guard lock(m_d->mutex);
         int requeued = 0;
         for (auto& [id, b] : m_d->builds) {
+            if (b.state == BuildState::queued) b.crash_streak = 0;  // not running at this crash
             if (b.state != BuildState::running) continue;
             for (auto& s : b.stages) {
                 if (s.state == BuildState::running) finish(s, BuildState::failed, "interrupted by restart");
             }
-            if (b.attempts + 1 > max_attempts) {
+            if (b.crash_streak + 1 > max_attempts) {
                 move_to(b, BuildState::failed);
                 b.error = "interrupted by " + std::to_string(max_attempts + 1) +
-                          " restarts of hookyard while running; not retried again (retry it by hand)";
+                          " restarts of hookyard in a row while running; not retried again (retry it by hand)";
                 queue_events(id);
                 continue;
             }
             b.state = BuildState::queued;
             b.started_at = 0;
             ++b.attempts;
+            ++b.crash_streak;
             ++requeued;
         }
         return requeued;
+    }
+
+    Status record_pushed(BuildId id, const std::string& image, const std::string& digest) override {
+        std::lock_guard lock(m_d->mutex);
+        auto it = m_d->builds.find(id);
+        if (it == m_d->builds.end()) return not_found(id);
+        it->second.pushed[image] = digest;
+        return {};
     }
 
     Result<Build> cancel_build(BuildId id) override {

@@ -58,6 +58,14 @@ protected:
         return out;
     }
 
+    // kill -9 and restart: recovery re-queues the running build, the scheduler claims it again.
+    storage::Build crash_and_reclaim(storage::BuildId id) {
+        EXPECT_EQ(*m_store->requeue_running(), 1);
+        auto build = m_store->claim(id);
+        EXPECT_TRUE(build.ok());
+        return *build;
+    }
+
     RunOutcome run(const storage::Build& build, CancelToken& token) {
         StageRunner runner(m_config, *m_store, m_checkout, m_executor, m_pusher);
         return runner.run(build, token);
@@ -81,12 +89,12 @@ TEST_F(StageRunnerTest, RunsTheStagesInOrderAndReturnsTheDigest) {
                                                                                     {"locate", BuildState::succeeded},
                                                                                     {"build", BuildState::succeeded},
                                                                                     {"push", BuildState::succeeded}}));
-    ASSERT_EQ(m_pusher.requests().size(), 1u);
-    EXPECT_EQ(m_pusher.requests()[0].images,
-              (std::vector<std::string>{"docker.io/acme/web:latest", "docker.io/acme/web:main"}));
+    ASSERT_EQ(m_pusher.requests().size(), 2u) << "one image at a time, each recorded once pushed";
+    EXPECT_EQ(m_pusher.requests()[0].images, (std::vector<std::string>{"docker.io/acme/web:latest"}));
+    EXPECT_EQ(m_pusher.requests()[1].images, (std::vector<std::string>{"docker.io/acme/web:main"}));
     EXPECT_EQ(m_executor.hooks_run(), (std::vector<Hook>{Hook::pre_push, Hook::post_push}));
     EXPECT_EQ(m_store->get_build(build.id)->commit, std::string(40, 'c')) << "the resolved commit is recorded";
-    EXPECT_FALSE(std::filesystem::exists(m_dir / ("work/" + std::to_string(build.id))));
+    EXPECT_FALSE(std::filesystem::exists(m_dir / ("work/" + std::to_string(build.id) + "-0")));
     const auto log = m_store->read_log(build.id, 0, 1 << 20);
     EXPECT_NE(log->data.find("hookyard: pushed docker.io/acme/web:latest@sha256:"), std::string::npos);
 }
@@ -186,6 +194,62 @@ TEST_F(StageRunnerTest, AFailedBuildsWorkDirIsKeptWhenAsked) {
     const auto kept = m_dir / ("kept/" + std::to_string(build.id));
     EXPECT_TRUE(std::filesystem::exists(kept + "/src/Dockerfile"));
     EXPECT_FALSE(std::filesystem::exists(m_dir / ("work/" + std::to_string(build.id))));
+}
+
+}  // namespace
+}  // namespace hookyard::pipeline
+
+namespace hookyard::pipeline {
+namespace {
+
+TEST_F(StageRunnerTest, EachImageIsRecordedOnceItIsPushed) {
+    const auto build = claimed();
+    CancelToken token;
+    ASSERT_EQ(run(build, token).state, BuildState::succeeded);
+    EXPECT_EQ(m_store->get_build(build.id)->pushed,
+              (std::map<std::string, std::string>{{"docker.io/acme/web:latest", m_pusher.digest},
+                                                  {"docker.io/acme/web:main", m_pusher.digest}}));
+}
+
+TEST_F(StageRunnerTest, AResumedBuildWhoseImagesWereAllPushedFinishesWithoutBuilding) {
+    const auto first = claimed();
+    const std::string digest = "sha256:" + std::string(64, 'e');
+    for (const std::string tag : {"latest", "main"}) {
+        ASSERT_TRUE(m_store->record_pushed(first.id, "docker.io/acme/web:" + tag, digest).ok());
+    }
+    const auto resumed = crash_and_reclaim(first.id);
+    CancelToken token;
+    const auto out = run(resumed, token);
+    EXPECT_EQ(out.state, BuildState::succeeded) << out.error;
+    EXPECT_EQ(out.digest, digest);
+    EXPECT_TRUE(m_checkout.requests().empty());
+    EXPECT_EQ(m_executor.builds_started(), 0);
+    EXPECT_TRUE(m_pusher.requests().empty());
+}
+
+TEST_F(StageRunnerTest, APartlyPushedBuildIsBuiltAgainAndPushedUnderEveryTag) {
+    const auto first = claimed();
+    ASSERT_TRUE(m_store->record_pushed(first.id, "docker.io/acme/web:latest", "sha256:" + std::string(64, 'e')).ok());
+    const auto resumed = crash_and_reclaim(first.id);
+    CancelToken token;
+    const auto out = run(resumed, token);
+    EXPECT_EQ(out.digest, m_pusher.digest);
+    EXPECT_EQ(m_executor.builds_started(), 1);
+    EXPECT_EQ(m_pusher.requests().size(), 2u);
+    EXPECT_EQ(m_store->get_build(first.id)->pushed.at("docker.io/acme/web:latest"), m_pusher.digest);
+}
+
+TEST_F(StageRunnerTest, AResumedBuildWorksInAFreshAttemptDirAndRemovesTheCrashedOne) {
+    const auto first = claimed();
+    const std::string crashed = m_dir / ("work/" + std::to_string(first.id) + "-0");
+    std::filesystem::create_directories(crashed + "/layout");
+    test::write_file(crashed + "/layout/index.json", "{}");  // what the crashed attempt's buildah wrote
+    const auto resumed = crash_and_reclaim(first.id);
+    CancelToken token;
+    EXPECT_EQ(run(resumed, token).state, BuildState::succeeded);
+    ASSERT_EQ(m_checkout.requests().size(), 1u);
+    EXPECT_EQ(m_checkout.requests()[0].dest_dir, m_dir / ("work/" + std::to_string(first.id) + "-1/src"));
+    EXPECT_FALSE(std::filesystem::exists(crashed));
 }
 
 }  // namespace

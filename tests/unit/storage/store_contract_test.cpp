@@ -197,3 +197,53 @@ TEST_P(StoreContract, ListFiltersByRepositoryAndStateNewestFirst) {
     one.limit = 1;
     EXPECT_EQ(store->list_builds(one)->size(), 1u);
 }
+
+TEST_P(StoreContract, OnlyConsecutiveCrashesWhileRunningUseUpTheRecoveries) {
+    auto store = open();
+    ASSERT_TRUE(store->insert_builds({sample_build()}).ok());
+    const BuildId id = (*store->claim_next_queued())->id;
+    EXPECT_EQ(*store->requeue_running(2), 1);
+    ASSERT_TRUE(store->claim(id).ok());
+    EXPECT_EQ(*store->requeue_running(2), 1);
+    EXPECT_EQ(store->get_build(id)->crash_streak, 2);
+    // A crash that finds it queued, not running: its streak starts again.
+    EXPECT_EQ(*store->requeue_running(2), 0);
+    EXPECT_EQ(store->get_build(id)->crash_streak, 0);
+    for (int crash = 1; crash <= 2; ++crash) {
+        ASSERT_TRUE(store->claim(id).ok());
+        EXPECT_EQ(*store->requeue_running(2), 1) << "crash " << crash;
+    }
+    ASSERT_TRUE(store->claim(id).ok());
+    EXPECT_EQ(*store->requeue_running(2), 0);
+    auto b = store->get_build(id);
+    EXPECT_EQ(b->state, BuildState::failed);
+    EXPECT_EQ(b->attempts, 4);
+    EXPECT_NE(b->error.find("interrupted by 3 restarts of hookyard in a row"), std::string::npos) << b->error;
+}
+
+TEST_P(StoreContract, AnInterruptedBuildIsClaimedAfterTheOthers) {
+    auto store = open();
+    auto first = sample_build("refs/heads/a");
+    auto second = sample_build("refs/heads/b");
+    first.tags = {"a"};
+    second.tags = {"b"};
+    ASSERT_TRUE(store->insert_builds({first, second}).ok());
+    const BuildId interrupted = (*store->claim_next_queued())->id;
+    ASSERT_EQ(*store->requeue_running(), 1);
+    auto next = store->claim_next_queued();
+    ASSERT_TRUE(next.ok() && next->has_value());
+    EXPECT_NE((*next)->id, interrupted);
+    EXPECT_EQ((*store->claim_next_queued())->id, interrupted);
+}
+
+TEST_P(StoreContract, PushedImagesAreRecordedPerBuildTheLatestWinning) {
+    auto store = open();
+    const BuildId id = store->insert_builds({sample_build()})->at(0).id;
+    ASSERT_TRUE(store->record_pushed(id, "docker.io/acme/web:latest", "sha256:1").ok());
+    ASSERT_TRUE(store->record_pushed(id, "docker.io/acme/web:latest", "sha256:2").ok());
+    ASSERT_TRUE(store->record_pushed(id, "docker.io/acme/web:main", "sha256:2").ok());
+    EXPECT_EQ(store->get_build(id)->pushed,
+              (std::map<std::string, std::string>{{"docker.io/acme/web:latest", "sha256:2"},
+                                                  {"docker.io/acme/web:main", "sha256:2"}}));
+    EXPECT_EQ(store->record_pushed(id + 100, "x:y", "sha256:3").error().kind, ErrorKind::not_found);
+}
