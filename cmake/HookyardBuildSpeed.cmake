@@ -13,7 +13,9 @@
 # -DHOOKYARD_PCH=OFF checks that every file includes what it uses.
 option(HOOKYARD_UNITY "Unity builds (batches of .cpp files per target)" OFF)
 set(HOOKYARD_UNITY_BATCH 8 CACHE STRING "Number of .cpp files per unity batch")
-option(HOOKYARD_PCH "Precompiled header for the tests" ON)
+# OFF for now: with the PCH, GCC 12 reports a false -Warray-bounds inside std::string (operator+ on a string
+# with embedded NULs, tests/unit/checkout/git_remote_test.cpp:58), an error under HOOKYARD_WERROR.
+option(HOOKYARD_PCH "Precompiled header for the tests" OFF)
 option(HOOKYARD_FAST_LINKER "Link with lld (or gold) when available" ON)
 
 if(HOOKYARD_UNITY)
