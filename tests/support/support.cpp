@@ -1,5 +1,7 @@
 #include "tests/support/support.hpp"
 
+#include "tests/support/build_paths.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
