@@ -165,6 +165,112 @@ std::string find_program(const std::string& program, const std::map<std::string,
     return "";
 }
 
+namespace {
+
+// Watches one started child until it and its group are gone: output, cancel, deadline, exit.
+class Supervisor {
+public:
+    Supervisor(const ChildSpec& spec, const LogSink& sink, const ChildLimits& limits, const CancelSignal& cancel,
+               pid_t pid, int read_fd)
+        : m_spec(spec),
+          m_limits(limits),
+          m_cancel(cancel),
+          m_pid(pid),
+          m_read_end(read_fd),
+          m_pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0))),
+          m_lines(sink) {}
+
+    // Runs until the leader exited and the output ended (or the drain limit passed); then reaps it.
+    ChildOutcome run() {
+        while (!(m_exited && (m_eof || Clock::now() >= *m_drain_until))) {
+            signal_if_due(Clock::now());
+            if (!wait_and_read()) break;
+            if (!m_exited && leader_exited(m_pid)) {
+                m_exited = true;
+                // The leader is a zombie until we reap it, so its pid (the group id) cannot be reused yet:
+                // killing the group now reaches only processes it left behind.
+                kill_everything(m_pid, m_spec.placement);
+                m_drain_until = Clock::now() + k_drain_limit;
+            }
+        }
+        m_lines.finish();
+        int status = 0;
+        while (::waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        if (WIFSIGNALED(status)) {
+            m_outcome.signal = WTERMSIG(status);
+        } else if (WIFEXITED(status)) {
+            m_outcome.exit_code = WEXITSTATUS(status);
+        }
+        return m_outcome;
+    }
+
+private:
+    // SIGTERM to the group on cancel or deadline, SIGKILL to everything once the grace period is over.
+    void signal_if_due(Clock::time_point now) {
+        if (!m_term_at && !m_exited && (m_cancel.raised() || now >= m_limits.deadline)) {
+            // Cancel wins over a deadline that passed at the same moment: the user asked first.
+            (m_cancel.raised() ? m_outcome.canceled : m_outcome.timed_out) = true;
+            ::kill(-m_pid, SIGTERM);
+            m_term_at = now;
+        }
+        if (m_term_at && !m_kill_sent && !m_exited && now >= *m_term_at + m_limits.grace) {
+            kill_everything(m_pid, m_spec.placement);
+            m_kill_sent = true;
+        }
+    }
+
+    // Waits for output, the leader's exit, a cancel or the next deadline, and passes on what was read.
+    // False when polling itself failed (the group is then killed).
+    bool wait_and_read() {
+        std::optional<Clock::time_point> next_event;
+        if (m_exited) {
+            next_event = m_drain_until;
+        } else if (!m_term_at) {
+            next_event = m_limits.deadline;
+        } else if (!m_kill_sent) {
+            next_event = *m_term_at + m_limits.grace;
+        }
+        pollfd pfds[3];
+        nfds_t n = 0;
+        if (!m_eof) pfds[n++] = {m_read_end.get(), POLLIN, 0};
+        if (!m_exited && m_pidfd.get() >= 0) pfds[n++] = {m_pidfd.get(), POLLIN, 0};
+        if (!m_term_at && !m_exited && m_cancel.fd() >= 0) pfds[n++] = {m_cancel.fd(), POLLIN, 0};
+        const int timeout = poll_timeout(next_event, m_pidfd.get() >= 0 && m_cancel.fd() >= 0 && !m_exited);
+        if (::poll(pfds, n, timeout) < 0 && errno != EINTR) {
+            // Cannot supervise any more: make sure the group is gone before reaping the leader.
+            kill_everything(m_pid, m_spec.placement);
+            return false;
+        }
+        if (!m_eof && (pfds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+            const ssize_t got = ::read(m_read_end.get(), m_buf, sizeof m_buf);
+            if (got > 0) {
+                m_lines.feed(m_buf, static_cast<std::size_t>(got));
+            } else if (got == 0 || errno != EINTR) {
+                m_eof = true;
+            }
+        }
+        return true;
+    }
+
+    const ChildSpec& m_spec;
+    const ChildLimits& m_limits;
+    const CancelSignal& m_cancel;
+    const pid_t m_pid;
+    Fd m_read_end;
+    Fd m_pidfd;
+    LineSplitter m_lines;
+    ChildOutcome m_outcome;
+    bool m_eof = false;
+    bool m_exited = false;
+    bool m_kill_sent = false;
+    std::optional<Clock::time_point> m_term_at;
+    std::optional<Clock::time_point> m_drain_until;
+    char m_buf[16384];
+};
+
+}  // namespace
+
 util::Result<ChildOutcome> run_child(const ChildSpec& spec, const LogSink& sink, const ChildLimits& limits,
                                      const CancelSignal& cancel) {
     if (spec.argv.empty()) return util::make_error(util::ErrorKind::internal, "empty command line");
@@ -176,7 +282,6 @@ util::Result<ChildOutcome> run_child(const ChildSpec& spec, const LogSink& sink,
     if (pipe2(fds, O_CLOEXEC) != 0) {
         return util::make_error(util::ErrorKind::internal, std::string("pipe: ") + std::strerror(errno));
     }
-    Fd read_end(fds[0]);
     Fd write_end(fds[1]);
     pid_t pid = -1;
     bool recorded = false;
@@ -184,81 +289,13 @@ util::Result<ChildOutcome> run_child(const ChildSpec& spec, const LogSink& sink,
     const int err = start_child(program, spec, write_end.get(), pid, recorded, record_error);
     write_end.reset();
     if (err != 0) {
+        ::close(fds[0]);
         return util::make_error(
             err == ENOENT ? util::ErrorKind::not_found : util::ErrorKind::internal,
             "cannot start " + program + ": " + (record_error.empty() ? std::string(std::strerror(err)) : record_error));
     }
-    Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
-
-    ChildOutcome outcome;
-    LineSplitter lines(sink);
-    bool eof = false;
-    bool exited = false;
-    std::optional<Clock::time_point> term_at;
-    bool kill_sent = false;
-    std::optional<Clock::time_point> drain_until;
-    char buf[16384];
-
-    while (!(exited && (eof || Clock::now() >= *drain_until))) {
-        const auto now = Clock::now();
-        if (!term_at && !exited && (cancel.raised() || now >= limits.deadline)) {
-            // Cancel wins over a deadline that passed at the same moment: the user asked first.
-            (cancel.raised() ? outcome.canceled : outcome.timed_out) = true;
-            ::kill(-pid, SIGTERM);
-            term_at = now;
-        }
-        if (term_at && !kill_sent && !exited && now >= *term_at + limits.grace) {
-            kill_everything(pid, spec.placement);
-            kill_sent = true;
-        }
-        std::optional<Clock::time_point> next_event;
-        if (exited) {
-            next_event = drain_until;
-        } else if (!term_at) {
-            next_event = limits.deadline;
-        } else if (!kill_sent) {
-            next_event = *term_at + limits.grace;
-        }
-
-        pollfd pfds[3];
-        nfds_t n = 0;
-        if (!eof) pfds[n++] = {read_end.get(), POLLIN, 0};
-        if (!exited && pidfd.get() >= 0) pfds[n++] = {pidfd.get(), POLLIN, 0};
-        if (!term_at && !exited && cancel.fd() >= 0) pfds[n++] = {cancel.fd(), POLLIN, 0};
-        const int timeout = poll_timeout(next_event, pidfd.get() >= 0 && cancel.fd() >= 0 && !exited);
-        if (::poll(pfds, n, timeout) < 0 && errno != EINTR) {
-            // Cannot supervise any more: make sure the group is gone before reaping the leader.
-            kill_everything(pid, spec.placement);
-            break;
-        }
-
-        if (!eof && (pfds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
-            const ssize_t got = ::read(read_end.get(), buf, sizeof buf);
-            if (got > 0) {
-                lines.feed(buf, static_cast<std::size_t>(got));
-            } else if (got == 0 || errno != EINTR) {
-                eof = true;
-            }
-        }
-        if (!exited && leader_exited(pid)) {
-            exited = true;
-            // The leader is a zombie until we reap it, so its pid (the group id) cannot be reused yet:
-            // killing the group now reaches only processes it left behind.
-            kill_everything(pid, spec.placement);
-            drain_until = Clock::now() + k_drain_limit;
-        }
-    }
-    lines.finish();
-
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    const ChildOutcome outcome = Supervisor(spec, sink, limits, cancel, pid, fds[0]).run();
     if (recorded && spec.placement.on_reaped) spec.placement.on_reaped(pid);
-    if (WIFSIGNALED(status)) {
-        outcome.signal = WTERMSIG(status);
-    } else if (WIFEXITED(status)) {
-        outcome.exit_code = WEXITSTATUS(status);
-    }
     return outcome;
 }
 
