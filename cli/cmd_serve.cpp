@@ -5,15 +5,15 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "api/metrics.hpp"
 #include "cli/commands.hpp"
 #include "cli/config_file.hpp"
-#include "config/loader.hpp"
 #include "cli/pipeline_service.hpp"
 #include "cli/serve_routes.hpp"
+#include "config/loader.hpp"
+#include "http/server.hpp"
 #include "storage/store.hpp"
 #include "util/log.hpp"
-#include "api/metrics.hpp"
-#include "http/server.hpp"
 
 namespace hookyard::cli {
 namespace {

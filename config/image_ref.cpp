@@ -7,8 +7,7 @@ namespace hookyard::config {
 namespace {
 
 const std::regex& repository_regex() {
-    static const std::regex re(
-        R"([a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*)");
+    static const std::regex re(R"([a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*)");
     return re;
 }
 
@@ -68,7 +67,8 @@ util::Result<Endpoint> normalize_endpoint(std::string_view endpoint) {
                                                               "' must use https:// (or http:// when written so)");
     }
     if (!url->has_authority() || url->host().empty()) {
-        return util::make_error(ErrorKind::invalid_input, "registry endpoint '" + std::string(endpoint) + "' has no host");
+        return util::make_error(ErrorKind::invalid_input,
+                                "registry endpoint '" + std::string(endpoint) + "' has no host");
     }
     if (url->has_userinfo()) {
         return util::make_error(ErrorKind::invalid_input,

@@ -11,26 +11,27 @@
 namespace hookyard::config {
 namespace {
 
-const std::vector<std::string> k_top_keys = {"server",       "data_dir", "storage", "builder",     "registries",
-                                             "repositories", "subscribers", "git",  "github",      "notify"};
-const std::vector<std::string> k_server_keys = {"listen", "webhook_secret", "webhook_secret_file", "api_token",
-                                                "api_token_file", "public_url"};
+const std::vector<std::string> k_top_keys = {"server",       "data_dir",    "storage", "builder", "registries",
+                                             "repositories", "subscribers", "git",     "github",  "notify"};
+const std::vector<std::string> k_server_keys = {"listen",    "webhook_secret", "webhook_secret_file",
+                                                "api_token", "api_token_file", "public_url"};
 const std::vector<std::string> k_builder_keys = {"engine", "concurrency", "timeout", "cache", "keep_failed_workdirs"};
-const std::vector<std::string> k_registry_keys = {"endpoint", "username", "password", "password_file",
-                                                  "credentials_file", "ca_file"};
-const std::vector<std::string> k_git_keys = {"token", "token_file", "username", "password", "password_file",
-                                             "ssh_key_file", "ssh_known_hosts_file"};
-const std::vector<std::string> k_repository_keys = {"github",     "registry",  "push_repo", "push_repo_prefix",
-                                                    "image_name", "clone_url", "trigger_token",
-                                                    "trigger_token_file", "hooks", "git", "rules"};
-const std::vector<std::string> k_rule_keys = {"source_type", "source", "tag", "dockerfile", "context", "autobuild",
-                                              "cache", "submodules", "build_args", "paths", "ignore_paths"};
-const std::vector<std::string> k_subscriber_keys = {"name", "url", "format", "secret", "secret_file",
-                                                    "repositories", "events"};
+const std::vector<std::string> k_registry_keys = {"endpoint",      "username",         "password",
+                                                  "password_file", "credentials_file", "ca_file"};
+const std::vector<std::string> k_git_keys = {
+    "token", "token_file", "username", "password", "password_file", "ssh_key_file", "ssh_known_hosts_file"};
+const std::vector<std::string> k_repository_keys = {"github",     "registry",  "push_repo",     "push_repo_prefix",
+                                                    "image_name", "clone_url", "trigger_token", "trigger_token_file",
+                                                    "hooks",      "git",       "rules"};
+const std::vector<std::string> k_rule_keys = {"source_type", "source",    "tag",         "dockerfile",
+                                              "context",     "autobuild", "cache",       "submodules",
+                                              "build_args",  "paths",     "ignore_paths"};
+const std::vector<std::string> k_subscriber_keys = {"name",        "url",          "format", "secret",
+                                                    "secret_file", "repositories", "events"};
 const std::vector<std::string> k_github_keys = {"token", "token_file", "api_url"};
 const std::vector<std::string> k_notify_keys = {"max_attempts", "timeout", "initial_backoff"};
-const std::vector<std::string> k_events = {"build.queued",    "build.started",  "build.succeeded",
-                                           "build.failed",    "build.canceled", "push"};
+const std::vector<std::string> k_events = {"build.queued", "build.started",  "build.succeeded",
+                                           "build.failed", "build.canceled", "push"};
 
 std::string to_lower(std::string s) {
     for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -49,8 +50,9 @@ public:
 
     void parse(const YAML::Node& root, Config& c) {
         if (!root.IsMap()) {
-            m_r.diags().add(YamlReader::line_of(root), "the config must be a mapping with server:, registries:, "
-                                                       "repositories: …; see examples/hookyard.yaml");
+            m_r.diags().add(YamlReader::line_of(root),
+                            "the config must be a mapping with server:, registries:, "
+                            "repositories: …; see examples/hookyard.yaml");
             return;
         }
         m_r.check_keys(root, k_top_keys, "the config's top level");
@@ -191,8 +193,9 @@ private:
             reg.endpoint = *endpoint;
             normalize(reg, 0);
         } else if (reg.endpoint.empty()) {
-            m_r.diags().add(0, "HOOKYARD_REGISTRY_USERNAME/PASSWORD are set but HOOKYARD_REGISTRY_ENDPOINT is not; "
-                               "export it (e.g. docker.io)");
+            m_r.diags().add(0,
+                            "HOOKYARD_REGISTRY_USERNAME/PASSWORD are set but HOOKYARD_REGISTRY_ENDPOINT is not; "
+                            "export it (e.g. docker.io)");
         }
         if (username) reg.username = *username;
         if (password) reg.password = *password;
@@ -222,10 +225,10 @@ private:
             m_r.diags().add(YamlReader::line_of(n["github"]),
                             "github: '" + repo.github + "' must be owner/name, as in repository.full_name");
         } else if (c.find_repository(repo.github) != nullptr) {
-            m_r.diags().add(YamlReader::line_of(n["github"]),
-                            "duplicate repository '" + repo.github + "' (first defined on line " +
-                                std::to_string(c.find_repository(repo.github)->line) +
-                                "); merge their rules into one entry");
+            m_r.diags().add(YamlReader::line_of(n["github"]), "duplicate repository '" + repo.github +
+                                                                  "' (first defined on line " +
+                                                                  std::to_string(c.find_repository(repo.github)->line) +
+                                                                  "); merge their rules into one entry");
         }
 
         if (repo.registry.empty() && c.registries.count("default")) repo.registry = "default";
@@ -242,8 +245,9 @@ private:
         resolve_image_naming(n, repo, c, where);
 
         if (const auto rules = n["rules"]; !rules) {
-            m_r.diags().add(repo.line, where + " has no rules; add e.g. rules: [{source_type: branch, source: main, "
-                                              "tag: latest}]");
+            m_r.diags().add(repo.line, where +
+                                           " has no rules; add e.g. rules: [{source_type: branch, source: main, "
+                                           "tag: latest}]");
         } else if (m_r.expect_sequence(rules, "rules")) {
             for (const auto& rn : rules) parse_rule(rn, repo);
         }
@@ -258,13 +262,15 @@ private:
         const int line = repo.line;
         if (!repo.push_repo.empty() && !repo.push_repo_prefix.empty()) {
             m_r.diags().add(YamlReader::line_of(n["push_repo_prefix"]),
-                            where + " sets both push_repo and push_repo_prefix; keep one (push_repo names the image, "
-                                    "push_repo_prefix a namespace for it)");
+                            where +
+                                " sets both push_repo and push_repo_prefix; keep one (push_repo names the image, "
+                                "push_repo_prefix a namespace for it)");
             return;
         }
         if (repo.push_repo.empty() && repo.push_repo_prefix.empty()) {
-            m_r.diags().add(line, where + " sets neither push_repo nor push_repo_prefix; add push_repo: "
-                                          "<registry>/<namespace>/<name>");
+            m_r.diags().add(line, where +
+                                      " sets neither push_repo nor push_repo_prefix; add push_repo: "
+                                      "<registry>/<namespace>/<name>");
             return;
         }
         const auto* reg = c.registry_for(repo);
@@ -303,9 +309,13 @@ private:
         std::string type = "branch";
         m_r.read(n, "source_type", type);
         type = to_lower(type);
-        if (type == "branch") rule.source_type = SourceType::branch;
-        else if (type == "tag") rule.source_type = SourceType::tag;
-        else m_r.diags().add(YamlReader::line_of(n["source_type"]), "source_type must be branch or tag, not '" + type + "'");
+        if (type == "branch")
+            rule.source_type = SourceType::branch;
+        else if (type == "tag")
+            rule.source_type = SourceType::tag;
+        else
+            m_r.diags().add(YamlReader::line_of(n["source_type"]),
+                            "source_type must be branch or tag, not '" + type + "'");
         m_r.read(n, "source", rule.source);
         m_r.read(n, "tag", rule.tag);
         m_r.read(n, "dockerfile", rule.dockerfile);
@@ -318,13 +328,15 @@ private:
         m_r.read(n, "ignore_paths", rule.ignore_paths);
 
         if (rule.source.empty()) {
-            m_r.diags().add(rule.line, "a rule has no source; add source: main (a name) or source: '/^v(.*)$/' (a regex)");
+            m_r.diags().add(rule.line,
+                            "a rule has no source; add source: main (a name) or source: '/^v(.*)$/' (a regex)");
         } else if (auto err = compile_source(rule); !err.empty()) {
             m_r.diags().add(YamlReader::line_of(n["source"]), err);
         }
         if (!n["tag"]) {
-            m_r.diags().add(rule.line, "a rule has no tag; add tag: latest, or tag: '{sourceref}' to use the "
-                                       "branch or tag name");
+            m_r.diags().add(rule.line,
+                            "a rule has no tag; add tag: latest, or tag: '{sourceref}' to use the "
+                            "branch or tag name");
         } else if (auto err = check_tag_template(rule); !err.empty()) {
             m_r.diags().add(YamlReader::line_of(n["tag"]), err);
         }
@@ -360,9 +372,13 @@ private:
             m_r.diags().add(n["url"] ? YamlReader::line_of(n["url"]) : s.line,
                             "subscriber '" + s.name + "' needs url: an http(s) URL, e.g. https://hooks.example.com/x");
         }
-        if (format == "dockerhub") s.format = PayloadFormat::dockerhub;
-        else if (format == "hookyard") s.format = PayloadFormat::hookyard;
-        else m_r.diags().add(YamlReader::line_of(n["format"]), "format must be dockerhub or hookyard, not '" + format + "'");
+        if (format == "dockerhub")
+            s.format = PayloadFormat::dockerhub;
+        else if (format == "hookyard")
+            s.format = PayloadFormat::hookyard;
+        else
+            m_r.diags().add(YamlReader::line_of(n["format"]),
+                            "format must be dockerhub or hookyard, not '" + format + "'");
         for (const auto& e : s.events) {
             if (std::find(k_events.begin(), k_events.end(), e) != k_events.end()) continue;
             const auto hint = did_you_mean(e, k_events);
@@ -424,8 +440,8 @@ std::string summarize(const Config& c) {
         return std::to_string(n) + " " + (n == 1 ? one : many);
     };
     return c.source_file + ": valid: " + count(c.registries.size(), "registry", "registries") + ", " +
-           count(c.repositories.size(), "repository", "repositories") + " (" + count(rules, "rule", "rules") +
-           "), " + count(c.subscribers.size(), "subscriber", "subscribers");
+           count(c.repositories.size(), "repository", "repositories") + " (" + count(rules, "rule", "rules") + "), " +
+           count(c.subscribers.size(), "subscriber", "subscribers");
 }
 
 }  // namespace hookyard::config

@@ -12,8 +12,8 @@
 namespace hookyard::config {
 
 struct LoadOutcome {
-    std::optional<Config> config;          // set only when `diagnostics` is empty
-    std::vector<Diagnostic> diagnostics;   // every problem found, in file order; never contains a secret
+    std::optional<Config> config;         // set only when `diagnostics` is empty
+    std::vector<Diagnostic> diagnostics;  // every problem found, in file order; never contains a secret
 };
 
 // Reads and validates the file at `path`. Never throws; an unreadable file is one diagnostic.

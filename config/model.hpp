@@ -30,9 +30,9 @@ struct BuilderConfig {
 // A registry endpoint after normalisation (see image_ref.hpp, normalize_endpoint).
 struct RegistryConfig {
     std::string name;
-    std::string endpoint;      // as written, for messages
-    std::string api_base;      // scheme://host[:port] the client talks to, e.g. https://registry-1.docker.io
-    std::string host;          // host[:port] as it appears in image references, e.g. docker.io
+    std::string endpoint;  // as written, for messages
+    std::string api_base;  // scheme://host[:port] the client talks to, e.g. https://registry-1.docker.io
+    std::string host;      // host[:port] as it appears in image references, e.g. docker.io
     bool docker_hub = false;
     std::string username;
     std::string password;          // secret: never printed
@@ -42,9 +42,9 @@ struct RegistryConfig {
 };
 
 struct GitCredentials {
-    std::string token;             // https: sent as basic auth x-access-token:<token>; secret
-    std::string username;          // https basic auth user when not using a token
-    std::string password;          // secret
+    std::string token;     // https: sent as basic auth x-access-token:<token>; secret
+    std::string username;  // https basic auth user when not using a token
+    std::string password;  // secret
     std::string ssh_key_file;
     std::string ssh_known_hosts_file;
     bool empty() const { return token.empty() && password.empty() && ssh_key_file.empty(); }
@@ -57,9 +57,9 @@ struct Rule {
     SourceType source_type = SourceType::branch;
     std::string source;  // literal name, or the pattern between slashes when is_regex
     bool is_regex = false;
-    std::regex regex;    // compiled when is_regex (ECMAScript, matched in full)
+    std::regex regex;  // compiled when is_regex (ECMAScript, matched in full)
     unsigned capture_groups = 0;
-    std::string tag;     // template, comma-separated list
+    std::string tag;  // template, comma-separated list
     std::string dockerfile = "Dockerfile";
     std::string context = "/";
     bool autobuild = true;

@@ -170,10 +170,14 @@ Plan plan_builds(const RepositoryConfig& repo, const PushInfo& push) {
     }
     if (plan.builds.empty()) {
         const std::string what = std::string(to_string(ref.type)) + " '" + ref.name + "'";
-        if (!matched_any) plan.skipped_reason = "no rule matches " + what;
-        else if (filtered_any) plan.skipped_reason = "no changed file of the push matches the rules' paths filters";
-        else if (manual_only_any) plan.skipped_reason = "the rules matching " + what + " have autobuild: false";
-        else plan.skipped_reason = "the matching rules render no valid tag for " + what;
+        if (!matched_any)
+            plan.skipped_reason = "no rule matches " + what;
+        else if (filtered_any)
+            plan.skipped_reason = "no changed file of the push matches the rules' paths filters";
+        else if (manual_only_any)
+            plan.skipped_reason = "the rules matching " + what + " have autobuild: false";
+        else
+            plan.skipped_reason = "the matching rules render no valid tag for " + what;
     }
     return plan;
 }
@@ -220,7 +224,8 @@ std::string check_tag_template(const Rule& rule) {
         if (comma == std::string::npos) comma = t.size();
         const std::string part = trim(std::string_view(t).substr(start, comma - start));
         if (part.find('{') == std::string::npos && !is_valid_tag(part)) {
-            return "tag '" + part + "' is not a valid OCI tag: use up to 128 of A-Z a-z 0-9 _ . -, not starting "
+            return "tag '" + part +
+                   "' is not a valid OCI tag: use up to 128 of A-Z a-z 0-9 _ . -, not starting "
                    "with . or -";
         }
         start = comma + 1;

@@ -24,7 +24,7 @@ struct PushInfo {
     std::string ref;                         // full ref, e.g. refs/heads/main
     std::vector<std::string> changed_files;  // union of commits[].added/modified/removed
     std::string head_commit_message;
-    bool manual = false;                     // API trigger or CLI: rules with autobuild:false apply too
+    bool manual = false;  // API trigger or CLI: rules with autobuild:false apply too
 };
 
 struct PlannedBuild {

@@ -41,7 +41,9 @@ bool YamlReader::expect_sequence(const YAML::Node& node, const std::string& what
 bool YamlReader::scalar(const YAML::Node& node, const std::string& key, std::string& out) {
     if (!node.IsScalar()) {
         m_diags.add(line_of(node), "'" + key + "' must be a single value, not a " +
-                                       (node.IsMap() ? "mapping" : node.IsSequence() ? "list" : "null"));
+                                       (node.IsMap()        ? "mapping"
+                                        : node.IsSequence() ? "list"
+                                                            : "null"));
         return false;
     }
     out = expand(node.Scalar(), line_of(node));
@@ -66,9 +68,12 @@ void YamlReader::read(const YAML::Node& map, const std::string& key, std::option
     if (!node) return;
     std::string value;
     if (!scalar(node, key, value)) return;
-    if (value == "true" || value == "yes" || value == "on") out = true;
-    else if (value == "false" || value == "no" || value == "off") out = false;
-    else m_diags.add(line_of(node), "'" + key + "' must be true or false, not '" + value + "'");
+    if (value == "true" || value == "yes" || value == "on")
+        out = true;
+    else if (value == "false" || value == "no" || value == "off")
+        out = false;
+    else
+        m_diags.add(line_of(node), "'" + key + "' must be true or false, not '" + value + "'");
 }
 
 void YamlReader::read(const YAML::Node& map, const std::string& key, int& out, int min, int max) {
@@ -93,8 +98,8 @@ void YamlReader::read(const YAML::Node& map, const std::string& key, std::chrono
     if (!scalar(node, key, value)) return;
     const auto d = parse_duration(value);
     if (!d || d->count() <= 0) {
-        m_diags.add(line_of(node), "'" + key + "' must be a positive duration like 90s, 15m, 1h or 1h30m, not '" +
-                                       value + "'");
+        m_diags.add(line_of(node),
+                    "'" + key + "' must be a positive duration like 90s, 15m, 1h or 1h30m, not '" + value + "'");
         return;
     }
     out = *d;
@@ -185,8 +190,8 @@ std::string YamlReader::expand(const std::string& value, int line) {
         if (v && v->empty() && fallback) v.reset();
         if (!v && fallback) v = fallback;
         if (!v) {
-            m_diags.add(line, "environment variable ${" + name + "} is not set; export it, or write ${" + name +
-                                  ":-default}");
+            m_diags.add(
+                line, "environment variable ${" + name + "} is not set; export it, or write ${" + name + ":-default}");
         } else {
             out += *v;
         }
@@ -212,11 +217,20 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
         }
         long unit = 0;
         switch (text[j]) {
-            case 's': unit = 1; break;
-            case 'm': unit = 60; break;
-            case 'h': unit = 3600; break;
-            case 'd': unit = 86400; break;
-            default: return std::nullopt;
+            case 's':
+                unit = 1;
+                break;
+            case 'm':
+                unit = 60;
+                break;
+            case 'h':
+                unit = 3600;
+                break;
+            case 'd':
+                unit = 86400;
+                break;
+            default:
+                return std::nullopt;
         }
         total += n * unit;
         any_unit = true;

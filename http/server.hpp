@@ -9,8 +9,8 @@
 #include <memory>
 #include <string>
 
-#include "util/result.hpp"
 #include "http/server_types.hpp"
+#include "util/result.hpp"
 
 namespace hookyard::http {
 

@@ -2,7 +2,8 @@
 
 namespace hookyard::storage {
 
-NewBuild make_new_build(const config::RepositoryConfig& repo, const config::PlannedBuild& plan, const std::string& ref) {
+NewBuild make_new_build(const config::RepositoryConfig& repo, const config::PlannedBuild& plan,
+                        const std::string& ref) {
     NewBuild b;
     b.repository = repo.github;
     b.ref = ref;

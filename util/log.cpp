@@ -15,10 +15,14 @@ std::mutex g_write_mutex;
 
 std::string_view level_name(LogLevel level) {
     switch (level) {
-        case LogLevel::debug: return "DEBUG";
-        case LogLevel::info: return "INFO";
-        case LogLevel::warn: return "WARN";
-        case LogLevel::error: return "ERROR";
+        case LogLevel::debug:
+            return "DEBUG";
+        case LogLevel::info:
+            return "INFO";
+        case LogLevel::warn:
+            return "WARN";
+        case LogLevel::error:
+            return "ERROR";
     }
     return "INFO";
 }
@@ -28,11 +32,16 @@ std::string_view level_name(LogLevel level) {
 void set_log_level(LogLevel level) { g_level.store(static_cast<int>(level)); }
 
 bool parse_log_level(std::string_view text, LogLevel& out) {
-    if (text == "debug") out = LogLevel::debug;
-    else if (text == "info") out = LogLevel::info;
-    else if (text == "warn") out = LogLevel::warn;
-    else if (text == "error") out = LogLevel::error;
-    else return false;
+    if (text == "debug")
+        out = LogLevel::debug;
+    else if (text == "info")
+        out = LogLevel::info;
+    else if (text == "warn")
+        out = LogLevel::warn;
+    else if (text == "error")
+        out = LogLevel::error;
+    else
+        return false;
     return true;
 }
 
@@ -44,8 +53,8 @@ std::string now_rfc3339() {
     std::tm tm{};
     gmtime_r(&secs, &tm);
     char buf[80];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
     return buf;
 }
 
@@ -54,9 +63,9 @@ std::string redact_url(std::string_view url) {
     if (scheme_end == std::string_view::npos) return std::string(url);
     const auto authority_start = scheme_end + 3;
     const auto authority_end = url.find_first_of("/?#", authority_start);
-    const auto authority = url.substr(authority_start, authority_end == std::string_view::npos
-                                                           ? std::string_view::npos
-                                                           : authority_end - authority_start);
+    const auto authority =
+        url.substr(authority_start,
+                   authority_end == std::string_view::npos ? std::string_view::npos : authority_end - authority_start);
     const auto at = authority.rfind('@');
     if (at == std::string_view::npos) return std::string(url);
     const auto userinfo = authority.substr(0, at);
@@ -86,8 +95,8 @@ std::string redact(std::string_view text) {
 
 void log(LogLevel level, std::string_view component, std::string_view message) {
     if (static_cast<int>(level) < g_level.load()) return;
-    const std::string line =
-        now_rfc3339() + " " + std::string(level_name(level)) + " " + std::string(component) + ": " + redact(message) + "\n";
+    const std::string line = now_rfc3339() + " " + std::string(level_name(level)) + " " + std::string(component) +
+                             ": " + redact(message) + "\n";
     std::lock_guard lock(g_write_mutex);
     std::fwrite(line.data(), 1, line.size(), stderr);
 }

@@ -151,8 +151,10 @@ void HttpReceiver::handle(int fd) {
         // A slow receiver: hold the answer, but give up early when the test ends.
         wait_until([&] { return m_stop.load(); }, delay);
     }
-    const std::string response = "HTTP/1.1 " + std::to_string(status) + " Scripted\r\nContent-Type: application/json\r\n"
-                                 "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    const std::string response = "HTTP/1.1 " + std::to_string(status) +
+                                 " Scripted\r\nContent-Type: application/json\r\n"
+                                 "Content-Length: " +
+                                 std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
     ::send(fd, response.data(), response.size(), MSG_NOSIGNAL);
     ::close(fd);
 }

@@ -1,7 +1,5 @@
 #include "tests/support/support.hpp"
 
-#include "tests/support/build_paths.hpp"
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -17,6 +15,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "tests/support/build_paths.hpp"
 
 namespace fs = std::filesystem;
 
@@ -169,9 +169,7 @@ void write_file(const std::string& path, const std::string& content, bool execut
     if (executable) chmod(path.c_str(), 0755);
 }
 
-bool have_program(const std::string& program) {
-    return run({"/bin/sh", "-c", "command -v " + program}, nullptr) == 0;
-}
+bool have_program(const std::string& program) { return run({"/bin/sh", "-c", "command -v " + program}, nullptr) == 0; }
 
 std::string source_dir() { return HOOKYARD_SOURCE_DIR; }
 std::string binary_dir() { return HOOKYARD_BINARY_DIR; }

@@ -17,7 +17,8 @@ json dockerhub_payload(const storage::Build& b, const std::string& tag, const st
     const auto slash = path.rfind('/');
     const std::string ns = slash == std::string::npos ? "" : path.substr(0, slash);
     const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-    const std::string repo_url = host == "docker.io" ? "https://hub.docker.com/r/" + path : "https://" + host + "/" + path;
+    const std::string repo_url =
+        host == "docker.io" ? "https://hub.docker.com/r/" + path : "https://" + host + "/" + path;
     const auto pushed_at = (b.finished_at != 0 ? b.finished_at : storage::now_ms()) / 1000;
     json images = json::array();
     if (!b.digest.empty()) images.push_back(b.digest);

@@ -16,13 +16,14 @@ namespace hookyard::notify {
 // so existing receivers work unchanged. `image` is the image repository (host/path, no tag).
 nlohmann::json dockerhub_payload(const storage::Build& build, const std::string& tag, const std::string& callback_url);
 
-// hookyard's own event: {"event": event, "build": build_to_json(build)} (the REST API's form) plus, for "push", the pushed
-// "image" reference and "digest".
+// hookyard's own event: {"event": event, "build": build_to_json(build)} (the REST API's form) plus, for "push", the
+// pushed "image" reference and "digest".
 nlohmann::json hookyard_payload(const storage::Build& build, std::string_view event, const std::string& image = "");
 
 // The GitHub commit status body for a build event: pending (queued/started), success, failure, error
 // (canceled), with context "hookyard/<first tag>" and a description under GitHub's 140 characters.
-nlohmann::json github_status_payload(const storage::Build& build, std::string_view event, const std::string& target_url);
+nlohmann::json github_status_payload(const storage::Build& build, std::string_view event,
+                                     const std::string& target_url);
 
 using util::callback_token;  // shared with the callback endpoint (webhook/intake): util/signature.hpp
 

@@ -15,9 +15,8 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 bool wants(const config::Subscriber& s, const storage::Build& b, std::string_view event) {
-    if (!s.repositories.empty() &&
-        std::none_of(s.repositories.begin(), s.repositories.end(),
-                     [&](const std::string& r) { return iequals(r, b.repository); })) {
+    if (!s.repositories.empty() && std::none_of(s.repositories.begin(), s.repositories.end(),
+                                                [&](const std::string& r) { return iequals(r, b.repository); })) {
         return false;
     }
     if (s.format == config::PayloadFormat::dockerhub && event != "push") return false;
@@ -42,8 +41,8 @@ storage::EventPlanner make_event_planner(const config::Config& config) {
     return [&config](const storage::Build& b, std::string_view event) {
         std::vector<storage::NewNotification> out;
         const std::string base = public_base_url(config);
-        const std::string callback_url =
-            base + "/api/v1/callbacks/" + std::to_string(b.id) + "/" + util::callback_token(config.server.webhook_secret, b.id);
+        const std::string callback_url = base + "/api/v1/callbacks/" + std::to_string(b.id) + "/" +
+                                         util::callback_token(config.server.webhook_secret, b.id);
         for (const auto& s : config.subscribers) {
             if (wants(s, b, event)) {
                 out.push_back({b.id, s.name, std::string(event), s.url, hookyard_payload(b, event).dump()});
@@ -59,8 +58,8 @@ storage::EventPlanner make_event_planner(const config::Config& config) {
         if (!config.github.token.empty() && !b.commit.empty()) {
             const std::string url = config.github.api_url + "/repos/" + b.repository + "/statuses/" + b.commit;
             const std::string target_url = base + "/api/v1/builds/" + std::to_string(b.id) + "/log";
-            out.push_back({b.id, k_github_target, std::string(event), url,
-                           github_status_payload(b, event, target_url).dump()});
+            out.push_back(
+                {b.id, k_github_target, std::string(event), url, github_status_payload(b, event, target_url).dump()});
         }
         return out;
     };

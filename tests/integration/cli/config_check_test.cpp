@@ -12,8 +12,7 @@ std::string hookyard_bin() { return binary_dir() + "/hookyard"; }
 
 TEST(ConfigCheckCommand, ValidConfigExitsZeroWithSummary) {
     std::string out;
-    ASSERT_EQ(run({hookyard_bin(), "config", "check", "-c", source_dir() + "/examples/hookyard.yaml"}, &out), 0)
-        << out;
+    ASSERT_EQ(run({hookyard_bin(), "config", "check", "-c", source_dir() + "/examples/hookyard.yaml"}, &out), 0) << out;
     EXPECT_NE(out.find("examples/hookyard.yaml: valid: 3 registries, 2 repositories (4 rules), 2 subscribers"),
               std::string::npos)
         << out;
@@ -22,10 +21,11 @@ TEST(ConfigCheckCommand, ValidConfigExitsZeroWithSummary) {
 TEST(ConfigCheckCommand, InvalidConfigExitsTwoWithFileLineMessagesAndNoSecrets) {
     TempDir dir;
     const auto path = dir / "bad.yaml";
-    write_file(path, "server: { webhook_secret: topsecret-value, listn: x }\n"
-                     "registries: { hub: { endpoint: docker.io, password: hunter2 } }\n"
-                     "repositories:\n"
-                     "  - { github: acme/web, registry: hub, push_repo: acme/web, rules: [{ source: main }] }\n");
+    write_file(path,
+               "server: { webhook_secret: topsecret-value, listn: x }\n"
+               "registries: { hub: { endpoint: docker.io, password: hunter2 } }\n"
+               "repositories:\n"
+               "  - { github: acme/web, registry: hub, push_repo: acme/web, rules: [{ source: main }] }\n");
     std::string out;
     EXPECT_EQ(run({hookyard_bin(), "config", "check", "-c", path}, &out), 2) << out;
     EXPECT_NE(out.find(path + ":1: unknown key 'listn' in server; did you mean 'listen'?"), std::string::npos) << out;

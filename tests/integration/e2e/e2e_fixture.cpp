@@ -1,9 +1,10 @@
 #include "tests/integration/e2e/e2e_fixture.hpp"
-#include "util/signature.hpp"
 
 #include <signal.h>
 
 #include <filesystem>
+
+#include "util/signature.hpp"
 
 namespace hookyard::test {
 namespace {
@@ -44,37 +45,66 @@ void PipelineE2E::SetUp() {
     m_config = m_dir / "hookyard.yaml";
     write_file(m_config,
                "server:\n"
-               "  listen: \"127.0.0.1:" + std::to_string(m_port) + "\"\n"
-               "  webhook_secret: " + k_secret + "\n"
-               "  api_token: " + k_token + "\n"
-               "data_dir: " + (m_dir / "data") + "\n"
-               "builder: { concurrency: 2, timeout: 5m, keep_failed_workdirs: true }\n"
-               "notify: { max_attempts: 10, timeout: 5s, initial_backoff: 1s }\n"
-               "github: { token: " + k_github_token + ", api_url: '" + m_github.url("/api/v3") + "' }\n"
-               "registries:\n"
-               "  local: { endpoint: '" + m_registry->url() + "', username: " + m_registry->username() +
-               ", password: '" + m_registry->password() + "' }\n"
-               "repositories:\n"
-               "  - github: acme/app\n"
-               "    registry: local\n"
-               "    push_repo: " + reg_host + "/acme/app\n"
-               "    clone_url: " + m_git->url("app.git") + "\n"
-               "    trigger_token: " + k_trigger_token + "\n"
-               "    rules:\n"
-               "      - { source_type: branch, source: main, tag: 'latest,{sourceref}' }\n"
-               "      - { source_type: tag, source: '/^v([0-9]+)\\.([0-9]+)$/', tag: 'v{\\1}.{\\2},v{\\1}' }\n"
-               "  - github: acme/monorepo\n"
-               "    registry: local\n"
-               "    push_repo: " + reg_host + "/acme/api\n"
-               "    clone_url: " + m_git->url("app.git") + "\n"
-               "    rules:\n"
-               "      - { source_type: branch, source: main, tag: latest, context: services/api, paths: ['services/api/**'] }\n"
-               "subscribers:\n"
-               "  - { name: hub-team, url: '" + m_hub_receiver.url("/hub") + "', format: dockerhub, repositories: [acme/app] }\n"
-               "  - { name: ops, url: '" + m_ops_receiver.url("/ops") + "', format: hookyard, secret: " + k_ops_secret +
-               " }\n"
-               "  - { name: down, url: 'http://127.0.0.1:" + std::to_string(m_down_port) + "/x', format: hookyard }\n"
-               "  - { name: slow, url: '" + m_slow_receiver.url("/slow") + "', format: hookyard }\n");
+               "  listen: \"127.0.0.1:" +
+                   std::to_string(m_port) +
+                   "\"\n"
+                   "  webhook_secret: " +
+                   k_secret +
+                   "\n"
+                   "  api_token: " +
+                   k_token +
+                   "\n"
+                   "data_dir: " +
+                   (m_dir / "data") +
+                   "\n"
+                   "builder: { concurrency: 2, timeout: 5m, keep_failed_workdirs: true }\n"
+                   "notify: { max_attempts: 10, timeout: 5s, initial_backoff: 1s }\n"
+                   "github: { token: " +
+                   k_github_token + ", api_url: '" + m_github.url("/api/v3") +
+                   "' }\n"
+                   "registries:\n"
+                   "  local: { endpoint: '" +
+                   m_registry->url() + "', username: " + m_registry->username() + ", password: '" +
+                   m_registry->password() +
+                   "' }\n"
+                   "repositories:\n"
+                   "  - github: acme/app\n"
+                   "    registry: local\n"
+                   "    push_repo: " +
+                   reg_host +
+                   "/acme/app\n"
+                   "    clone_url: " +
+                   m_git->url("app.git") +
+                   "\n"
+                   "    trigger_token: " +
+                   k_trigger_token +
+                   "\n"
+                   "    rules:\n"
+                   "      - { source_type: branch, source: main, tag: 'latest,{sourceref}' }\n"
+                   "      - { source_type: tag, source: '/^v([0-9]+)\\.([0-9]+)$/', tag: 'v{\\1}.{\\2},v{\\1}' }\n"
+                   "  - github: acme/monorepo\n"
+                   "    registry: local\n"
+                   "    push_repo: " +
+                   reg_host +
+                   "/acme/api\n"
+                   "    clone_url: " +
+                   m_git->url("app.git") +
+                   "\n"
+                   "    rules:\n"
+                   "      - { source_type: branch, source: main, tag: latest, context: services/api, paths: "
+                   "['services/api/**'] }\n"
+                   "subscribers:\n"
+                   "  - { name: hub-team, url: '" +
+                   m_hub_receiver.url("/hub") +
+                   "', format: dockerhub, repositories: [acme/app] }\n"
+                   "  - { name: ops, url: '" +
+                   m_ops_receiver.url("/ops") + "', format: hookyard, secret: " + k_ops_secret +
+                   " }\n"
+                   "  - { name: down, url: 'http://127.0.0.1:" +
+                   std::to_string(m_down_port) +
+                   "/x', format: hookyard }\n"
+                   "  - { name: slow, url: '" +
+                   m_slow_receiver.url("/slow") + "', format: hookyard }\n");
     start_hookyard();
 }
 
@@ -109,8 +139,8 @@ HttpResult PipelineE2E::request(const std::string& method, const std::string& pa
     const auto body_file = m_dir / "request-body";
     const auto out_file = m_dir / "response-body";
     write_file(body_file, body);
-    std::vector<std::string> argv = {"curl", "-s", "-o", out_file, "-w", "%{http_code}", "-X", method,
-                                     "--max-time", "30"};
+    std::vector<std::string> argv = {"curl",         "-s", "-o",   out_file,     "-w",
+                                     "%{http_code}", "-X", method, "--max-time", "30"};
     for (const auto& h : headers) {
         argv.push_back("-H");
         argv.push_back(h);
@@ -135,20 +165,28 @@ HttpResult PipelineE2E::api_get(const std::string& path) {
 HttpResult PipelineE2E::send_push(const std::string& ref, const std::string& before, const std::string& after,
                                   const std::vector<std::string>& changed, const std::string& message,
                                   const std::string& repository) {
-    const json payload = {
-        {"ref", ref},
-        {"before", before},
-        {"after", after},
-        {"created", false},
-        {"deleted", false},
-        {"forced", false},
-        {"repository", {{"full_name", repository}, {"name", repository.substr(repository.find('/') + 1)},
-                        {"clone_url", m_git->url("app.git")}}},
-        {"pusher", {{"name", "octocat"}, {"email", "octocat@example.com"}}},
-        {"head_commit", {{"id", after}, {"message", message}, {"added", json::array()}, {"modified", changed},
-                         {"removed", json::array()}}},
-        {"commits", json::array({{{"id", after}, {"message", message}, {"added", json::array()},
-                                  {"modified", changed}, {"removed", json::array()}}})}};
+    const json payload = {{"ref", ref},
+                          {"before", before},
+                          {"after", after},
+                          {"created", false},
+                          {"deleted", false},
+                          {"forced", false},
+                          {"repository",
+                           {{"full_name", repository},
+                            {"name", repository.substr(repository.find('/') + 1)},
+                            {"clone_url", m_git->url("app.git")}}},
+                          {"pusher", {{"name", "octocat"}, {"email", "octocat@example.com"}}},
+                          {"head_commit",
+                           {{"id", after},
+                            {"message", message},
+                            {"added", json::array()},
+                            {"modified", changed},
+                            {"removed", json::array()}}},
+                          {"commits", json::array({{{"id", after},
+                                                    {"message", message},
+                                                    {"added", json::array()},
+                                                    {"modified", changed},
+                                                    {"removed", json::array()}}})}};
     const std::string body = payload.dump();
     static int delivery = 0;
     return request("POST", "/hooks/github", body,

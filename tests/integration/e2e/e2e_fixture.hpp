@@ -45,8 +45,8 @@ protected:
     std::string commit_and_push(const std::map<std::string, std::string>& files, const std::string& message = "change");
     // Posts a GitHub push event for `ref` at `after`, signed like GitHub; returns the answer.
     HttpResult send_push(const std::string& ref, const std::string& before, const std::string& after,
-                         const std::vector<std::string>& changed = {"Dockerfile"}, const std::string& message = "change",
-                         const std::string& repository = "acme/app");
+                         const std::vector<std::string>& changed = {"Dockerfile"},
+                         const std::string& message = "change", const std::string& repository = "acme/app");
     // The build ids of a 202 answer.
     static std::vector<long long> build_ids(const HttpResult& accepted);
     // GET with the API token.

@@ -78,7 +78,8 @@ TEST_F(PipelineE2E, SignedPushBuildsPushesAndNotifies) {
     for (const char* event : {"build.queued", "build.started", "build.succeeded"}) {
         const auto got = with_event(m_ops_receiver, event);
         ASSERT_EQ(got.size(), 1u) << event;
-        EXPECT_EQ(got[0].header("x-hookyard-signature-256"), "sha256=" + util::hmac_sha256_hex(k_ops_secret, got[0].body));
+        EXPECT_EQ(got[0].header("x-hookyard-signature-256"),
+                  "sha256=" + util::hmac_sha256_hex(k_ops_secret, got[0].body));
         EXPECT_EQ(got[0].header("x-hookyard-delivery").size(), 36u);
         EXPECT_EQ(json::parse(got[0].body)["build"]["id"], ids[0]);
     }
@@ -116,7 +117,8 @@ TEST_F(PipelineE2E, TagPushUsesCaptureGroupsAndMonorepoPathsFilterSkips) {
     EXPECT_TRUE(build_ids(skipped).empty());
     EXPECT_NE(skipped.body.find("paths"), std::string::npos) << skipped.body;
 
-    const auto built = send_push("refs/heads/main", m_head, m_head, {"services/api/Dockerfile"}, "api", "acme/monorepo");
+    const auto built =
+        send_push("refs/heads/main", m_head, m_head, {"services/api/Dockerfile"}, "api", "acme/monorepo");
     ASSERT_EQ(built.status, 202) << built.body;
     const auto api = wait_terminal(build_ids(built).at(0));
     ASSERT_EQ(api["state"], "succeeded") << api.dump(2);

@@ -243,8 +243,8 @@ TEST_F(BasicAuthPush, CommandLineTakesThePasswordFromStdinAndTheRegistryFromTheC
     EXPECT_NE(output.find(registry.host() + "/cfg/app:v1@" + digest), std::string::npos) << output;
 
     // The config alone (wrong password, plain http taken from its endpoint) is refused with its message.
-    const int refused = run({binary_dir() + "/hookyard", "push", dir / "layout", registry.host() + "/cfg/app:v2",
-                             "-c", dir / "hookyard.yaml"},
+    const int refused = run({binary_dir() + "/hookyard", "push", dir / "layout", registry.host() + "/cfg/app:v2", "-c",
+                             dir / "hookyard.yaml"},
                             &output);
     EXPECT_EQ(refused, 1);
     EXPECT_NE(output.find("credentials for " + registry.host() + " were refused"), std::string::npos) << output;
@@ -252,8 +252,7 @@ TEST_F(BasicAuthPush, CommandLineTakesThePasswordFromStdinAndTheRegistryFromTheC
 
 TEST_F(BasicAuthPush, CommandLineRejectsADirectoryThatIsNoLayout) {
     std::string output;
-    const int code =
-        run({binary_dir() + "/hookyard", "push", dir.path(), registry.host() + "/cli/app:v1"}, &output);
+    const int code = run({binary_dir() + "/hookyard", "push", dir.path(), registry.host() + "/cli/app:v1"}, &output);
     EXPECT_EQ(code, 2);
     EXPECT_NE(output.find("is not an OCI image layout"), std::string::npos) << output;
 }

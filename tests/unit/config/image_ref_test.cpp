@@ -1,9 +1,9 @@
 // OCI naming: the distribution spec's repository and tag grammars, Docker Hub's endpoint aliases and
 // library/ rule, and Docker Hub-style tag sanitising.
 
-#include <gtest/gtest.h>
-
 #include "config/image_ref.hpp"
+
+#include <gtest/gtest.h>
 
 namespace hookyard::config {
 namespace {

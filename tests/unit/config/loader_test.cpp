@@ -1,11 +1,12 @@
 // Config loading: every validation message the foundation issue lists, with its line, and the
 // interpolation/secret/override rules. Configs are inline YAML so each test shows what it feeds.
 
+#include "config/loader.hpp"
+
 #include <gtest/gtest.h>
 
 #include <map>
 
-#include "config/loader.hpp"
 #include "tests/support/support.hpp"
 
 namespace hookyard::config {
@@ -165,9 +166,9 @@ TEST(ConfigLoader, ReadsSecretsFromFilesAndRejectsBoth) {
     const auto out = load(replace(k_valid, "password: \"${HUB_TOKEN}\"", "password_file: " + (dir / "pw")));
     ASSERT_TRUE(out.config) << out.diagnostics[0].str();
     EXPECT_EQ(out.config->registries.at("hub").password, "from-file");
-    expect_diagnostic(load(replace(k_valid, "password: \"${HUB_TOKEN}\"",
-                                   "password: x, password_file: " + (dir / "pw"))),
-                      5, "'password' and 'password_file' are both set");
+    expect_diagnostic(
+        load(replace(k_valid, "password: \"${HUB_TOKEN}\"", "password: x, password_file: " + (dir / "pw"))), 5,
+        "'password' and 'password_file' are both set");
     expect_diagnostic(load(replace(k_valid, "password: \"${HUB_TOKEN}\"", "password_file: /nonexistent/pw")), 5,
                       "cannot read /nonexistent/pw");
 }
@@ -200,7 +201,8 @@ repositories:
 
 TEST(ConfigLoader, ValidatesSubscribers) {
     const std::string base = std::string(k_valid) + "subscribers:\n";
-    expect_diagnostic(load(base + "  - { name: a, url: 'ftp://x', format: hookyard }\n"), 13, "needs url: an http(s) URL");
+    expect_diagnostic(load(base + "  - { name: a, url: 'ftp://x', format: hookyard }\n"), 13,
+                      "needs url: an http(s) URL");
     expect_diagnostic(load(base + "  - { name: a, url: 'https://x', format: slack }\n"), 13,
                       "format must be dockerhub or hookyard");
     expect_diagnostic(load(base + "  - { name: a, url: 'https://x', events: [build.succeded] }\n"), 13,

@@ -1,22 +1,27 @@
 // Build planning: Docker Hub's rule semantics (exact, regex, capture groups, tag vs branch), paths
 // filters, autobuild off, skip markers, several rules matching one ref, tag sanitising and image naming.
 
+#include "config/rules.hpp"
+
 #include <gtest/gtest.h>
 
 #include "config/loader.hpp"
-#include "config/rules.hpp"
 
 namespace hookyard::config {
 namespace {
 
 RepositoryConfig repo_with(const std::string& rules_yaml, const std::string& naming = "push_repo: acme/web") {
-    const std::string text = "server: { webhook_secret: s }\n"
-                             "registries: { hub: { endpoint: docker.io } }\n"
-                             "repositories:\n"
-                             "  - github: acme/web\n"
-                             "    registry: hub\n"
-                             "    " + naming + "\n"
-                             "    rules:\n" + rules_yaml;
+    const std::string text =
+        "server: { webhook_secret: s }\n"
+        "registries: { hub: { endpoint: docker.io } }\n"
+        "repositories:\n"
+        "  - github: acme/web\n"
+        "    registry: hub\n"
+        "    " +
+        naming +
+        "\n"
+        "    rules:\n" +
+        rules_yaml;
     auto out = load_config_text(text, "t.yaml", [](const std::string&) { return std::optional<std::string>(); });
     if (!out.config) {
         std::string all;
@@ -54,7 +59,8 @@ TEST(PlanBuilds, BranchRuleDoesNotMatchTagOfSameName) {
 }
 
 TEST(PlanBuilds, RegexMustMatchTheWholeNameAndFillsCaptureGroups) {
-    const auto repo = repo_with("      - { source_type: tag, source: '/v([0-9]+)\\.([0-9]+)/', tag: '{\\1}.{\\2},{\\1}' }\n");
+    const auto repo =
+        repo_with("      - { source_type: tag, source: '/v([0-9]+)\\.([0-9]+)/', tag: '{\\1}.{\\2},{\\1}' }\n");
     const auto plan = plan_builds(repo, push("refs/tags/v1.2"));
     ASSERT_EQ(plan.builds.size(), 1u);
     EXPECT_EQ(plan.builds[0].tags, (std::vector<std::string>{"1.2", "1"}));
@@ -110,7 +116,8 @@ TEST(PlanBuilds, PathsFilterSkipsPushesOutsideTheService) {
 }
 
 TEST(PlanBuilds, IgnorePathsAloneSkipsDocsOnlyPushes) {
-    const auto repo = repo_with("      - { source_type: branch, source: main, tag: latest, ignore_paths: [docs, '*.md'] }\n");
+    const auto repo =
+        repo_with("      - { source_type: branch, source: main, tag: latest, ignore_paths: [docs, '*.md'] }\n");
     EXPECT_TRUE(plan_builds(repo, push("refs/heads/main", {"docs/a/b.txt", "README.md"})).builds.empty());
     EXPECT_EQ(plan_builds(repo, push("refs/heads/main", {"README.md", "src/x.c"})).builds.size(), 1u);
 }
@@ -132,8 +139,8 @@ TEST(PlanBuilds, IgnoresRefsThatAreNeitherBranchNorTag) {
 }
 
 TEST(PlanBuilds, PrefixNamingUsesLowerCasedRepositoryName) {
-    const auto repo = repo_with("      - { source_type: branch, source: main, tag: latest }\n",
-                                "push_repo_prefix: docker.io/acme");
+    const auto repo =
+        repo_with("      - { source_type: branch, source: main, tag: latest }\n", "push_repo_prefix: docker.io/acme");
     const auto plan = plan_builds(repo, push("refs/heads/main"));
     ASSERT_EQ(plan.builds.size(), 1u);
     EXPECT_EQ(plan.builds[0].images, std::vector<std::string>{"docker.io/acme/web:latest"});

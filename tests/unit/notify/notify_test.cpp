@@ -15,13 +15,15 @@ namespace {
 using nlohmann::json;
 
 config::Config load(const std::string& extra) {
-    const std::string text = "server: { webhook_secret: s, public_url: 'https://builds.example.com' }\n"
-                             "registries: { hub: { endpoint: docker.io } }\n"
-                             "repositories:\n"
-                             "  - { github: acme/web, registry: hub, push_repo: acme/web, rules: [{source: main, tag: latest}] }\n"
-                             "  - { github: acme/api, registry: hub, push_repo: acme/api, rules: [{source: main, tag: latest}] }\n" +
-                             extra;
-    auto out = config::load_config_text(text, "t.yaml", [](const std::string&) { return std::optional<std::string>(); });
+    const std::string text =
+        "server: { webhook_secret: s, public_url: 'https://builds.example.com' }\n"
+        "registries: { hub: { endpoint: docker.io } }\n"
+        "repositories:\n"
+        "  - { github: acme/web, registry: hub, push_repo: acme/web, rules: [{source: main, tag: latest}] }\n"
+        "  - { github: acme/api, registry: hub, push_repo: acme/api, rules: [{source: main, tag: latest}] }\n" +
+        extra;
+    auto out =
+        config::load_config_text(text, "t.yaml", [](const std::string&) { return std::optional<std::string>(); });
     EXPECT_TRUE(out.config) << (out.diagnostics.empty() ? "" : out.diagnostics[0].str());
     return *out.config;
 }

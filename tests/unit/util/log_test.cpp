@@ -1,8 +1,9 @@
 // Redaction: a credential that slips into a message must never reach the log.
 
+#include "util/log.hpp"
+
 #include <gtest/gtest.h>
 
-#include "util/log.hpp"
 #include "util/result.hpp"
 
 namespace hookyard::util {
@@ -17,8 +18,9 @@ TEST(Redact, HidesUrlUserinfo) {
 }
 
 TEST(Redact, HidesSecretsInFreeText) {
-    const auto out = redact("fetch https://bot:ghp_secret@github.com/a.git failed; Authorization: Bearer abc.def "
-                            "and token=tok123&x=1 password=hunter2");
+    const auto out = redact(
+        "fetch https://bot:ghp_secret@github.com/a.git failed; Authorization: Bearer abc.def "
+        "and token=tok123&x=1 password=hunter2");
     EXPECT_EQ(out.find("ghp_secret"), std::string::npos) << out;
     EXPECT_EQ(out.find("abc.def"), std::string::npos) << out;
     EXPECT_EQ(out.find("tok123"), std::string::npos) << out;
