@@ -1,6 +1,8 @@
 // hookyard serve -c FILE: wires config → store → routes (intake + API) → HTTP server, then waits for SIGINT/SIGTERM.
 
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -27,6 +29,30 @@ void make_parent_dir(const std::string& storage_url) {
     if (db.has_parent_path()) std::filesystem::create_directories(db.parent_path(), ec);
 }
 
+// A client that disconnects mid-answer must cost an error code, never the process; and every connection
+// up to server.max_connections needs a descriptor, so the soft limit goes up to the hard one.
+void prepare_process() {
+    ::signal(SIGPIPE, SIG_IGN);
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &files) != 0) util::log_warn("serve", "cannot raise the open-files limit");
+    }
+}
+
+// The data dir and the database hold secrets and build history: created owner-only (SQLite gives its WAL
+// and journal the database's mode). Only during this call: checkouts keep their modes for the images.
+util::Result<std::unique_ptr<storage::Store>> open_data_store(const config::Config& cfg) {
+    const mode_t previous_umask = ::umask(077);
+    std::error_code ec;
+    std::filesystem::create_directories(cfg.data_dir, ec);
+    const std::string storage_url = cfg.storage.empty() ? "sqlite:" + cfg.data_dir + "/hookyard.db" : cfg.storage;
+    make_parent_dir(storage_url);
+    auto store = storage::open_store(storage_url);
+    ::umask(previous_umask);
+    return store;
+}
+
 }  // namespace
 
 int cmd_serve(const Args& args) {
@@ -45,11 +71,8 @@ int cmd_serve(const Args& args) {
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-    std::error_code ec;
-    std::filesystem::create_directories(cfg.data_dir, ec);
-    const std::string storage_url = cfg.storage.empty() ? "sqlite:" + cfg.data_dir + "/hookyard.db" : cfg.storage;
-    make_parent_dir(storage_url);
-    auto store = storage::open_store(storage_url);
+    prepare_process();
+    auto store = open_data_store(cfg);
     if (!store) {
         util::log_error("serve", store.error().message);
         return 1;
@@ -66,6 +89,7 @@ int cmd_serve(const Args& args) {
     ServeRoutes routes(cfg, **store, metrics, [&pipeline] { pipeline.wake(); });
     http::ServerOptions options;
     options.listen = cfg.server.listen;
+    options.max_connections = cfg.server.max_connections;
     auto server = http::Server::start(options, routes.handler());
     if (!server) {
         util::log_error("serve", server.error().message);

@@ -13,8 +13,8 @@ namespace {
 
 const std::vector<std::string> k_top_keys = {"server",       "data_dir",    "storage", "builder", "registries",
                                              "repositories", "subscribers", "git",     "github",  "notify"};
-const std::vector<std::string> k_server_keys = {"listen",    "webhook_secret", "webhook_secret_file",
-                                                "api_token", "api_token_file", "public_url"};
+const std::vector<std::string> k_server_keys = {"listen",         "webhook_secret", "webhook_secret_file", "api_token",
+                                                "api_token_file", "public_url",     "max_connections"};
 const std::vector<std::string> k_builder_keys = {"engine", "concurrency", "timeout", "cache", "keep_failed_workdirs"};
 const std::vector<std::string> k_registry_keys = {"endpoint",      "username",         "password",
                                                   "password_file", "credentials_file", "ca_file"};
@@ -28,7 +28,7 @@ const std::vector<std::string> k_rule_keys = {"source_type", "source",    "tag",
                                               "build_args",  "paths",     "ignore_paths"};
 const std::vector<std::string> k_subscriber_keys = {"name",        "url",          "format", "secret",
                                                     "secret_file", "repositories", "events"};
-const std::vector<std::string> k_github_keys = {"token", "token_file", "api_url"};
+const std::vector<std::string> k_github_keys = {"token", "token_file", "api_url", "url"};
 const std::vector<std::string> k_notify_keys = {"max_attempts", "timeout", "initial_backoff"};
 const std::vector<std::string> k_events = {"build.queued", "build.started",  "build.succeeded",
                                            "build.failed", "build.canceled", "push"};
@@ -91,6 +91,7 @@ private:
         m_r.read_secret(n, "webhook_secret", s.webhook_secret);
         m_r.read_secret(n, "api_token", s.api_token);
         m_r.read(n, "public_url", s.public_url);
+        m_r.read(n, "max_connections", s.max_connections, 1, 1000000);
         if (s.listen.rfind(':') == std::string::npos) {
             m_r.diags().add(YamlReader::line_of(n["listen"]), "server.listen must be HOST:PORT, e.g. 0.0.0.0:8080");
         }
@@ -129,6 +130,12 @@ private:
         m_r.check_keys(n, k_github_keys, "github");
         m_r.read_secret(n, "token", g.token);
         m_r.read(n, "api_url", g.api_url);
+        m_r.read(n, "url", g.url);
+        while (!g.url.empty() && g.url.back() == '/') g.url.pop_back();
+        if (!valid_http_url(g.url)) {
+            m_r.diags().add(YamlReader::line_of(n["url"]),
+                            "github.url must be an http(s) URL, e.g. https://github.com");
+        }
         while (!g.api_url.empty() && g.api_url.back() == '/') g.api_url.pop_back();
         if (!valid_http_url(g.api_url)) {
             m_r.diags().add(YamlReader::line_of(n["api_url"]),

@@ -17,6 +17,7 @@ struct ServerConfig {
     std::string webhook_secret;  // HMAC key for X-Hub-Signature-256; empty = config error when repos exist
     std::string api_token;       // bearer token for /api/v1; empty = API disabled (401 everywhere)
     std::string public_url;      // base URL used in links (GitHub target_url, Docker Hub callback_url)
+    int max_connections = 1024;  // open client connections; more are closed as soon as accepted
 };
 
 struct BuilderConfig {
@@ -100,6 +101,7 @@ struct Subscriber {
 struct GithubConfig {
     std::string token;  // enables commit statuses; secret
     std::string api_url = "https://api.github.com";
+    std::string url = "https://github.com";  // where repositories are cloned from (GitHub Enterprise: its own)
 };
 
 struct NotifyConfig {

@@ -1,8 +1,13 @@
 #include "http/route_table.hpp"
 
+#include <atomic>
 #include <boost/url/parse.hpp>
 #include <chrono>
+#include <exception>
+#include <memory>
 #include <stdexcept>
+
+#include "util/log.hpp"
 
 namespace hookyard::http {
 namespace {
@@ -35,6 +40,38 @@ std::string join_methods(const std::vector<std::string>& methods) {
     std::string out;
     for (const auto& m : methods) out += (out.empty() ? "" : ", ") + m;
     return out;
+}
+
+// One responder shared by the handler and the exception guard: whichever answers first answers; the other
+// finds it taken. Taking moves the responder out, so the connection it holds is released by the caller.
+struct OnceResponder {
+    std::atomic<bool> taken{false};
+    Responder respond;
+
+    void answer(ServerResponse r) {
+        if (taken.exchange(true)) return;
+        Responder local = std::move(respond);
+        local(std::move(r));
+    }
+};
+
+// Runs the handler; an exception it throws (before or after answering) becomes a 500 for this request only,
+// logged with its cause, instead of unwinding into the io thread and ending the process.
+void call_guarded(const RouteHandler& handler, const ServerRequest& request, const PathParams& params,
+                  const std::string& label, Responder respond) {
+    auto once = std::make_shared<OnceResponder>();
+    once->respond = std::move(respond);
+    std::string cause;
+    try {
+        handler(request, params, [once](ServerResponse r) { once->answer(std::move(r)); });
+        return;
+    } catch (const std::exception& e) {
+        cause = e.what();
+    } catch (...) {
+        cause = "unknown exception";
+    }
+    util::log_error("http", "route " + label + " (" + request.method + " " + request.target + ") threw: " + cause);
+    once->answer(json_error(500, "internal error: " + cause));
 }
 
 }  // namespace
@@ -106,7 +143,7 @@ void RouteTable::handle(ServerRequest request, Responder respond) const {
         PathParams params;
         if (!match(route, segments, params)) continue;
         if (route.method == request.method) {
-            route.handler(request, params, observed(route.label, std::move(respond)));
+            call_guarded(route.handler, request, params, route.label, observed(route.label, std::move(respond)));
             return;
         }
         if (path_match == nullptr) path_match = &route;

@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -11,6 +12,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <charconv>
 #include <condition_variable>
 #include <mutex>
@@ -35,6 +37,7 @@ struct Shared {
     std::condition_variable idle;
     int in_flight = 0;
     std::atomic<std::uint64_t> answered{0};
+    std::atomic<int> connections{0};  // live sessions, for max_connections
 
     void begin() {
         std::lock_guard lock(mutex);
@@ -50,7 +53,12 @@ struct Shared {
 class Session : public std::enable_shared_from_this<Session> {
 public:
     Session(tcp::socket socket, std::shared_ptr<Shared> shared)
-        : m_stream(std::move(socket)), m_shared(std::move(shared)) {}
+        : m_stream(std::move(socket)), m_shared(std::move(shared)) {
+        ++m_shared->connections;
+    }
+    ~Session() { --m_shared->connections; }
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
 
     void run() {
         asio::dispatch(m_stream.get_executor(), [self = shared_from_this()] { self->read(); });
@@ -95,10 +103,13 @@ private:
         // The handler may take a while (group commit); the write sets its own deadline.
         m_stream.expires_never();
         m_shared->begin();
-        m_shared->handler(std::move(req), [self = shared_from_this()](ServerResponse r) {
-            // The handler may answer from any thread (the store's commit thread): hop to our strand.
-            asio::post(self->m_stream.get_executor(),
-                       [self, r = std::move(r)]() mutable { self->write(std::move(r), true); });
+        m_shared->handler(std::move(req), [self = shared_from_this()](ServerResponse r) mutable {
+            // The handler may answer from any thread (the store's commit thread): hop to our strand. Our
+            // reference moves into the posted handler, so whatever thread drops the responder afterwards
+            // holds nothing, and the session (socket, strand, timers) is destroyed on an io thread.
+            auto executor = self->m_stream.get_executor();
+            asio::post(executor,
+                       [self = std::move(self), r = std::move(r)]() mutable { self->write(std::move(r), true); });
         });
     }
 
@@ -247,6 +258,7 @@ public:
         asio::post(m_acceptor.get_executor(), [this] {
             beast::error_code ec;
             m_acceptor.close(ec);
+            m_accept_timer.cancel();
         });
         // 2. Let requests already read finish (their commit is in progress; the answer must go out).
         {
@@ -268,20 +280,51 @@ private:
     void accept() {
         m_acceptor.async_accept(asio::make_strand(m_ioc), [this](beast::error_code ec, tcp::socket socket) {
             if (ec == asio::error::operation_aborted || !m_acceptor.is_open()) return;
-            if (!ec) {
+            if (ec == asio::error::no_descriptors || ec.value() == ENFILE) return back_off(ec);
+            m_backoff = std::chrono::milliseconds(0);
+            if (ec) {
+                util::log_warn("http", "accept failed: " + ec.message());
+            } else if (m_shared->connections.load() >= m_shared->options.max_connections) {
+                // Over the cap: closed at once, so a flood costs one descriptor per connection for a moment.
+                if (m_refused++ % 1000 == 0) {
+                    util::log_warn("http", "server.max_connections (" +
+                                               std::to_string(m_shared->options.max_connections) +
+                                               ") reached; closing new connections until some end");
+                }
+                beast::error_code ignored;
+                socket.close(ignored);
+            } else {
                 beast::error_code nd;
                 socket.set_option(tcp::no_delay(true), nd);
                 std::make_shared<Session>(std::move(socket), m_shared)->run();
-            } else {
-                util::log_warn("http", "accept failed: " + ec.message());
             }
             accept();
+        });
+    }
+
+    // Out of file descriptors: accepting again at once would fail again at once (a busy loop). Waits, doubling
+    // up to a second, for connections to end; the pending ones stay in the listen backlog.
+    void back_off(const beast::error_code& ec) {
+        m_backoff = std::min(std::chrono::milliseconds(1000), std::max(std::chrono::milliseconds(10), m_backoff * 2));
+        if (m_backoff_logged++ % 100 == 0) {
+            util::log_warn("http", "accept failed: " + ec.message() + "; retrying in " +
+                                       std::to_string(m_backoff.count()) +
+                                       " ms (raise ulimit -n or lower "
+                                       "server.max_connections)");
+        }
+        m_accept_timer.expires_after(m_backoff);
+        m_accept_timer.async_wait([this](beast::error_code wait_ec) {
+            if (!wait_ec && m_acceptor.is_open()) accept();
         });
     }
 
     std::shared_ptr<Shared> m_shared;
     asio::io_context m_ioc;
     tcp::acceptor m_acceptor;
+    asio::steady_timer m_accept_timer{m_acceptor.get_executor()};  // on the acceptor's strand
+    std::chrono::milliseconds m_backoff{0};
+    std::uint64_t m_refused = 0;
+    std::uint64_t m_backoff_logged = 0;
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> m_work;
     std::vector<std::thread> m_threads;
     std::atomic<bool> m_stopped{false};

@@ -1,7 +1,8 @@
 #pragma once
 // The HTTP/1.1 transport on Boost.Beast: keep-alive sessions, each on its own strand, a fresh parser per
 // message with header and body limits, a deadline on every read and write (a slow sender cannot hold a
-// connection), and a graceful stop. It knows nothing about routes: it hands each request to a
+// connection), a cap on open connections (accept backs off while the process is out of descriptors), and
+// a graceful stop. It knows nothing about routes: it hands each request to a
 // RequestHandler and writes whatever comes back, on the session's strand.
 
 #include <chrono>
@@ -22,6 +23,7 @@ struct ServerOptions {
     std::chrono::milliseconds read_timeout{15000};  // a whole request (or an idle keep-alive's next one)
     std::chrono::milliseconds write_timeout{15000};
     std::chrono::milliseconds drain_timeout{10000};  // stop(): longest wait for in-flight requests
+    int max_connections = 1024;  // open connections; a connection beyond it is closed as soon as accepted
 };
 
 class Server {

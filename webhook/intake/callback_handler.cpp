@@ -33,7 +33,9 @@ util::Result<storage::BuildCallback> parse_body(const std::string& text) {
     if (!body.is_object()) return bad("the callback body must be a JSON object like {\"state\": \"success\"}");
     storage::BuildCallback cb;
     cb.received_at = storage::now_ms();
-    cb.state = body.value("state", "");
+    if (const auto state = body.find("state"); state != body.end() && state->is_string()) {
+        cb.state = state->get<std::string>();
+    }
     if (cb.state != "success" && cb.state != "failure" && cb.state != "error") {
         return bad("state must be success, failure or error");
     }

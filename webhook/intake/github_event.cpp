@@ -1,5 +1,6 @@
 #include "webhook/intake/github_event.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -177,8 +178,13 @@ util::Result<PushEvent> parse_payload(std::string_view content_type, std::string
 util::Status check_push(const PushEvent& p) {
     if (p.repository.empty()) return make_error(ErrorKind::invalid_input, "push payload has no repository.full_name");
     if (p.ref.empty()) return make_error(ErrorKind::invalid_input, "push payload has no 'ref' string");
-    if (p.after.empty() && !p.deleted)
-        return make_error(ErrorKind::invalid_input, "push payload has no 'after' commit");
+    if (p.deleted) return {};
+    if (p.after.empty()) return make_error(ErrorKind::invalid_input, "push payload has no 'after' commit");
+    const bool hex = std::all_of(p.after.begin(), p.after.end(), [](char c) { return hex_value(c) >= 0; });
+    if (p.after.size() != 40 || !hex) {
+        return make_error(ErrorKind::invalid_input,
+                          "push payload's 'after' must be a 40-character hexadecimal commit id");
+    }
     return {};
 }
 

@@ -4,6 +4,7 @@
 // invalid UTF-8, nesting deeper than k_max_json_depth are rejected) but no document tree is built.
 // Pure functions; errors are invalid_input with a message naming the problem.
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,8 @@ namespace hookyard::intake {
 
 // Deepest JSON nesting accepted; GitHub's payloads stay far below it.
 constexpr int k_max_json_depth = 64;
+// Longest ref built (git allows more, but no registry tag or rule needs it); longer refs are not built.
+constexpr std::size_t k_max_ref_bytes = 255;
 
 // The fields of a delivery hookyard reads (a push's, plus ping's zen). Absent fields stay empty.
 struct PushEvent {
@@ -32,7 +35,8 @@ struct PushEvent {
 // with the JSON in the `payload` field. The top level must be a JSON object.
 util::Result<PushEvent> parse_payload(std::string_view content_type, std::string_view body);
 
-// invalid_input naming the first field a push needs but lacks (repository.full_name, ref, after).
+// invalid_input naming the first field a push needs but lacks (repository.full_name, ref, after), or an
+// `after` that is not 40 hexadecimal characters (it goes into URLs and git commands); deletions keep any `after`.
 util::Status check_push(const PushEvent& push);
 
 // Decodes application/x-www-form-urlencoded text into the value of `field`; invalid_input when absent.

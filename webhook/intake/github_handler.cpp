@@ -6,17 +6,18 @@
 #include "storage/new_build.hpp"
 #include "util/log.hpp"
 #include "util/signature.hpp"
+#include "webhook/intake/clone_url.hpp"
 
 namespace hookyard::intake {
 namespace {
 
 std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
-storage::NewBuild to_new_build(const config::RepositoryConfig& repo, const PushEvent& ev,
+storage::NewBuild to_new_build(const config::Config& config, const config::RepositoryConfig& repo, const PushEvent& ev,
                                const config::PlannedBuild& p) {
     storage::NewBuild b = storage::make_new_build(repo, p, ev.ref);
     b.commit = ev.after;
-    if (b.clone_url.empty()) b.clone_url = ev.clone_url;  // the config's clone_url wins
+    b.clone_url = clone_url_for(config, repo);  // never the payload's (see clone_url.hpp)
     b.head_commit_message = ev.head_commit_message;
     b.pusher = ev.pusher;
     return b;
@@ -34,7 +35,8 @@ bool plausible_delivery_id(std::string_view id) {
 bool plausible_event(std::string_view event) {
     if (event.empty() || event.size() > 64) return false;
     for (char c : event) {
-        if (!((c >= 'a' && c <= 'z') || c == '_')) return false;
+        // GitHub's names are letters, digits and _ (projects_v2_item); nothing else reaches a label or log.
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
     }
     return true;
 }
@@ -43,7 +45,7 @@ bool plausible_event(std::string_view event) {
 
 struct GithubHandler::Incoming {
     std::string raw_event;
-    // The event name becomes a metrics label and a log word: only GitHub's shape (lower case and _)
+    // The event name becomes a metrics label and a log word: only GitHub's shape (letters, digits and _)
     // passes, and it counts only once the signature proved the sender.
     std::string event;
     std::string delivery;
@@ -108,7 +110,7 @@ std::optional<GithubHandler::Rejection> GithubHandler::verify(const http::Server
     in.verified = true;
     if (in.raw_event.empty()) return Rejection{400, "missing X-GitHub-Event header: not a GitHub webhook delivery"};
     if (in.event.empty()) {
-        return Rejection{400, "X-GitHub-Event is not a GitHub event name (lower case letters and _)"};
+        return Rejection{400, "X-GitHub-Event is not a GitHub event name (letters, digits and _)"};
     }
     if (in.delivery.empty()) {
         return Rejection{400, "missing X-GitHub-Delivery header: not a GitHub webhook delivery"};
@@ -129,9 +131,18 @@ GithubHandler::Plan GithubHandler::plan(const PushEvent& push) const {
         out.ignored = "the push deletes " + push.ref + "; nothing to build";
         return out;
     }
+    if (push.ref.size() > k_max_ref_bytes) {
+        // Acknowledged, not refused: GitHub would show a 4xx as a failing hook, and no rule builds such a ref.
+        out.ignored = "ref longer than " + std::to_string(k_max_ref_bytes) + " bytes; nothing to build";
+        return out;
+    }
     const auto* repo = m_config.find_repository(push.repository);
     if (repo == nullptr) {
         out.ignored = "repository " + push.repository + " is not configured";
+        return out;
+    }
+    if (auto st = check_payload_clone_url(m_config, *repo, push.clone_url); !st) {
+        out.rejection = Rejection{400, st.error().message};
         return out;
     }
     config::PushInfo info;
@@ -144,7 +155,7 @@ GithubHandler::Plan GithubHandler::plan(const PushEvent& push) const {
         return out;
     }
     out.repo = repo;
-    for (const auto& p : planned.builds) out.builds.push_back(to_new_build(*repo, push, p));
+    for (const auto& p : planned.builds) out.builds.push_back(to_new_build(m_config, *repo, push, p));
     return out;
 }
 

@@ -7,6 +7,8 @@
 #include "config/rules.hpp"
 #include "storage/new_build.hpp"
 #include "util/signature.hpp"
+#include "webhook/intake/clone_url.hpp"
+#include "webhook/intake/github_event.hpp"
 
 namespace hookyard::intake {
 namespace {
@@ -30,6 +32,10 @@ util::Result<Request> parse_body(const std::string& text, const config::Reposito
     }
     Request out;
     if (body.contains("source_name")) {
+        // Types are checked before any get<>: a number where a string belongs is the client's error, not ours.
+        if (body.contains("source_type") && !body["source_type"].is_string()) {
+            return bad("source_type must be a string: Branch or Tag");
+        }
         const std::string type = body.value("source_type", std::string("Branch"));
         const auto name = body["source_name"].is_string() ? body["source_name"].get<std::string>() : std::string();
         if (name.empty()) return bad("source_name must be a non-empty string");
@@ -38,6 +44,7 @@ util::Result<Request> parse_body(const std::string& text, const config::Reposito
         }
         out.refs.push_back(
             full_ref(type == "Tag" || type == "tag" ? config::SourceType::tag : config::SourceType::branch, name));
+        if (out.refs.back().size() > k_max_ref_bytes) return bad("source_name makes a ref longer than 255 bytes");
         return out;
     }
     if (body.contains("docker_tag")) {
@@ -50,7 +57,8 @@ util::Result<Request> parse_body(const std::string& text, const config::Reposito
     return out;
 }
 
-std::vector<storage::NewBuild> plan(const config::RepositoryConfig& repo, const Request& request) {
+std::vector<storage::NewBuild> plan(const config::Config& config, const config::RepositoryConfig& repo,
+                                    const Request& request) {
     std::vector<storage::NewBuild> builds;
     std::set<std::pair<std::size_t, std::string>> seen;
     for (const auto& ref : request.refs) {
@@ -65,6 +73,7 @@ std::vector<storage::NewBuild> plan(const config::RepositoryConfig& repo, const 
             if (!seen.emplace(p.rule_index, ref).second) continue;
             storage::NewBuild b = storage::make_new_build(repo, p, ref);
             b.pusher = "api-trigger";
+            b.clone_url = clone_url_for(config, repo);
             builds.push_back(std::move(b));
         }
     }
@@ -94,7 +103,7 @@ http::ServerResponse TriggerHandler::handle(const http::ServerRequest& req, std:
     auto request = parse_body(req.body, *repo);
     if (!request) return http::json_error(400, request.error().message);
     // 3. Plan and store.
-    auto builds = plan(*repo, *request);
+    auto builds = plan(m_config, *repo, *request);
     if (builds.empty()) {
         return http::json_error(
             400, "no rule of " + repo->github + " matches this trigger: name a branch or tag a rule builds");

@@ -10,46 +10,14 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "tests/integration/intake/http_client.hpp"
-#include "tests/integration/intake/intake_harness.hpp"
+#include "tests/integration/intake/serve_binary.hpp"
 
 using namespace hookyard;
 
 namespace {
 
-const std::string k_push = R"({"ref":"refs/heads/master","after":"6113728f27ae82c7b1a177c8d03f9e96e0adf246",)"
-                           R"("repository":{"full_name":"Codertocat/Hello-World"},"commits":[]})";
-
-class ServeBinary : public ::testing::Test {
-protected:
-    void SetUp() override {
-        m_binary = test::binary_dir() + "/hookyard";
-        ASSERT_TRUE(std::filesystem::exists(m_binary)) << m_binary << " is missing: build the hookyard target";
-        m_port = test::free_port();
-        std::string yaml = test::intake_config_yaml();
-        yaml.replace(yaml.find("127.0.0.1:0"), 11, "127.0.0.1:" + std::to_string(m_port));
-        yaml += "data_dir: " + m_dir.path() + "/data\n";
-        test::write_file(m_dir / "hookyard.yaml", yaml);
-    }
-
-    std::unique_ptr<test::Process> start() {
-        auto p = std::make_unique<test::Process>(
-            std::vector<std::string>{m_binary, "serve", "-c", m_dir / "hookyard.yaml"}, m_dir / "serve.log");
-        EXPECT_TRUE(test::wait_until([&] { return test::port_open(m_port); }, std::chrono::seconds(20))) << p->log();
-        return p;
-    }
-
-    nlohmann::json builds() {
-        auto r = test::http_request(m_port, "GET", "/api/v1/builds?limit=500",
-                                    {{"Authorization", std::string("Bearer ") + test::k_api_token}});
-        EXPECT_EQ(r.status, 200) << r.body;
-        return nlohmann::json::parse(r.body)["builds"];
-    }
-
-    test::TempDir m_dir;
-    std::string m_binary;
-    int m_port = 0;
-};
+const std::string& k_push = test::k_serve_push;
+using test::ServeBinary;
 
 }  // namespace
 

@@ -134,3 +134,23 @@ TEST(RouteTable, WithoutAnObserverStillAnswers) {
     table.handler()(ServerRequest{"GET", "/", {}, ""}, [&](ServerResponse r) { status = r.status; });
     EXPECT_EQ(status, 204u);
 }
+
+TEST_F(RouteTableTest, AThrowingHandlerIsA500NamingTheCauseAndTheTableKeepsServing) {
+    m_table.add("POST", "/boom", "boom", [](const ServerRequest&, const PathParams&) -> ServerResponse {
+        throw std::runtime_error("type must be string, but is number");
+    });
+    auto r = call("POST", "/boom");
+    EXPECT_EQ(r.status, 500u);
+    EXPECT_EQ(json(r)["error"], "internal error: type must be string, but is number");
+    EXPECT_EQ(m_observed.back().label, "boom");
+    EXPECT_EQ(m_observed.back().status, 500u);
+    EXPECT_EQ(call("GET", "/healthz").status, 200u);
+}
+
+TEST_F(RouteTableTest, AHandlerThatThrowsAfterAnsweringIsAnsweredOnce) {
+    m_table.add_async("POST", "/late", "late", [](const ServerRequest&, const PathParams&, Responder respond) {
+        respond(json_response(202, "{}"));
+        throw 42;  // not a std::exception: still caught
+    });
+    EXPECT_EQ(call("POST", "/late").status, 202u);  // call() fails the test on a second answer
+}

@@ -71,3 +71,13 @@ TEST_F(CallbackHandlerTest, BodiesOutsideDockerHubsLimitsAre400) {
     EXPECT_EQ(callback(id, t, R"({"state":"error","target_url":5})").status, 400u);
     EXPECT_TRUE(m_store->list_callbacks(m_id)->empty());
 }
+
+TEST_F(CallbackHandlerTest, AStateOfTheWrongJsonTypeIs400) {
+    const std::string id = std::to_string(m_id);
+    for (const char* body : {R"({"state":null})", R"({"state":1})", R"({"state":["success"]})"}) {
+        auto res = callback(id, token(m_id), body);
+        EXPECT_EQ(res.status, 400u) << body;
+        EXPECT_EQ(json(res)["error"], "state must be success, failure or error") << body;
+    }
+    EXPECT_TRUE(m_store->list_callbacks(m_id)->empty());
+}

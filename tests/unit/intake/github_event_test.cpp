@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 using namespace hookyard::intake;
 
 TEST(GithubPayload, DecodesFormEncodedPayloadField) {
@@ -27,7 +30,9 @@ TEST(GithubPayload, RejectsTruncatedDeepAndInvalidUtf8Json) {
 }
 
 TEST(GithubPush, CollectsFieldsAndChangedFilesOnceInOrder) {
-    auto p = parse_payload("application/json", R"({"ref":"refs/heads/main","after":"abc","deleted":false,
+    auto p =
+        parse_payload("application/json",
+                      R"({"ref":"refs/heads/main","after":"6113728f27ae82c7b1a177c8d03f9e96e0adf246","deleted":false,
         "repository":{"full_name":"a/b","clone_url":"https://x/a/b.git","owner":{"name":"not-the-pusher"}},
         "head_commit":{"message":"m","added":["not-a-commit-list"]},"pusher":{"name":"p"},
         "commits":[{"added":["x"],"modified":["y"],"removed":[]},{"added":["y"],"modified":[],"removed":["z"]}]})");
@@ -50,4 +55,15 @@ TEST(GithubPush, NamesTheMissingField) {
     auto d = parse_payload("", R"({"ref":"refs/tags/x","deleted":true,"repository":{"full_name":"a/b"}})");
     EXPECT_TRUE(d->deleted);
     EXPECT_TRUE(check_push(*d).ok());
+}
+
+TEST(GithubPush, AfterMustBeAFortyCharacterHexCommitId) {
+    const std::string head = R"({"ref":"refs/heads/main","repository":{"full_name":"a/b"},"after":")";
+    for (const std::string& after :
+         std::vector<std::string>{"abc", "../../x", std::string(39, 'a') + "/", std::string(41, 'a')}) {
+        auto p = parse_payload("", head + after + "\"}");
+        ASSERT_TRUE(p.ok());
+        EXPECT_NE(check_push(*p).error().message.find("40-character"), std::string::npos) << after;
+    }
+    EXPECT_TRUE(check_push(*parse_payload("", head + "6113728F27AE82C7B1A177C8D03F9E96E0ADF246\"}")).ok());
 }

@@ -148,3 +148,49 @@ TEST_F(GithubHandlerTest, BadDeliveriesGetTheirStatusAndAJsonError) {
     EXPECT_EQ(call(big).status, 413u);
     EXPECT_EQ(m_queued, 0);
 }
+
+TEST_F(GithubHandlerTest, EveryGithubEventNameIsAcknowledged) {
+    for (const char* event : {"projects_v2_item", "projects_v2", "projects_v2_status_update", "workflow_run"}) {
+        auto res = github(event, std::string("ev-") + event, R"({"action":"edited"})");
+        EXPECT_EQ(res.status, 200u) << event << ": " << res.body;
+        EXPECT_TRUE(json(res)["ignored"].get<bool>()) << event;
+    }
+    EXPECT_EQ(count("projects_v2_item/ignored"), 1);
+    EXPECT_EQ(github("push-2", "ev-x", R"({})").status, 400u);
+}
+
+TEST_F(GithubHandlerTest, AfterMustBeFortyHexCharacters) {
+    for (const char* after : {"../../etc", "0123456789abcdef", "0123456789abcdef0123456789abcdef0123456g"}) {
+        auto j = nlohmann::json::parse(push_body("refs/heads/main"));
+        j["after"] = after;
+        auto res = github("push", std::string("after-") + after, j.dump());
+        EXPECT_EQ(res.status, 400u) << after;
+        EXPECT_NE(json(res)["error"].get<std::string>().find("'after'"), std::string::npos);
+    }
+    auto deletion = nlohmann::json::parse(push_body("refs/heads/main", true));
+    deletion["after"] = std::string(40, '0');
+    EXPECT_EQ(github("push", "after-deleted", deletion.dump()).status, 200u);
+    EXPECT_TRUE(m_store->list_builds({})->empty());
+}
+
+TEST_F(GithubHandlerTest, ARefOver255BytesIsIgnoredWith200) {
+    auto res = github("push", "long-ref", push_body("refs/heads/" + std::string(250, 'a')));
+    EXPECT_EQ(res.status, 200u) << res.body;
+    EXPECT_NE(json(res)["reason"].get<std::string>().find("255"), std::string::npos);
+    EXPECT_TRUE(m_store->list_builds({})->empty());
+}
+
+TEST_F(GithubHandlerTest, TheCloneUrlComesFromTheConfigNeverThePayload) {
+    auto other = nlohmann::json::parse(push_body("refs/heads/main"));
+    other["repository"]["clone_url"] = "https://attacker.example/acme/web.git";
+    auto refused = github("push", "clone-1", other.dump());
+    EXPECT_EQ(refused.status, 400u);
+    EXPECT_NE(json(refused)["error"].get<std::string>().find("github.url"), std::string::npos) << refused.body;
+    EXPECT_TRUE(m_store->list_builds({})->empty());
+    auto same = nlohmann::json::parse(push_body("refs/heads/main"));
+    same["repository"]["clone_url"] = "https://GitHub.com/ACME/web/";  // case, ".git" and "/" do not matter
+    auto res = github("push", "clone-2", same.dump());
+    ASSERT_EQ(res.status, 202u) << res.body;
+    EXPECT_EQ(m_store->get_build(json(res)["builds"][0].get<storage::BuildId>())->clone_url,
+              "https://github.com/acme/web.git");
+}

@@ -55,3 +55,27 @@ TEST_F(TriggerHandlerTest, UnknownTokensAndBadBodiesQueueNothing) {
     EXPECT_TRUE(m_store->list_builds({})->empty());
     EXPECT_EQ(m_queued, 0);
 }
+
+TEST_F(TriggerHandlerTest, WrongJsonTypesAre400NamingTheField) {
+    auto typed = trigger("trig-tok", R"({"source_name":"main","source_type":1})");
+    EXPECT_EQ(typed.status, 400u);
+    EXPECT_EQ(json(typed)["error"], "source_type must be a string: Branch or Tag");
+    EXPECT_EQ(json(trigger("trig-tok", R"({"source_name":"main","source_type":null})"))["error"],
+              "source_type must be a string: Branch or Tag");
+    EXPECT_EQ(json(trigger("trig-tok", R"({"source_name":7})"))["error"], "source_name must be a non-empty string");
+    EXPECT_TRUE(m_store->list_builds({})->empty());
+}
+
+TEST_F(TriggerHandlerTest, ARefOver255BytesIs400) {
+    auto res = trigger("trig-tok", R"({"source_type":"Branch","source_name":")" + std::string(250, 'a') + "\"}");
+    EXPECT_EQ(res.status, 400u);
+    EXPECT_NE(json(res)["error"].get<std::string>().find("255"), std::string::npos);
+    EXPECT_TRUE(m_store->list_builds({})->empty());
+}
+
+TEST_F(TriggerHandlerTest, TriggeredBuildsCloneFromGithubUrl) {
+    auto res = trigger("trig-tok", R"({"source_type":"Branch","source_name":"manual"})");
+    ASSERT_EQ(res.status, 202u) << res.body;
+    EXPECT_EQ(m_store->get_build(json(res)["builds"][0].get<storage::BuildId>())->clone_url,
+              "https://github.com/acme/web.git");
+}
