@@ -35,7 +35,9 @@ bool is_scheme_char(char c) { return is_alpha(c) || (c >= '0' && c <= '9') || c 
 // True when the characters before `pos` end a URL scheme ([A-Za-z][A-Za-z0-9+.-]*): a run with a letter.
 bool preceded_by_scheme(std::string_view text, std::size_t pos) {
     bool letter = false;
-    while (pos > 0 && is_scheme_char(text[pos - 1])) letter = letter || is_alpha(text[--pos]);
+    for (; pos > 0 && is_scheme_char(text[pos - 1]); --pos) {
+        if (is_alpha(text[pos - 1])) letter = true;
+    }
     return letter;
 }
 
