@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/builds_api.hpp"
+#include "util/json.hpp"
 #include "util/log.hpp"
 
 namespace hookyard::api {
@@ -60,8 +61,8 @@ http::ServerResponse BuildsApi::notifications(storage::BuildId id, const Query&)
     json cbs = json::array();
     for (const auto& c : *callbacks) cbs.push_back(callback_json(c));
     return http::json_response(
-        200, json{{"build", id}, {"notifications", std::move(list)}, {"callbacks", std::move(cbs)}}.dump(
-                 -1, ' ', false, json::error_handler_t::replace));
+        200,
+        util::to_json_string(json{{"build", id}, {"notifications", std::move(list)}, {"callbacks", std::move(cbs)}}));
 }
 
 }  // namespace hookyard::api

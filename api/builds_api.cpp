@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "storage/build_json.hpp"
+#include "util/json.hpp"
 #include "util/signature.hpp"
 
 namespace hookyard::api {
@@ -29,8 +30,7 @@ std::map<std::string, std::string> query_params(const std::string& target) {
 }
 
 http::ServerResponse build_response(unsigned status, const storage::Build& b) {
-    return http::json_response(
-        status, storage::build_to_json(b).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    return http::json_response(status, util::to_json_string(storage::build_to_json(b)));
 }
 
 }  // namespace
@@ -97,8 +97,7 @@ http::ServerResponse BuildsApi::list(storage::BuildId, const Query& params) {
     if (!builds) return http::json_error(builds.error());
     nlohmann::json list = nlohmann::json::array();
     for (const auto& b : *builds) list.push_back(storage::build_to_json(b));
-    return http::json_response(200, nlohmann::json{{"builds", std::move(list)}}.dump(
-                                        -1, ' ', false, nlohmann::json::error_handler_t::replace));
+    return http::json_response(200, util::to_json_string(nlohmann::json{{"builds", std::move(list)}}));
 }
 
 http::ServerResponse BuildsApi::get(storage::BuildId id, const Query&) {

@@ -31,6 +31,12 @@ if(PkgConfig_FOUND)
 endif()
 hookyard_require(LIBGIT2_FOUND "libgit2" "libgit2-dev")
 
+# Rule regexes: RE2 matches in linear time, so a pushed branch name cannot make a pattern backtrack.
+if(PkgConfig_FOUND)
+  pkg_check_modules(RE2 QUIET IMPORTED_TARGET re2)
+endif()
+hookyard_require(RE2_FOUND "RE2" "libre2-dev")
+
 if(HOOKYARD_TESTS)
   find_package(GTest QUIET)
   hookyard_require(GTest_FOUND "GoogleTest" "libgtest-dev libgmock-dev")

@@ -19,13 +19,17 @@ class Diagnostics {
 public:
     explicit Diagnostics(std::string file) : m_file(std::move(file)) {}
     void add(int line, std::string message) { m_items.push_back({m_file, line, std::move(message)}); }
+    // A problem that does not stop the config from loading; str() reads "FILE:LINE: warning: message".
+    void warn(int line, std::string message) { m_warnings.push_back({m_file, line, "warning: " + std::move(message)}); }
     bool empty() const { return m_items.empty(); }
+    const std::vector<Diagnostic>& warnings() const { return m_warnings; }
     const std::vector<Diagnostic>& items() const { return m_items; }
     const std::string& file() const { return m_file; }
 
 private:
     std::string m_file;
     std::vector<Diagnostic> m_items;
+    std::vector<Diagnostic> m_warnings;
 };
 
 // The closest candidate by edit distance when it is close enough to be a likely typo, else "".

@@ -1,13 +1,14 @@
 #include "config/image_ref.hpp"
 
+#include <re2/re2.h>
+
 #include <boost/url/parse.hpp>
-#include <regex>
 
 namespace hookyard::config {
 namespace {
 
-const std::regex& repository_regex() {
-    static const std::regex re(R"([a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*)");
+const re2::RE2& repository_regex() {
+    static const re2::RE2 re(R"([a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*)");
     return re;
 }
 
@@ -25,7 +26,7 @@ bool tag_char(char c) {
 bool is_valid_repository_name(std::string_view name) {
     // The spec also limits name+host to 255 characters in practice (Docker's rule).
     if (name.empty() || name.size() > 255) return false;
-    return std::regex_match(name.begin(), name.end(), repository_regex());
+    return re2::RE2::FullMatch(re2::StringPiece(name.data(), name.size()), repository_regex());
 }
 
 bool is_valid_tag(std::string_view tag) {

@@ -7,6 +7,7 @@
 
 #include "config/image_ref.hpp"
 #include "config/rules.hpp"
+#include "config/secret_policy.hpp"
 
 namespace hookyard::config {
 namespace {
@@ -73,12 +74,7 @@ public:
         if (const auto subs = root["subscribers"]; subs && m_r.expect_sequence(subs, "subscribers")) {
             for (const auto& node : subs) parse_subscriber(node, c);
         }
-        if (!c.repositories.empty() && c.server.webhook_secret.empty()) {
-            m_r.diags().add(root["server"] ? YamlReader::line_of(root["server"]) : 1,
-                            "server.webhook_secret is not set; GitHub's X-Hub-Signature-256 cannot be verified "
-                            "without it: set webhook_secret: \"${GITHUB_WEBHOOK_SECRET}\" (the secret of the "
-                            "GitHub webhook)");
-        }
+        check_secrets(root, c, m_r.diags());
         if (c.storage.empty()) c.storage = "sqlite:" + c.data_dir + "/hookyard.db";
         validate_storage(root, c);
     }
@@ -424,6 +420,7 @@ LoadOutcome load_config_text(const std::string& text, const std::string& file_na
     }
     LoadOutcome out;
     out.diagnostics = diags.items();
+    out.warnings = diags.warnings();
     if (out.diagnostics.empty()) out.config = std::move(config);
     return out;
 }

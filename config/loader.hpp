@@ -14,6 +14,7 @@ namespace hookyard::config {
 struct LoadOutcome {
     std::optional<Config> config;         // set only when `diagnostics` is empty
     std::vector<Diagnostic> diagnostics;  // every problem found, in file order; never contains a secret
+    std::vector<Diagnostic> warnings;     // problems that do not stop loading (e.g. a short secret)
 };
 
 // Reads and validates the file at `path`. Never throws; an unreadable file is one diagnostic.

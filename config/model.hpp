@@ -5,10 +5,14 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
+
+namespace re2 {
+class RE2;
+}  // namespace re2
 
 namespace hookyard::config {
 
@@ -58,7 +62,7 @@ struct Rule {
     SourceType source_type = SourceType::branch;
     std::string source;  // literal name, or the pattern between slashes when is_regex
     bool is_regex = false;
-    std::regex regex;  // compiled when is_regex (ECMAScript, matched in full)
+    std::shared_ptr<const re2::RE2> regex;  // compiled when is_regex (RE2 syntax, matched in full)
     unsigned capture_groups = 0;
     std::string tag;  // template, comma-separated list
     std::string dockerfile = "Dockerfile";

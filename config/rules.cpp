@@ -1,5 +1,7 @@
 #include "config/rules.hpp"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 
 #include "config/image_ref.hpp"
@@ -19,9 +21,14 @@ bool source_matches(const Rule& rule, const SourceRef& ref, std::vector<std::str
     if (rule.source_type != ref.type) return false;
     captures.clear();
     if (!rule.is_regex) return rule.source == ref.name;
-    std::smatch m;
-    if (!std::regex_match(ref.name, m, rule.regex)) return false;
-    for (std::size_t i = 1; i < m.size(); ++i) captures.push_back(m[i].matched ? m[i].str() : "");
+    if (!rule.regex) return false;
+    // RE2 runs in time linear in the name, whatever the pattern: a pushed branch name cannot make it backtrack.
+    std::vector<re2::StringPiece> groups(1 + static_cast<std::size_t>(rule.regex->NumberOfCapturingGroups()));
+    if (!rule.regex->Match(ref.name, 0, ref.name.size(), re2::RE2::ANCHOR_BOTH, groups.data(),
+                           static_cast<int>(groups.size()))) {
+        return false;
+    }
+    for (std::size_t i = 1; i < groups.size(); ++i) captures.push_back(std::string(groups[i].data() ? groups[i] : ""));
     return true;
 }
 
@@ -182,6 +189,25 @@ Plan plan_builds(const RepositoryConfig& repo, const PushInfo& push) {
     return plan;
 }
 
+namespace {
+
+// Names the construct RE2 refused, so the user knows what to rewrite.
+std::string describe_re2_error(const re2::RE2& re) {
+    const std::string& arg = re.error_arg();
+    const std::string hint = "; rule regexes use RE2 syntax (no lookaround, no backreferences), e.g. '/^v([0-9.]+)$/'";
+    if (re.error_code() == re2::RE2::ErrorBadPerlOp && (arg.rfind("(?=", 0) == 0 || arg.rfind("(?!", 0) == 0 ||
+                                                        arg.rfind("(?<=", 0) == 0 || arg.rfind("(?<!", 0) == 0)) {
+        return "uses lookaround " + arg + ", which RE2 does not support" + hint;
+    }
+    if (re.error_code() == re2::RE2::ErrorBadEscape && arg.size() == 2 && arg[0] == '\\' && arg[1] >= '1' &&
+        arg[1] <= '9') {
+        return "uses the backreference " + arg + ", which RE2 does not support" + hint;
+    }
+    return "does not compile (" + re.error() + ")" + hint;
+}
+
+}  // namespace
+
 std::string compile_source(Rule& rule) {
     const auto& s = rule.source;
     if (s.size() < 2 || s.front() != '/' || s.back() != '/') {
@@ -189,15 +215,14 @@ std::string compile_source(Rule& rule) {
         return "";
     }
     const std::string pattern = s.substr(1, s.size() - 2);
-    try {
-        rule.regex = std::regex(pattern, std::regex::ECMAScript);
-        rule.capture_groups = static_cast<unsigned>(rule.regex.mark_count());
-        rule.is_regex = true;
-        rule.source = pattern;
-    } catch (const std::regex_error& e) {
-        return "source regex /" + pattern + "/ does not compile (" + e.what() +
-               "); write an ECMAScript regex between slashes, e.g. '/^v([0-9.]+)$/'";
-    }
+    re2::RE2::Options options;
+    options.set_log_errors(false);
+    auto re = std::make_shared<const re2::RE2>(pattern, options);
+    if (!re->ok()) return "source regex /" + pattern + "/ " + describe_re2_error(*re);
+    rule.capture_groups = static_cast<unsigned>(re->NumberOfCapturingGroups());
+    rule.regex = std::move(re);
+    rule.is_regex = true;
+    rule.source = pattern;
     return "";
 }
 

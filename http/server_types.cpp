@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http/status.hpp"
+#include "util/json.hpp"
 
 namespace hookyard::http {
 
@@ -13,8 +14,7 @@ std::string ServerRequest::header(std::string_view name) const {
 
 ServerResponse json_error(unsigned status, std::string_view message) {
     // replace: the message may quote user input that is not valid UTF-8.
-    return json_response(
-        status, nlohmann::json{{"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    return json_response(status, util::to_json_string(nlohmann::json{{"error", message}}));
 }
 
 ServerResponse json_error(const util::Error& e) { return json_error(status_for(e.kind), e.message); }

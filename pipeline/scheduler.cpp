@@ -90,7 +90,12 @@ void Scheduler::claim_more() {
         slot->build = std::move(**claimed);
         util::log_info(k_component, "build " + std::to_string(slot->build.id) + " of " + slot->build.repository + " " +
                                         slot->build.ref + " started");
-        m_events.started(slot->build);
+        try {
+            m_events.started(slot->build);
+        } catch (const std::exception& e) {
+            util::log_error(k_component,
+                            "build " + std::to_string(slot->build.id) + " start event failed: " + e.what());
+        }
         Slot& ref = *slot;
         std::lock_guard lock(m_mutex);
         ref.thread = std::thread([this, &ref] { run_slot(ref); });
@@ -114,7 +119,7 @@ void Scheduler::run_slot(Slot& slot) {
             outcome.state = storage::BuildState::canceled;
             if (outcome.error.empty()) outcome.error = "canceled";
         }
-        if (auto st = m_events.finish(slot.build, outcome); !st) {
+        if (auto st = finish_safely(slot.build, outcome); !st) {
             util::log_error(k_component,
                             "build " + std::to_string(slot.build.id) + " could not be finished: " + st.error().message);
         } else {
@@ -125,6 +130,23 @@ void Scheduler::run_slot(Slot& slot) {
     }
     slot.done = true;
     wake();
+}
+
+util::Status Scheduler::finish_safely(const storage::Build& build, RunOutcome outcome) {
+    // Nothing thrown while recording the end (a planner, the store) may escape the build thread: that would
+    // terminate the process, and recovery would re-run the same build into the same exception.
+    try {
+        return m_events.finish(build, outcome);
+    } catch (const std::exception& e) {
+        util::log_error(k_component, "build " + std::to_string(build.id) + " finish threw: " + e.what());
+        outcome.state = storage::BuildState::failed;
+        outcome.error = std::string("internal error while finishing the build: ") + e.what();
+    }
+    try {
+        return m_events.finish(build, outcome);
+    } catch (const std::exception& e) {
+        return util::make_error(util::ErrorKind::internal, e.what());
+    }
 }
 
 void Scheduler::reap() {

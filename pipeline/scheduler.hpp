@@ -92,6 +92,8 @@ private:
     void reap();
     void poll_cancels();
     void run_slot(Slot& slot);
+    // m_events.finish, with anything it throws logged and recorded as a failed build instead of escaping.
+    util::Status finish_safely(const storage::Build& build, RunOutcome outcome);
 
     storage::Store& m_store;
     BuildRunner& m_runner;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "util/json.hpp"
+
 namespace hookyard::storage::sqlite {
 namespace {
 
@@ -94,8 +96,8 @@ util::Result<BuildId> insert_build(Db& db, const NewBuild& b, const std::string&
         "context, build_args, source_type, source_name, delivery_id, head_commit_message, pusher, created_ms, "
         "retry_of) VALUES ('queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!q) return q.error();
-    const std::string tags = nlohmann::json(b.tags).dump();
-    const std::string args = nlohmann::json(b.build_args).dump();
+    const std::string tags = util::to_json_string(nlohmann::json(b.tags));
+    const std::string args = util::to_json_string(nlohmann::json(b.build_args));
     q->bind_all(b.repository, b.ref, b.commit, b.rule, b.image, tags, b.clone_url, b.dockerfile, b.context, args,
                 b.source_type, b.source_name, delivery, b.head_commit_message, b.pusher, now_ms(), retry_of);
     if (auto st = q->run(); !st) return st.error();
@@ -153,7 +155,8 @@ util::Status insert_delivery(Db& db, const Delivery& d, const std::vector<BuildI
     auto q = db.query("INSERT INTO deliveries (id, event, repository, received_ms, build_ids) VALUES (?, ?, ?, ?, ?)");
     if (!q) return q.error();
     return q
-        ->bind_all(d.id, d.event, d.repository, d.received_at ? d.received_at : now_ms(), nlohmann::json(builds).dump())
+        ->bind_all(d.id, d.event, d.repository, d.received_at ? d.received_at : now_ms(),
+                   util::to_json_string(nlohmann::json(builds)))
         .run();
 }
 

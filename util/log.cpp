@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <ctime>
 #include <mutex>
-#include <regex>
 
 namespace hookyard::util {
 namespace {
@@ -25,6 +24,110 @@ std::string_view level_name(LogLevel level) {
             return "ERROR";
     }
     return "INFO";
+}
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+bool is_alpha(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+
+bool is_scheme_char(char c) { return is_alpha(c) || (c >= '0' && c <= '9') || c == '+' || c == '.' || c == '-'; }
+
+// True when the characters before `pos` end a URL scheme ([A-Za-z][A-Za-z0-9+.-]*): a run with a letter.
+bool preceded_by_scheme(std::string_view text, std::size_t pos) {
+    bool letter = false;
+    for (; pos > 0 && is_scheme_char(text[pos - 1]); --pos) {
+        if (is_alpha(text[pos - 1])) letter = true;
+    }
+    return letter;
+}
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool starts_with_icase(std::string_view text, std::size_t at, std::string_view word) {
+    if (text.size() - at < word.size()) return false;
+    for (std::size_t i = 0; i < word.size(); ++i) {
+        if (lower(text[at + i]) != word[i]) return false;
+    }
+    return true;
+}
+
+// `scheme://user:secret@` and `scheme://secret@` → `scheme://***@`. Plain scanning, linear in the text.
+std::string redact_url_userinfo(std::string_view text) {
+    std::string out;
+    std::size_t copied = 0, pos = 0;
+    while ((pos = text.find("://", pos)) != std::string_view::npos) {
+        const std::size_t start = pos + 3;
+        if (!preceded_by_scheme(text, pos)) {
+            pos = start;
+            continue;
+        }
+        std::size_t end = start;
+        while (end < text.size() && text[end] != '/' && text[end] != '@' && !is_space(text[end])) ++end;
+        if (end < text.size() && text[end] == '@') {
+            out.append(text.substr(copied, start - copied));
+            out += "***";
+            copied = end;
+        }
+        pos = end;
+    }
+    out.append(text.substr(copied));
+    return out;
+}
+
+// `Authorization: Bearer x` → `Authorization: Bearer ***` (the scheme word kept, case-insensitive).
+std::string redact_authorization(std::string_view text) {
+    constexpr std::string_view k_header = "authorization:";
+    std::string out;
+    std::size_t copied = 0, pos = 0;
+    for (; pos < text.size(); ++pos) {
+        if (!starts_with_icase(text, pos, k_header)) continue;
+        std::size_t i = pos + k_header.size();
+        while (i < text.size() && is_space(text[i])) ++i;
+        const std::size_t kept_end = i;  // "Authorization:" and the blanks after it
+        std::size_t scheme_end = i;
+        for (std::string_view scheme : {"basic", "bearer", "token"}) {
+            if (starts_with_icase(text, i, scheme)) {
+                std::size_t j = i + scheme.size();
+                while (j < text.size() && is_space(text[j])) ++j;
+                if (j < text.size()) scheme_end = i + scheme.size();
+                break;
+            }
+        }
+        std::size_t value = scheme_end;
+        while (value < text.size() && is_space(text[value])) ++value;
+        if (value == text.size()) continue;
+        std::size_t end = value;
+        while (end < text.size() && !is_space(text[end])) ++end;
+        out.append(text.substr(copied, kept_end - copied));
+        out.append(text.substr(kept_end, scheme_end - kept_end));
+        out += " ***";
+        copied = end;
+        pos = end - 1;
+    }
+    out.append(text.substr(copied));
+    return out;
+}
+
+// `token=x`, `password=x`, `secret=x`, `access_token=x` → `…=***` (case-insensitive keys).
+std::string redact_key_values(std::string_view text) {
+    std::string out;
+    std::size_t copied = 0;
+    for (std::size_t pos = 0; pos < text.size(); ++pos) {
+        std::size_t value = std::string_view::npos;
+        for (std::string_view key : {"token=", "password=", "secret="}) {
+            if (starts_with_icase(text, pos, key)) value = pos + key.size();
+        }
+        if (value == std::string_view::npos) continue;
+        std::size_t end = value;
+        while (end < text.size() && text[end] != '&' && text[end] != '"' && !is_space(text[end])) ++end;
+        if (end == value) continue;
+        out.append(text.substr(copied, value - copied));
+        out += "***";
+        copied = end;
+        pos = end - 1;
+    }
+    out.append(text.substr(copied));
+    return out;
 }
 
 }  // namespace
@@ -82,15 +185,9 @@ std::string redact_url(std::string_view url) {
 }
 
 std::string redact(std::string_view text) {
-    // Userinfo in URLs: scheme://user:secret@ or scheme://secret@
-    static const std::regex url_userinfo(R"(([A-Za-z][A-Za-z0-9+.-]*://)([^/@\s:]*)(:[^/@\s]*)?@)");
-    static const std::regex auth_header(R"((Authorization:\s*)(Basic|Bearer|token)?\s*\S+)", std::regex::icase);
-    static const std::regex key_value(R"(((?:token|password|secret|access_token)=)[^&\s"]+)", std::regex::icase);
-    std::string out(text);
-    out = std::regex_replace(out, url_userinfo, "$1***@");
-    out = std::regex_replace(out, auth_header, "$1$2 ***");
-    out = std::regex_replace(out, key_value, "$1***");
-    return out;
+    std::string out = redact_url_userinfo(text);
+    out = redact_authorization(out);
+    return redact_key_values(out);
 }
 
 void log(LogLevel level, std::string_view component, std::string_view message) {

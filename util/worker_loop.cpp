@@ -1,5 +1,7 @@
 #include "util/worker_loop.hpp"
 
+#include "util/log.hpp"
+
 namespace hookyard::util {
 
 WorkerLoop::WorkerLoop(std::function<void()> step, std::chrono::milliseconds interval)
@@ -31,13 +33,24 @@ void WorkerLoop::stop() {
     if (m_thread.joinable()) m_thread.join();
 }
 
+void WorkerLoop::run_step() {
+    // An exception escaping a thread terminates the process; one failed step is logged and the loop goes on.
+    try {
+        m_step();
+    } catch (const std::exception& e) {
+        log_error("worker", std::string("loop step failed: ") + e.what());
+    } catch (...) {
+        log_error("worker", "loop step failed with an unknown exception");
+    }
+}
+
 void WorkerLoop::run() {
     std::unique_lock lock(m_mutex);
     while (!m_stopping) {
         // Cleared before the step, so a wake() during it is not lost.
         m_wake = false;
         lock.unlock();
-        m_step();
+        run_step();
         lock.lock();
         m_cv.wait_for(lock, m_interval, [this] { return m_wake || m_stopping.load(); });
     }

@@ -31,6 +31,7 @@ public:
 
 private:
     void run();
+    void run_step();
 
     std::function<void()> m_step;
     std::chrono::milliseconds m_interval;

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "util/json.hpp"
 #include "util/signature.hpp"
 
 namespace hookyard::intake {
@@ -76,8 +77,7 @@ http::ServerResponse CallbackHandler::handle(const http::ServerRequest& req, std
     if (auto st = m_store.add_callback(id, *cb); !st) {
         return http::json_error(st.error().kind == util::ErrorKind::not_found ? 404 : 503, st.error().message);
     }
-    return http::json_response(200, nlohmann::json{{"build", id}, {"state", cb->state}}.dump(
-                                        -1, ' ', false, nlohmann::json::error_handler_t::replace));
+    return http::json_response(200, util::to_json_string(nlohmann::json{{"build", id}, {"state", cb->state}}));
 }
 
 }  // namespace hookyard::intake

@@ -4,6 +4,7 @@
 
 #include "config/rules.hpp"
 #include "storage/new_build.hpp"
+#include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/signature.hpp"
 #include "webhook/intake/clone_url.hpp"
@@ -11,7 +12,7 @@
 namespace hookyard::intake {
 namespace {
 
-std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+std::string dump(const nlohmann::json& j) { return util::to_json_string(j); }
 
 storage::NewBuild to_new_build(const config::Config& config, const config::RepositoryConfig& repo, const PushEvent& ev,
                                const config::PlannedBuild& p) {
@@ -176,7 +177,7 @@ void GithubHandler::store(const Incoming& in, const config::RepositoryConfig& re
             if (!r->duplicate && m_on_queued) m_on_queued();
             nlohmann::json body{{"delivery", delivery}, {"builds", r->build_ids}};
             if (r->duplicate) body["duplicate"] = true;
-            respond(http::json_response(r->duplicate ? 200 : 202, body.dump()));
+            respond(http::json_response(r->duplicate ? 200 : 202, dump(body)));
         });
 }
 

@@ -6,6 +6,7 @@
 
 #include "config/rules.hpp"
 #include "storage/new_build.hpp"
+#include "util/json.hpp"
 #include "util/signature.hpp"
 #include "webhook/intake/clone_url.hpp"
 #include "webhook/intake/github_event.hpp"
@@ -113,7 +114,8 @@ http::ServerResponse TriggerHandler::handle(const http::ServerRequest& req, std:
     if (m_on_queued) m_on_queued();
     nlohmann::json ids = nlohmann::json::array();
     for (const auto& b : *stored) ids.push_back(b.id);
-    return http::json_response(202, nlohmann::json{{"repository", repo->github}, {"builds", ids}}.dump());
+    return http::json_response(202,
+                               util::to_json_string(nlohmann::json{{"repository", repo->github}, {"builds", ids}}));
 }
 
 }  // namespace hookyard::intake

@@ -97,7 +97,12 @@ void Dispatcher::step() {
 void Dispatcher::deliver_all(std::string target, std::vector<storage::Notification> batch) {
     for (const auto& n : batch) {
         if (m_loop.stopping()) break;  // the rest stay leased and are retried after the next start
-        deliver(n);
+        try {
+            deliver(n);
+        } catch (const std::exception& e) {
+            // The notification stays leased and is retried when the lease ends; the worker goes on.
+            util::log_error(k_component, "notification " + std::to_string(n.id) + " failed: " + e.what());
+        }
     }
     {
         std::lock_guard lock(m_mutex);

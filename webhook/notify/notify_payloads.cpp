@@ -2,6 +2,7 @@
 
 #include "config/image_ref.hpp"
 #include "storage/build_json.hpp"
+#include "util/json.hpp"
 #include "util/signature.hpp"
 
 namespace hookyard::notify {
@@ -71,7 +72,8 @@ json github_status_payload(const storage::Build& b, std::string_view event, cons
         state = "error";
         description = "Build canceled";
     }
-    if (description.size() > 139) description = description.substr(0, 136) + "...";
+    // GitHub refuses descriptions over 140 characters; cut on a character boundary, never inside one.
+    if (description.size() > 139) description = std::string(util::truncate_utf8(description, 136)) + "...";
     json out = {{"state", state},
                 {"description", description},
                 {"context", "hookyard/" + (b.tags.empty() ? std::string("build") : b.tags.front())}};

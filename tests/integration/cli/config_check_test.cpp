@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "tests/support/support.hpp"
 
 namespace hookyard::test {
@@ -11,6 +13,10 @@ namespace {
 std::string hookyard_bin() { return binary_dir() + "/hookyard"; }
 
 TEST(ConfigCheckCommand, ValidConfigExitsZeroWithSummary) {
+    // The example has no default secrets; the README lists the variables it needs.
+    ::setenv("GITHUB_WEBHOOK_SECRET", "check-webhook-secret-0123456789", 1);
+    ::setenv("HOOKYARD_API_TOKEN", "check-api-token-0123456789", 1);
+    ::setenv("OPS_SECRET", "check-ops-secret-0123456789", 1);
     std::string out;
     ASSERT_EQ(run({hookyard_bin(), "config", "check", "-c", source_dir() + "/examples/hookyard.yaml"}, &out), 0) << out;
     EXPECT_NE(out.find("examples/hookyard.yaml: valid: 3 registries, 2 repositories (4 rules), 2 subscribers"),

@@ -79,6 +79,11 @@ const std::vector<GoldenCase> k_cases = {
     {"build_local_positional", {"build-local", "extra", "x"}},
 };
 
+// The secrets examples/hookyard.yaml takes from the environment (it has no defaults).
+const std::string k_example_env =
+    "export GITHUB_WEBHOOK_SECRET=golden-webhook-secret-0123456789 HOOKYARD_API_TOKEN=golden-api-token-0123456789 "
+    "OPS_SECRET=golden-ops-secret-0123456789; ";
+
 std::string golden_dir() { return source_dir() + "/tests/integration/cli/golden"; }
 
 std::string quote(const std::string& s) {
@@ -93,8 +98,8 @@ struct Outcome {
 
 // Runs build/hookyard from the source root (so paths in messages are relative and stable), stdin empty.
 Outcome run_case(const GoldenCase& c, const TempDir& tmp) {
-    std::string script =
-        "cd " + quote(source_dir()) + " && unset HOOKYARD_GOLDEN_UNSET; " + quote(binary_dir() + "/hookyard");
+    std::string script = "cd " + quote(source_dir()) + " && unset HOOKYARD_GOLDEN_UNSET; " + k_example_env +
+                         quote(binary_dir() + "/hookyard");
     for (const auto& a : c.args) script += " " + quote(a);
     script += " >" + quote(tmp / "out") + " 2>" + quote(tmp / "err") + " </dev/null; echo $?";
     Outcome o;

@@ -333,6 +333,37 @@ TEST_F(PipelineE2E, KillDuringABuildThenRestartCompletesItOnce) {
     EXPECT_FALSE(wait_until([&] { return with_event(m_ops_receiver, "build.succeeded").size() > 1; }, 3s));
 }
 
+TEST_F(PipelineE2E, BuildOutputThatIsNotUtf8FailsTheBuildAndLeavesTheServiceUp) {
+    // A pushed Dockerfile whose failing RUN line holds bytes that are not UTF-8 (issue 11: it used to kill the
+    // process from the notification planner, and again at every restart).
+    const auto bad =
+        commit_and_push({{"Dockerfile", dockerfile("echo caf\xc3 \xff; printf 'caf\\\\303 \\\\377'; exit 3")}});
+    const auto r = send_push("refs/heads/main", m_head, bad);
+    ASSERT_EQ(r.status, 202) << r.body;
+    const auto build = wait_terminal(build_ids(r).at(0));
+    ASSERT_EQ(build["state"], "failed") << build.dump(2);
+    const std::string error = build["error"];
+    EXPECT_NE(error.find("exit"), std::string::npos) << error;
+    ASSERT_TRUE(wait_until([&] { return with_event(m_ops_receiver, "build.failed").size() == 1; }, 30s));
+    EXPECT_EQ(json::parse(with_event(m_ops_receiver, "build.failed")[0].body)["build"]["error"], error);
+    ASSERT_TRUE(wait_until(
+        [&] {
+            for (const auto& s : m_github.requests()) {
+                const auto p = json::parse(s.body, nullptr, false);
+                if (p.is_object() && p["state"] == "failure") return true;
+            }
+            return false;
+        },
+        30s));
+    EXPECT_EQ(api_get("/healthz").status, 200);
+
+    // A good push still builds.
+    const auto good = commit_and_push({{"Dockerfile", dockerfile("echo fixed > /version")}});
+    const auto r2 = send_push("refs/heads/main", bad, good);
+    ASSERT_EQ(r2.status, 202) << r2.body;
+    EXPECT_EQ(wait_terminal(build_ids(r2).at(0))["state"], "succeeded");
+}
+
 TEST_F(PipelineE2E, NotificationsPendingAtAKillAreDeliveredAfterRestart) {
     m_ops_receiver.set_default_status(500);
     const auto r = send_push("refs/heads/main", std::string(40, '0'), m_head);

@@ -111,6 +111,11 @@ TEST(ConfigLoader, ReportsRegexThatDoesNotCompile) {
     expect_diagnostic(load(replace(k_valid, "source: main", "source: '/^(main$/'")), 11, "does not compile");
 }
 
+TEST(ConfigLoader, ReportsRegexConstructsRe2CannotTake) {
+    expect_diagnostic(load(replace(k_valid, "source: main", "source: '/^(?!wip).*$/'")), 11, "lookaround (?!");
+    expect_diagnostic(load(replace(k_valid, "source: main", "source: '/^(a)\\1$/'")), 11, "backreference \\1");
+}
+
 TEST(ConfigLoader, ReportsCaptureGroupBeyondTheRegex) {
     expect_diagnostic(load(replace(k_valid, "source: main, tag: latest", "source: '/^v(.*)$/', tag: '{\\2}'")), 11,
                       "has only 1 capture group");
@@ -233,11 +238,38 @@ TEST(ConfigLoader, NeverPrintsSecretValues) {
 TEST(ConfigLoader, ExampleConfigsAreValid) {
     for (const char* name : {"hookyard.yaml", "dockerhub.yaml", "gcr.yaml", "ecr.yaml", "quickstart.yaml"}) {
         const auto path = test::source_dir() + "/examples/" + name;
-        const auto out = load_config_file(path, [](const std::string&) { return std::optional<std::string>(); });
+        // The examples carry no default secrets: the variables the README lists must be set.
+        EXPECT_FALSE(load_config_file(path, [](const std::string&) { return std::optional<std::string>(); }).config)
+            << name;
+        const auto out = load_config_file(path, [](const std::string& var) -> std::optional<std::string> {
+            if (var == "GITHUB_WEBHOOK_SECRET" || var == "HOOKYARD_API_TOKEN" || var == "OPS_SECRET" ||
+                var == "RECEIVER_SECRET") {
+                return std::string(32, 'k');
+            }
+            return std::nullopt;
+        });
         std::string all;
         for (const auto& d : out.diagnostics) all += d.str() + "\n";
-        EXPECT_TRUE(out.config.has_value()) << all;
+        EXPECT_TRUE(out.config.has_value()) << name << ": " << all;
+        EXPECT_TRUE(out.warnings.empty()) << name;
     }
+}
+
+TEST(ConfigLoader, RefusesEmptyAndPlaceholderSecretsAndWarnsAboutShortOnes) {
+    expect_diagnostic(load(replace(k_valid, "webhook_secret: s3cret", "webhook_secret: ''")), 3,
+                      "server.webhook_secret is not set");
+    expect_diagnostic(load(replace(k_valid, "webhook_secret: s3cret", "webhook_secret: change-me")), 3,
+                      "placeholder 'change-me'");
+    expect_diagnostic(load(replace(k_valid, "webhook_secret: s3cret",
+                                   "webhook_secret: s3cret-long-enough\n  api_token: change-me-too")),
+                      4, "server.api_token is the placeholder");
+    const auto short_one = load(k_valid);
+    ASSERT_TRUE(short_one.config) << "a short secret still loads";
+    ASSERT_EQ(short_one.warnings.size(), 1u);
+    EXPECT_NE(short_one.warnings[0].str().find(":3: warning: server.webhook_secret is shorter than 16"),
+              std::string::npos)
+        << short_one.warnings[0].str();
+    EXPECT_EQ(short_one.warnings[0].str().find("s3cret"), std::string::npos);
 }
 
 }  // namespace

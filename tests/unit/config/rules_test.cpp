@@ -68,6 +68,16 @@ TEST(PlanBuilds, RegexMustMatchTheWholeNameAndFillsCaptureGroups) {
     EXPECT_TRUE(plan_builds(repo, push("refs/tags/xv1.2")).builds.empty());
 }
 
+TEST(PlanBuilds, NestedQuantifierAgainstANearMatchDoesNotBacktrack) {
+    // std::regex took seconds (and deep recursion) here; RE2 answers in time linear in the name.
+    const auto repo = repo_with("      - { source_type: branch, source: '/^(a+)+$/', tag: '{\\1}' }\n");
+    const auto plan = plan_builds(repo, push("refs/heads/" + std::string(30, 'a') + "b"));
+    EXPECT_TRUE(plan.builds.empty());
+    const auto matched = plan_builds(repo, push("refs/heads/" + std::string(30, 'a')));
+    ASSERT_EQ(matched.builds.size(), 1u);
+    EXPECT_EQ(matched.builds[0].tags, std::vector<std::string>{std::string(30, 'a')});
+}
+
 TEST(PlanBuilds, SourcerefIsSanitisedLikeDockerHub) {
     const auto repo = repo_with("      - { source_type: branch, source: '/.*/', tag: '{sourceref}' }\n");
     const auto plan = plan_builds(repo, push("refs/heads/feature/Login@2x"));

@@ -132,6 +132,23 @@ TEST(EventPlanner, SendsGithubStatusesOnlyWithATokenAndACommit) {
     EXPECT_TRUE(planner(b, "build.queued").empty());
 }
 
+TEST(EventPlanner, BuildErrorWithInvalidUtf8IsPlannedWithReplacementCharacters) {
+    auto config = load("github: { token: ghp_x }\nsubscribers: [{ name: everything, url: 'https://d/x' }]\n");
+    const auto planner = make_event_planner(config);
+    auto b = sample_build();
+    b.state = storage::BuildState::failed;
+    // A failing RUN line of a pushed Dockerfile printed bytes that are not UTF-8; then an 'é' straddles the
+    // 136-byte cut of the GitHub status description ("Build failed: " is 14 bytes, the error up to it 121).
+    b.error = "caf\xc3 \xff " + std::string(114, 'x');
+    for (int i = 0; i < 10; ++i) b.error += "\xc3\xa9";
+    const auto items = planner(b, "build.failed");
+    ASSERT_EQ(items.size(), 2u);
+    const auto hook = json::parse(items[0].body);
+    EXPECT_NE(hook["build"]["error"].get<std::string>().find("caf\xef\xbf\xbd \xef\xbf\xbd"), std::string::npos);
+    const std::string description = json::parse(items[1].body)["description"];
+    EXPECT_EQ(description.substr(description.size() - 4), "x...") << "cut before the 'é', not inside it";
+}
+
 TEST(CallbackToken, IsStablePerBuildAndKey) {
     EXPECT_EQ(callback_token("k", 1), callback_token("k", 1));
     EXPECT_NE(callback_token("k", 1), callback_token("k", 2));

@@ -133,6 +133,30 @@ TEST_F(SchedulerTest, ShutdownLeavesRunningBuildsForRecovery) {
     EXPECT_EQ(m_store->get_build(id)->attempts, 1);
 }
 
+// Throws from the first finish (as a planner choking on a build's output did), then records normally.
+class ThrowOnceEvents : public BuildEvents {
+public:
+    explicit ThrowOnceEvents(storage::Store& store) : m_plain(make_plain_build_events(store)) {}
+    void started(const storage::Build&) override { throw std::runtime_error("start event broke"); }
+    util::Status finish(const storage::Build& build, const RunOutcome& outcome) override {
+        if (!m_thrown.exchange(true)) throw std::runtime_error("type_error.316 invalid UTF-8 byte");
+        return m_plain->finish(build, outcome);
+    }
+    std::unique_ptr<BuildEvents> m_plain;
+    std::atomic<bool> m_thrown{false};
+};
+
+TEST_F(SchedulerTest, AnExceptionWhileFinishingFailsTheBuildInsteadOfTheProcess) {
+    auto builds = m_store->insert_builds({build_of("refs/heads/main")});
+    const auto id = (*builds)[0].id;
+    ThrowOnceEvents events(*m_store);
+    m_runner.m_release = true;
+    Scheduler scheduler(*m_store, m_runner, events, fast(1));
+    scheduler.start();
+    ASSERT_TRUE(test::wait_until([&] { return state_of(id) == BuildState::failed; }, 10s));
+    EXPECT_NE(m_store->get_build(id)->error.find("type_error.316"), std::string::npos);
+}
+
 TEST(CancelTokenTest, RunsCallbacksOnceAndAtOnceWhenAlreadyCanceled) {
     CancelToken token;
     int calls = 0;

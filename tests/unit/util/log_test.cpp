@@ -28,6 +28,15 @@ TEST(Redact, HidesSecretsInFreeText) {
     EXPECT_NE(out.find("github.com/a.git failed"), std::string::npos) << out;
 }
 
+TEST(Redact, ScansLikeTheRegexesDid) {
+    EXPECT_EQ(redact("a https://t1@h/x b git+ssh://u:p:q@h c https://h/a@b"),
+              "a https://***@h/x b git+ssh://***@h c https://h/a@b");
+    EXPECT_EQ(redact("authorization:   token abc def"), "authorization:   token *** def");
+    EXPECT_EQ(redact("Authorization: xyz"), "Authorization:  ***");
+    EXPECT_EQ(redact("ACCESS_TOKEN=a1&Secret=s2\"x password= y"), "ACCESS_TOKEN=***&Secret=***\"x password= y");
+    EXPECT_EQ(redact("://@ plain"), "://@ plain");
+}
+
 TEST(ResultValue, CarriesValueOrError) {
     Result<int> ok = 5;
     Result<int> bad = make_error(ErrorKind::transient, "try again");

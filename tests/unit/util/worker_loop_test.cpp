@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <stdexcept>
 
 #include "tests/support/support.hpp"
 
@@ -23,6 +24,19 @@ TEST(WorkerLoop, WakeRunsTheStepAgainLongBeforeTheInterval) {
     EXPECT_TRUE(test::wait_until([&] { return steps.load() == 2; }, 5s));
     loop.stop();
     EXPECT_TRUE(loop.stopping());
+}
+
+TEST(WorkerLoop, AThrowingStepIsLoggedAndTheLoopGoesOn) {
+    std::atomic<int> steps{0};
+    WorkerLoop loop(
+        [&] {
+            if (++steps == 1) throw std::runtime_error("outbox row broke the planner");
+        },
+        1h);
+    loop.start();
+    ASSERT_TRUE(test::wait_until([&] { return steps.load() == 1; }, 5s));
+    loop.wake();
+    EXPECT_TRUE(test::wait_until([&] { return steps.load() == 2; }, 5s)) << "the thread survived the exception";
 }
 
 TEST(WorkerLoop, AWakeDuringTheStepIsNotLost) {
