@@ -14,10 +14,11 @@ int cmd_prune(const Args& args) {
     const auto parsed = parse_args(args, {{{"--config", "-c"}, bool_flag("--dry-run")}});
     const std::string path = parsed.value("--config");
     if (parsed.help || path.empty() || !parsed.problems.empty()) {
-        return print_usage("usage: hookyard prune -c FILE [--dry-run]\n"
-                           "  removes what retention: lets go (old builds with their logs, stages, notifications,\n"
-                           "  attempts and callbacks; old deliveries; expired kept/ work dirs); --dry-run counts only\n",
-                           parsed.help);
+        return print_usage(
+            "usage: hookyard prune -c FILE [--dry-run]\n"
+            "  removes what retention: lets go (old builds with their logs, stages, notifications,\n"
+            "  attempts and callbacks; old deliveries; expired kept/ work dirs); --dry-run counts only\n",
+            parsed.help);
     }
     const auto cfg = load_config_or_report(path);
     if (!cfg) return 2;

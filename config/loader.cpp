@@ -11,13 +11,13 @@
 namespace hookyard::config {
 namespace {
 
-const std::vector<std::string> k_top_keys = {"server",       "data_dir",    "storage", "builder", "registries",
-                                             "repositories", "subscribers", "git",     "github",  "notify",
-                                             "retention"};
+const std::vector<std::string> k_top_keys = {"server",     "data_dir",     "storage",     "builder",
+                                             "registries", "repositories", "subscribers", "git",
+                                             "github",     "notify",       "retention"};
 const std::vector<std::string> k_server_keys = {"listen",    "webhook_secret", "webhook_secret_file",
                                                 "api_token", "api_token_file", "public_url"};
-const std::vector<std::string> k_builder_keys = {"engine", "concurrency", "timeout", "cache", "keep_failed_workdirs",
-                                                 "max_log_size"};
+const std::vector<std::string> k_builder_keys = {"engine", "concurrency",          "timeout",
+                                                 "cache",  "keep_failed_workdirs", "max_log_size"};
 const std::vector<std::string> k_retention_keys = {"builds", "keep_per_rule", "deliveries", "kept_workdirs",
                                                    "interval"};
 const std::vector<std::string> k_registry_keys = {"endpoint",      "username",         "password",

@@ -114,7 +114,8 @@ void YamlReader::read_size(const YAML::Node& map, const std::string& key, std::u
     if (!scalar(node, key, value)) return;
     const auto size = parse_size(value);
     if (!size || *size == 0) {
-        m_diags.add(line_of(node), "'" + key + "' must be a positive size like 512KiB, 16MiB or 500MB, not '" + value + "'");
+        m_diags.add(line_of(node),
+                    "'" + key + "' must be a positive size like 512KiB, 16MiB or 500MB, not '" + value + "'");
         return;
     }
     out = *size;

@@ -25,9 +25,7 @@ LogWriter::LogWriter(Store& store, BuildId id, LogLimits limits)
       m_tail_budget(limits.max_size > k_marker_room ? limits.max_size - k_marker_room - m_head_budget : 0),
       m_thread([this] { run(); }) {}
 
-LogWriter::~LogWriter() {
-    close();
-}
+LogWriter::~LogWriter() { close(); }
 
 void LogWriter::line(std::string_view line) {
     const std::size_t max_line = std::max<std::size_t>(m_limits.max_line, 1);
@@ -60,9 +58,7 @@ void LogWriter::add(std::string text) {
     }
 }
 
-void LogWriter::flush() {
-    write_pending();
-}
+void LogWriter::flush() { write_pending(); }
 
 void LogWriter::close() {
     {
@@ -78,8 +74,8 @@ void LogWriter::close() {
         std::lock_guard lock(m_mutex);
         rest = std::exchange(m_pending, {});
         if (m_dropped_bytes > 0) {
-            rest += "hookyard: log exceeds builder.max_log_size (" + std::to_string(m_limits.max_size) + " bytes): " +
-                    std::to_string(m_dropped_bytes) + " bytes (" + std::to_string(m_dropped_lines) +
+            rest += "hookyard: log exceeds builder.max_log_size (" + std::to_string(m_limits.max_size) +
+                    " bytes): " + std::to_string(m_dropped_bytes) + " bytes (" + std::to_string(m_dropped_lines) +
                     " lines) dropped here\n";
         }
         for (const auto& t : m_tail) rest += t;
@@ -98,8 +94,7 @@ void LogWriter::run() {
     std::unique_lock lock(m_mutex);
     while (!m_closed) {
         // Wake on a full batch or after one interval; whatever is pending then goes out as one write.
-        m_cv.wait_for(lock, m_limits.interval,
-                      [this] { return m_closed || m_pending.size() >= m_limits.batch_bytes; });
+        m_cv.wait_for(lock, m_limits.interval, [this] { return m_closed || m_pending.size() >= m_limits.batch_bytes; });
         if (m_pending.empty()) continue;
         lock.unlock();
         write_pending();

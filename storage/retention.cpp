@@ -45,8 +45,8 @@ util::Result<RetentionResult> run_retention(Store& store, const config::Config& 
     if (!pruned) return pruned.error();
     RetentionResult r;
     r.store = *pruned;
-    r.kept_workdirs =
-        prune_kept_workdirs(config.data_dir, fs::file_time_type::clock::now() - config.retention.kept_workdirs, dry_run);
+    r.kept_workdirs = prune_kept_workdirs(config.data_dir,
+                                          fs::file_time_type::clock::now() - config.retention.kept_workdirs, dry_run);
     const auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     util::log_info(k_component, std::string(dry_run ? "would remove " : "removed ") + std::to_string(r.store.builds) +
@@ -56,7 +56,8 @@ util::Result<RetentionResult> run_retention(Store& store, const config::Config& 
     return r;
 }
 
-PruneJob::PruneJob(Store& store, const config::Config& config) : m_store(store), m_config(config) {}
+PruneJob::PruneJob(Store& store, const config::Config& config, std::function<void(const RetentionResult&)> on_run)
+    : m_store(store), m_config(config), m_on_run(std::move(on_run)) {}
 
 PruneJob::~PruneJob() {
     {
@@ -77,12 +78,8 @@ void PruneJob::loop() {
         if (m_cv.wait_for(lock, m_config.retention.interval, [this] { return m_stopping; })) return;
         lock.unlock();
         auto r = run_retention(m_store, m_config, false);
-        ++m_runs;
-        if (r) {
-            m_rows += static_cast<std::uint64_t>(r->store.rows);
-        } else {
-            util::log_warn(k_component, "pruning failed: " + r.error().message);
-        }
+        if (!r) util::log_warn(k_component, "pruning failed: " + r.error().message);
+        if (m_on_run) m_on_run(r ? *r : RetentionResult{});
         lock.lock();
     }
 }

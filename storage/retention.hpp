@@ -2,9 +2,9 @@
 // Retention as configured (retention: in the config): the store's prune() with the policy the config
 // implies, plus the expired kept/ work dirs. Used by `hookyard prune` and by serve's PruneJob.
 
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -27,23 +27,21 @@ util::Result<RetentionResult> run_retention(Store& store, const config::Config& 
 // Runs run_retention every retention.interval on its own thread, from the first interval after start.
 class PruneJob {
 public:
-    PruneJob(Store& store, const config::Config& config);
+    // `on_run` (may be empty) is called after each run with its result (rows 0 when it failed).
+    PruneJob(Store& store, const config::Config& config, std::function<void(const RetentionResult&)> on_run);
     // Stops the thread (waits for a run in progress).
     ~PruneJob();
     PruneJob(const PruneJob&) = delete;
     PruneJob& operator=(const PruneJob&) = delete;
 
     void start();
-    std::uint64_t runs() const { return m_runs.load(); }
-    std::uint64_t pruned_rows() const { return m_rows.load(); }
 
 private:
     void loop();
 
     Store& m_store;
     const config::Config& m_config;
-    std::atomic<std::uint64_t> m_runs{0};
-    std::atomic<std::uint64_t> m_rows{0};
+    std::function<void(const RetentionResult&)> m_on_run;
     std::mutex m_mutex;
     std::condition_variable m_cv;
     bool m_stopping = false;

@@ -89,8 +89,7 @@ util::Result<std::int64_t> SqliteStore::prune_builds(const std::vector<BuildId>&
 
 util::Result<std::int64_t> SqliteStore::prune_deliveries(const PrunePolicy& policy) {
     const std::string where = "rowid IN (SELECT rowid FROM deliveries WHERE received_ms < " +
-                              std::to_string(policy.deliveries_before) + " LIMIT " + std::to_string(policy.batch) +
-                              ")";
+                              std::to_string(policy.deliveries_before) + " LIMIT " + std::to_string(policy.batch) + ")";
     if (policy.dry_run) {
         std::lock_guard lock(m_write_mutex);
         return remove(*m_write, "deliveries", "received_ms < " + std::to_string(policy.deliveries_before), true);

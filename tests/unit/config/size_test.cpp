@@ -1,9 +1,10 @@
 // Byte sizes in the config (builder.max_log_size and friends).
 
+#include "config/size.hpp"
+
 #include <gtest/gtest.h>
 
 #include "config/loader.hpp"
-#include "config/size.hpp"
 
 using hookyard::config::parse_size;
 

@@ -1,8 +1,9 @@
 // LogWriter: batched writes, the per-build cap with head, marker and tail, long lines split.
 
+#include "storage/log_writer.hpp"
+
 #include <gtest/gtest.h>
 
-#include "storage/log_writer.hpp"
 #include "storage/sqlite_db.hpp"
 #include "storage/store.hpp"
 #include "tests/support/support.hpp"
@@ -63,7 +64,8 @@ TEST_F(LogWriterTest, FlushAndTheIntervalMakeLinesVisible) {
     w.flush();
     EXPECT_EQ(stored(), "step 1\n");
     w.line("step 2");
-    for (int i = 0; i < 500 && stored() != "step 1\nstep 2\n"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 500 && stored() != "step 1\nstep 2\n"; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     EXPECT_EQ(stored(), "step 1\nstep 2\n");
 }
 
