@@ -19,6 +19,12 @@ void Metrics::count_delivery(std::string_view event, std::string_view outcome) {
     ++m_deliveries[{std::string(event), std::string(outcome)}];
 }
 
+void Metrics::count_prune(std::uint64_t rows) {
+    std::lock_guard lock(m_mutex);
+    ++m_prune_runs;
+    m_pruned_rows += rows;
+}
+
 std::string Metrics::render(const storage::StoreStats* stats) const {
     std::ostringstream out;
     std::lock_guard lock(m_mutex);
@@ -43,6 +49,12 @@ std::string Metrics::render(const storage::StoreStats* stats) const {
         out << "hookyard_webhook_deliveries_total{event=\"" << key.first << "\",outcome=\"" << key.second << "\"} " << n
             << "\n";
     }
+    out << "# HELP hookyard_prune_runs_total Retention runs of this process.\n# TYPE hookyard_prune_runs_total "
+           "counter\n"
+        << "hookyard_prune_runs_total " << m_prune_runs << "\n"
+        << "# HELP hookyard_pruned_rows_total Store rows removed by retention.\n"
+        << "# TYPE hookyard_pruned_rows_total counter\n"
+        << "hookyard_pruned_rows_total " << m_pruned_rows << "\n";
     out << "# HELP hookyard_store_up Whether the store answered this scrape.\n# TYPE hookyard_store_up gauge\n"
         << "hookyard_store_up " << (stats ? 1 : 0) << "\n";
     if (stats) {

@@ -20,6 +20,8 @@ public:
     void observe_request(std::string_view route, unsigned status, double seconds);
     // Counts one webhook delivery: outcome is accepted | duplicate | ignored | rejected.
     void count_delivery(std::string_view event, std::string_view outcome);
+    // Counts one pruning run that removed `rows` rows.
+    void count_prune(std::uint64_t rows);
     // The Prometheus text exposition (version 0.0.4); `stats` null when the store could not answer.
     std::string render(const storage::StoreStats* stats) const;
 
@@ -31,6 +33,8 @@ private:
     std::map<std::pair<std::string, std::string>, std::uint64_t> m_deliveries;
     std::array<std::uint64_t, k_buckets.size()> m_bucket_counts{};
     std::uint64_t m_latency_count = 0;
+    std::uint64_t m_prune_runs = 0;
+    std::uint64_t m_pruned_rows = 0;
     double m_latency_sum = 0;
 };
 

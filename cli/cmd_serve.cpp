@@ -14,6 +14,7 @@
 #include "cli/serve_routes.hpp"
 #include "config/loader.hpp"
 #include "http/server.hpp"
+#include "storage/retention.hpp"
 #include "storage/store.hpp"
 #include "util/log.hpp"
 
@@ -97,6 +98,10 @@ int cmd_serve(const Args& args) {
     }
     util::log_info("serve", config::summarize(cfg));
     pipeline.start();
+    storage::PruneJob pruner(**store, cfg, [&metrics](const storage::RetentionResult& r) {
+        metrics.count_prune(static_cast<std::uint64_t>(r.store.rows));
+    });
+    pruner.start();
     util::log_info("serve", "listening on " + cfg.server.listen + " (port " + std::to_string((*server)->port()) + ")");
 
     int sig = 0;

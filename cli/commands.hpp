@@ -19,5 +19,7 @@ int cmd_checkout(const Args& args);
 int cmd_push(const Args& args);
 // hookyard build-local --context DIR --layout DIR: the build stage alone (buildah → OCI layout), no push.
 int cmd_build_local(const Args& args);
+// hookyard prune -c FILE [--dry-run]: one retention run now.
+int cmd_prune(const Args& args);
 
 }  // namespace hookyard::cli

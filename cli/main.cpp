@@ -18,6 +18,7 @@ const Command k_commands[] = {
     {"config", hookyard::cli::cmd_config}, {"build", hookyard::cli::cmd_build},
     {"serve", hookyard::cli::cmd_serve},   {"checkout", hookyard::cli::cmd_checkout},
     {"push", hookyard::cli::cmd_push},     {"build-local", hookyard::cli::cmd_build_local},
+    {"prune", hookyard::cli::cmd_prune},
 };
 
 constexpr const char* k_help =
@@ -29,6 +30,7 @@ constexpr const char* k_help =
     "  hookyard checkout --url U --ref R --dest DIR --mirror-dir D   fetch + check out one commit (no build)\n"
     "  hookyard push OCI_LAYOUT_DIR IMAGE_REF... [-c FILE]   push an OCI layout with hookyard's registry client\n"
     "  hookyard build-local --context DIR --layout DIR   build a local directory into an OCI layout (no push)\n"
+    "  hookyard prune -c FILE [--dry-run]     remove what retention: lets go, now\n"
     "\nhookyard <command> --help shows a command's options.\n";
 
 }  // namespace

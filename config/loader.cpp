@@ -12,11 +12,15 @@
 namespace hookyard::config {
 namespace {
 
-const std::vector<std::string> k_top_keys = {"server",       "data_dir",    "storage", "builder", "registries",
-                                             "repositories", "subscribers", "git",     "github",  "notify"};
+const std::vector<std::string> k_top_keys = {"server",     "data_dir",     "storage",     "builder",
+                                             "registries", "repositories", "subscribers", "git",
+                                             "github",     "notify",       "retention"};
 const std::vector<std::string> k_server_keys = {"listen",         "webhook_secret", "webhook_secret_file", "api_token",
                                                 "api_token_file", "public_url",     "max_connections"};
-const std::vector<std::string> k_builder_keys = {"engine", "concurrency", "timeout", "cache", "keep_failed_workdirs"};
+const std::vector<std::string> k_builder_keys = {"engine", "concurrency",          "timeout",
+                                                 "cache",  "keep_failed_workdirs", "max_log_size"};
+const std::vector<std::string> k_retention_keys = {"builds", "keep_per_rule", "deliveries", "kept_workdirs",
+                                                   "interval"};
 const std::vector<std::string> k_registry_keys = {"endpoint",      "username",         "password",
                                                   "password_file", "credentials_file", "ca_file"};
 const std::vector<std::string> k_git_keys = {
@@ -64,6 +68,7 @@ public:
         parse_git(root["git"], c.git, "git");
         parse_github(root["github"], c.github);
         parse_notify(root["notify"], c.notify);
+        parse_retention(root["retention"], c.retention);
         if (const auto regs = root["registries"]; regs && m_r.expect_map(regs, "registries")) {
             for (const auto& kv : regs) parse_registry(kv.first.Scalar(), kv.second, c);
         }
@@ -105,10 +110,21 @@ private:
         m_r.read(n, "timeout", b.timeout);
         m_r.read(n, "cache", b.cache);
         m_r.read(n, "keep_failed_workdirs", b.keep_failed_workdirs);
+        m_r.read_size(n, "max_log_size", b.max_log_size);
         if (b.engine != "buildah") {
             m_r.diags().add(YamlReader::line_of(n["engine"]),
                             "builder.engine '" + b.engine + "' is not supported; use buildah");
         }
+    }
+
+    void parse_retention(const YAML::Node& n, RetentionConfig& r) {
+        if (!n || !m_r.expect_map(n, "retention")) return;
+        m_r.check_keys(n, k_retention_keys, "retention");
+        m_r.read(n, "builds", r.builds);
+        m_r.read(n, "keep_per_rule", r.keep_per_rule, 0, 1000000);
+        m_r.read(n, "deliveries", r.deliveries);
+        m_r.read(n, "kept_workdirs", r.kept_workdirs);
+        m_r.read(n, "interval", r.interval);
     }
 
     void parse_git(const YAML::Node& n, GitCredentials& g, const std::string& where) {

@@ -4,6 +4,7 @@
 // defaults applied, registry endpoints normalised.
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -30,6 +31,8 @@ struct BuilderConfig {
     std::chrono::seconds timeout{3600};
     bool cache = true;
     bool keep_failed_workdirs = false;
+    // Per-build log cap in bytes: past it the stored log keeps its head and tail around a marker line.
+    std::uint64_t max_log_size = 16ULL * 1024 * 1024;
 };
 
 // A registry endpoint after normalisation (see image_ref.hpp, normalize_endpoint).
@@ -114,6 +117,17 @@ struct NotifyConfig {
     std::chrono::seconds initial_backoff{2};
 };
 
+// What the pruner keeps (retention:). Builds older than `builds` go with their logs, stages,
+// notifications, attempts and callbacks, except the last `keep_per_rule` of each repository+rule and the
+// last succeeded one of each repository+rule+ref.
+struct RetentionConfig {
+    std::chrono::seconds builds{90 * 24 * 3600};
+    int keep_per_rule = 20;
+    std::chrono::seconds deliveries{30 * 24 * 3600};
+    std::chrono::seconds kept_workdirs{7 * 24 * 3600};
+    std::chrono::seconds interval{3600};
+};
+
 struct Config {
     std::string source_file;
     ServerConfig server;
@@ -126,6 +140,7 @@ struct Config {
     GitCredentials git;
     GithubConfig github;
     NotifyConfig notify;
+    RetentionConfig retention;
 
     // The repository entry for a GitHub full name (case-insensitive, as GitHub names are), or nullptr.
     const RepositoryConfig* find_repository(std::string_view full_name) const;

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/size.hpp"
+
 namespace hookyard::config {
 
 EnvLookup process_env() {
@@ -103,6 +105,20 @@ void YamlReader::read(const YAML::Node& map, const std::string& key, std::chrono
         return;
     }
     out = *d;
+}
+
+void YamlReader::read_size(const YAML::Node& map, const std::string& key, std::uint64_t& out) {
+    const auto node = map[key];
+    if (!node) return;
+    std::string value;
+    if (!scalar(node, key, value)) return;
+    const auto size = parse_size(value);
+    if (!size || *size == 0) {
+        m_diags.add(line_of(node),
+                    "'" + key + "' must be a positive size like 512KiB, 16MiB or 500MB, not '" + value + "'");
+        return;
+    }
+    out = *size;
 }
 
 void YamlReader::read(const YAML::Node& map, const std::string& key, std::vector<std::string>& out) {

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -37,6 +38,8 @@ public:
     void read(const YAML::Node& map, const std::string& key, std::optional<bool>& out);
     void read(const YAML::Node& map, const std::string& key, int& out, int min, int max);
     void read(const YAML::Node& map, const std::string& key, std::chrono::seconds& out);
+    // A byte size like 16MiB or 500MB (see size.hpp); must be positive.
+    void read_size(const YAML::Node& map, const std::string& key, std::uint64_t& out);
     void read(const YAML::Node& map, const std::string& key, std::vector<std::string>& out);
     void read(const YAML::Node& map, const std::string& key, std::map<std::string, std::string>& out);
     // A secret: `key` inline (usually ${VAR}) or `key_file` naming a file whose content (trailing

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "config/rules.hpp"
+#include "storage/log_writer.hpp"
 #include "util/log.hpp"
 
 namespace fs = std::filesystem;
@@ -17,6 +18,12 @@ std::string relative_dockerfile(const BuildLocation& loc) {
     return fs::path(loc.dockerfile).lexically_relative(loc.context_dir).generic_string();
 }
 
+storage::LogLimits log_limits(const config::Config& config) {
+    storage::LogLimits limits;
+    limits.max_size = config.builder.max_log_size;
+    return limits;
+}
+
 }  // namespace
 
 // The state of one run: where it works, what each stage produced, the outcome so far. Each stage is one
@@ -24,9 +31,15 @@ std::string relative_dockerfile(const BuildLocation& loc) {
 class StageRunner::Run {
 public:
     Run(StageRunner& owner, const storage::Build& build, CancelToken& token)
-        : m_owner(owner), m_config(owner.m_config), m_build(build), m_token(token), m_commit(build.commit) {}
+        : m_owner(owner),
+          m_config(owner.m_config),
+          m_build(build),
+          m_token(token),
+          m_log(owner.m_store, build.id, log_limits(owner.m_config)),
+          m_commit(build.commit) {}
 
     RunOutcome execute();
+    RunOutcome execute_stages();
 
 private:
     // Finds the build's repository, rule and registry in the config; false (m_outcome filled) when gone.
@@ -62,6 +75,7 @@ private:
     const storage::Build& m_build;
     CancelToken& m_token;
     RunOutcome m_outcome;
+    storage::LogWriter m_log;  // batches the log's writes; closed before run() returns
 
     const config::RepositoryConfig* m_repo = nullptr;
     const config::RegistryConfig* m_registry = nullptr;
@@ -98,12 +112,7 @@ void StageRunner::clean_work_dirs(const std::string& data_dir) {
 }
 
 void StageRunner::Run::log(std::string_view line) {
-    std::string text(line);
-    text.push_back('\n');
-    if (auto st = m_owner.m_store.append_log(m_build.id, text); !st) {
-        util::log_warn(k_component,
-                       "build " + std::to_string(m_build.id) + ": log append failed: " + st.error().message);
-    }
+    m_log.line(line);
     if (m_owner.m_observer) m_owner.m_observer->on_log(m_build.id, line);
 }
 
@@ -146,6 +155,7 @@ bool StageRunner::Run::stage(const std::string& name, const std::function<util::
     if (observer) observer->on_stage(m_build.id, name, state, elapsed, error);
     log("hookyard: stage " + name + " " + std::string(storage::to_string(state)) + " in " +
         std::to_string(elapsed.count()) + " ms" + (error.empty() ? "" : ": " + error));
+    m_log.flush();  // a stage's end is visible to followers at once
     if (!result) end(state, name + ": " + error);
     return result.ok();
 }
@@ -185,6 +195,12 @@ void StageRunner::Run::make_work_dir() {
 
 RunOutcome StageRunner::Run::execute() {
     if (!resolve()) return m_outcome;
+    const auto result = execute_stages();
+    m_log.close();  // the whole log is stored before the build's end state is
+    return result;
+}
+
+RunOutcome StageRunner::Run::execute_stages() {
     if (const auto digest = all_pushed()) {
         // A crash came after the last manifest PUT and before the finish: building again could only
         // produce a second digest for the same build.

@@ -1,6 +1,7 @@
 #pragma once
 // The stage runner: one build through checkout → locate → build → push, each stage recorded in the
-// store with its times and outcome, the log streamed to the store line by line.
+// store with its times and outcome, the log written to the store in batches
+// (storage::LogWriter), capped at builder.max_log_size.
 
 #include <chrono>
 #include <functional>

@@ -49,6 +49,8 @@ public:
     util::Status add_callback(BuildId id, const BuildCallback& callback) override;
     util::Result<std::vector<BuildCallback>> list_callbacks(BuildId id) override;
     util::Result<StoreStats> stats() override;
+    // Retention (sqlite_prune.cpp).
+    util::Result<PruneResult> prune(const PrunePolicy& policy) override;
     util::Status ping() override;
 
 private:
@@ -58,6 +60,9 @@ private:
         std::lock_guard lock(m_write_mutex);
         return m_write->write(fn);
     }
+    util::Result<std::vector<BuildId>> prunable_builds(const PrunePolicy& policy);
+    util::Result<std::int64_t> prune_builds(const std::vector<BuildId>& ids, bool dry_run);
+    util::Result<std::int64_t> prune_deliveries(const PrunePolicy& policy);
     util::Result<LogChunk> read_log_locked(BuildId id, std::int64_t offset, std::size_t max_bytes);
     util::Result<AcceptOutcome> accept_one(const PendingAccept& p);
     std::vector<util::Result<AcceptOutcome>> commit_accepts(const std::vector<PendingAccept>& batch);

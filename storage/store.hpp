@@ -20,6 +20,21 @@ namespace hookyard::storage {
 
 using AcceptCallback = std::function<void(util::Result<AcceptOutcome>)>;
 
+// What prune() removes (retention: in the config). Times are unix ms.
+struct PrunePolicy {
+    TimeMs builds_before = 0;      // terminal builds created before this go, except those kept below
+    int keep_per_rule = 20;        // the newest builds of each repository+rule always stay
+    TimeMs deliveries_before = 0;  // deliveries received before this go
+    bool dry_run = false;          // count only
+    int batch = 500;               // rows of builds per write transaction: bounds how long the lock is held
+};
+
+struct PruneResult {
+    std::int64_t builds = 0;      // builds removed (or that would be, in a dry run)
+    std::int64_t deliveries = 0;  // deliveries removed
+    std::int64_t rows = 0;        // every row removed: builds, logs, stages, notifications, attempts, callbacks
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -111,6 +126,10 @@ public:
     virtual util::Status add_callback(BuildId id, const BuildCallback& callback) = 0;
     // The callbacks received for a build, oldest first.
     virtual util::Result<std::vector<BuildCallback>> list_callbacks(BuildId id) = 0;
+
+    // Removes what `policy` lets go, in batches; the last SUCCEEDED build of each repository+rule+ref and
+    // builds still queued or running always stay. Then gives the space back where the store can.
+    virtual util::Result<PruneResult> prune(const PrunePolicy& policy) = 0;
 
     // Counts for /metrics.
     virtual util::Result<StoreStats> stats() = 0;

@@ -9,6 +9,8 @@
 #include <future>
 #include <set>
 
+#include "tests/support/fake_prune.hpp"
+
 namespace hookyard::test {
 
 using storage::Build;
@@ -310,6 +312,11 @@ public:
         for (const auto& [id, b] : m_d->builds) ++s.builds_by_state[b.state];
         s.deliveries = static_cast<std::int64_t>(m_d->deliveries.size());
         return s;
+    }
+
+    Result<storage::PruneResult> prune(const storage::PrunePolicy& policy) override {
+        std::lock_guard lock(m_d->mutex);
+        return fake_prune(*m_d, policy);
     }
 
     Status ping() override { return {}; }

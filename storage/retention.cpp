@@ -1,0 +1,87 @@
+#include "storage/retention.hpp"
+
+#include <chrono>
+#include <filesystem>
+
+#include "util/log.hpp"
+
+namespace fs = std::filesystem;
+
+namespace hookyard::storage {
+namespace {
+
+constexpr const char* k_component = "prune";
+
+// Removes (or counts) <data_dir>/kept/* last written before `cutoff`.
+std::int64_t prune_kept_workdirs(const std::string& data_dir, fs::file_time_type cutoff, bool dry_run) {
+    std::error_code ec;
+    const fs::path kept = fs::path(data_dir) / "kept";
+    std::int64_t removed = 0;
+    for (const auto& entry : fs::directory_iterator(kept, ec)) {
+        std::error_code tec;
+        const auto written = fs::last_write_time(entry.path(), tec);
+        if (tec || written >= cutoff) continue;
+        ++removed;
+        if (!dry_run) fs::remove_all(entry.path(), tec);
+    }
+    return removed;
+}
+
+}  // namespace
+
+PrunePolicy prune_policy(const config::RetentionConfig& retention, TimeMs now) {
+    PrunePolicy p;
+    p.builds_before = now - std::chrono::duration_cast<std::chrono::milliseconds>(retention.builds).count();
+    p.deliveries_before = now - std::chrono::duration_cast<std::chrono::milliseconds>(retention.deliveries).count();
+    p.keep_per_rule = retention.keep_per_rule;
+    return p;
+}
+
+util::Result<RetentionResult> run_retention(Store& store, const config::Config& config, bool dry_run) {
+    const auto started = std::chrono::steady_clock::now();
+    auto policy = prune_policy(config.retention, now_ms());
+    policy.dry_run = dry_run;
+    auto pruned = store.prune(policy);
+    if (!pruned) return pruned.error();
+    RetentionResult r;
+    r.store = *pruned;
+    r.kept_workdirs = prune_kept_workdirs(config.data_dir,
+                                          fs::file_time_type::clock::now() - config.retention.kept_workdirs, dry_run);
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    util::log_info(k_component, std::string(dry_run ? "would remove " : "removed ") + std::to_string(r.store.builds) +
+                                    " builds, " + std::to_string(r.store.deliveries) + " deliveries (" +
+                                    std::to_string(r.store.rows) + " rows), " + std::to_string(r.kept_workdirs) +
+                                    " kept work dirs in " + std::to_string(ms) + " ms");
+    return r;
+}
+
+PruneJob::PruneJob(Store& store, const config::Config& config, std::function<void(const RetentionResult&)> on_run)
+    : m_store(store), m_config(config), m_on_run(std::move(on_run)) {}
+
+PruneJob::~PruneJob() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopping = true;
+    }
+    m_cv.notify_all();
+    if (m_thread.joinable()) m_thread.join();
+}
+
+void PruneJob::start() {
+    m_thread = std::thread([this] { loop(); });
+}
+
+void PruneJob::loop() {
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+        if (m_cv.wait_for(lock, m_config.retention.interval, [this] { return m_stopping; })) return;
+        lock.unlock();
+        auto r = run_retention(m_store, m_config, false);
+        if (!r) util::log_warn(k_component, "pruning failed: " + r.error().message);
+        if (m_on_run) m_on_run(r ? *r : RetentionResult{});
+        lock.lock();
+    }
+}
+
+}  // namespace hookyard::storage
