@@ -70,6 +70,7 @@ util::Result<std::int64_t> SqliteStore::prune_builds(const std::vector<BuildId>&
             {"build_callbacks", "build_id IN " + in},
             {"build_stages", "build_id IN " + in},
             {"build_logs", "build_id IN " + in},
+            {"pushed_images", "build_id IN " + in},
             // A build queued or started since the candidates were read is not touched.
             {"builds", "id IN " + in + " AND state NOT IN ('queued', 'running')"},
         };

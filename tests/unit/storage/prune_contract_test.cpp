@@ -43,6 +43,8 @@ TEST_P(StoreContract, PruneKeepsTheNewestPerRuleAndTheLastSucceededPerRef) {
     const auto failed_b = finished(*store, "refs/heads/main", BuildState::failed);
     ASSERT_TRUE(store->append_log(ok_old, "old log\n").ok());
     ASSERT_TRUE(store->add_callback(failed_old, BuildCallback{}).ok());
+    // A pushed image (crash safety) points at the build too: pruning must remove it first.
+    ASSERT_TRUE(store->record_pushed(ok_old, "reg.example/app:latest", "sha256:aa").ok());
 
     PrunePolicy policy;
     policy.builds_before = far_future();
