@@ -1,22 +1,30 @@
 # Build speed (measured figures: README, development section). In a RelWithDebInfo build most of the time
 # goes to code generation of the same inline/template code (nlohmann/json, Boost.URL/Beast, gtest) in
 # every .cpp, and to linking ~20 executables. So:
-# - unity builds (optional, OFF until the tree is clean for them): each target compiles its .cpp files in
-#   batches of HOOKYARD_UNITY_BATCH, so shared templates are instantiated and optimised once per batch.
-#   Today they clash: equal internal names in one folder (k_component in pipeline/, k_default_path in
-#   pipeline/executor/, k_usage in cli/) and -Wsubobject-linkage on test fixtures in anonymous namespaces.
+# - unity builds (-DHOOKYARD_UNITY=OFF to check a file alone): each target compiles its .cpp files in batches
+#   of HOOKYARD_UNITY_BATCH, so shared headers are parsed and their templates instantiated once per batch.
+#   A file whose internal names clash with a neighbour's, or that is heavy enough to make every edit of its
+#   batch slow (the Beast server and client), stays out: hookyard_no_unity() in its folder's CMakeLists.txt.
+# - line tables only (-g1) in RelWithDebInfo, and tests at -O1 (below).
 # - a precompiled header for the tests (gtest/gmock and the heavy third-party headers), shared by
 #   tests/support and every test executable (REUSE_FROM: they all compile with the same flags; the source
 #   and build paths come from a generated header, not -D flags). For the libraries a PCH did not pay:
 #   loading a 190 MB .gch costs more than parsing saves once code generation dominates.
 # - lld as the linker when it is installed (Debian package lld), else gold, else the default.
 # -DHOOKYARD_PCH=OFF checks that every file includes what it uses.
-option(HOOKYARD_UNITY "Unity builds (batches of .cpp files per target)" OFF)
+option(HOOKYARD_UNITY "Unity builds (batches of .cpp files per target)" ON)
 set(HOOKYARD_UNITY_BATCH 8 CACHE STRING "Number of .cpp files per unity batch")
 # OFF for now: with the PCH, GCC 12 reports a false -Warray-bounds inside std::string (operator+ on a string
 # with embedded NULs, tests/unit/checkout/git_remote_test.cpp:58), an error under HOOKYARD_WERROR.
 option(HOOKYARD_PCH "Precompiled header for the tests" OFF)
 option(HOOKYARD_FAST_LINKER "Link with lld (or gold) when available" ON)
+option(HOOKYARD_FULL_DEBUG_INFO "RelWithDebInfo with full debug info (-g) instead of line tables (-g1)" OFF)
+
+# Line tables (file:line in backtraces, perf and gdb `bt`) cost a sixth less compile time than full debug
+# info; a debugging session that wants locals configures -DHOOKYARD_FULL_DEBUG_INFO=ON (or Debug).
+if(NOT HOOKYARD_FULL_DEBUG_INFO)
+  string(REGEX REPLACE "(^| )-g( |$)" "\\1-g1\\2" CMAKE_CXX_FLAGS_RELWITHDEBINFO "${CMAKE_CXX_FLAGS_RELWITHDEBINFO}")
+endif()
 
 if(HOOKYARD_UNITY)
   set(CMAKE_UNITY_BUILD ON)
@@ -25,6 +33,12 @@ if(HOOKYARD_UNITY)
   # would trip -Wsubobject-linkage.
   target_compile_options(hookyard_options INTERFACE -Wno-subobject-linkage)
 endif()
+
+# Test code is compiled at -O1 whatever the build type's level: half the compile time of -O2, and tests
+# measure behaviour, not speed (the benchmarks in bench/ use the real binary). Linked PRIVATE by every
+# test target (tests/CMakeLists.txt).
+add_library(hookyard_test_options INTERFACE)
+target_compile_options(hookyard_test_options INTERFACE $<$<CONFIG:RelWithDebInfo,Release>:-O1>)
 
 if(HOOKYARD_FAST_LINKER)
   include(CheckLinkerFlag)

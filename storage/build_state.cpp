@@ -1,23 +1,14 @@
 #include "storage/build_state.hpp"
 
+#include "util/enum_name.hpp"
+
 namespace hookyard::storage {
 
 std::string_view to_string(BuildState state) {
-    switch (state) {
-        case BuildState::queued:
-            return "queued";
-        case BuildState::running:
-            return "running";
-        case BuildState::succeeded:
-            return "succeeded";
-        case BuildState::failed:
-            return "failed";
-        case BuildState::canceled:
-            return "canceled";
-        case BuildState::superseded:
-            return "superseded";
-    }
-    return "unknown";
+    static constexpr util::EnumNames k_names(
+        BuildState::superseded,
+        std::array<std::string_view, 6>{"queued", "running", "succeeded", "failed", "canceled", "superseded"});
+    return k_names(state, "unknown");
 }
 
 std::optional<BuildState> parse_build_state(std::string_view text) {

@@ -5,37 +5,22 @@
 #include <random>
 
 #include "storage/sqlite_build_rows.hpp"
+#include "util/enum_name.hpp"
 
 namespace hookyard::storage {
 
 std::string_view to_string(NotificationState state) {
-    switch (state) {
-        case NotificationState::pending:
-            return "pending";
-        case NotificationState::delivered:
-            return "delivered";
-        case NotificationState::failed:
-            return "failed";
-    }
-    return "pending";
+    static constexpr util::EnumNames k_names(NotificationState::failed,
+                                             std::array<std::string_view, 3>{"pending", "delivered", "failed"});
+    return k_names(state, "pending");
 }
 
 std::string_view event_for_state(BuildState state) {
-    switch (state) {
-        case BuildState::queued:
-            return "build.queued";
-        case BuildState::running:
-            return "build.started";
-        case BuildState::succeeded:
-            return "build.succeeded";
-        case BuildState::failed:
-            return "build.failed";
-        case BuildState::canceled:
-            return "build.canceled";
-        case BuildState::superseded:
-            return "";
-    }
-    return "";
+    // A superseded build was never started: subscribers hear nothing about it.
+    static constexpr util::EnumNames k_events(
+        BuildState::superseded, std::array<std::string_view, 6>{"build.queued", "build.started", "build.succeeded",
+                                                                "build.failed", "build.canceled", ""});
+    return k_events(state, "");
 }
 
 namespace sqlite {

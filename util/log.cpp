@@ -6,6 +6,8 @@
 #include <ctime>
 #include <mutex>
 
+#include "util/enum_name.hpp"
+
 namespace hookyard::util {
 namespace {
 
@@ -13,17 +15,9 @@ std::atomic<int> g_level{static_cast<int>(LogLevel::info)};
 std::mutex g_write_mutex;
 
 std::string_view level_name(LogLevel level) {
-    switch (level) {
-        case LogLevel::debug:
-            return "DEBUG";
-        case LogLevel::info:
-            return "INFO";
-        case LogLevel::warn:
-            return "WARN";
-        case LogLevel::error:
-            return "ERROR";
-    }
-    return "INFO";
+    static constexpr EnumNames k_names(LogLevel::error,
+                                       std::array<std::string_view, 4>{"DEBUG", "INFO", "WARN", "ERROR"});
+    return k_names(level, "INFO");
 }
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }

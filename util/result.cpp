@@ -1,27 +1,14 @@
 #include "util/result.hpp"
 
+#include "util/enum_name.hpp"
+
 namespace hookyard::util {
 
 std::string_view to_string(ErrorKind kind) {
-    switch (kind) {
-        case ErrorKind::invalid_input:
-            return "invalid input";
-        case ErrorKind::auth:
-            return "auth";
-        case ErrorKind::not_found:
-            return "not found";
-        case ErrorKind::conflict:
-            return "conflict";
-        case ErrorKind::transient:
-            return "transient";
-        case ErrorKind::timeout:
-            return "timeout";
-        case ErrorKind::canceled:
-            return "canceled";
-        case ErrorKind::internal:
-            return "internal";
-    }
-    return "internal";
+    static constexpr EnumNames k_names(ErrorKind::internal,
+                                       std::array<std::string_view, 8>{"invalid input", "auth", "not found", "conflict",
+                                                                       "transient", "timeout", "canceled", "internal"});
+    return k_names(kind, "internal");
 }
 
 }  // namespace hookyard::util

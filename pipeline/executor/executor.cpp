@@ -1,5 +1,7 @@
 #include "pipeline/executor/executor.hpp"
 
+#include "util/enum_name.hpp"
+
 namespace hookyard::pipeline {
 
 std::map<std::string, std::string> DockerHubVars::to_map() const {
@@ -18,21 +20,10 @@ std::map<std::string, std::string> DockerHubVars::to_map() const {
 }
 
 std::string_view to_string(Hook hook) {
-    switch (hook) {
-        case Hook::post_checkout:
-            return "post_checkout";
-        case Hook::pre_build:
-            return "pre_build";
-        case Hook::build:
-            return "build";
-        case Hook::post_build:
-            return "post_build";
-        case Hook::pre_push:
-            return "pre_push";
-        case Hook::post_push:
-            return "post_push";
-    }
-    return "unknown";
+    static constexpr util::EnumNames k_names(
+        Hook::post_push,
+        std::array<std::string_view, 6>{"post_checkout", "pre_build", "build", "post_build", "pre_push", "post_push"});
+    return k_names(hook, "unknown");
 }
 
 }  // namespace hookyard::pipeline

@@ -5,11 +5,11 @@
 #include "tests/support/fake_store.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <future>
 #include <set>
 
 #include "tests/support/fake_prune.hpp"
+#include "tests/support/fake_store_data.hpp"
 
 namespace hookyard::test {
 
@@ -22,18 +22,6 @@ using util::ErrorKind;
 using util::make_error;
 using util::Result;
 using util::Status;
-
-struct FakeStoreData {
-    std::mutex mutex;
-    std::map<BuildId, Build> builds;
-    std::map<std::string, std::pair<storage::Delivery, std::vector<BuildId>>> deliveries;
-    std::map<BuildId, std::string> logs;
-    std::map<storage::NotificationId, Notification> notifications;
-    std::map<BuildId, std::vector<storage::BuildCallback>> callbacks;
-    BuildId next_build = 1;
-    storage::NotificationId next_notification = 1;
-    storage::EventPlanner planner;
-};
 
 namespace {
 
@@ -269,9 +257,16 @@ public:
 
     Result<std::vector<Notification>> claim_due_notifications(int max_targets, int per_target,
                                                               const std::vector<std::string>& busy_targets,
-                                                              std::chrono::milliseconds lease) override;
+                                                              std::chrono::milliseconds lease) override {
+        std::lock_guard lock(m_d->mutex);
+        return fake_claim_due_notifications(*m_d, max_targets, per_target, busy_targets, lease);
+    }
+
     Status record_notification_attempt(storage::NotificationId id, const storage::NotificationAttempt& attempt,
-                                       bool delivered, TimeMs next_attempt_at) override;
+                                       bool delivered, TimeMs next_attempt_at) override {
+        std::lock_guard lock(m_d->mutex);
+        return fake_record_notification_attempt(*m_d, id, attempt, delivered, next_attempt_at);
+    }
 
     Result<int> release_notification_leases() override {
         std::lock_guard lock(m_d->mutex);
@@ -330,7 +325,7 @@ private:
     Status check_transition(BuildId id, BuildState to) const;
     static void move_to(Build& b, BuildState to);
     static void finish(storage::Stage& s, BuildState result, const std::string& error);
-    void queue_events(BuildId id);
+    void queue_events(BuildId id) { fake_queue_events(*m_d, id); }
 
     std::shared_ptr<FakeStoreData> m_d;
 };
@@ -406,73 +401,6 @@ void FakeStore::finish(storage::Stage& s, BuildState result, const std::string& 
     s.finished_at = storage::now_ms();
     s.duration_ms = s.finished_at - s.started_at;
     s.error = error;
-}
-
-void FakeStore::queue_events(BuildId id) {
-    if (!m_d->planner) return;
-    const Build& b = m_d->builds.at(id);
-    const auto event = storage::event_for_state(b.state);
-    if (event.empty()) return;
-    for (auto& n : m_d->planner(b, event)) {
-        Notification note;
-        static_cast<storage::NewNotification&>(note) = std::move(n);
-        note.id = m_d->next_notification++;
-        char uuid[40];
-        std::snprintf(uuid, sizeof uuid, "00000000-0000-4000-8000-%012lld", static_cast<long long>(note.id));
-        note.delivery = uuid;
-        note.created_at = note.next_attempt_at = storage::now_ms();
-        m_d->notifications.emplace(note.id, std::move(note));
-    }
-}
-
-Result<std::vector<Notification>> FakeStore::claim_due_notifications(int max_targets, int per_target,
-                                                                     const std::vector<std::string>& busy_targets,
-                                                                     std::chrono::milliseconds lease) {
-    std::lock_guard lock(m_d->mutex);
-    const TimeMs now = storage::now_ms();
-    // Due notifications ordered as the SQLite store orders them: by due time, then id.
-    std::vector<Notification*> due;
-    for (auto& [id, n] : m_d->notifications) {
-        if (n.state != storage::NotificationState::pending || n.next_attempt_at > now) continue;
-        if (std::find(busy_targets.begin(), busy_targets.end(), n.target) != busy_targets.end()) continue;
-        due.push_back(&n);
-    }
-    std::stable_sort(due.begin(), due.end(),
-                     [](const auto* a, const auto* b) { return a->next_attempt_at < b->next_attempt_at; });
-    std::vector<std::string> targets;
-    std::map<std::string, int> taken;
-    std::vector<Notification> out;
-    for (auto* n : due) {
-        if (std::find(targets.begin(), targets.end(), n->target) == targets.end()) {
-            if (std::ssize(targets) == max_targets) continue;
-            targets.push_back(n->target);
-        }
-        if (taken[n->target]++ >= per_target) continue;
-        out.push_back(*n);
-        n->next_attempt_at = now + lease.count();
-    }
-    return out;
-}
-
-Status FakeStore::record_notification_attempt(storage::NotificationId id, const storage::NotificationAttempt& a,
-                                              bool delivered, TimeMs next_attempt_at) {
-    std::lock_guard lock(m_d->mutex);
-    auto it = m_d->notifications.find(id);
-    if (it == m_d->notifications.end() || it->second.state != storage::NotificationState::pending) {
-        return make_error(ErrorKind::conflict,
-                          "notification " + std::to_string(id) + " is not pending (already delivered or failed)");
-    }
-    Notification& n = it->second;
-    storage::NotificationAttempt recorded = a;
-    recorded.attempt = ++n.attempts;
-    n.history.push_back(recorded);
-    n.state = delivered
-                  ? storage::NotificationState::delivered
-                  : (next_attempt_at == 0 ? storage::NotificationState::failed : storage::NotificationState::pending);
-    n.next_attempt_at = next_attempt_at;
-    n.delivered_at = delivered ? a.at : 0;
-    n.last_error = a.error;
-    return {};
 }
 
 }  // namespace

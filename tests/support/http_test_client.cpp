@@ -1,32 +1,19 @@
 #include "tests/support/http_test_client.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cctype>
+#include <algorithm>
+#include <cstdlib>
 
+#include "tests/support/http_wire.hpp"
 #include "util/signature.hpp"
 
 namespace hookyard::test {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int connect_to(int port) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
 
 // Parses a complete response out of `data`; false while more bytes are needed.
 bool parse(const std::string& data, bool eof, Reply& out) {
@@ -35,18 +22,7 @@ bool parse(const std::string& data, bool eof, Reply& out) {
     Reply r;
     const auto sp = data.find(' ');
     r.status = std::atoi(data.c_str() + sp + 1);
-    std::size_t pos = data.find("\r\n") + 2;
-    while (pos < end) {
-        const auto eol = data.find("\r\n", pos);
-        const auto line = data.substr(pos, eol - pos);
-        const auto colon = line.find(':');
-        std::string name = line.substr(0, colon);
-        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        std::string value = line.substr(colon + 1);
-        while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-        r.headers[name] = value;
-        pos = eol + 2;
-    }
+    r.headers = parse_header_fields(std::string_view(data).substr(0, end + 2));
     const auto cl = r.headers.find("content-length");
     if (cl != r.headers.end()) {
         const auto len = std::stoul(cl->second);
@@ -64,7 +40,7 @@ bool parse(const std::string& data, bool eof, Reply& out) {
 
 Reply raw_request(int port, const std::string& raw, std::chrono::milliseconds timeout) {
     Reply reply;
-    const int fd = connect_to(port);
+    const int fd = connect_loopback(port);
     if (fd < 0) return reply;
     const auto deadline = Clock::now() + timeout;
     std::size_t sent = 0;
@@ -96,7 +72,7 @@ Reply raw_request(int port, const std::string& raw, std::chrono::milliseconds ti
 }
 
 std::string raw_exchange(int port, const std::string& raw, std::chrono::milliseconds timeout) {
-    const int fd = connect_to(port);
+    const int fd = connect_loopback(port);
     if (fd < 0) return "";
     if (send(fd, raw.data(), raw.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(raw.size())) {
         close(fd);

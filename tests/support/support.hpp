@@ -16,9 +16,9 @@ class TempDir {
 public:
     TempDir();
     ~TempDir();
+    const std::string& path() const { return m_path; }
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
-    const std::string& path() const { return m_path; }
     std::string operator/(const std::string& rel) const { return m_path + "/" + rel; }
     void keep() { m_keep = true; }
 

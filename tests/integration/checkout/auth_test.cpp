@@ -1,10 +1,6 @@
 // Private repositories over smart HTTP (git http-backend behind basic auth), and network faults.
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <thread>
@@ -12,6 +8,7 @@
 #include "pipeline/checkout/checkout.hpp"
 #include "pipeline/checkout/mirror_cache.hpp"
 #include "tests/support/git_server.hpp"
+#include "tests/support/http_test_server.hpp"
 #include "tests/support/support.hpp"
 
 namespace hookyard::pipeline {
@@ -139,32 +136,12 @@ TEST(GitNetworkFaults, ServerDownIsATransientErrorAfterRetries) {
     EXPECT_NE(mirror.error().message.find("gave up after 3 attempts"), std::string::npos) << mirror.error().message;
 }
 
-// A server that accepts connections (the kernel completes the handshake from the listen backlog) and
-// never says a word.
-class SilentServer {
-public:
-    SilentServer() {
-        m_fd = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        EXPECT_EQ(bind(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-        EXPECT_EQ(listen(m_fd, 16), 0);
-        socklen_t len = sizeof addr;
-        getsockname(m_fd, reinterpret_cast<sockaddr*>(&addr), &len);
-        m_port = ntohs(addr.sin_port);
-    }
-    ~SilentServer() { close(m_fd); }
-    int port() const { return m_port; }
-
-private:
-    int m_fd = -1;
-    int m_port = 0;
-};
+// The plan of a server that accepts connections and never says a word.
+test::ServerAction never_answer(const test::ReceivedRequest&) { return test::ServerAction::stall(); }
 
 TEST(GitNetworkFaults, SilentServerTimesOutInsteadOfHanging) {
     test::TempDir tmp;
-    SilentServer silent;
+    test::HttpTestServer silent(never_answer);
     MirrorCache cache(tmp / "mirrors", RetryPolicy{2, std::chrono::milliseconds(5), std::chrono::milliseconds(300)});
     for (const std::string& scheme : {std::string("http"), std::string("git"), std::string("ssh")}) {
         const std::string url = scheme + "://127.0.0.1:" + std::to_string(silent.port()) + "/app.git";
@@ -180,7 +157,7 @@ TEST(GitNetworkFaults, SilentServerTimesOutInsteadOfHanging) {
 // timeout (a minute here); a cancel must end it within a second, as the checkout of a canceled build.
 TEST(GitNetworkFaults, CancelStopsAHangingFetchWithinASecond) {
     test::TempDir tmp;
-    SilentServer silent;
+    test::HttpTestServer silent(never_answer);
     MirrorCache cache(tmp / "mirrors", RetryPolicy{3, std::chrono::milliseconds(5), std::chrono::seconds(60)});
     auto service = make_checkout_service(cache);
     for (const std::string& scheme : {std::string("http"), std::string("git")}) {

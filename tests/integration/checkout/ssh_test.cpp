@@ -24,11 +24,11 @@ protected:
         return auth;
     }
 
+    std::string m_sha;  // the commit pushed at construction
     test::TempDir m_tmp;
     test::SourceRepo m_source;
     test::SshGitServer m_server;
     MirrorCache m_cache;
-    std::string m_sha;
 };
 
 TEST_F(SshFixture, FetchesWithTheKeyWhenTheHostKeyIsKnown) {

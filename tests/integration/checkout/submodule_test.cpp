@@ -27,15 +27,18 @@ struct NestedRepos {
     std::string app_sha;
 };
 
-TEST(CheckoutSubmodules, ChecksOutSubmodulesRecursivelyWhenAsked) {
-    test::TempDir tmp;
+// Checks the nested repositories out of a git daemon, with or without their submodules.
+auto checkout_nested(const test::TempDir& tmp, bool submodules) {
     NestedRepos repos(tmp / "srv");
     test::GitDaemon daemon(tmp / "srv");
     MirrorCache cache(tmp / "mirrors");
-    auto service = make_checkout_service(cache);
+    CheckoutRequest req{"acme/app", daemon.url("app.git"), "main", repos.app_sha, tmp / "work", submodules, {}};
+    return make_checkout_service(cache)->checkout(req);
+}
 
-    CheckoutRequest req{"acme/app", daemon.url("app.git"), "main", repos.app_sha, tmp / "work", true, {}};
-    auto co = service->checkout(req);
+TEST(CheckoutSubmodules, ChecksOutSubmodulesRecursivelyWhenAsked) {
+    test::TempDir tmp;
+    auto co = checkout_nested(tmp, true);
     ASSERT_TRUE(co.ok()) << co.error().message;
     EXPECT_EQ(test::read_file(co->dir.path() + "/vendor/lib/lib.txt"), "lib\n");
     EXPECT_EQ(test::read_file(co->dir.path() + "/vendor/lib/deep/deep.txt"), "deep\n");
@@ -44,13 +47,7 @@ TEST(CheckoutSubmodules, ChecksOutSubmodulesRecursivelyWhenAsked) {
 
 TEST(CheckoutSubmodules, LeavesSubmodulesEmptyWhenNotAsked) {
     test::TempDir tmp;
-    NestedRepos repos(tmp / "srv");
-    test::GitDaemon daemon(tmp / "srv");
-    MirrorCache cache(tmp / "mirrors");
-    auto service = make_checkout_service(cache);
-
-    CheckoutRequest req{"acme/app", daemon.url("app.git"), "main", repos.app_sha, tmp / "work", false, {}};
-    auto co = service->checkout(req);
+    auto co = checkout_nested(tmp, false);
     ASSERT_TRUE(co.ok()) << co.error().message;
     EXPECT_TRUE(std::filesystem::exists(co->dir.path() + "/Dockerfile"));
     EXPECT_FALSE(std::filesystem::exists(co->dir.path() + "/vendor/lib/lib.txt"));

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "tests/support/git_server.hpp"
-#include "tests/support/http_receiver.hpp"
+#include "tests/support/http_test_server.hpp"
 #include "tests/support/registry_server.hpp"
 #include "tests/support/support.hpp"
 
@@ -64,11 +64,11 @@ protected:
     std::unique_ptr<RegistryServer> m_registry;
     std::unique_ptr<GitDaemon> m_git;
     std::unique_ptr<SourceRepo> m_repo;
-    HttpReceiver m_hub_receiver;
-    HttpReceiver m_ops_receiver;
-    HttpReceiver m_github;
-    HttpReceiver m_slow_receiver;  // answers after longer than notify.timeout
-    int m_down_port = 0;           // nothing listens there
+    HttpTestServer m_hub_receiver;
+    HttpTestServer m_ops_receiver;
+    HttpTestServer m_github;
+    HttpTestServer m_slow_receiver;  // answers after longer than notify.timeout
+    int m_down_port = 0;             // nothing listens there
     std::unique_ptr<Process> m_hookyard;
     int m_port = 0;
     int m_starts = 0;

@@ -17,7 +17,7 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-std::vector<ReceivedRequest> with_event(const HttpReceiver& r, const std::string& event) {
+std::vector<ReceivedRequest> with_event(const HttpTestServer& r, const std::string& event) {
     std::vector<ReceivedRequest> out;
     for (auto& req : r.requests()) {
         if (req.header("x-hookyard-event") == event) out.push_back(req);

@@ -12,23 +12,14 @@
 #include <vector>
 
 #include "pipeline/executor/buildah_executor.hpp"
+#include "tests/support/log_lines.hpp"
 #include "tests/support/support.hpp"
 
 namespace hookyard::pipeline::test_fixture {
 
-// Thread-safe line collector for a build's LogSink.
-class LogLines {
+// Line collector for a build's LogSink, with readers for the executor's messages.
+class LogLines : public test::LogLines {
 public:
-    LogSink sink() {
-        return [this](std::string_view line) {
-            const std::lock_guard lock(m_mutex);
-            m_lines.emplace_back(line);
-        };
-    }
-    std::vector<std::string> lines() const {
-        const std::lock_guard lock(m_mutex);
-        return m_lines;
-    }
     std::string text() const {
         std::string out;
         for (const auto& l : lines()) out += l + "\n";
@@ -40,10 +31,6 @@ public:
         const auto it = std::find(all.begin(), all.end(), line);
         return it == all.end() || it + 1 == all.end() ? "" : *(it + 1);
     }
-
-private:
-    mutable std::mutex m_mutex;
-    std::vector<std::string> m_lines;
 };
 
 // A random token that makes each test's Dockerfile (and so its cache keys) unique.
@@ -103,6 +90,14 @@ protected:
 
     util::Result<BuildResult> build(const BuildRequest& request, LogLines& log) {
         return m_executor->start(request, log.sink())->wait();
+    }
+
+    // Builds `dockerfile` in a fresh context; the build must fail: returns its error.
+    util::Error build_error(const std::string& name, const std::string& dockerfile) {
+        LogLines log;
+        auto result = build(request_for(make_context("ctx", dockerfile), name), log);
+        EXPECT_FALSE(result.ok()) << name << " was built";
+        return result.ok() ? util::Error{} : result.error();
     }
 
     // The content of `path` (relative, e.g. "out/args") from the first layer in the layout that has it.

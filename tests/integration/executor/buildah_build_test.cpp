@@ -101,26 +101,18 @@ TEST_F(ExecutorTest, FailingRunFailsWithItsDockerfileLine) {
 }
 
 TEST_F(ExecutorTest, DockerfileSyntaxErrorNamesTheLine) {
-    const auto ctx = make_context("ctx", "FROM scratch\nCOPY busybox /bin/busybox\nBOGUS instruction\n");
-    LogLines log;
-    auto result = build(request_for(ctx, "syntax"), log);
-    ASSERT_FALSE(result.ok());
-    EXPECT_EQ(result.error().kind, util::ErrorKind::invalid_input);
-    EXPECT_NE(result.error().message.find("Dockerfile:3: BOGUS instruction: "), std::string::npos)
-        << result.error().message;
-    EXPECT_NE(result.error().message.find("Unknown instruction"), std::string::npos) << result.error().message;
+    const auto e = build_error("syntax", "FROM scratch\nCOPY busybox /bin/busybox\nBOGUS instruction\n");
+    EXPECT_EQ(e.kind, util::ErrorKind::invalid_input);
+    EXPECT_NE(e.message.find("Dockerfile:3: BOGUS instruction: "), std::string::npos) << e.message;
+    EXPECT_NE(e.message.find("Unknown instruction"), std::string::npos) << e.message;
 }
 
 TEST_F(ExecutorTest, UnpullableFromImageIsNamed) {
     // No network here: the pull fails at once (DNS), which is what this test relies on.
-    const auto ctx = make_context("ctx", "FROM docker.io/library/alpine:3.18\nRUN true\n");
-    LogLines log;
-    auto result = build(request_for(ctx, "pull"), log);
-    ASSERT_FALSE(result.ok());
-    EXPECT_EQ(result.error().kind, util::ErrorKind::not_found);
-    EXPECT_NE(result.error().message.find("FROM image docker.io/library/alpine:3.18 cannot be pulled"),
-              std::string::npos)
-        << result.error().message;
+    const auto e = build_error("pull", "FROM docker.io/library/alpine:3.18\nRUN true\n");
+    EXPECT_EQ(e.kind, util::ErrorKind::not_found);
+    EXPECT_NE(e.message.find("FROM image docker.io/library/alpine:3.18 cannot be pulled"), std::string::npos)
+        << e.message;
 }
 
 TEST_F(ExecutorTest, MissingBuildahNamesTheDebianPackage) {

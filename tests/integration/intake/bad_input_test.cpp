@@ -18,9 +18,6 @@ using namespace hookyard;
 
 namespace {
 
-const std::string k_push = R"({"ref":"refs/heads/master","after":"6113728f27ae82c7b1a177c8d03f9e96e0adf246",)"
-                           R"("repository":{"full_name":"Codertocat/Hello-World"},"commits":[]})";
-
 class BadInput : public ::testing::Test {
 protected:
     static http::ServerOptions options() {
@@ -33,8 +30,8 @@ protected:
     void expect_still_serving() {
         auto health = test::http_request(m_intake.port(), "GET", "/healthz");
         EXPECT_EQ(health.status, 200) << "server stopped serving";
-        auto good =
-            test::post_github(m_intake.port(), test::k_secret, "push", "good-" + std::to_string(++m_good), k_push);
+        auto good = test::post_github(m_intake.port(), test::k_secret, "push", "good-" + std::to_string(++m_good),
+                                      test::k_sample_push);
         EXPECT_EQ(good.status, 202) << good.body;
     }
 
@@ -51,14 +48,14 @@ protected:
 }  // namespace
 
 TEST_F(BadInput, WrongSignatureIs401) {
-    auto r = test::post_github(m_intake.port(), "not the secret", "push", "b1", k_push);
+    auto r = test::post_github(m_intake.port(), "not the secret", "push", "b1", test::k_sample_push);
     EXPECT_EQ(r.status, 401);
     expect_json_error(r);
     expect_still_serving();
 }
 
 TEST_F(BadInput, MissingSignatureIs401) {
-    auto r = test::post_github(m_intake.port(), "", "push", "b2", k_push);
+    auto r = test::post_github(m_intake.port(), "", "push", "b2", test::k_sample_push);
     EXPECT_EQ(r.status, 401);
     expect_json_error(r);
     expect_still_serving();
@@ -69,14 +66,15 @@ TEST_F(BadInput, Sha1OnlySignatureIs401) {
                                 {{"X-GitHub-Event", "push"},
                                  {"X-GitHub-Delivery", "b3"},
                                  {"X-Hub-Signature", "sha1=0123456789abcdef0123456789abcdef01234567"}},
-                                k_push);
+                                test::k_sample_push);
     EXPECT_EQ(r.status, 401);
     EXPECT_NE(r.body.find("SHA-1"), std::string::npos);
     expect_still_serving();
 }
 
 TEST_F(BadInput, TruncatedJsonIs400) {
-    auto r = test::post_github(m_intake.port(), test::k_secret, "push", "b4", k_push.substr(0, k_push.size() / 2));
+    auto r = test::post_github(m_intake.port(), test::k_secret, "push", "b4",
+                               test::k_sample_push.substr(0, test::k_sample_push.size() / 2));
     EXPECT_EQ(r.status, 400);
     expect_json_error(r);
     expect_still_serving();
@@ -90,7 +88,7 @@ TEST_F(BadInput, DeeplyNestedJsonIs400) {
 }
 
 TEST_F(BadInput, InvalidUtf8Is400) {
-    std::string body = k_push;
+    std::string body = test::k_sample_push;
     body.replace(body.find("master"), 6, "ma\xc3\x28ster");
     auto r = test::post_github(m_intake.port(), test::k_secret, "push", "b6", body);
     EXPECT_EQ(r.status, 400);
@@ -99,7 +97,7 @@ TEST_F(BadInput, InvalidUtf8Is400) {
 }
 
 TEST_F(BadInput, AbsentEventHeaderIs400) {
-    auto r = test::post_github(m_intake.port(), test::k_secret, "", "b7", k_push);
+    auto r = test::post_github(m_intake.port(), test::k_secret, "", "b7", test::k_sample_push);
     EXPECT_EQ(r.status, 400);
     EXPECT_NE(r.body.find("X-GitHub-Event"), std::string::npos);
     expect_still_serving();
@@ -114,8 +112,9 @@ TEST_F(BadInput, BodyOver25MiBIs413) {
 }
 
 TEST_F(BadInput, HeadersOverTheLimitAre431) {
-    auto r = test::http_request(m_intake.port(), "POST", "/hooks/github",
-                                {{"X-GitHub-Event", "push"}, {"X-Padding", std::string(20000, 'a')}}, k_push);
+    auto r =
+        test::http_request(m_intake.port(), "POST", "/hooks/github",
+                           {{"X-GitHub-Event", "push"}, {"X-Padding", std::string(20000, 'a')}}, test::k_sample_push);
     EXPECT_EQ(r.status, 431);
     expect_still_serving();
 }
@@ -174,7 +173,7 @@ TEST_F(BadInput, ManyConcurrentPushesAreAllAcceptedDurably) {
         threads.emplace_back([&, t] {
             for (int i = 0; i < 10; ++i) {
                 auto r = test::post_github(m_intake.port(), test::k_secret, "push",
-                                           "c-" + std::to_string(t) + "-" + std::to_string(i), k_push);
+                                           "c-" + std::to_string(t) + "-" + std::to_string(i), test::k_sample_push);
                 if (r.status == 202) ++accepted;
             }
         });

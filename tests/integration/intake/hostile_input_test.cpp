@@ -30,7 +30,7 @@ protected:
         ASSERT_TRUE(m_serve->running()) << m_serve->log();
         EXPECT_EQ(test::http_request(m_port, "GET", "/healthz").status, 200) << m_serve->log();
         auto good =
-            test::post_github(m_port, test::k_secret, "push", "good-" + std::to_string(++m_good), test::k_serve_push);
+            test::post_github(m_port, test::k_secret, "push", "good-" + std::to_string(++m_good), test::k_sample_push);
         EXPECT_EQ(good.status, 202) << good.body;
     }
 
@@ -53,7 +53,7 @@ TEST_F(HostileInput, TriggerWithANumericSourceTypeIs400) {
 }
 
 TEST_F(HostileInput, DockerHubCallbackWithANullStateIs400) {
-    auto queued = test::post_github(m_port, test::k_secret, "push", "for-callback", test::k_serve_push);
+    auto queued = test::post_github(m_port, test::k_secret, "push", "for-callback", test::k_sample_push);
     ASSERT_EQ(queued.status, 202) << queued.body;
     const auto id = nlohmann::json::parse(queued.body)["builds"][0].get<std::int64_t>();
     const std::string target = "/api/v1/callbacks/" + std::to_string(id) + "/" +
@@ -75,7 +75,7 @@ TEST_F(HostileInput, ProjectsV2EventsAreAcknowledged) {
 }
 
 TEST_F(HostileInput, AfterThatIsNotACommitIdIs400) {
-    auto push = nlohmann::json::parse(test::k_serve_push);
+    auto push = nlohmann::json::parse(test::k_sample_push);
     push["after"] = "../../../../user/repos";
     auto r = test::post_github(m_port, test::k_secret, "push", "after-path", push.dump());
     EXPECT_EQ(r.status, 400) << r.body;
@@ -84,7 +84,7 @@ TEST_F(HostileInput, AfterThatIsNotACommitIdIs400) {
 }
 
 TEST_F(HostileInput, RefsOver255BytesAreIgnoredOnTheHookAnd400OnTheTrigger) {
-    auto push = nlohmann::json::parse(test::k_serve_push);
+    auto push = nlohmann::json::parse(test::k_sample_push);
     push["ref"] = "refs/heads/" + std::string(300, 'a');
     auto hook = test::post_github(m_port, test::k_secret, "push", "long-ref", push.dump());
     EXPECT_EQ(hook.status, 200) << hook.body;

@@ -14,6 +14,11 @@
 
 namespace hookyard::test {
 
+// A minimal signed-push body (GitHub's sample repository), for tests that only need some valid push.
+inline const std::string k_sample_push =
+    R"({"ref":"refs/heads/master","after":"6113728f27ae82c7b1a177c8d03f9e96e0adf246",)"
+    R"("repository":{"full_name":"Codertocat/Hello-World"},"commits":[]})";
+
 constexpr const char* k_secret = "It's a Secret to Everybody";
 constexpr const char* k_api_token = "api-token-for-tests";
 

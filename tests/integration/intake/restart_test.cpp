@@ -16,7 +16,6 @@ using namespace hookyard;
 
 namespace {
 
-const std::string& k_push = test::k_serve_push;
 using test::ServeBinary;
 
 }  // namespace
@@ -25,17 +24,17 @@ TEST_F(ServeBinary, GracefulRestartKeepsDeliveriesAndBuilds) {
     nlohmann::json first_ids;
     {
         auto serve = start();
-        auto r = test::post_github(m_port, test::k_secret, "push", "restart-1", k_push);
+        auto r = test::post_github(m_port, test::k_secret, "push", "restart-1", test::k_sample_push);
         ASSERT_EQ(r.status, 202) << r.body;
         first_ids = nlohmann::json::parse(r.body)["builds"];
-        ASSERT_EQ(test::post_github(m_port, test::k_secret, "push", "restart-2", k_push).status, 202);
+        ASSERT_EQ(test::post_github(m_port, test::k_secret, "push", "restart-2", test::k_sample_push).status, 202);
         serve->signal(SIGTERM);
         EXPECT_EQ(serve->wait(std::chrono::seconds(20)), 0) << serve->log();
         EXPECT_NE(serve->log().find("SIGTERM"), std::string::npos);
     }
     auto serve = start();
     EXPECT_EQ(builds().size(), 2u);
-    auto again = test::post_github(m_port, test::k_secret, "push", "restart-1", k_push);
+    auto again = test::post_github(m_port, test::k_secret, "push", "restart-1", test::k_sample_push);
     EXPECT_EQ(again.status, 200) << again.body;
     auto body = nlohmann::json::parse(again.body);
     EXPECT_EQ(body["duplicate"], true);
@@ -48,7 +47,8 @@ TEST_F(ServeBinary, KillNineRightAfterThe202LosesNothing) {
     {
         auto serve = start();
         for (int i = 0; i < 20; ++i) {
-            auto r = test::post_github(m_port, test::k_secret, "push", "kill-" + std::to_string(i), k_push);
+            auto r =
+                test::post_github(m_port, test::k_secret, "push", "kill-" + std::to_string(i), test::k_sample_push);
             ASSERT_EQ(r.status, 202) << r.body;
             accepted.push_back(nlohmann::json::parse(r.body)["builds"][0]);
         }
@@ -66,7 +66,7 @@ TEST_F(ServeBinary, KillNineRightAfterThe202LosesNothing) {
         // belongs to the delivery that got the 202.
         EXPECT_EQ(nlohmann::json::parse(one.body)["delivery"], "kill-" + std::to_string(i));
     }
-    auto dup = test::post_github(m_port, test::k_secret, "push", "kill-7", k_push);
+    auto dup = test::post_github(m_port, test::k_secret, "push", "kill-7", test::k_sample_push);
     EXPECT_EQ(dup.status, 200);
     EXPECT_EQ(nlohmann::json::parse(dup.body)["builds"][0], accepted[7]);
 }
@@ -82,7 +82,7 @@ TEST_F(ServeBinary, SigtermUnderLoadAnswersOnlyWhatItStored) {
         senders.emplace_back([&, t] {
             for (int i = 0; !stop; ++i) {
                 const std::string id = "load-" + std::to_string(t) + "-" + std::to_string(i);
-                auto r = test::post_github(m_port, test::k_secret, "push", id, k_push);
+                auto r = test::post_github(m_port, test::k_secret, "push", id, test::k_sample_push);
                 ++sent;
                 if (r.status == 202) {
                     std::lock_guard lock(mutex);
@@ -103,7 +103,7 @@ TEST_F(ServeBinary, SigtermUnderLoadAnswersOnlyWhatItStored) {
 
     auto restarted = start();
     for (const auto& id : acknowledged) {
-        auto r = test::post_github(m_port, test::k_secret, "push", id, k_push);
+        auto r = test::post_github(m_port, test::k_secret, "push", id, test::k_sample_push);
         ASSERT_EQ(r.status, 200) << id << " was acknowledged with 202 but not stored: " << r.body;
         EXPECT_EQ(nlohmann::json::parse(r.body)["duplicate"], true);
     }

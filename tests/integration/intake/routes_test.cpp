@@ -12,16 +12,13 @@ using namespace hookyard;
 
 namespace {
 
-const std::string k_push = R"({"ref":"refs/heads/master","after":"6113728f27ae82c7b1a177c8d03f9e96e0adf246",)"
-                           R"("repository":{"full_name":"Codertocat/Hello-World"},"commits":[]})";
-
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 }  // namespace
 
 TEST(ServeRoutes, AnAcceptedPushIsVisibleThroughTheApiAndTheMetrics) {
     test::IntakeServer intake;
-    auto accepted = test::post_github(intake.port(), test::k_secret, "push", "r-1", k_push);
+    auto accepted = test::post_github(intake.port(), test::k_secret, "push", "r-1", test::k_sample_push);
     ASSERT_EQ(accepted.status, 202) << accepted.body;
     const auto id = nlohmann::json::parse(accepted.body)["builds"][0].get<std::int64_t>();
 

@@ -16,10 +16,6 @@
 namespace hookyard::test {
 
 // A push of Codertocat/Hello-World's master, which the intake config builds.
-inline const std::string k_serve_push =
-    R"({"ref":"refs/heads/master","after":"6113728f27ae82c7b1a177c8d03f9e96e0adf246",)"
-    R"("repository":{"full_name":"Codertocat/Hello-World"},"commits":[]})";
-
 class ServeBinary : public ::testing::Test {
 protected:
     void SetUp() override { write_config(""); }

@@ -23,14 +23,13 @@ protected:
 
 TEST_F(BasicAuthPush, PushesImageThatSkopeoInspectsAndCopiesWithTheSameDigest) {
     // 20 MiB crosses the 8 MiB monolithic limit and, with 8 MiB chunks, is sent as three PATCHes.
-    const std::string digest = write_test_image(dir / "layout", {1024, 20u << 20, 100u << 10}, 1);
-    auto image = pipeline::load_oci_layout(dir / "layout");
-    ASSERT_TRUE(image.ok()) << image.error().message;
+    std::string digest;
+    const auto image = test_image(dir / "layout", {1024, 20u << 20, 100u << 10}, 1, &digest);
     auto options = client_options(registry);
     options.chunk_size = 8u << 20;
     auto client = make_client(options);
 
-    auto result = client->push(*image, "team/app", {"v1", "latest"});
+    auto result = client->push(image, "team/app", {"v1", "latest"});
     ASSERT_TRUE(result.ok()) << result.error().message;
     EXPECT_EQ(result->digest, digest);
     EXPECT_EQ(result->blobs_uploaded, 4u);  // 3 layers + config
@@ -75,15 +74,13 @@ TEST_F(BasicAuthPush, PushesALayoutExportedByBuildah) {
 }
 
 TEST_F(BasicAuthPush, RepushOfTheSameImageUploadsNothing) {
-    write_test_image(dir / "layout", {4096, 3u << 20}, 2);
-    auto image = pipeline::load_oci_layout(dir / "layout");
-    ASSERT_TRUE(image.ok());
+    const auto image = test_image(dir / "layout", {4096, 3u << 20}, 2);
     auto client = make_client(client_options(registry));
-    ASSERT_TRUE(client->push(*image, "team/app", {"v1"}).ok());
+    ASSERT_TRUE(client->push(image, "team/app", {"v1"}).ok());
     const std::size_t before = registry.requests().size();
 
     // A fresh client (no in-memory knowledge) must find everything by asking the registry.
-    auto again = make_client(client_options(registry))->push(*image, "team/app", {"v1"});
+    auto again = make_client(client_options(registry))->push(image, "team/app", {"v1"});
     ASSERT_TRUE(again.ok()) << again.error().message;
     EXPECT_EQ(again->blobs_uploaded, 0u);
     EXPECT_EQ(again->blobs_skipped, 3u);
@@ -95,13 +92,12 @@ TEST_F(BasicAuthPush, RepushOfTheSameImageUploadsNothing) {
 }
 
 TEST_F(BasicAuthPush, SecondRepositoryOnTheSameRegistryIsFilledByMounts) {
-    const std::string digest = write_test_image(dir / "layout", {2u << 20, 10u << 20}, 3);
-    auto image = pipeline::load_oci_layout(dir / "layout");
-    ASSERT_TRUE(image.ok());
+    std::string digest;
+    const auto image = test_image(dir / "layout", {2u << 20, 10u << 20}, 3, &digest);
     auto client = make_client(client_options(registry));
-    ASSERT_TRUE(client->push(*image, "team/first", {"v1"}).ok());
+    ASSERT_TRUE(client->push(image, "team/first", {"v1"}).ok());
 
-    auto second = client->push(*image, "other/second", {"v1"});
+    auto second = client->push(image, "other/second", {"v1"});
     ASSERT_TRUE(second.ok()) << second.error().message;
     EXPECT_EQ(second->blobs_mounted, 3u);
     EXPECT_EQ(second->blobs_uploaded, 0u);
@@ -132,36 +128,25 @@ TEST_F(BasicAuthPush, MultiPlatformIndexPushesEachManifestThenTheIndex) {
 }
 
 TEST_F(BasicAuthPush, WrongPasswordIsReportedAsRefusedCredentials) {
-    write_test_image(dir / "layout", {1000}, 4);
-    auto image = pipeline::load_oci_layout(dir / "layout");
-    ASSERT_TRUE(image.ok());
-    auto options = client_options(registry);
-    options.password = "wrong";
-    auto result = make_client(options)->push(*image, "team/app", {"v1"});
-    ASSERT_FALSE(result.ok());
-    EXPECT_EQ(result.error().kind, util::ErrorKind::auth);
-    EXPECT_NE(result.error().message.find("credentials for " + registry.host() + " were refused"), std::string::npos)
-        << result.error().message;
-    EXPECT_EQ(result.error().message.find("wrong"), std::string::npos) << "the password leaked into the error";
+    const auto error = wrong_password_error(registry, test_image(dir / "layout", {1000}, 4), "team/app", "wrong");
+    EXPECT_EQ(error.kind, util::ErrorKind::auth);
+    EXPECT_NE(error.message.find("credentials for " + registry.host() + " were refused"), std::string::npos)
+        << error.message;
+    EXPECT_EQ(error.message.find("wrong"), std::string::npos) << "the password leaked into the error";
 }
 
 TEST_F(BasicAuthPush, MissingCredentialsAreReportedAsRequired) {
-    write_test_image(dir / "layout", {1000}, 5);
-    auto image = pipeline::load_oci_layout(dir / "layout");
-    ASSERT_TRUE(image.ok());
+    const auto image = test_image(dir / "layout", {1000}, 5);
     auto options = client_options(registry);
     options.username.clear();
     options.password.clear();
-    auto result = make_client(options)->push(*image, "team/app", {"v1"});
-    ASSERT_FALSE(result.ok());
-    EXPECT_EQ(result.error().kind, util::ErrorKind::auth);
-    EXPECT_NE(result.error().message.find("requires credentials"), std::string::npos) << result.error().message;
+    const auto error = push_error(options, image, "team/app");
+    EXPECT_EQ(error.kind, util::ErrorKind::auth);
+    EXPECT_NE(error.message.find("requires credentials"), std::string::npos) << error.message;
 }
 
 TEST_F(BasicAuthPush, CredentialsFileIsReadAgainAtEveryPush) {
-    write_test_image(dir / "layout", {1000}, 6);
-    auto image = pipeline::load_oci_layout(dir / "layout");
-    ASSERT_TRUE(image.ok());
+    const auto image = test_image(dir / "layout", {1000}, 6);
     auto write_config = [&](const std::string& password) {
         write_file(dir / "config.json", R"({"auths":{")" + registry.host() + R"(":{"auth":")" +
                                             http::base64_encode(registry.username() + ":" + password) + R"("}}})");
@@ -173,20 +158,18 @@ TEST_F(BasicAuthPush, CredentialsFileIsReadAgainAtEveryPush) {
     auto client = make_client(options);
 
     write_config("expired-token");
-    auto refused = client->push(*image, "team/app", {"v1"});
+    auto refused = client->push(image, "team/app", {"v1"});
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.error().kind, util::ErrorKind::auth);
 
     write_config(registry.password());  // another tool refreshed the token
-    auto pushed = client->push(*image, "team/app", {"v1"});
+    auto pushed = client->push(image, "team/app", {"v1"});
     EXPECT_TRUE(pushed.ok()) << pushed.error().message;
 }
 
 TEST_F(BasicAuthPush, InvalidTagIsRejectedBeforeAnyUpload) {
-    write_test_image(dir / "layout", {1000}, 7);
-    auto image = pipeline::load_oci_layout(dir / "layout");
-    ASSERT_TRUE(image.ok());
-    auto result = make_client(client_options(registry))->push(*image, "team/app", {"-bad/tag"});
+    const auto image = test_image(dir / "layout", {1000}, 7);
+    auto result = make_client(client_options(registry))->push(image, "team/app", {"-bad/tag"});
     ASSERT_FALSE(result.ok());
     EXPECT_EQ(result.error().kind, util::ErrorKind::invalid_input);
     EXPECT_NE(result.error().message.find("tag '-bad/tag' is invalid"), std::string::npos);

@@ -8,7 +8,7 @@
 
 #include "pipeline/registry/oci_layout.hpp"
 #include "tests/integration/registry/registry_fixture.hpp"
-#include "tests/support/fault_proxy.hpp"
+#include "tests/support/http_test_server.hpp"
 #include "tests/support/oci_layout_writer.hpp"
 
 namespace hookyard::test {
@@ -17,7 +17,7 @@ namespace {
 using Auth = RegistryServerOptions::Auth;
 
 // A request kind used by fault schedules: "POST upload", "PUT blob", "PATCH", "PUT manifest", "HEAD blob".
-std::string kind_of(const ProxiedRequest& r) {
+std::string kind_of(const ReceivedRequest& r) {
     if (r.target.find("/blobs/uploads/") != std::string::npos) {
         return r.method == "POST" ? "POST upload" : r.method == "PUT" ? "PUT blob" : r.method;
     }
@@ -34,7 +34,7 @@ protected:
         ASSERT_TRUE(loaded.ok());
         image = std::move(*loaded);
     }
-    util::Result<pipeline::PushResult> push_via(FaultProxy& proxy, int max_attempts = 6) {
+    util::Result<pipeline::PushResult> push_via(HttpTestServer& proxy, int max_attempts = 6) {
         auto options = client_options(registry, proxy.host());
         options.chunk_size = 4u << 20;
         options.max_attempts = max_attempts;
@@ -50,18 +50,18 @@ protected:
 TEST_F(FaultyRegistry, SurvivesDroppedConnectionsServerErrorsAndRateLimits) {
     // Per request kind, which occurrence (1-based) gets which fault.
     std::map<std::string, int> seen;
-    FaultProxy proxy(registry.port(), [&](const ProxiedRequest& r) {
+    HttpTestServer proxy(registry.port(), [&](const ReceivedRequest& r) {
         const std::string kind = kind_of(r);
         const int n = ++seen[kind];
-        if (kind == "POST upload" && n == 1) return FaultAction::drop();
-        if (kind == "PUT blob" && n == 1) return FaultAction::respond(500, R"({"errors":[{"code":"UNKNOWN"}]})");
-        if (kind == "PATCH" && n == 2) return FaultAction::drop();  // reset in the middle of a chunked upload
-        if (kind == "HEAD blob" && n == 2) return FaultAction::respond(503);
+        if (kind == "POST upload" && n == 1) return ServerAction::drop();
+        if (kind == "PUT blob" && n == 1) return ServerAction::respond(500, R"({"errors":[{"code":"UNKNOWN"}]})");
+        if (kind == "PATCH" && n == 2) return ServerAction::drop();  // reset in the middle of a chunked upload
+        if (kind == "HEAD blob" && n == 2) return ServerAction::respond(503);
         if (kind == "PUT manifest" && n == 1) {
-            return FaultAction::respond(429, R"({"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]})",
-                                        {{"Retry-After", "1"}});
+            return ServerAction::respond(429, R"({"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]})",
+                                         {{"Retry-After", "1"}});
         }
-        return FaultAction::forward();
+        return ServerAction::forward();
     });
 
     auto result = push_via(proxy);
@@ -74,10 +74,10 @@ TEST_F(FaultyRegistry, SurvivesDroppedConnectionsServerErrorsAndRateLimits) {
 
 TEST_F(FaultyRegistry, RetriesAfterAServerThatStopsAnswering) {
     std::map<std::string, int> seen;
-    FaultProxy proxy(registry.port(), [&](const ProxiedRequest& r) {
+    HttpTestServer proxy(registry.port(), [&](const ReceivedRequest& r) {
         const int n = ++seen[kind_of(r)];
-        if ((kind_of(r) == "PATCH" && n == 1) || (kind_of(r) == "PUT manifest" && n == 1)) return FaultAction::stall();
-        return FaultAction::forward();
+        if ((kind_of(r) == "PATCH" && n == 1) || (kind_of(r) == "PUT manifest" && n == 1)) return ServerAction::stall();
+        return ServerAction::forward();
     });
     auto options = client_options(registry, proxy.host());
     options.chunk_size = 4u << 20;
@@ -91,8 +91,8 @@ TEST_F(FaultyRegistry, RetriesAfterAServerThatStopsAnswering) {
 // An upload stalled by the registry would wait the whole I/O timeout (a minute by default); the build's
 // cancel must end the push within a second.
 TEST_F(FaultyRegistry, CancelEndsAStalledUploadWithinASecond) {
-    FaultProxy proxy(registry.port(), [&](const ProxiedRequest& r) {
-        return kind_of(r) == "PATCH" ? FaultAction::stall() : FaultAction::forward();
+    HttpTestServer proxy(registry.port(), [&](const ReceivedRequest& r) {
+        return kind_of(r) == "PATCH" ? ServerAction::stall() : ServerAction::forward();
     });
     auto options = client_options(registry, proxy.host());
     options.chunk_size = 4u << 20;
@@ -103,7 +103,7 @@ TEST_F(FaultyRegistry, CancelEndsAStalledUploadWithinASecond) {
         const bool stalled = wait_until(
             [&] {
                 for (const auto& r : proxy.requests()) {
-                    if (r.rfind("PATCH", 0) == 0) return true;
+                    if (r.method == "PATCH") return true;
                 }
                 return false;
             },
@@ -122,8 +122,8 @@ TEST_F(FaultyRegistry, CancelEndsAStalledUploadWithinASecond) {
 }
 
 TEST_F(FaultyRegistry, PersistentServerErrorsGiveUpAfterTheLastAttempt) {
-    FaultProxy proxy(registry.port(), [&](const ProxiedRequest& r) {
-        return r.method == "POST" ? FaultAction::respond(503) : FaultAction::forward();
+    HttpTestServer proxy(registry.port(), [&](const ReceivedRequest& r) {
+        return r.method == "POST" ? ServerAction::respond(503) : ServerAction::forward();
     });
     auto result = push_via(proxy, 3);
     ASSERT_FALSE(result.ok());
@@ -133,9 +133,9 @@ TEST_F(FaultyRegistry, PersistentServerErrorsGiveUpAfterTheLastAttempt) {
 }
 
 TEST_F(FaultyRegistry, MissingRepositoryTellsToCreateItFirst) {
-    FaultProxy proxy(registry.port(), [&](const ProxiedRequest& r) {
-        if (r.method != "POST") return FaultAction::forward();
-        return FaultAction::respond(
+    HttpTestServer proxy(registry.port(), [&](const ReceivedRequest& r) {
+        if (r.method != "POST") return ServerAction::forward();
+        return ServerAction::respond(
             404,
             R"({"errors":[{"code":"NAME_UNKNOWN","message":"The repository with name 'team/app' does not exist"}]})");
     });
@@ -149,9 +149,9 @@ TEST_F(FaultyRegistry, MissingRepositoryTellsToCreateItFirst) {
 }
 
 TEST_F(FaultyRegistry, DeniedPushCarriesTheRegistryMessage) {
-    FaultProxy proxy(registry.port(), [&](const ProxiedRequest& r) {
-        if (r.method != "POST") return FaultAction::forward();
-        return FaultAction::respond(
+    HttpTestServer proxy(registry.port(), [&](const ReceivedRequest& r) {
+        if (r.method != "POST") return ServerAction::forward();
+        return ServerAction::respond(
             403, R"({"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]})");
     });
     auto result = push_via(proxy);
@@ -163,9 +163,9 @@ TEST_F(FaultyRegistry, DeniedPushCarriesTheRegistryMessage) {
 }
 
 TEST_F(FaultyRegistry, RejectedTagCarriesTheRegistryMessage) {
-    FaultProxy proxy(registry.port(), [&](const ProxiedRequest& r) {
-        if (kind_of(r) != "PUT manifest") return FaultAction::forward();
-        return FaultAction::respond(
+    HttpTestServer proxy(registry.port(), [&](const ReceivedRequest& r) {
+        if (kind_of(r) != "PUT manifest") return ServerAction::forward();
+        return ServerAction::respond(
             400, R"({"errors":[{"code":"TAG_INVALID","message":"manifest tag did not match URI"}]})");
     });
     auto result = push_via(proxy);

@@ -7,13 +7,29 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "http/client.hpp"
+#include "pipeline/registry/oci_layout.hpp"
 #include "pipeline/registry/registry_client.hpp"
+#include "tests/support/oci_layout_writer.hpp"
 #include "tests/support/registry_server.hpp"
 #include "tests/support/support.hpp"
 
 namespace hookyard::test {
+
+// Writes a test image (write_test_image) into `layout` and loads it; its manifest digest goes to `digest`.
+inline pipeline::OciImage test_image(const std::string& layout, const std::vector<std::uint64_t>& layer_sizes,
+                                     std::uint64_t seed, std::string* digest = nullptr) {
+    const std::string written = write_test_image(layout, layer_sizes, seed);
+    if (digest) *digest = written;
+    auto image = pipeline::load_oci_layout(layout);
+    if (!image.ok()) {
+        ADD_FAILURE() << image.error().message;
+        return {};
+    }
+    return std::move(*image);
+}
 
 // Options for pushing to `registry` (through `via_host` when a proxy sits in between), with fast backoff.
 inline pipeline::RegistryClientOptions client_options(const RegistryServer& registry,
@@ -79,6 +95,22 @@ inline int count_requests(const std::vector<std::string>& requests, const std::s
         if (r.rfind(method + " ", 0) == 0 && r.find(needle) != std::string::npos) ++n;
     }
     return n;
+}
+
+// Pushes `image` to `repository` (tag v1) with `options`; the push must fail: returns its error.
+inline util::Error push_error(const pipeline::RegistryClientOptions& options, const pipeline::OciImage& image,
+                              const std::string& repository) {
+    auto result = make_client(options)->push(image, repository, {"v1"});
+    EXPECT_FALSE(result.ok()) << "the push to " << repository << " succeeded";
+    return result.ok() ? util::Error{} : result.error();
+}
+
+// The error of a push of `image` to `repository` with `password` instead of the registry's own.
+inline util::Error wrong_password_error(const RegistryServer& registry, const pipeline::OciImage& image,
+                                        const std::string& repository, const std::string& password) {
+    auto options = client_options(registry);
+    options.password = password;
+    return push_error(options, image, repository);
 }
 
 }  // namespace hookyard::test

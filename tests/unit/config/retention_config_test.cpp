@@ -8,7 +8,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-hookyard::config::LoadOutcome load(const std::string& text) {
+hookyard::config::LoadOutcome load_retention(const std::string& text) {
     return hookyard::config::load_config_text("server: { webhook_secret: x }\n" + text, "h.yaml",
                                               [](const std::string&) -> std::optional<std::string> { return {}; });
 }
@@ -16,7 +16,7 @@ hookyard::config::LoadOutcome load(const std::string& text) {
 }  // namespace
 
 TEST(RetentionConfig, DefaultsAreDocumented) {
-    const auto out = load("");
+    const auto out = load_retention("");
     ASSERT_TRUE(out.config.has_value());
     const auto& r = out.config->retention;
     EXPECT_EQ(r.builds, std::chrono::seconds(90 * 24h));
@@ -27,8 +27,8 @@ TEST(RetentionConfig, DefaultsAreDocumented) {
 }
 
 TEST(RetentionConfig, ReadsEveryKey) {
-    const auto out =
-        load("retention: {builds: 10d, keep_per_rule: 3, deliveries: 2d, kept_workdirs: 1d, interval: 15m}\n");
+    const auto out = load_retention(
+        "retention: {builds: 10d, keep_per_rule: 3, deliveries: 2d, kept_workdirs: 1d, interval: 15m}\n");
     ASSERT_TRUE(out.config.has_value());
     const auto& r = out.config->retention;
     EXPECT_EQ(r.builds, std::chrono::seconds(10 * 24h));
@@ -39,9 +39,9 @@ TEST(RetentionConfig, ReadsEveryKey) {
 }
 
 TEST(RetentionConfig, RejectsBadValuesAndUnknownKeys) {
-    EXPECT_FALSE(load("retention: {builds: forever}\n").config.has_value());
-    EXPECT_FALSE(load("retention: {keep_per_rule: -1}\n").config.has_value());
-    const auto typo = load("retention: {interval: 1h, keep_per_rul: 3}\n");
+    EXPECT_FALSE(load_retention("retention: {builds: forever}\n").config.has_value());
+    EXPECT_FALSE(load_retention("retention: {keep_per_rule: -1}\n").config.has_value());
+    const auto typo = load_retention("retention: {interval: 1h, keep_per_rul: 3}\n");
     ASSERT_FALSE(typo.config.has_value());
     ASSERT_FALSE(typo.diagnostics.empty());
     EXPECT_NE(typo.diagnostics[0].message.find("keep_per_rule"), std::string::npos);

@@ -40,6 +40,13 @@ PushInfo push(std::string ref, std::vector<std::string> changed = {}, std::strin
     return p;
 }
 
+// Plans `ref` with one rule (a YAML line); the plan must be empty: returns why nothing was built.
+std::string skipped(const std::string& rule_line, const std::string& ref) {
+    const auto plan = plan_builds(repo_with(rule_line), push(ref));
+    EXPECT_TRUE(plan.builds.empty()) << ref;
+    return plan.skipped_reason;
+}
+
 TEST(PlanBuilds, ExactBranchMatchPlansOneBuildWithImage) {
     const auto repo = repo_with("      - { source_type: branch, source: main, tag: latest }\n");
     const auto plan = plan_builds(repo, push("refs/heads/main"));
@@ -52,10 +59,8 @@ TEST(PlanBuilds, ExactBranchMatchPlansOneBuildWithImage) {
 }
 
 TEST(PlanBuilds, BranchRuleDoesNotMatchTagOfSameName) {
-    const auto repo = repo_with("      - { source_type: branch, source: main, tag: latest }\n");
-    const auto plan = plan_builds(repo, push("refs/tags/main"));
-    EXPECT_TRUE(plan.builds.empty());
-    EXPECT_EQ(plan.skipped_reason, "no rule matches tag 'main'");
+    EXPECT_EQ(skipped("      - { source_type: branch, source: main, tag: latest }\n", "refs/tags/main"),
+              "no rule matches tag 'main'");
 }
 
 TEST(PlanBuilds, RegexMustMatchTheWholeNameAndFillsCaptureGroups) {
@@ -142,10 +147,8 @@ TEST(PlanBuilds, SkipMarkersInHeadCommitPlanNothing) {
 }
 
 TEST(PlanBuilds, IgnoresRefsThatAreNeitherBranchNorTag) {
-    const auto repo = repo_with("      - { source_type: branch, source: '/.*/', tag: latest }\n");
-    const auto plan = plan_builds(repo, push("refs/pull/1/head"));
-    EXPECT_TRUE(plan.builds.empty());
-    EXPECT_EQ(plan.skipped_reason, "ref refs/pull/1/head is neither a branch nor a tag");
+    EXPECT_EQ(skipped("      - { source_type: branch, source: '/.*/', tag: latest }\n", "refs/pull/1/head"),
+              "ref refs/pull/1/head is neither a branch nor a tag");
 }
 
 TEST(PlanBuilds, PrefixNamingUsesLowerCasedRepositoryName) {

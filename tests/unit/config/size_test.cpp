@@ -19,13 +19,9 @@ TEST(ConfigSize, AcceptsSiAndBinarySuffixesCaseInsensitively) {
 }
 
 TEST(ConfigSize, RejectsGarbageAndOverflow) {
-    EXPECT_FALSE(parse_size(""));
-    EXPECT_FALSE(parse_size("MiB"));
-    EXPECT_FALSE(parse_size("-1MiB"));
-    EXPECT_FALSE(parse_size("12 parsecs"));
-    EXPECT_FALSE(parse_size("1.5GiB"));
-    EXPECT_FALSE(parse_size("99999999999999999999"));
-    EXPECT_FALSE(parse_size("99999999999TiB"));
+    for (const char* text : {"", "MiB", "-1MiB", "12 parsecs", "1.5GiB", "99999999999999999999", "99999999999TiB"}) {
+        EXPECT_FALSE(parse_size(text)) << text;
+    }
 }
 
 TEST(ConfigSize, MaxLogSizeDefaultsTo16MiBAndIsChecked) {

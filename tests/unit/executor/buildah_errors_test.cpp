@@ -2,12 +2,22 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
+#include <vector>
+
 namespace hookyard::pipeline {
 namespace {
 
 // Real buildah 1.28 output lines (stdout and stderr merged, as the executor reads them).
 void feed(BuildahOutputWatch& watch, std::initializer_list<std::string_view> lines) {
     for (auto line : lines) watch.observe(line);
+}
+
+// The Dockerfile line of each (stage, step), in order.
+std::vector<int> lines_of(const std::string& text, const std::vector<std::pair<int, int>>& steps) {
+    std::vector<int> out;
+    for (const auto& [stage, step] : steps) out.push_back(dockerfile_line(text, stage, step));
+    return out;
 }
 
 TEST(DockerfileLine, CountsInstructionsSkippingCommentsBlanksAndContinuations) {
@@ -19,10 +29,7 @@ TEST(DockerfileLine, CountsInstructionsSkippingCommentsBlanksAndContinuations) {
         "     /bin/busybox\n"
         "# a comment\n"
         "RUN [\"/bin/busybox\",\"false\"]\n";
-    EXPECT_EQ(dockerfile_line(text, 1, 1), 2);
-    EXPECT_EQ(dockerfile_line(text, 1, 2), 4);
-    EXPECT_EQ(dockerfile_line(text, 1, 3), 7);
-    EXPECT_EQ(dockerfile_line(text, 1, 4), 0);
+    EXPECT_EQ(lines_of(text, {{1, 1}, {1, 2}, {1, 3}, {1, 4}}), (std::vector<int>{2, 4, 7, 0}));
 }
 
 TEST(DockerfileLine, NumbersStepsPerStageAndIgnoresGlobalArgs) {
@@ -33,9 +40,7 @@ TEST(DockerfileLine, NumbersStepsPerStageAndIgnoresGlobalArgs) {
         "FROM scratch\n"
         "COPY --from=one /a /b\n"
         "RUN false\n";
-    EXPECT_EQ(dockerfile_line(text, 1, 2), 3);
-    EXPECT_EQ(dockerfile_line(text, 2, 1), 4);
-    EXPECT_EQ(dockerfile_line(text, 2, 3), 6);
+    EXPECT_EQ(lines_of(text, {{1, 2}, {2, 1}, {2, 3}}), (std::vector<int>{3, 4, 6}));
 }
 
 TEST(BuildahDiagnosis, FailingRunNamesDockerfileLineAndBuildahMessage) {

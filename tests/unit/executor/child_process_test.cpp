@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "tests/support/log_lines.hpp"
 #include "tests/support/proc.hpp"
 #include "tests/support/support.hpp"
 
@@ -15,29 +16,15 @@ namespace {
 using namespace std::chrono_literals;
 
 // Collects lines from the supervisor thread; the test thread reads them.
-class Lines {
+class Lines : public test::LogLines {
 public:
-    LogSink sink() {
-        return [this](std::string_view line) {
-            const std::lock_guard lock(m_mutex);
-            m_lines.emplace_back(line);
-        };
-    }
-    std::vector<std::string> get() const {
-        const std::lock_guard lock(m_mutex);
-        return m_lines;
-    }
     // The process group the shell reported with "pgid=$$" (the shell is the group leader), or 0.
     int pgid() const {
-        for (const auto& l : get()) {
+        for (const auto& l : lines()) {
             if (l.rfind("pgid=", 0) == 0) return std::stoi(l.substr(5));
         }
         return 0;
     }
-
-private:
-    mutable std::mutex m_mutex;
-    std::vector<std::string> m_lines;
 };
 
 // True once no live process is left in `pgid`. Killed processes may still be in the middle of exiting
@@ -59,7 +46,7 @@ TEST(RunChild, StreamsMergedOutputLineByLineAndReportsExitCode) {
     ASSERT_TRUE(outcome.ok()) << outcome.error().message;
     EXPECT_EQ(outcome->exit_code, 4);
     EXPECT_FALSE(outcome->ok());
-    EXPECT_EQ(lines.get(), (std::vector<std::string>{"one", "two", "three", "four"}));
+    EXPECT_EQ(lines.lines(), (std::vector<std::string>{"one", "two", "three", "four"}));
 }
 
 TEST(RunChild, EnvironmentIsExactlyTheGivenOneAndCwdApplies) {
@@ -72,7 +59,7 @@ TEST(RunChild, EnvironmentIsExactlyTheGivenOneAndCwdApplies) {
     auto outcome = run_child(spec, lines.sink(), limits_for(30s), never);
     unsetenv("HOOKYARD_TEST_LEAK");
     ASSERT_TRUE(outcome.ok());
-    EXPECT_EQ(lines.get(), (std::vector<std::string>{"[][given]", dir.path()}));
+    EXPECT_EQ(lines.lines(), (std::vector<std::string>{"[][given]", dir.path()}));
 }
 
 TEST(RunChild, MissingProgramIsNotFound) {

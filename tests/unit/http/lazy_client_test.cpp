@@ -4,13 +4,13 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/support/http_receiver.hpp"
+#include "tests/support/http_test_server.hpp"
 
 namespace hookyard::http {
 namespace {
 
 TEST(LazyClient, ForwardsEveryRequestToTheClientItCreates) {
-    test::HttpReceiver receiver;
+    test::HttpTestServer receiver;
     LazyClient client({});
     for (int i = 0; i < 2; ++i) {
         Request req;

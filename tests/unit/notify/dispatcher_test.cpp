@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/fake_store.hpp"
-#include "tests/support/http_receiver.hpp"
+#include "tests/support/http_test_server.hpp"
 #include "tests/support/support.hpp"
 #include "util/signature.hpp"
 
@@ -64,7 +64,7 @@ protected:
         return settled(id);
     }
 
-    test::HttpReceiver m_receiver;
+    test::HttpTestServer m_receiver;
     config::Config m_config;
     DispatcherOptions m_options;
     std::unique_ptr<storage::Store> m_store = test::make_fake_store();

@@ -27,6 +27,11 @@ storage::NewBuild build_of(const std::string& ref) {
     return b;
 }
 
+// Inserts one queued build of `ref`; returns its id.
+storage::BuildId insert_one(storage::Store& store, const std::string& ref) {
+    return store.insert_builds({build_of(ref)})->at(0).id;
+}
+
 // Holds every build until released (or canceled); counts how many run at once.
 class GateRunner : public BuildRunner {
 public:
@@ -103,8 +108,7 @@ TEST_F(SchedulerTest, RunsAtMostConcurrencyBuildsAndFinishesEachOnce) {
 }
 
 TEST_F(SchedulerTest, ApiCancelStopsARunningBuild) {
-    auto builds = m_store->insert_builds({build_of("refs/heads/main")});
-    const auto id = (*builds)[0].id;
+    const auto id = insert_one(*m_store, "refs/heads/main");
     Scheduler scheduler(*m_store, m_runner, *m_events, fast(1));
     scheduler.start();
     ASSERT_TRUE(test::wait_until([&] { return m_runner.started() == 1; }, 10s));
@@ -114,8 +118,7 @@ TEST_F(SchedulerTest, ApiCancelStopsARunningBuild) {
 }
 
 TEST_F(SchedulerTest, ShutdownLeavesRunningBuildsForRecovery) {
-    auto builds = m_store->insert_builds({build_of("refs/heads/main")});
-    const auto id = (*builds)[0].id;
+    const auto id = insert_one(*m_store, "refs/heads/main");
     {
         Scheduler scheduler(*m_store, m_runner, *m_events, fast(1));
         scheduler.start();
@@ -147,8 +150,7 @@ public:
 };
 
 TEST_F(SchedulerTest, AnExceptionWhileFinishingFailsTheBuildInsteadOfTheProcess) {
-    auto builds = m_store->insert_builds({build_of("refs/heads/main")});
-    const auto id = (*builds)[0].id;
+    const auto id = insert_one(*m_store, "refs/heads/main");
     ThrowOnceEvents events(*m_store);
     m_runner.m_release = true;
     Scheduler scheduler(*m_store, m_runner, events, fast(1));

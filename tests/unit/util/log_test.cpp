@@ -4,17 +4,21 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+
 #include "util/result.hpp"
 
 namespace hookyard::util {
 namespace {
 
 TEST(Redact, HidesUrlUserinfo) {
-    EXPECT_EQ(redact_url("https://x-access-token:ghp_abc@github.com/acme/web.git"),
-              "https://x-access-token:***@github.com/acme/web.git");
-    EXPECT_EQ(redact_url("https://ghp_abc@github.com/x"), "https://***@github.com/x");
-    EXPECT_EQ(redact_url("https://github.com/a@b"), "https://github.com/a@b");
-    EXPECT_EQ(redact_url("/local/path"), "/local/path");
+    const std::pair<std::string, std::string> cases[] = {{"https://x-access-token:ghp_abc@github.com/acme/web.git",
+                                                          "https://x-access-token:***@github.com/acme/web.git"},
+                                                         {"https://ghp_abc@github.com/x", "https://***@github.com/x"},
+                                                         {"https://github.com/a@b", "https://github.com/a@b"},
+                                                         {"/local/path", "/local/path"}};
+    for (const auto& [url, redacted] : cases) EXPECT_EQ(redact_url(url), redacted);
 }
 
 TEST(Redact, HidesSecretsInFreeText) {
