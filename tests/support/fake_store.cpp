@@ -9,6 +9,8 @@
 #include <future>
 #include <set>
 
+#include "tests/support/fake_lookups.hpp"
+#include "tests/support/fake_outbox.hpp"
 #include "tests/support/fake_prune.hpp"
 
 namespace hookyard::test {
@@ -30,6 +32,7 @@ struct FakeStoreData {
     std::map<BuildId, std::string> logs;
     std::map<storage::NotificationId, Notification> notifications;
     std::map<BuildId, std::vector<storage::BuildCallback>> callbacks;
+    std::map<std::string, BuildId> last_push;  // image → the build whose record_pushed came last
     BuildId next_build = 1;
     storage::NotificationId next_notification = 1;
     storage::EventPlanner planner;
@@ -211,7 +214,18 @@ public:
         auto it = m_d->builds.find(id);
         if (it == m_d->builds.end()) return not_found(id);
         it->second.pushed[image] = digest;
+        m_d->last_push[image] = id;
         return {};
+    }
+
+    Result<std::optional<Build>> last_succeeded(const std::string& repository, std::size_t rule,
+                                                const std::string& ref) override {
+        std::lock_guard lock(m_d->mutex);
+        return fake_last_succeeded(*m_d, repository, rule, ref);
+    }
+    Result<std::optional<Build>> last_pusher(const std::string& image) override {
+        std::lock_guard lock(m_d->mutex);
+        return fake_last_pusher(*m_d, image);
     }
 
     Result<Build> cancel_build(BuildId id) override {
@@ -429,50 +443,13 @@ Result<std::vector<Notification>> FakeStore::claim_due_notifications(int max_tar
                                                                      const std::vector<std::string>& busy_targets,
                                                                      std::chrono::milliseconds lease) {
     std::lock_guard lock(m_d->mutex);
-    const TimeMs now = storage::now_ms();
-    // Due notifications ordered as the SQLite store orders them: by due time, then id.
-    std::vector<Notification*> due;
-    for (auto& [id, n] : m_d->notifications) {
-        if (n.state != storage::NotificationState::pending || n.next_attempt_at > now) continue;
-        if (std::find(busy_targets.begin(), busy_targets.end(), n.target) != busy_targets.end()) continue;
-        due.push_back(&n);
-    }
-    std::stable_sort(due.begin(), due.end(),
-                     [](const auto* a, const auto* b) { return a->next_attempt_at < b->next_attempt_at; });
-    std::vector<std::string> targets;
-    std::map<std::string, int> taken;
-    std::vector<Notification> out;
-    for (auto* n : due) {
-        if (std::find(targets.begin(), targets.end(), n->target) == targets.end()) {
-            if (std::ssize(targets) == max_targets) continue;
-            targets.push_back(n->target);
-        }
-        if (taken[n->target]++ >= per_target) continue;
-        out.push_back(*n);
-        n->next_attempt_at = now + lease.count();
-    }
-    return out;
+    return fake_claim_due(*m_d, max_targets, per_target, busy_targets, lease);
 }
 
 Status FakeStore::record_notification_attempt(storage::NotificationId id, const storage::NotificationAttempt& a,
                                               bool delivered, TimeMs next_attempt_at) {
     std::lock_guard lock(m_d->mutex);
-    auto it = m_d->notifications.find(id);
-    if (it == m_d->notifications.end() || it->second.state != storage::NotificationState::pending) {
-        return make_error(ErrorKind::conflict,
-                          "notification " + std::to_string(id) + " is not pending (already delivered or failed)");
-    }
-    Notification& n = it->second;
-    storage::NotificationAttempt recorded = a;
-    recorded.attempt = ++n.attempts;
-    n.history.push_back(recorded);
-    n.state = delivered
-                  ? storage::NotificationState::delivered
-                  : (next_attempt_at == 0 ? storage::NotificationState::failed : storage::NotificationState::pending);
-    n.next_attempt_at = next_attempt_at;
-    n.delivered_at = delivered ? a.at : 0;
-    n.last_error = a.error;
-    return {};
+    return fake_record_attempt(*m_d, id, a, delivered, next_attempt_at);
 }
 
 }  // namespace
