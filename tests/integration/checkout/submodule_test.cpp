@@ -135,6 +135,7 @@ struct OneSubmodule {
 // `localhost` is not the superproject's host `127.0.0.1`: fetched only once git.submodule_hosts lists it.
 TEST(CheckoutSubmodules, FetchesFromAnotherHostOnlyWhenTheConfigListsIt) {
     test::TempDir tmp;
+    std::filesystem::create_directories(tmp / "srv");
     test::GitDaemon daemon(tmp / "srv");  // serves what is pushed below
     OneSubmodule repos(tmp / "srv", [&](const SourceRepo&) {
         return "git://localhost:" + std::to_string(daemon.port()) + "/lib.git";
