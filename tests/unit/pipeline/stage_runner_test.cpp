@@ -254,24 +254,24 @@ TEST_F(StageRunnerTest, AResumedBuildWorksInAFreshAttemptDirAndRemovesTheCrashed
 }
 
 // A replayed push (a new delivery id, an old commit) must not put older code over the newer image.
-// main's tags point at `newer`, built and pushed; `older` is its ancestor.
+// main's tags point at m_newer, built and pushed; m_older is its ancestor.
 class ReplayTest : public StageRunnerTest {
 protected:
     void SetUp() override {
-        const auto first = claimed([&](storage::NewBuild& b) { b.commit = newer; });
-        ASSERT_EQ(run(first, token).state, BuildState::succeeded);
+        const auto first = claimed([&](storage::NewBuild& b) { b.commit = m_newer; });
+        ASSERT_EQ(run(first, m_token).state, BuildState::succeeded);
         ASSERT_TRUE(m_store->finish_build(first.id, BuildState::succeeded, "sha256:new", "").ok());
-        m_checkout.add_ancestry(older, newer);
+        m_checkout.add_ancestry(m_older, m_newer);
     }
-    const std::string newer = std::string(40, '2'), older = std::string(40, '1');
-    CancelToken token;
+    const std::string m_newer = std::string(40, '2'), m_older = std::string(40, '1');
+    CancelToken m_token;
 };
 
 TEST_F(ReplayTest, AReplayOfAnAncestorOfTheLastSuccessEndsSupersededWithoutBuilding) {
-    const auto replay = claimed([&](storage::NewBuild& b) { b.commit = older; });
-    const auto out = run(replay, token);
+    const auto replay = claimed([&](storage::NewBuild& b) { b.commit = m_older; });
+    const auto out = run(replay, m_token);
     EXPECT_EQ(out.state, BuildState::superseded) << out.error;
-    EXPECT_NE(out.error.find("commit " + older + " is an ancestor of " + newer), std::string::npos) << out.error;
+    EXPECT_NE(out.error.find("commit " + m_older + " is an ancestor of " + m_newer), std::string::npos) << out.error;
     EXPECT_NE(out.error.find("force-push"), std::string::npos) << "names the way to roll back on purpose";
     EXPECT_EQ(stages_of(replay.id),
               (std::vector<std::pair<std::string, BuildState>>{{"checkout", BuildState::succeeded}}));
@@ -282,14 +282,14 @@ TEST_F(ReplayTest, AReplayOfAnAncestorOfTheLastSuccessEndsSupersededWithoutBuild
 
 TEST_F(ReplayTest, ForcedPushesTriggersAndNewerCommitsAreNotSuperseded) {
     const auto rollback = claimed([&](storage::NewBuild& b) {
-        b.commit = older;
+        b.commit = m_older;
         b.forced = true;
     });
-    EXPECT_EQ(run(rollback, token).state, BuildState::succeeded) << "forced: true is a deliberate rollback";
+    EXPECT_EQ(run(rollback, m_token).state, BuildState::succeeded) << "forced: true is a deliberate rollback";
     const auto trigger = claimed();  // no pinned commit: the branch head
-    EXPECT_EQ(run(trigger, token).state, BuildState::succeeded);
+    EXPECT_EQ(run(trigger, m_token).state, BuildState::succeeded);
     const auto descendant = claimed([&](storage::NewBuild& b) { b.commit = std::string(40, '3'); });
-    EXPECT_EQ(run(descendant, token).state, BuildState::succeeded);
+    EXPECT_EQ(run(descendant, m_token).state, BuildState::succeeded);
 }
 
 // `lat@est` sanitises to `latest`, which main's build pushed: the build fails instead of overwriting it.
