@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <cmath>
+#include <sstream>
 
 namespace hookyard::http {
 
@@ -63,8 +64,11 @@ SyncRouteHandler rate_limited(RateLimiter* limiter, SyncRouteHandler handler) {
     if (limiter == nullptr) return handler;
     return [limiter, handler = std::move(handler)](const ServerRequest& req, const PathParams& params) {
         if (const auto wait = limiter->take(req.remote_address)) {
-            auto r = json_error(429, "too many requests from " + req.remote_address + ": server.rate_limit allows " +
-                                         "a few per second; retry in " + std::to_string(*wait) + " s");
+            std::ostringstream rate;
+            rate << limiter->per_second();
+            auto r =
+                json_error(429, "too many requests from " + req.remote_address + ": server.rate_limit allows " +
+                                    rate.str() + " per second per client; retry in " + std::to_string(*wait) + " s");
             r.headers.emplace_back("Retry-After", std::to_string(*wait));
             return r;
         }

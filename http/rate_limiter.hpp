@@ -30,6 +30,8 @@ public:
 
     // Addresses remembered now (for tests).
     std::size_t clients() const;
+    // The configured requests per second (0 = no limit).
+    double per_second() const { return m_rate; }
 
     // The key `address` is counted under: IPv4 as is, IPv6 cut to its /64. Pure.
     static std::string client_key(std::string_view address);

@@ -71,7 +71,7 @@ TEST(RateLimiter, AnswersTooManyRequestsWithRetryAfterWithoutCallingTheHandler) 
     ASSERT_EQ(limited.headers.size(), 1u);
     EXPECT_EQ(limited.headers[0].first, "Retry-After");
     EXPECT_EQ(limited.headers[0].second, "1");
-    EXPECT_NE(limited.body.find("server.rate_limit"), std::string::npos) << limited.body;
+    EXPECT_NE(limited.body.find("server.rate_limit allows 1 per second"), std::string::npos) << limited.body;
     EXPECT_EQ(calls, 1);
 }
 
