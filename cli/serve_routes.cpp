@@ -22,10 +22,11 @@ ServeRoutes::ServeRoutes(const config::Config& config, storage::Store& store, ap
       m_callback(config.server.webhook_secret, store),
       m_builds(config.server.api_token, store, on_queued),
       m_health(m_status),
-      m_metrics(metrics, m_status) {
-    m_github.add_routes(m_table);
-    m_trigger.add_routes(m_table);
-    m_callback.add_routes(m_table);
+      m_metrics(metrics, m_status),
+      m_token_limiter(config.server.rate_limit) {
+    m_github.add_routes(m_table);  // never rate limited: GitHub shows a 429 as a failing hook and does not retry
+    m_trigger.add_routes(m_table, &m_token_limiter);
+    m_callback.add_routes(m_table, &m_token_limiter);
     m_builds.add_routes(m_table);
     m_health.add_routes(m_table);
     m_metrics.add_routes(m_table);

@@ -11,6 +11,7 @@
 #include "api/metrics_api.hpp"
 #include "api/pipeline_status.hpp"
 #include "config/model.hpp"
+#include "http/rate_limiter.hpp"
 #include "http/route_table.hpp"
 #include "storage/store.hpp"
 #include "webhook/intake/callback_handler.hpp"
@@ -50,6 +51,7 @@ private:
     api::BuildsApi m_builds;
     api::HealthApi m_health;
     api::MetricsApi m_metrics;
+    http::RateLimiter m_token_limiter;  // server.rate_limit on the token routes (trigger, callback)
     http::RouteTable m_table;
 };
 

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "config/image_ref.hpp"
+#include "config/naming.hpp"
 #include "config/rules.hpp"
 #include "config/secret_policy.hpp"
 
@@ -15,8 +16,9 @@ namespace {
 const std::vector<std::string> k_top_keys = {"server",     "data_dir",     "storage",     "builder",
                                              "registries", "repositories", "subscribers", "git",
                                              "github",     "notify",       "retention"};
-const std::vector<std::string> k_server_keys = {"listen",         "webhook_secret", "webhook_secret_file", "api_token",
-                                                "api_token_file", "public_url",     "max_connections"};
+const std::vector<std::string> k_server_keys = {"listen",          "webhook_secret", "webhook_secret_file",
+                                                "api_token",       "api_token_file", "public_url",
+                                                "max_connections", "rate_limit"};
 const std::vector<std::string> k_builder_keys = {"engine", "concurrency",          "timeout",
                                                  "cache",  "keep_failed_workdirs", "max_log_size"};
 const std::vector<std::string> k_retention_keys = {"builds", "keep_per_rule", "deliveries", "kept_workdirs",
@@ -25,9 +27,19 @@ const std::vector<std::string> k_registry_keys = {"endpoint",      "username",  
                                                   "password_file", "credentials_file", "ca_file"};
 const std::vector<std::string> k_git_keys = {
     "token", "token_file", "username", "password", "password_file", "ssh_key_file", "ssh_known_hosts_file"};
+// The top-level git: block also says where submodules may come from.
+const std::vector<std::string> k_top_git_keys = {"token",
+                                                 "token_file",
+                                                 "username",
+                                                 "password",
+                                                 "password_file",
+                                                 "ssh_key_file",
+                                                 "ssh_known_hosts_file",
+                                                 "submodule_hosts",
+                                                 "allow_local_submodules"};
 const std::vector<std::string> k_repository_keys = {"github",     "registry",  "push_repo",     "push_repo_prefix",
                                                     "image_name", "clone_url", "trigger_token", "trigger_token_file",
-                                                    "hooks",      "git",       "rules"};
+                                                    "hooks",      "git",       "rules",         "allow_tag_collisions"};
 const std::vector<std::string> k_rule_keys = {"source_type", "source",    "tag",         "dockerfile",
                                               "context",     "autobuild", "cache",       "submodules",
                                               "build_args",  "paths",     "ignore_paths"};
@@ -66,6 +78,10 @@ public:
         m_r.read(root, "storage", c.storage);
         parse_builder(root["builder"], c.builder);
         parse_git(root["git"], c.git, "git");
+        if (root["git"] && root["git"].IsMap()) {
+            m_r.read(root["git"], "submodule_hosts", c.submodules.hosts);
+            m_r.read(root["git"], "allow_local_submodules", c.submodules.allow_local);
+        }
         parse_github(root["github"], c.github);
         parse_notify(root["notify"], c.notify);
         parse_retention(root["retention"], c.retention);
@@ -80,6 +96,7 @@ public:
             for (const auto& node : subs) parse_subscriber(node, c);
         }
         check_secrets(root, c, m_r.diags());
+        for (auto& [line, message] : shared_tag_warnings(c)) m_r.diags().warn(line, std::move(message));
         if (c.storage.empty()) c.storage = "sqlite:" + c.data_dir + "/hookyard.db";
         validate_storage(root, c);
     }
@@ -93,6 +110,7 @@ private:
         m_r.read_secret(n, "api_token", s.api_token);
         m_r.read(n, "public_url", s.public_url);
         m_r.read(n, "max_connections", s.max_connections, 1, 1000000);
+        m_r.read(n, "rate_limit", s.rate_limit, 0, 1000000);
         if (s.listen.rfind(':') == std::string::npos) {
             m_r.diags().add(YamlReader::line_of(n["listen"]), "server.listen must be HOST:PORT, e.g. 0.0.0.0:8080");
         }
@@ -129,7 +147,7 @@ private:
 
     void parse_git(const YAML::Node& n, GitCredentials& g, const std::string& where) {
         if (!n || !m_r.expect_map(n, where)) return;
-        m_r.check_keys(n, k_git_keys, where);
+        m_r.check_keys(n, where == "git" ? k_top_git_keys : k_git_keys, where);
         m_r.read_secret(n, "token", g.token);
         m_r.read(n, "username", g.username);
         m_r.read_secret(n, "password", g.password);
@@ -234,6 +252,7 @@ private:
         m_r.read(n, "clone_url", repo.clone_url);
         m_r.read_secret(n, "trigger_token", repo.trigger_token);
         m_r.read(n, "hooks", repo.hooks);
+        m_r.read(n, "allow_tag_collisions", repo.allow_tag_collisions);
         parse_git(n["git"], repo.git, where + " git");
 
         const auto slash = repo.github.find('/');
@@ -277,6 +296,12 @@ private:
         if (repo.push_repo.empty() && repo.push_repo_prefix.empty()) {
             repo.push_repo = m_default_push_repo;
             repo.push_repo_prefix = m_default_push_repo_prefix;
+            // Every repository without a naming key shares this one image repository: PrimeHub's naming keeps
+            // their tags apart.
+            repo.shared_push_repo = !repo.push_repo.empty() && repo.push_repo_prefix.empty();
+        }
+        if (repo.shared_push_repo && repo.image_name.empty()) {
+            repo.image_name = to_lower(repo.github.substr(repo.github.find('/') + 1));
         }
         const int line = repo.line;
         if (!repo.push_repo.empty() && !repo.push_repo_prefix.empty()) {

@@ -23,6 +23,8 @@ struct ServerConfig {
     std::string api_token;       // bearer token for /api/v1; empty = API disabled (401 everywhere)
     std::string public_url;      // base URL used in links (GitHub target_url, Docker Hub callback_url)
     int max_connections = 1024;  // open client connections; more are closed as soon as accepted
+    // Requests per second per client address on the token routes (trigger, callback); 0 = no limit.
+    int rate_limit = 10;
 };
 
 struct BuilderConfig {
@@ -58,6 +60,12 @@ struct GitCredentials {
     bool empty() const { return token.empty() && password.empty() && ssh_key_file.empty(); }
 };
 
+// Where submodules may be fetched from besides the superproject's host (top-level git: block).
+struct SubmoduleConfig {
+    std::vector<std::string> hosts;  // git.submodule_hosts: fetched without credentials
+    bool allow_local = false;        // git.allow_local_submodules: file:// URLs and local paths
+};
+
 enum class SourceType { branch, tag };
 const char* to_string(SourceType t);
 
@@ -85,10 +93,15 @@ struct RepositoryConfig {
     std::string push_repo;         // full image name without tag, host included after loading
     std::string push_repo_prefix;  // full prefix, host included after loading
     std::string image_name;        // defaults to the lower-cased repository name
-    std::string clone_url;         // empty = take repository.clone_url from the payload
-    std::string trigger_token;     // secret for POST /api/v1/trigger/{token}
-    bool hooks = false;            // run Docker Hub build hooks (they execute on the build host)
-    GitCredentials git;            // overrides the global git credentials when not empty
+    // push_repo is the shared HOOKYARD_REGISTRY_PUSH_REPO (the repository sets no naming key): its tags are
+    // "<image_name>-<tag>", as PrimeHub names images in customImage.pushRepo (config/naming.hpp).
+    bool shared_push_repo = false;
+    std::string clone_url;      // empty = take repository.clone_url from the payload
+    std::string trigger_token;  // secret for POST /api/v1/trigger/{token}
+    bool hooks = false;         // run Docker Hub build hooks (they execute on the build host)
+    // Let a tag that sanitising changed overwrite the same tag of another ref (off: such a build fails).
+    bool allow_tag_collisions = false;
+    GitCredentials git;  // overrides the global git credentials when not empty
     std::vector<Rule> rules;
     int line = 0;
 };
@@ -138,6 +151,7 @@ struct Config {
     std::vector<RepositoryConfig> repositories;
     std::vector<Subscriber> subscribers;
     GitCredentials git;
+    SubmoduleConfig submodules;
     GithubConfig github;
     NotifyConfig notify;
     RetentionConfig retention;

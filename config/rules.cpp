@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "config/image_ref.hpp"
+#include "config/naming.hpp"
 
 namespace hookyard::config {
 namespace {
@@ -104,7 +105,7 @@ bool glob_match(std::string_view pattern, std::string_view path) {
 }
 
 std::vector<std::string> render_tags(const std::string& tag_template, const std::string& sourceref,
-                                     const std::vector<std::string>& captures) {
+                                     const std::vector<std::string>& captures, std::vector<std::string>* changed) {
     std::vector<std::string> out;
     std::size_t start = 0;
     while (start <= tag_template.size()) {
@@ -126,7 +127,10 @@ std::vector<std::string> render_tags(const std::string& tag_template, const std:
             }
         }
         const auto tag = sanitize_tag(rendered);
-        if (!tag.empty() && std::find(out.begin(), out.end(), tag) == out.end()) out.push_back(tag);
+        if (!tag.empty() && std::find(out.begin(), out.end(), tag) == out.end()) {
+            out.push_back(tag);
+            if (changed != nullptr && tag != rendered) changed->push_back(tag);
+        }
         start = comma + 1;
     }
     return out;
@@ -166,8 +170,11 @@ Plan plan_builds(const RepositoryConfig& repo, const PushInfo& push) {
         PlannedBuild b;
         b.rule_index = i;
         b.source = ref;
-        b.tags = render_tags(rule.tag, ref.name, captures);
+        b.tags = render_tags(rule.tag, ref.name, captures, &b.sanitized_tags);
         if (b.tags.empty()) continue;  // the loader rejects templates that can render to nothing valid
+        for (auto* list : {&b.tags, &b.sanitized_tags}) {
+            for (auto& t : *list) t = final_tag(repo, t);
+        }
         b.image_repository = image_repository(repo);
         for (const auto& t : b.tags) b.images.push_back(b.image_repository + ":" + t);
         b.dockerfile = rule.dockerfile;

@@ -30,9 +30,10 @@ struct PushInfo {
 struct PlannedBuild {
     std::size_t rule_index = 0;
     SourceRef source;
-    std::vector<std::string> tags;    // sanitised, deduplicated, in template order
-    std::vector<std::string> images;  // full references <repo>:<tag>, one per tag
-    std::string image_repository;     // the full image name without tag, e.g. docker.io/acme/web
+    std::vector<std::string> tags;            // sanitised, deduplicated, in template order
+    std::vector<std::string> sanitized_tags;  // those of `tags` that sanitising changed (may collide)
+    std::vector<std::string> images;          // full references <repo>:<tag>, one per tag
+    std::string image_repository;             // the full image name without tag, e.g. docker.io/acme/web
     std::string dockerfile;
     std::string context;
     std::map<std::string, std::string> build_args;
@@ -54,9 +55,11 @@ Plan plan_builds(const RepositoryConfig& repo, const PushInfo& push);
 std::string image_repository(const RepositoryConfig& repo);
 
 // Renders a tag template for a matched source: {sourceref} and {\1}..{\9}, split at commas, each part
-// trimmed and sanitised (see sanitize_tag), empty results dropped, duplicates removed.
+// trimmed and sanitised (see sanitize_tag), empty results dropped, duplicates removed. With `changed`, the
+// tags that sanitising altered are appended to it too.
 std::vector<std::string> render_tags(const std::string& tag_template, const std::string& sourceref,
-                                     const std::vector<std::string>& captures);
+                                     const std::vector<std::string>& captures,
+                                     std::vector<std::string>* changed = nullptr);
 
 // Matches a path against a glob: `*` and `?` stay within one path segment, `**` spans segments,
 // a pattern without glob characters also matches everything below it as a directory.

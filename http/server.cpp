@@ -54,6 +54,10 @@ class Session : public std::enable_shared_from_this<Session> {
 public:
     Session(tcp::socket socket, std::shared_ptr<Shared> shared)
         : m_stream(std::move(socket)), m_shared(std::move(shared)) {
+        // Read once: remote_endpoint() fails after the peer goes away.
+        beast::error_code ec;
+        const auto peer = m_stream.socket().remote_endpoint(ec);
+        if (!ec) m_remote = peer.address().to_string();
         ++m_shared->connections;
     }
     ~Session() { --m_shared->connections; }
@@ -92,6 +96,7 @@ private:
         ServerRequest req;
         req.method = std::string(msg.method_string());
         req.target = std::string(msg.target());
+        req.remote_address = m_remote;
         for (const auto& field : msg) {
             std::string name(field.name_string());
             for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -215,6 +220,7 @@ private:
     beast::flat_buffer m_buffer;
     std::optional<http::request_parser<http::string_body>> m_parser;
     std::shared_ptr<Shared> m_shared;
+    std::string m_remote;  // the peer's IP address, for rate limits
     bool m_keep_alive = false;
     unsigned m_version = 11;
     std::array<char, 64 * 1024> m_scratch{};

@@ -22,6 +22,7 @@ struct ServerRequest {
     std::string target;                          // path plus query, "/api/v1/builds?state=queued"
     std::map<std::string, std::string> headers;  // names lower-cased
     std::string body;                            // raw bytes, exactly as received
+    std::string remote_address = "";             // the client's IP address ("" when unknown)
 
     // The header's value, or "" when absent. `name` must be lower-case.
     std::string header(std::string_view name) const;

@@ -22,7 +22,7 @@ namespace hookyard::pipeline {
 
 // How one build ended, as the runner saw it.
 struct RunOutcome {
-    storage::BuildState state = storage::BuildState::failed;  // succeeded | failed | canceled
+    storage::BuildState state = storage::BuildState::failed;  // succeeded | failed | canceled | superseded
     std::string digest;                                       // manifest digest pushed, "sha256:…", on success
     std::string error;                                        // the cause and the fix, on failure
     bool interrupted = false;  // stopped by shutdown: leave the build running so recovery re-queues it

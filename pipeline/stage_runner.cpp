@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "config/rules.hpp"
+#include "pipeline/push_guards.hpp"
 #include "storage/log_writer.hpp"
 #include "util/log.hpp"
 
@@ -85,7 +86,8 @@ private:
     std::optional<Checkout> m_checkout;
     BuildLocation m_location;
     BuildResult m_built;
-    std::string m_commit;  // the build's, or the one checkout resolved
+    std::string m_commit;      // the build's, or the one checkout resolved
+    std::string m_superseded;  // set at checkout when the build is a replay (push_guards.hpp): why it stops
 };
 
 StageRunner::StageRunner(const config::Config& config, storage::Store& store, CheckoutService& checkout,
@@ -219,9 +221,13 @@ RunOutcome StageRunner::Run::execute_stages() {
     make_work_dir();
 
     const bool ok = stage("checkout", [this] { return checkout_stage(); }) &&
-                    stage("locate", [this] { return locate_stage(); }) &&
-                    stage("build", [this] { return build_stage(); }) && stage("push", [this] { return push_stage(); });
-    if (ok) {
+                    (!m_superseded.empty() || (stage("locate", [this] { return locate_stage(); }) &&
+                                               stage("build", [this] { return build_stage(); }) &&
+                                               stage("push", [this] { return push_stage(); })));
+    if (ok && !m_superseded.empty()) {
+        m_outcome.state = storage::BuildState::superseded;
+        m_outcome.error = m_superseded;
+    } else if (ok) {
         m_outcome.state = storage::BuildState::succeeded;
         m_outcome.error.clear();
     } else {
@@ -231,6 +237,8 @@ RunOutcome StageRunner::Run::execute_stages() {
 }
 
 util::Status StageRunner::Run::checkout_stage() {
+    // A tag another ref owns fails the build before anything is fetched; push_stage checks again.
+    if (auto st = check_tag_owners(m_owner.m_store, m_build, m_repo->allow_tag_collisions); !st) return st;
     CheckoutRequest req;
     req.repo_key = m_repo->github;
     // The config's clone_url wins; the payload's repository.clone_url is the fallback.
@@ -239,6 +247,8 @@ util::Status StageRunner::Run::checkout_stage() {
     req.commit = m_build.commit;
     req.dest_dir = (m_work / "src").string();
     req.submodules = m_rule && m_rule->submodules;
+    req.submodule_policy.extra_hosts = m_config.submodules.hosts;
+    req.submodule_policy.allow_local = m_config.submodules.allow_local;
     req.auth = make_git_auth(m_config.git_for(*m_repo), m_repo->git.empty() ? "" : m_repo->github);
     req.cancel = &m_token;
     if (req.clone_url.empty()) {
@@ -255,6 +265,10 @@ util::Status StageRunner::Run::checkout_stage() {
     log("hookyard: checked out " + m_commit + " (" + std::to_string(result->stats.received_objects) +
         " objects fetched)");
     m_checkout.emplace(std::move(result.value()));
+    auto replay = replay_reason(m_owner.m_store, m_owner.m_checkout, m_repo->github, m_build);
+    if (!replay) return replay.error();
+    m_superseded = *replay;
+    if (!m_superseded.empty()) log("hookyard: superseded: " + m_superseded);
     return {};
 }
 
@@ -306,6 +320,8 @@ util::Status StageRunner::Run::push_stage() {
     }
     const BuildRequest hook_req = build_request();
     if (auto st = m_owner.m_executor.run_hook(Hook::pre_push, hook_req, sink()); !st) return st;
+    // Another ref's build may have pushed one of our sanitised tags while this one was building.
+    if (auto st = check_tag_owners(m_owner.m_store, m_build, m_repo->allow_tag_collisions); !st) return st;
     PushRequest req;
     req.layout_dir = m_built.layout_dir;
     req.layout_ref = m_built.layout_ref;

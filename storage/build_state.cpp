@@ -26,8 +26,9 @@ bool can_transition(BuildState from, BuildState to) {
         case BuildState::queued:
             return to == BuildState::running || to == BuildState::canceled || to == BuildState::superseded;
         case BuildState::running:
+            // superseded: at checkout the build turned out to be a replay of an ancestor of a built commit.
             return to == BuildState::succeeded || to == BuildState::failed || to == BuildState::canceled ||
-                   to == BuildState::queued;
+                   to == BuildState::superseded || to == BuildState::queued;
         default:
             return false;
     }

@@ -15,8 +15,9 @@ std::string_view to_string(BuildState state);
 std::optional<BuildState> parse_build_state(std::string_view text);
 // True for succeeded, failed, canceled and superseded: nothing changes a terminal build any more.
 bool is_terminal(BuildState state);
-// The allowed transitions: queued → running|canceled|superseded; running → succeeded|failed|canceled
-// and running → queued (crash recovery re-queues an interrupted build). Nothing leaves a terminal state.
+// The allowed transitions: queued → running|canceled|superseded; running → succeeded|failed|canceled|
+// superseded (a replayed push found at checkout) and running → queued (crash recovery re-queues an interrupted build).
+// Nothing leaves a terminal state.
 bool can_transition(BuildState from, BuildState to);
 
 }  // namespace hookyard::storage

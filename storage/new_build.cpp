@@ -10,6 +10,7 @@ NewBuild make_new_build(const config::RepositoryConfig& repo, const config::Plan
     b.rule = plan.rule_index;
     b.image = plan.image_repository;
     b.tags = plan.tags;
+    b.sanitized_tags = plan.sanitized_tags;
     b.clone_url = repo.clone_url;
     b.dockerfile = plan.dockerfile;
     b.context = plan.context;

@@ -40,6 +40,12 @@ struct NewBuild {
     std::string source_name;  // main, v1.2.3
     std::string head_commit_message;
     std::string pusher;
+    // The push rewrote history (the payload's `forced`): a deliberate rollback, so the build is never
+    // superseded for building an ancestor of a commit already built.
+    bool forced = false;
+    // The tags that sanitising changed (sanitize_tag dropped or replaced characters): they may collide with
+    // a tag another ref owns, which the push checks before overwriting it.
+    std::vector<std::string> sanitized_tags;
 };
 
 struct Build : NewBuild {

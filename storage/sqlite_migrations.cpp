@@ -1,6 +1,8 @@
 #include "storage/sqlite_migrations.hpp"
 
 #include <array>
+#include <cstdint>
+#include <set>
 #include <string>
 
 #include "storage/records.hpp"
@@ -121,6 +123,13 @@ CREATE TABLE pushed_images (
     PRIMARY KEY (build_id, image)
 );
 )sql"},
+    // Issue 11: a forced push is never superseded as a replay; tags sanitising changed are checked for an
+    // owner before they are pushed, which looks pushes up by image.
+    Migration{5, R"sql(
+ALTER TABLE builds ADD COLUMN forced INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE builds ADD COLUMN sanitized_tags TEXT NOT NULL DEFAULT '[]';
+CREATE INDEX pushed_images_by_image ON pushed_images (image);
+)sql"},
 };
 
 }  // namespace
@@ -132,11 +141,13 @@ util::Status migrate(Db& db) {
         "CREATE TABLE IF NOT EXISTS schema_migrations "
         "(version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)");
     if (!st) return st;
-    auto q = db.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    // Every migration not recorded yet applies, not only those above the highest: migrations written on
+    // parallel branches may be merged in another order than their numbers (5 shipped before 4).
+    std::set<std::int64_t> applied;
+    auto q = db.query("SELECT version FROM schema_migrations");
     if (!q) return q.error();
-    auto row = q->step();
-    if (!row) return row.error();
-    const auto current = q->int_at(0);
+    if (auto rows = q->each_row([&] { applied.insert(q->int_at(0)); }); !rows) return rows;
+    const std::int64_t current = applied.empty() ? 0 : *applied.rbegin();
     if (current > latest_schema_version()) {
         return util::make_error(util::ErrorKind::invalid_input,
                                 "database " + db.path() + " has schema version " + std::to_string(current) +
@@ -144,8 +155,8 @@ util::Status migrate(Db& db) {
                                     "): upgrade hookyard");
     }
     for (const auto& m : k_migrations) {
-        if (m.version <= current) continue;
-        auto applied = db.write([&]() -> util::Status {
+        if (applied.count(m.version) > 0) continue;
+        auto done = db.write([&]() -> util::Status {
             if (auto e = db.exec(m.sql); !e) {
                 return util::make_error(e.error().kind,
                                         "migration " + std::to_string(m.version) + ": " + e.error().message);
@@ -154,7 +165,7 @@ util::Status migrate(Db& db) {
             if (!ins) return ins.error();
             return ins->bind_all(m.version, now_ms()).run();
         });
-        if (!applied) return applied;
+        if (!done) return done;
     }
     return {};
 }

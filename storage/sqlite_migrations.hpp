@@ -5,7 +5,7 @@
 
 namespace hookyard::storage::sqlite {
 
-// Applies every migration newer than the highest row in schema_migrations, each in its own transaction.
+// Applies every migration not recorded in schema_migrations, in number order, each in its own transaction.
 // Idempotent. Fails (naming the migration) when one does not apply; the database is left at the last one
 // that did.
 util::Status migrate(Db& db);

@@ -155,9 +155,9 @@ Result<int> SqliteStore::requeue_running(int max_attempts) {
 Status SqliteStore::record_pushed(BuildId id, const std::string& image, const std::string& digest) {
     return write([&]() -> Status {
         if (auto b = load_build(*m_write, id); !b) return b.error();
+        // REPLACE gives the row a new, highest rowid: rowid order is push order (last_pusher).
         auto q = m_write->query(
-            "INSERT INTO pushed_images (build_id, image, digest, pushed_ms) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (build_id, image) DO UPDATE SET digest = excluded.digest, pushed_ms = excluded.pushed_ms");
+            "INSERT OR REPLACE INTO pushed_images (build_id, image, digest, pushed_ms) VALUES (?, ?, ?, ?)");
         if (!q) return q.error();
         return q->bind_all(id, image, digest, now_ms()).run();
     });

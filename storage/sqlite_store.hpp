@@ -38,6 +38,9 @@ public:
     // Reads, outbox and callbacks (sqlite_store_reads.cpp).
     util::Result<Build> get_build(BuildId id) override;
     util::Result<std::vector<Build>> list_builds(const BuildFilter& filter) override;
+    util::Result<std::optional<Build>> last_succeeded(const std::string& repository, std::size_t rule,
+                                                      const std::string& ref) override;
+    util::Result<std::optional<Build>> last_pusher(const std::string& image) override;
     util::Result<LogChunk> read_log(BuildId id, std::int64_t offset, std::size_t max_bytes) override;
     util::Result<std::vector<Notification>> claim_due_notifications(int max_targets, int per_target,
                                                                     const std::vector<std::string>& busy_targets,
@@ -63,6 +66,8 @@ private:
     util::Result<std::vector<BuildId>> prunable_builds(const PrunePolicy& policy);
     util::Result<std::int64_t> prune_builds(const std::vector<BuildId>& ids, bool dry_run);
     util::Result<std::int64_t> prune_deliveries(const PrunePolicy& policy);
+    // The build whose id the prepared single-column `q` returns first, nullopt when none; under m_read_mutex.
+    util::Result<std::optional<Build>> first_build_locked(Stmt& q);
     util::Result<LogChunk> read_log_locked(BuildId id, std::int64_t offset, std::size_t max_bytes);
     util::Result<AcceptOutcome> accept_one(const PendingAccept& p);
     std::vector<util::Result<AcceptOutcome>> commit_accepts(const std::vector<PendingAccept>& batch);

@@ -23,6 +23,35 @@ Result<std::vector<Build>> SqliteStore::list_builds(const BuildFilter& filter) {
     return m_read->read([&] { return load_builds(*m_read, filter); });
 }
 
+Result<std::optional<Build>> SqliteStore::last_succeeded(const std::string& repository, std::size_t rule,
+                                                         const std::string& ref) {
+    std::lock_guard lock(m_read_mutex);
+    auto q = m_read->query(
+        "SELECT id FROM builds WHERE repository = ? AND rule_index = ? AND ref = ? AND state = 'succeeded' "
+        "AND commit_sha != '' ORDER BY finished_ms DESC, id DESC LIMIT 1");
+    if (!q) return q.error();
+    q->bind_all(repository, rule, ref);
+    return first_build_locked(*q);
+}
+
+Result<std::optional<Build>> SqliteStore::last_pusher(const std::string& image) {
+    std::lock_guard lock(m_read_mutex);
+    auto q = m_read->query("SELECT build_id FROM pushed_images WHERE image = ? ORDER BY rowid DESC LIMIT 1");
+    if (!q) return q.error();
+    q->bind_all(image);
+    return first_build_locked(*q);
+}
+
+Result<std::optional<Build>> SqliteStore::first_build_locked(Stmt& q) {
+    auto row = q.step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<Build>{};
+    const BuildId id = q.int_at(0);
+    auto b = load_build(*m_read, id);
+    if (!b) return b.error();
+    return std::optional<Build>(std::move(*b));
+}
+
 Result<LogChunk> SqliteStore::read_log(BuildId id, std::int64_t offset, std::size_t max_bytes) {
     std::lock_guard lock(m_read_mutex);
     return m_read->read([&] { return read_log_locked(id, std::max<std::int64_t>(offset, 0), max_bytes); });

@@ -86,6 +86,13 @@ public:
     // crash-looping it, while a build that was only unlucky once in a while goes on. Every build it finds
     // queued gets crash_streak 0. Returns how many were re-queued. Call once per start.
     virtual util::Result<int> requeue_running(int max_attempts = 3) = 0;
+    // The succeeded build of this repository + rule + ref that finished last and has a commit: what the rule's
+    // tags point at now. nullopt when there is none. The stage runner compares a replayed push against it.
+    virtual util::Result<std::optional<Build>> last_succeeded(const std::string& repository, std::size_t rule,
+                                                              const std::string& ref) = 0;
+    // The build whose record_pushed() of `image` (host/repository:tag) came last, i.e. the ref that owns the
+    // tag now; nullopt when no build recorded one (or those builds were pruned).
+    virtual util::Result<std::optional<Build>> last_pusher(const std::string& image) = 0;
     // Records, as soon as the registry accepted its manifest, that `image` (host/repository:tag) of this
     // running build points at `digest`, so that a build a crash interrupts later need not push (nor build)
     // it again; Build::pushed lists them. Overwrites the same image's record. not_found for an unknown build.

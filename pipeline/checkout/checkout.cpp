@@ -2,6 +2,8 @@
 
 #include <git2.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include "pipeline/checkout/git_handles.hpp"
@@ -13,6 +15,12 @@ namespace hookyard::pipeline {
 namespace {
 
 constexpr int k_max_submodule_depth = 8;
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
 
 struct SubmoduleEntry {
     std::string name;
@@ -36,11 +44,16 @@ class GitCheckoutService final : public CheckoutService {
 public:
     GitCheckoutService(MirrorCache& cache, WorkTreePool* pool) : m_cache(cache), m_pool(pool) {}
     util::Result<Checkout> checkout(const CheckoutRequest& req) override;
+    util::Result<bool> is_strict_ancestor(const std::string& repo_key, const std::string& ancestor,
+                                          const std::string& descendant) override {
+        return m_cache.is_strict_ancestor(repo_key, ancestor, descendant);
+    }
 
 private:
-    util::Status checkout_submodules(const std::string& dir, const std::string& parent_url, const GitAuth& auth,
-                                     CancelToken* cancel, const std::string& prefix, int depth,
-                                     std::vector<std::string>& done);
+    // Checks out the submodules of the repository in `dir`, cloned from `parent_url`; the top request's
+    // clone URL decides which hosts and credentials they may use.
+    util::Status checkout_submodules(const CheckoutRequest& top, const std::string& dir, const std::string& parent_url,
+                                     const std::string& prefix, int depth, std::vector<std::string>& done);
 
     MirrorCache& m_cache;
     WorkTreePool* m_pool;
@@ -55,11 +68,45 @@ std::unique_ptr<CheckoutService> make_checkout_service(MirrorCache& cache, WorkT
 GitAuth submodule_auth(const std::string& parent_url, const std::string& submodule_url, const GitAuth& auth) {
     const UrlParts parent = parse_clone_url(parent_url);
     const UrlParts sub = parse_clone_url(submodule_url);
-    if (parent.host == sub.host && parent.port == sub.port) return auth;
+    if (!parent.host.empty() && iequals(parent.host, sub.host) && parent.port == sub.port &&
+        parent.scheme == sub.scheme) {
+        return auth;
+    }
     GitAuth none;
     none.credential_name = "none (" + auth.credential_name + " is only sent to " +
                            (parent.host.empty() ? std::string("local paths") : parent.host) + ")";
     return none;
+}
+
+util::Status check_submodule_url(const std::string& top_url, const std::string& url, const SubmodulePolicy& policy,
+                                 const std::string& shown) {
+    auto refuse = [&](const std::string& why) {
+        return util::make_error(util::ErrorKind::invalid_input,
+                                "submodule " + shown + " (" + util::redact_url(url) + ") " + why);
+    };
+    if (std::any_of(url.begin(), url.end(), [](char c) {
+            return c == '?' || c == '#' || c == '\\' || static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+        })) {
+        return refuse(
+            "is refused: a URL with '?', '#', '\\', spaces or control characters is read differently by "
+            "different git tools; write a plain URL in .gitmodules");
+    }
+    const UrlParts sub = parse_clone_url(url);
+    if (sub.scheme == "file") {
+        if (policy.allow_local) return {};
+        return refuse(
+            "is a local path or file:// URL, which could read other repositories on the build host; set "
+            "git.allow_local_submodules: true in the config to allow it");
+    }
+    if (sub.scheme != "https" && sub.scheme != "http" && sub.scheme != "ssh" && sub.scheme != "git") {
+        return refuse("uses the transport '" + sub.scheme + "'; use https://, ssh:// or git://");
+    }
+    const UrlParts top = parse_clone_url(top_url);
+    const bool listed = std::any_of(policy.extra_hosts.begin(), policy.extra_hosts.end(),
+                                    [&](const std::string& h) { return iequals(h, sub.host); });
+    if (!sub.host.empty() && (iequals(sub.host, top.host) || listed)) return {};
+    return refuse("is on host '" + sub.host + "', not on the superproject's host '" + top.host +
+                  "'; list the host under git.submodule_hosts in the config to fetch it (without credentials)");
 }
 
 std::string resolve_submodule_url(const std::string& parent_url, const std::string& url) {
@@ -117,18 +164,16 @@ util::Result<Checkout> GitCheckoutService::checkout(const CheckoutRequest& req) 
             [pool = m_pool, key = req.repo_key](const std::string& path) { pool->give_back(key, path); });
     }
     if (req.submodules) {
-        if (auto st = checkout_submodules(req.dest_dir, req.clone_url, req.auth, req.cancel, "", 1, out.submodules);
-            !st) {
+        if (auto st = checkout_submodules(req, req.dest_dir, req.clone_url, "", 1, out.submodules); !st) {
             return st.error();
         }
     }
     return out;
 }
 
-util::Status GitCheckoutService::checkout_submodules(const std::string& dir, const std::string& parent_url,
-                                                     const GitAuth& auth, CancelToken* cancel,
-                                                     const std::string& prefix, int depth,
-                                                     std::vector<std::string>& done) {
+util::Status GitCheckoutService::checkout_submodules(const CheckoutRequest& top, const std::string& dir,
+                                                     const std::string& parent_url, const std::string& prefix,
+                                                     int depth, std::vector<std::string>& done) {
     git_repository* raw = nullptr;
     if (int rc = git_repository_open(&raw, dir.c_str()); rc < 0) return git_local_failure(rc, "opening " + dir);
     RepoPtr repo(raw);
@@ -148,8 +193,11 @@ util::Status GitCheckoutService::checkout_submodules(const std::string& dir, con
                                     "submodule " + shown + " has no url in .gitmodules");
         }
         const std::string url = resolve_submodule_url(parent_url, sm.url);
+        if (auto st = check_submodule_url(top.clone_url, url, top.submodule_policy, shown); !st) return st;
+        // Credentials belong to the superproject's server: compared with its URL at every depth, so a nested
+        // submodule of a listed host never receives them.
         auto mirror = m_cache.update(MirrorCache::key_for_url(url), url, "", sm.commit,
-                                     submodule_auth(parent_url, url, auth), cancel);
+                                     submodule_auth(top.clone_url, url, top.auth), top.cancel);
         if (!mirror) {
             return util::make_error(mirror.error().kind, "submodule " + shown + ": " + mirror.error().message);
         }
@@ -158,7 +206,7 @@ util::Status GitCheckoutService::checkout_submodules(const std::string& dir, con
             return util::make_error(st.error().kind, "submodule " + shown + ": " + st.error().message);
         }
         done.push_back(shown);
-        if (auto st = checkout_submodules(sub_dir, url, auth, cancel, shown + "/", depth + 1, done); !st) return st;
+        if (auto st = checkout_submodules(top, sub_dir, url, shown + "/", depth + 1, done); !st) return st;
     }
     return {};
 }

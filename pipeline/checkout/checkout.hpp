@@ -15,6 +15,12 @@
 
 namespace hookyard::pipeline {
 
+// Where submodules may come from (config: git.submodule_hosts, git.allow_local_submodules).
+struct SubmodulePolicy {
+    std::vector<std::string> extra_hosts;  // hosts besides the superproject's; fetched without credentials
+    bool allow_local = false;              // file:// URLs and local paths
+};
+
 struct CheckoutRequest {
     std::string repo_key;     // "owner/name": names the mirror
     std::string clone_url;    // the repository's clone_url from the config, else the payload's
@@ -25,6 +31,7 @@ struct CheckoutRequest {
     GitAuth auth;
     // When set and canceled, the checkout stops within a second (fetches included) with ErrorKind::canceled.
     CancelToken* cancel = nullptr;
+    SubmodulePolicy submodule_policy = {};
 };
 
 // A finished checkout. Destroying it removes the directory (or parks it in the service's pool) unless
@@ -52,6 +59,11 @@ public:
     // On any other error the partial directory is removed and the error returned with its kind (see
     // MirrorCache::update; a submodule error names the submodule's path). Thread-safe.
     virtual util::Result<Checkout> checkout(const CheckoutRequest& req) = 0;
+
+    // True when `ancestor` is a strict ancestor of `descendant` in the repository's history as the last
+    // checkout of `repo_key` fetched it; false when not, or when either commit is unknown there. Thread-safe.
+    virtual util::Result<bool> is_strict_ancestor(const std::string& repo_key, const std::string& ancestor,
+                                                  const std::string& descendant) = 0;
 };
 
 // The libgit2 checkout. `cache` (and `pool` when given) must outlive the service and every Checkout it
@@ -59,9 +71,18 @@ public:
 // Checkout goes.
 std::unique_ptr<CheckoutService> make_checkout_service(MirrorCache& cache, WorkTreePool* pool = nullptr);
 
-// The credentials a submodule fetch may use: `auth` when the submodule lives on the superproject's host
-// and port, else none, so a .gitmodules entry cannot make hookyard hand the token to another server. Pure.
+// The credentials a submodule fetch may use: `auth` when the submodule's URL has the superproject's scheme,
+// host (compared exactly, ignoring case) and port as libgit2 parses it, else none, so a .gitmodules entry
+// cannot make hookyard hand the token to another server. Pure.
 GitAuth submodule_auth(const std::string& parent_url, const std::string& submodule_url, const GitAuth& auth);
+
+// invalid_input, naming submodule `shown`, its URL and the config key that would allow it, unless the
+// resolved `url` may be fetched for a superproject cloned from `top_url`: an http(s), ssh or git URL on the
+// superproject's host or on one of policy.extra_hosts; file:// URLs and local paths only with
+// policy.allow_local. URLs with '?', '#', '\\', spaces or control characters are refused as ambiguous (git
+// tools disagree on their host). Pure.
+util::Status check_submodule_url(const std::string& top_url, const std::string& url, const SubmodulePolicy& policy,
+                                 const std::string& shown);
 
 // Resolves a submodule URL from .gitmodules against its superproject's clone URL: "./x" and "../x" are
 // relative to the superproject URL (as git does), anything else is returned unchanged. Pure.

@@ -165,7 +165,9 @@ UrlParts parse_clone_url(std::string_view url) {
     parts.scheme = lower(url.substr(0, scheme_end));
     if (parts.scheme == "git+ssh" || parts.scheme == "ssh+git") parts.scheme = "ssh";
     std::string_view rest = url.substr(scheme_end + 3);
-    rest = rest.substr(0, rest.find('/'));
+    // The authority ends at the first '/', '?' or '#', as libgit2 reads it: in https://evil?@github.com/x the
+    // host is evil, not github.com.
+    rest = rest.substr(0, rest.find_first_of("/?#"));
     if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
     parts.port = default_port(parts.scheme);
     if (const auto colon = rest.rfind(':');

@@ -14,7 +14,8 @@
 namespace hookyard::pipeline {
 
 // Host and port of a clone URL (https://, http://, ssh://, git://, scp-like user@host:path); empty host
-// for file:// and plain paths. Port is the scheme's default when the URL names none. Pure.
+// for file:// and plain paths. Port is the scheme's default when the URL names none. The authority ends at
+// the first '/', '?' or '#' (RFC 3986, and libgit2's parser), so "https://a?@b/x" is host a. Pure.
 struct UrlParts {
     std::string scheme;  // "https", "http", "ssh", "git", "file" ("ssh" for scp-like, "file" for paths)
     std::string host;

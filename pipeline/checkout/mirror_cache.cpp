@@ -118,6 +118,32 @@ std::shared_ptr<MirrorCache::KeyState> MirrorCache::key_state(const std::string&
     return slot;
 }
 
+util::Result<bool> MirrorCache::is_strict_ancestor(const std::string& repo_key, const std::string& ancestor,
+                                                   const std::string& descendant) {
+    git_oid a, d;
+    if (!valid_key(repo_key) || ancestor.size() != GIT_OID_HEXSZ || descendant.size() != GIT_OID_HEXSZ ||
+        git_oid_fromstr(&a, ancestor.c_str()) < 0 || git_oid_fromstr(&d, descendant.c_str()) < 0) {
+        return util::make_error(util::ErrorKind::invalid_input,
+                                "cannot compare " + ancestor + " with " + descendant + " in " + repo_key);
+    }
+    if (git_oid_equal(&a, &d)) return false;
+    auto key = key_state(repo_key);
+    std::lock_guard key_lock(key->mutex);
+    const std::string path = mirror_path(repo_key);
+    git_repository* raw = nullptr;
+    std::error_code ec;
+    if (!fs::exists(path, ec) || git_repository_open_bare(&raw, path.c_str()) < 0) return false;
+    RepoPtr repo(raw);
+    git_odb* odb = nullptr;
+    if (int rc = git_repository_odb(&odb, repo.get()); rc < 0) return git_local_failure(rc, "reading " + path);
+    const bool both = git_odb_exists(odb, &a) == 1 && git_odb_exists(odb, &d) == 1;
+    git_odb_free(odb);
+    if (!both) return false;
+    const int rc = git_graph_descendant_of(repo.get(), &d, &a);
+    if (rc < 0) return git_local_failure(rc, "comparing " + ancestor + " with " + descendant + " in " + path);
+    return rc == 1;
+}
+
 util::Result<Mirror> MirrorCache::update(const std::string& repo_key, const std::string& clone_url,
                                          const std::string& ref, const std::string& commit, const GitAuth& auth,
                                          CancelToken* cancel) {

@@ -66,6 +66,13 @@ public:
     util::Result<Mirror> update(const std::string& repo_key, const std::string& clone_url, const std::string& ref,
                                 const std::string& commit, const GitAuth& auth, CancelToken* cancel = nullptr);
 
+    // True when `ancestor` is a strict ancestor of `descendant` (reachable from it, not the same commit) in
+    // the mirror of `repo_key`; false when not, or when the mirror or either commit is missing (nothing to
+    // compare against). Errors: invalid_input for a bad key or sha, internal when libgit2 cannot read the
+    // mirror. Thread-safe (serialises with update() of the same key).
+    util::Result<bool> is_strict_ancestor(const std::string& repo_key, const std::string& ancestor,
+                                          const std::string& descendant);
+
     // Where the mirror of `repo_key` lives, whether or not it exists yet. Pure.
     std::string mirror_path(const std::string& repo_key) const;
 

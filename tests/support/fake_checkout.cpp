@@ -26,6 +26,17 @@ util::Result<pipeline::Checkout> FakeCheckout::checkout(const pipeline::Checkout
     return out;
 }
 
+util::Result<bool> FakeCheckout::is_strict_ancestor(const std::string&, const std::string& ancestor,
+                                                    const std::string& descendant) {
+    std::lock_guard lock(m_mutex);
+    return m_ancestry.count({ancestor, descendant}) > 0;
+}
+
+void FakeCheckout::add_ancestry(const std::string& ancestor, const std::string& descendant) {
+    std::lock_guard lock(m_mutex);
+    m_ancestry.insert({ancestor, descendant});
+}
+
 void FakeCheckout::fail_with(util::Error error) {
     std::lock_guard lock(m_mutex);
     m_error = std::move(error);

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,12 @@ public:
 
     // Writes the files into req.dest_dir and returns a Checkout owning it (the commit given at construction).
     util::Result<pipeline::Checkout> checkout(const pipeline::CheckoutRequest& req) override;
+
+    // True for the pairs given to add_ancestry().
+    util::Result<bool> is_strict_ancestor(const std::string& repo_key, const std::string& ancestor,
+                                          const std::string& descendant) override;
+    // Makes `ancestor` a strict ancestor of `descendant` for is_strict_ancestor().
+    void add_ancestry(const std::string& ancestor, const std::string& descendant);
 
     // The next checkouts fail with `error`.
     void fail_with(util::Error error);
@@ -40,6 +47,7 @@ private:
     bool m_hold = false;
     int m_waiting = 0;
     std::vector<pipeline::CheckoutRequest> m_requests;
+    std::set<std::pair<std::string, std::string>> m_ancestry;  // (ancestor, descendant)
 };
 
 }  // namespace hookyard::test

@@ -8,6 +8,7 @@
 #include <future>
 #include <set>
 
+#include "tests/support/fake_lookups.hpp"
 #include "tests/support/fake_prune.hpp"
 #include "tests/support/fake_store_data.hpp"
 
@@ -199,7 +200,18 @@ public:
         auto it = m_d->builds.find(id);
         if (it == m_d->builds.end()) return not_found(id);
         it->second.pushed[image] = digest;
+        m_d->last_push[image] = id;
         return {};
+    }
+
+    Result<std::optional<Build>> last_succeeded(const std::string& repository, std::size_t rule,
+                                                const std::string& ref) override {
+        std::lock_guard lock(m_d->mutex);
+        return fake_last_succeeded(*m_d, repository, rule, ref);
+    }
+    Result<std::optional<Build>> last_pusher(const std::string& image) override {
+        std::lock_guard lock(m_d->mutex);
+        return fake_last_pusher(*m_d, image);
     }
 
     Result<Build> cancel_build(BuildId id) override {

@@ -20,6 +20,7 @@ struct FakeStoreData {
     std::map<storage::BuildId, std::string> logs;
     std::map<storage::NotificationId, storage::Notification> notifications;
     std::map<storage::BuildId, std::vector<storage::BuildCallback>> callbacks;
+    std::map<std::string, storage::BuildId> last_push;  // image → the build whose record_pushed came last
     storage::BuildId next_build = 1;
     storage::NotificationId next_notification = 1;
     storage::EventPlanner planner;

@@ -55,11 +55,11 @@ util::Result<storage::BuildCallback> parse_body(const std::string& text) {
 CallbackHandler::CallbackHandler(std::string webhook_secret, storage::Store& store)
     : m_secret(std::move(webhook_secret)), m_store(store) {}
 
-void CallbackHandler::add_routes(http::RouteTable& table) {
+void CallbackHandler::add_routes(http::RouteTable& table, http::RateLimiter* limiter) {
     table.add("POST", "/api/v1/callbacks/{id}/{token}", "callback",
-              [this](const http::ServerRequest& req, const http::PathParams& params) {
+              http::rate_limited(limiter, [this](const http::ServerRequest& req, const http::PathParams& params) {
                   return handle(req, params.get("id"), params.get("token"));
-              });
+              }));
 }
 
 http::ServerResponse CallbackHandler::handle(const http::ServerRequest& req, std::string_view id_text,

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "http/rate_limiter.hpp"
 #include "http/route_table.hpp"
 #include "storage/store.hpp"
 
@@ -16,8 +17,9 @@ public:
     // Thread-safe.
     CallbackHandler(std::string webhook_secret, storage::Store& store);
 
-    // POST /api/v1/callbacks/{id}/{token}, label "callback". The handler must outlive the table.
-    void add_routes(http::RouteTable& table);
+    // POST /api/v1/callbacks/{id}/{token}, label "callback", behind `limiter` (429 over server.rate_limit;
+    // null = no limit). The handler and the limiter must outlive the table.
+    void add_routes(http::RouteTable& table, http::RateLimiter* limiter = nullptr);
 
     // 200 {"build","state"}; 404 for an unknown build, 401 for a wrong token, 400 for a bad body.
     http::ServerResponse handle(const http::ServerRequest& request, std::string_view id, std::string_view token);

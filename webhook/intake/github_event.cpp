@@ -43,6 +43,7 @@ public:
     bool null() override { return scalar(); }
     bool boolean(bool v) override {
         if (at_root("deleted")) m_out.deleted = v;
+        if (at_root("forced")) m_out.forced = v;
         return scalar();
     }
     bool number_integer(number_integer_t) override { return scalar(); }

@@ -25,6 +25,7 @@ struct PushEvent {
     std::string ref;         // refs/heads/main
     std::string after;       // the pushed commit
     bool deleted = false;
+    bool forced = false;  // the push rewrote the branch's history
     std::string head_commit_message;
     std::string pusher;                      // pusher.name
     std::vector<std::string> changed_files;  // union of commits[].added/modified/removed, first-seen order

@@ -21,6 +21,7 @@ storage::NewBuild to_new_build(const config::Config& config, const config::Repos
     b.clone_url = clone_url_for(config, repo);  // never the payload's (see clone_url.hpp)
     b.head_commit_message = ev.head_commit_message;
     b.pusher = ev.pusher;
+    b.forced = ev.forced;
     return b;
 }
 

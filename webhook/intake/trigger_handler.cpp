@@ -86,11 +86,11 @@ std::vector<storage::NewBuild> plan(const config::Config& config, const config::
 TriggerHandler::TriggerHandler(const config::Config& config, storage::Store& store, std::function<void()> on_queued)
     : m_config(config), m_store(store), m_on_queued(std::move(on_queued)) {}
 
-void TriggerHandler::add_routes(http::RouteTable& table) {
+void TriggerHandler::add_routes(http::RouteTable& table, http::RateLimiter* limiter) {
     table.add("POST", "/api/v1/trigger/{token}", "trigger",
-              [this](const http::ServerRequest& req, const http::PathParams& params) {
+              http::rate_limited(limiter, [this](const http::ServerRequest& req, const http::PathParams& params) {
                   return handle(req, params.get("token"));
-              });
+              }));
 }
 
 http::ServerResponse TriggerHandler::handle(const http::ServerRequest& req, std::string_view token) {

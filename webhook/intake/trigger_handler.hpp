@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "config/model.hpp"
+#include "http/rate_limiter.hpp"
 #include "http/route_table.hpp"
 #include "storage/store.hpp"
 
@@ -18,8 +19,9 @@ public:
     // empty. Thread-safe.
     TriggerHandler(const config::Config& config, storage::Store& store, std::function<void()> on_queued);
 
-    // POST /api/v1/trigger/{token}, label "trigger". The handler must outlive the table.
-    void add_routes(http::RouteTable& table);
+    // POST /api/v1/trigger/{token}, label "trigger", behind `limiter` (429 over server.rate_limit; null = no
+    // limit). The handler and the limiter must outlive the table.
+    void add_routes(http::RouteTable& table, http::RateLimiter* limiter = nullptr);
 
     // 202 {"repository","builds":[ids]}; 404 for an unknown token, 400 for a bad body or no matching rule.
     http::ServerResponse handle(const http::ServerRequest& request, std::string_view token);

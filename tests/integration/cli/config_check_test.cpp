@@ -50,5 +50,29 @@ TEST(ConfigCheckCommand, MissingFileAndBadUsageExitTwo) {
     EXPECT_NE(out.find("unknown command 'frobnicate'"), std::string::npos);
 }
 
+// PrimeHub's shared push repository: two repositories whose prefixed tags can meet get a warning, exit 0.
+TEST(ConfigCheckCommand, WarnsWhenTwoRepositoriesCanOverwriteEachOthersTags) {
+    TempDir dir;
+    const auto path = dir / "shared.yaml";
+    write_file(path,
+               "server: { webhook_secret: shared-webhook-secret-0123 }\n"
+               "repositories:\n"
+               "  - { github: acme/a, rules: [{ source: '/.*/', tag: 'b-{sourceref}' }] }\n"
+               "  - { github: acme/a-b, rules: [{ source: main, tag: latest }] }\n"
+               "  - { github: acme/web, rules: [{ source: main, tag: latest }] }\n");
+    ::setenv("HOOKYARD_REGISTRY_ENDPOINT", "127.0.0.1:5000", 1);
+    ::setenv("HOOKYARD_REGISTRY_PUSH_REPO", "127.0.0.1:5000/hub/images", 1);
+    std::string out;
+    const int rc = run({hookyard_bin(), "config", "check", "-c", path}, &out);
+    ::unsetenv("HOOKYARD_REGISTRY_ENDPOINT");
+    ::unsetenv("HOOKYARD_REGISTRY_PUSH_REPO");
+    EXPECT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find(path + ":4: warning: repositories 'acme/a' and 'acme/a-b' both push to "
+                              "127.0.0.1:5000/hub/images"),
+              std::string::npos)
+        << out;
+    EXPECT_EQ(out.find("'acme/web'"), std::string::npos) << "web-latest meets no other tag: " << out;
+}
+
 }  // namespace
 }  // namespace hookyard::test

@@ -93,6 +93,17 @@ void PipelineE2E::SetUp() {
                    "    rules:\n"
                    "      - { source_type: branch, source: main, tag: latest, context: services/api, paths: "
                    "['services/api/**'] }\n"
+                   // Every branch is its own tag: `lat@est` and `latest` render the same one (tag collisions).
+                   "  - github: acme/tags\n"
+                   "    registry: local\n"
+                   "    push_repo: " +
+                   reg_host +
+                   "/acme/tags\n"
+                   "    clone_url: " +
+                   m_git->url("app.git") +
+                   "\n"
+                   "    rules:\n"
+                   "      - { source_type: branch, source: '/.*/', tag: '{sourceref}' }\n"
                    "subscribers:\n"
                    "  - { name: hub-team, url: '" +
                    m_hub_receiver.url("/hub") +
@@ -165,29 +176,39 @@ HttpResult PipelineE2E::api_get(const std::string& path) {
 HttpResult PipelineE2E::send_push(const std::string& ref, const std::string& before, const std::string& after,
                                   const std::vector<std::string>& changed, const std::string& message,
                                   const std::string& repository) {
-    const json payload = {{"ref", ref},
-                          {"before", before},
-                          {"after", after},
-                          {"created", false},
-                          {"deleted", false},
-                          {"forced", false},
-                          {"repository",
-                           {{"full_name", repository},
-                            {"name", repository.substr(repository.find('/') + 1)},
-                            {"clone_url", m_git->url("app.git")}}},
-                          {"pusher", {{"name", "octocat"}, {"email", "octocat@example.com"}}},
-                          {"head_commit",
-                           {{"id", after},
-                            {"message", message},
-                            {"added", json::array()},
-                            {"modified", changed},
-                            {"removed", json::array()}}},
-                          {"commits", json::array({{{"id", after},
-                                                    {"message", message},
-                                                    {"added", json::array()},
-                                                    {"modified", changed},
-                                                    {"removed", json::array()}}})}};
+    return send_payload(push_payload(ref, before, after, changed, message, repository));
+}
+
+json PipelineE2E::push_payload(const std::string& ref, const std::string& before, const std::string& after,
+                               const std::vector<std::string>& changed, const std::string& message,
+                               const std::string& repository) {
+    return {{"ref", ref},
+            {"before", before},
+            {"after", after},
+            {"created", false},
+            {"deleted", false},
+            {"forced", false},
+            {"repository",
+             {{"full_name", repository},
+              {"name", repository.substr(repository.find('/') + 1)},
+              {"clone_url", m_git->url("app.git")}}},
+            {"pusher", {{"name", "octocat"}, {"email", "octocat@example.com"}}},
+            {"head_commit",
+             {{"id", after},
+              {"message", message},
+              {"added", json::array()},
+              {"modified", changed},
+              {"removed", json::array()}}},
+            {"commits", json::array({{{"id", after},
+                                      {"message", message},
+                                      {"added", json::array()},
+                                      {"modified", changed},
+                                      {"removed", json::array()}}})}};
+}
+
+HttpResult PipelineE2E::send_payload(const json& payload) {
     const std::string body = payload.dump();
+    const std::string after = payload.value("after", std::string(8, '0'));
     static int delivery = 0;
     return request("POST", "/hooks/github", body,
                    {"Content-Type: application/json", "X-GitHub-Event: push",

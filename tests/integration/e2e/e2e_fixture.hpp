@@ -47,6 +47,12 @@ protected:
     HttpResult send_push(const std::string& ref, const std::string& before, const std::string& after,
                          const std::vector<std::string>& changed = {"Dockerfile"},
                          const std::string& message = "change", const std::string& repository = "acme/app");
+    // The push event send_push() sends, for a test to change before send_payload().
+    nlohmann::json push_payload(const std::string& ref, const std::string& before, const std::string& after,
+                                const std::vector<std::string>& changed = {"Dockerfile"},
+                                const std::string& message = "change", const std::string& repository = "acme/app");
+    // Posts `payload` as a push event with a fresh delivery id, signed like GitHub.
+    HttpResult send_payload(const nlohmann::json& payload);
     // The build ids of a 202 answer.
     static std::vector<long long> build_ids(const HttpResult& accepted);
     // GET with the API token.

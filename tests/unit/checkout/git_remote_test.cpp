@@ -98,6 +98,43 @@ TEST(SubmoduleAuth, CredentialsGoOnlyToTheSuperprojectsHost) {
     EXPECT_TRUE(submodule_auth("https://h:8443/a", "https://h:9443/b", auth).token.empty());
 }
 
+// libgit2 ends the authority at '?': https://evil?@github.com/x is host evil, and gets no GitHub token.
+TEST(SubmoduleAuth, ReadsTheHostAsLibgit2DoesAndComparesItExactly) {
+    EXPECT_EQ(parse_clone_url("https://evil.example?@github.com/x").host, "evil.example");
+    EXPECT_EQ(parse_clone_url("https://evil.example#@github.com/x").host, "evil.example");
+    GitAuth auth;
+    auth.token = "ghp_secret";
+    EXPECT_TRUE(
+        submodule_auth("https://github.com/a/app.git", "https://evil.example?@github.com/x", auth).token.empty());
+    EXPECT_TRUE(
+        submodule_auth("https://github.com/a/app.git", "https://github.com.evil.example/x", auth).token.empty());
+    EXPECT_TRUE(submodule_auth("https://github.com/a/app.git", "http://github.com:443/x", auth).token.empty());
+    EXPECT_TRUE(submodule_auth("/srv/app.git", "/srv/lib.git", auth).token.empty()) << "never to local paths";
+    EXPECT_EQ(submodule_auth("https://github.com/a/app.git", "https://GitHub.com/a/lib.git", auth).token, "ghp_secret");
+}
+
+TEST(SubmoduleUrl, OnlyTheSuperprojectsHostListedHostsAndAllowedLocalPaths) {
+    const std::string top = "https://github.com/acme/app.git";
+    SubmodulePolicy policy;
+    EXPECT_TRUE(check_submodule_url(top, "https://github.com/acme/lib.git", policy, "lib").ok());
+    EXPECT_TRUE(check_submodule_url(top, "git@github.com:acme/lib.git", policy, "lib").ok());
+    const auto other = check_submodule_url(top, "https://gitlab.com/x/lib.git", policy, "vendor/lib");
+    ASSERT_FALSE(other.ok());
+    EXPECT_NE(other.error().message.find("submodule vendor/lib"), std::string::npos);
+    EXPECT_NE(other.error().message.find("git.submodule_hosts"), std::string::npos);
+    EXPECT_FALSE(check_submodule_url(top, "https://evil?@github.com/x", policy, "lib").ok());
+    EXPECT_FALSE(check_submodule_url(top, "https://github.com\\@evil/x", policy, "lib").ok());
+    EXPECT_FALSE(check_submodule_url(top, "ext::sh -c touch% /tmp/pwned", policy, "lib").ok());
+    const auto local = check_submodule_url(top, "file:///var/lib/hookyard/mirrors/b/c.git", policy, "lib");
+    ASSERT_FALSE(local.ok());
+    EXPECT_NE(local.error().message.find("git.allow_local_submodules"), std::string::npos);
+    EXPECT_FALSE(check_submodule_url(top, "/var/lib/hookyard/mirrors/b/c.git", policy, "lib").ok());
+    policy.extra_hosts = {"gitlab.com"};
+    policy.allow_local = true;
+    EXPECT_TRUE(check_submodule_url(top, "https://gitlab.com/x/lib.git", policy, "lib").ok());
+    EXPECT_TRUE(check_submodule_url(top, "/srv/lib.git", policy, "lib").ok());
+}
+
 TEST(MirrorKey, UrlKeysDropCredentialsAndUnsafeCharacters) {
     EXPECT_EQ(MirrorCache::key_for_url("https://tok@github.com/acme/lib.git"), "_url/github.com_acme_lib");
     EXPECT_EQ(MirrorCache::key_for_url("git://127.0.0.1:9418/x/../y.git/"), "_url/127.0.0.1_9418_x_.._y");

@@ -166,6 +166,22 @@ TEST(RenderTags, DropsEmptyAndDuplicateTagsAndCapsLength) {
     EXPECT_EQ(render_tags("{sourceref}", "-.-v1", {})[0], "v1");
 }
 
+// Only a tag that sanitising changed can collide with another ref's: `lat@est` becomes `latest`.
+TEST(PlanBuilds, RecordsWhichTagsSanitisingChanged) {
+    const auto repo =
+        repo_with("      - { source_type: branch, source: '/.*/', tag: '{sourceref},latest,x-{sourceref}' }\n");
+    const auto odd = plan_builds(repo, push("refs/heads/lat@est"));
+    ASSERT_EQ(odd.builds.size(), 1u);
+    EXPECT_EQ(odd.builds[0].tags, (std::vector<std::string>{"latest", "x-latest"}));
+    EXPECT_EQ(odd.builds[0].sanitized_tags, (std::vector<std::string>{"latest", "x-latest"}));
+    const auto plain = plan_builds(repo, push("refs/heads/main"));
+    ASSERT_EQ(plain.builds.size(), 1u);
+    EXPECT_TRUE(plain.builds[0].sanitized_tags.empty());
+    std::vector<std::string> changed;
+    EXPECT_EQ(render_tags("{sourceref}", "feature/x", {}, &changed), std::vector<std::string>{"feature-x"});
+    EXPECT_EQ(changed, std::vector<std::string>{"feature-x"});
+}
+
 TEST(GlobMatch, SegmentsAndDoubleStar) {
     EXPECT_TRUE(glob_match("*.md", "README.md"));
     EXPECT_FALSE(glob_match("*.md", "docs/README.md"));

@@ -43,7 +43,10 @@ TEST(GithubPush, CollectsFieldsAndChangedFilesOnceInOrder) {
     EXPECT_EQ(p->head_commit_message, "m");
     EXPECT_EQ(p->pusher, "p");
     EXPECT_FALSE(p->deleted);
+    EXPECT_FALSE(p->forced);
     EXPECT_TRUE(check_push(*p).ok());
+    // A force push (a rollback) is stored with its builds: they are never superseded as replays.
+    EXPECT_TRUE(parse_payload("", R"({"ref":"refs/heads/main","forced":true,"head_commit":{"forced":false}})")->forced);
 }
 
 TEST(GithubPush, NamesTheMissingField) {

@@ -72,8 +72,16 @@ TEST_F(GithubHandlerTest, PushToAMatchingBranchQueuesBuildsAndAnswers202) {
     EXPECT_EQ(b->image, "127.0.0.1:5000/acme/web");
     EXPECT_EQ(b->clone_url, "https://github.com/acme/web.git");
     EXPECT_EQ(b->pusher, "octocat");
+    EXPECT_FALSE(b->forced);
     EXPECT_EQ(m_queued, 1);
     EXPECT_EQ(count("push/accepted"), 1);
+
+    // A force push is stored as such: the stage runner never supersedes it as a replay.
+    auto forced = nlohmann::json::parse(push_body("refs/heads/main"));
+    forced["forced"] = true;
+    auto f = github("push", "d-forced", forced.dump());
+    ASSERT_EQ(f.status, 202u) << f.body;
+    EXPECT_TRUE(m_store->get_build(json(f)["builds"][0].get<storage::BuildId>())->forced);
 }
 
 TEST_F(GithubHandlerTest, RepeatedDeliveryIsA200DuplicateWithSameBuilds) {

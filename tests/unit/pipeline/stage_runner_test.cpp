@@ -33,8 +33,8 @@ protected:
         m_config.registries["hub"] = config::RegistryConfig{};
     }
 
-    // Queues and claims one build, as the scheduler would, and returns it running.
-    storage::Build claimed() {
+    // Queues and claims one build, as the scheduler would, and returns it running; `edit` changes it first.
+    storage::Build claimed(const std::function<void(storage::NewBuild&)>& edit = {}) {
         storage::NewBuild b;
         b.repository = "acme/web";
         b.ref = "refs/heads/main";
@@ -42,6 +42,7 @@ protected:
         b.tags = {"latest", "main"};
         b.context = "/";
         b.dockerfile = "Dockerfile";
+        if (edit) edit(b);
         auto inserted = m_store->insert_builds({b});
         EXPECT_TRUE(inserted.ok());
         auto build = m_store->claim(inserted->at(0).id);
@@ -250,6 +251,73 @@ TEST_F(StageRunnerTest, AResumedBuildWorksInAFreshAttemptDirAndRemovesTheCrashed
     ASSERT_EQ(m_checkout.requests().size(), 1u);
     EXPECT_EQ(m_checkout.requests()[0].dest_dir, m_dir / ("work/" + std::to_string(first.id) + "-1/src"));
     EXPECT_FALSE(std::filesystem::exists(crashed));
+}
+
+// A replayed push (a new delivery id, an old commit) must not put older code over the newer image.
+// main's tags point at m_newer, built and pushed; m_older is its ancestor.
+class ReplayTest : public StageRunnerTest {
+protected:
+    void SetUp() override {
+        const auto first = claimed([&](storage::NewBuild& b) { b.commit = m_newer; });
+        ASSERT_EQ(run(first, m_token).state, BuildState::succeeded);
+        ASSERT_TRUE(m_store->finish_build(first.id, BuildState::succeeded, "sha256:new", "").ok());
+        m_checkout.add_ancestry(m_older, m_newer);
+    }
+    const std::string m_newer = std::string(40, '2'), m_older = std::string(40, '1');
+    CancelToken m_token;
+};
+
+TEST_F(ReplayTest, AReplayOfAnAncestorOfTheLastSuccessEndsSupersededWithoutBuilding) {
+    const auto replay = claimed([&](storage::NewBuild& b) { b.commit = m_older; });
+    const auto out = run(replay, m_token);
+    EXPECT_EQ(out.state, BuildState::superseded) << out.error;
+    EXPECT_NE(out.error.find("commit " + m_older + " is an ancestor of " + m_newer), std::string::npos) << out.error;
+    EXPECT_NE(out.error.find("force-push"), std::string::npos) << "names the way to roll back on purpose";
+    EXPECT_EQ(stages_of(replay.id),
+              (std::vector<std::pair<std::string, BuildState>>{{"checkout", BuildState::succeeded}}));
+    EXPECT_EQ(m_pusher.requests().size(), 2u) << "only the first build pushed";
+    EXPECT_TRUE(m_store->finish_build(replay.id, out.state, "", out.error).ok()) << "running → superseded";
+    EXPECT_EQ(m_store->get_build(replay.id)->state, BuildState::superseded);
+}
+
+TEST_F(ReplayTest, ForcedPushesTriggersAndNewerCommitsAreNotSuperseded) {
+    const auto rollback = claimed([&](storage::NewBuild& b) {
+        b.commit = m_older;
+        b.forced = true;
+    });
+    EXPECT_EQ(run(rollback, m_token).state, BuildState::succeeded) << "forced: true is a deliberate rollback";
+    const auto trigger = claimed();  // no pinned commit: the branch head
+    EXPECT_EQ(run(trigger, m_token).state, BuildState::succeeded);
+    const auto descendant = claimed([&](storage::NewBuild& b) { b.commit = std::string(40, '3'); });
+    EXPECT_EQ(run(descendant, m_token).state, BuildState::succeeded);
+}
+
+// `lat@est` sanitises to `latest`, which main's build pushed: the build fails instead of overwriting it.
+TEST_F(StageRunnerTest, ASanitisedTagAnotherRefOwnsFailsTheBuildNamingBothRefs) {
+    const auto main_build = claimed();
+    CancelToken token;
+    ASSERT_EQ(run(main_build, token).state, BuildState::succeeded);
+    auto odd = [](storage::NewBuild& b) {
+        b.ref = "refs/heads/lat@est";
+        b.tags = {"latest"};
+        b.sanitized_tags = {"latest"};
+    };
+    const auto collide = claimed(odd);
+    const auto out = run(collide, token);
+    EXPECT_EQ(out.state, BuildState::failed);
+    EXPECT_NE(out.error.find("belongs to refs/heads/main"), std::string::npos) << out.error;
+    EXPECT_NE(out.error.find("refs/heads/lat@est"), std::string::npos) << out.error;
+    EXPECT_NE(out.error.find("allow_tag_collisions: true"), std::string::npos) << out.error;
+    EXPECT_EQ(m_pusher.requests().size(), 2u) << "nothing pushed for the colliding build";
+
+    // A tag that needed no sanitising moves as the rules say; allow_tag_collisions turns the check off.
+    const auto plain = claimed([](storage::NewBuild& b) {
+        b.ref = "refs/heads/release";
+        b.tags = {"latest"};
+    });
+    EXPECT_EQ(run(plain, token).state, BuildState::succeeded);
+    m_config.repositories[0].allow_tag_collisions = true;
+    EXPECT_EQ(run(claimed(odd), token).state, BuildState::succeeded);
 }
 
 }  // namespace

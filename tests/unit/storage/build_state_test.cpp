@@ -27,5 +27,6 @@ TEST(BuildState, NothingLeavesATerminalState) {
     }
     EXPECT_TRUE(can_transition(BuildState::queued, BuildState::running));
     EXPECT_TRUE(can_transition(BuildState::running, BuildState::queued));
+    EXPECT_TRUE(can_transition(BuildState::running, BuildState::superseded));  // a replay found at checkout
     EXPECT_FALSE(can_transition(BuildState::queued, BuildState::succeeded));
 }

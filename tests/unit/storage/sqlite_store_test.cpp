@@ -35,14 +35,41 @@ TEST_F(SqliteStore, OpenFailsWithTheFileNameWhenDirectoryIsMissing) {
 }
 
 TEST_F(SqliteStore, MigrationsAreRecordedOnce) {
+    auto count = [&] {
+        auto db = hookyard::storage::sqlite::Db::open(m_dir / "hookyard.db");
+        EXPECT_TRUE(db.ok());
+        auto q = (*db)->query("SELECT COUNT(*), MAX(version) FROM schema_migrations");
+        EXPECT_TRUE(q.ok());
+        EXPECT_TRUE(*q->step());
+        EXPECT_EQ(q->int_at(1), hookyard::storage::sqlite::latest_schema_version());
+        return q->int_at(0);
+    };
     { auto s = open(); }
+    const auto first = count();
+    EXPECT_GE(first, 4);
     auto s = open();
     EXPECT_TRUE(s->ping().ok());
+    EXPECT_EQ(count(), first);
+}
+
+// Migrations merged out of number order (5 shipped before 4): the missing one still applies on the next open.
+TEST_F(SqliteStore, AppliesAMigrationMissingBelowTheHighest) {
+    { auto s = open(); }
+    {
+        auto db = hookyard::storage::sqlite::Db::open(m_dir / "hookyard.db");
+        ASSERT_TRUE(db.ok());
+        ASSERT_TRUE((*db)
+                        ->exec("DELETE FROM schema_migrations WHERE version = 3; DROP TABLE pushed_images; "
+                               "ALTER TABLE builds DROP COLUMN crash_streak")
+                        .ok());
+    }
+    auto s = open();
+    ASSERT_TRUE(s->ping().ok());
     auto db = hookyard::storage::sqlite::Db::open(m_dir / "hookyard.db");
     ASSERT_TRUE(db.ok());
-    auto q = (*db)->query("SELECT COUNT(*), MAX(version) FROM schema_migrations");
+    auto q = (*db)->query("SELECT COUNT(*) FROM schema_migrations WHERE version = 3");
     ASSERT_TRUE(q.ok());
     ASSERT_TRUE(*q->step());
-    EXPECT_EQ(q->int_at(0), hookyard::storage::sqlite::latest_schema_version());
-    EXPECT_EQ(q->int_at(1), hookyard::storage::sqlite::latest_schema_version());
+    EXPECT_EQ(q->int_at(0), 1);
+    EXPECT_TRUE((*db)->exec("SELECT crash_streak FROM builds; SELECT image FROM pushed_images").ok());
 }
