@@ -2,6 +2,7 @@
 
 #include "http/lazy_client.hpp"
 #include "pipeline/executor/buildah_env.hpp"
+#include "pipeline/pull_policy.hpp"
 #include "util/log.hpp"
 #include "webhook/notify/notify_planner.hpp"
 
@@ -13,9 +14,11 @@ namespace {
 // crash interrupts are claimed after the others, so random crashes rarely hit one build this often.
 constexpr int k_max_recoveries = 5;
 
-pipeline::BuildahOptions buildah_options(std::shared_ptr<pipeline::ProcessContainment> containment) {
+pipeline::BuildahOptions buildah_options(const config::Config& config,
+                                         std::shared_ptr<pipeline::ProcessContainment> containment) {
     auto options = pipeline::buildah_options_from_environment();
     options.containment = std::move(containment);
+    options.extra_build_flags.push_back(pipeline::buildah_pull_flag(config.builder.pull));
     return options;
 }
 
@@ -45,14 +48,15 @@ std::unique_ptr<http::Client> make_http_client(const config::Config& config) {
 
 }  // namespace
 
-PipelineService::PipelineService(const config::Config& config, storage::Store& store, pipeline::BuildObserver* observer)
+PipelineService::PipelineService(const config::Config& config, storage::Store& store, pipeline::BuildObserver* observer,
+                                 std::function<std::vector<std::string>()> hold)
     : m_config(config),
       m_store(store),
       m_mirrors(config.data_dir + "/mirrors"),
       m_worktrees(config.data_dir + "/worktrees"),
       m_checkout(pipeline::make_checkout_service(m_mirrors, &m_worktrees)),
       m_containment(pipeline::ProcessContainment::make({config.data_dir, ""})),
-      m_executor(pipeline::make_buildah_executor(buildah_options(m_containment))),
+      m_executor(pipeline::make_buildah_executor(buildah_options(config, m_containment))),
       m_runner(std::make_unique<pipeline::StageRunner>(config, store, *m_checkout, *m_executor, m_pusher, observer)),
       m_http(make_http_client(config)) {
     m_store.set_event_planner(notify::make_event_planner(config));
@@ -60,6 +64,7 @@ PipelineService::PipelineService(const config::Config& config, storage::Store& s
     m_events = std::make_unique<NotifyingEvents>(store, *m_dispatcher);
     pipeline::SchedulerOptions options;
     options.concurrency = config.builder.concurrency;
+    options.hold = std::move(hold);
     m_scheduler = std::make_unique<pipeline::Scheduler>(store, *m_runner, *m_events, options);
 }
 

@@ -2,7 +2,10 @@
 // Wiring of the build pipeline for `hookyard serve` and `hookyard build`: mirrors, checkout, buildah,
 // our registry client, the stage runner, the scheduler, and the notification planner + dispatcher.
 
+#include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "config/model.hpp"
 #include "http/client.hpp"
@@ -21,7 +24,9 @@ class PipelineService {
 public:
     // Builds every component from the config and installs the event planner on `store` (so every state
     // change from now on queues its notifications). Nothing runs until start(). Both must outlive this.
-    PipelineService(const config::Config& config, storage::Store& store, pipeline::BuildObserver* observer = nullptr);
+    // `hold` (may be empty): the scheduler's SchedulerOptions::hold (low disk space).
+    PipelineService(const config::Config& config, storage::Store& store, pipeline::BuildObserver* observer = nullptr,
+                    std::function<std::vector<std::string>()> hold = {});
     ~PipelineService();
 
     // Crash recovery: kills the build processes a previous run on this data dir left behind, re-queues

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "pipeline/pull_policy.hpp"
 #include "tests/support/support.hpp"
 
 using hookyard::pipeline::DiskWatermark;
@@ -26,4 +27,11 @@ TEST(DiskWatermark, ReportsEveryFileSystemBelowTheThresholdAndCallsOnLowOncePerD
     DiskWatermark roomy({{"data dir", dir.path()}}, 1, [&] { ++lows; });
     EXPECT_TRUE(roomy.reasons().empty());
     EXPECT_EQ(hookyard::pipeline::format_bytes(1536ULL << 20), "1.5 GiB");
+}
+
+TEST(PullPolicy, EachBuilderPullValueIsTheBuildahFlagOfTheSameMeaning) {
+    using hookyard::pipeline::buildah_pull_flag;
+    EXPECT_EQ(buildah_pull_flag("always"), "--pull=always");
+    EXPECT_EQ(buildah_pull_flag("missing"), "--pull=false");
+    EXPECT_EQ(buildah_pull_flag("never"), "--pull=never");
 }
