@@ -56,6 +56,16 @@ util::Result<std::unique_ptr<storage::Store>> open_data_store(const config::Conf
     return store;
 }
 
+// SIGINT and SIGTERM, blocked in this thread (and the threads it starts) for sigwait.
+sigset_t block_stop_signals() {
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    return signals;
+}
+
 // builder.min_free_space on the data dir and on buildah's storage; a drop below it prunes at once.
 std::unique_ptr<pipeline::DiskWatermark> make_watermark(const config::Config& cfg, storage::PruneJob& pruner) {
     const std::string buildah_root = pipeline::buildah_storage_root(pipeline::buildah_options_from_environment().root);
@@ -76,11 +86,7 @@ int cmd_serve(const Args& args) {
     const config::Config& cfg = *loaded;
 
     // Signals are taken synchronously by this thread: block them before any other thread exists.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    const sigset_t signals = block_stop_signals();
 
     prepare_process();
     api::Metrics metrics;
@@ -98,6 +104,7 @@ int cmd_serve(const Args& args) {
     // The pipeline: installs the notification planner first, so recovery's outcomes notify too. Builds a
     // crash left running go back to the queue (or fail, when interrupted too often).
     PipelineService pipeline(cfg, **store, nullptr, held);
+    pipeline.on_cache_bytes([&metrics](std::uint64_t bytes) { metrics.set_cache_bytes(bytes); });
     if (auto st = pipeline.recover(); !st) {
         util::log_error("serve", st.error().message);
         return 1;

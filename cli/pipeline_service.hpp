@@ -12,6 +12,7 @@
 #include "pipeline/checkout/checkout.hpp"
 #include "pipeline/checkout/work_pool.hpp"
 #include "pipeline/executor/buildah_executor.hpp"
+#include "pipeline/image_budget.hpp"
 #include "pipeline/registry_pusher.hpp"
 #include "pipeline/scheduler.hpp"
 #include "pipeline/stage_runner.hpp"
@@ -39,6 +40,9 @@ public:
     void stop();
     // A build was queued: claim it now instead of at the next poll.
     void wake();
+    // Called (on the budget's thread) with each measured size of buildah's storage (hookyard_cache_bytes).
+    // Set before start(); only with builder.cache on.
+    void on_cache_bytes(std::function<void(std::uint64_t)> fn) { m_on_cache_bytes = std::move(fn); }
 
     // The stage runner, for running one build in the foreground (`hookyard build`).
     pipeline::StageRunner& runner() { return *m_runner; }
@@ -56,6 +60,8 @@ private:
     std::unique_ptr<pipeline::StageRunner> m_runner;
     std::unique_ptr<pipeline::BuildEvents> m_events;
     std::unique_ptr<pipeline::Scheduler> m_scheduler;
+    std::function<void(std::uint64_t)> m_on_cache_bytes;
+    std::unique_ptr<pipeline::ImageBudgetJob> m_budget;  // builder.cache_max_size; null with the cache off
     std::unique_ptr<http::Client> m_http;
     std::unique_ptr<notify::Dispatcher> m_dispatcher;
 };
