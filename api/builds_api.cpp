@@ -29,14 +29,25 @@ std::map<std::string, std::string> query_params(const std::string& target) {
     return out;
 }
 
-http::ServerResponse build_response(unsigned status, const storage::Build& b) {
-    return http::json_response(status, util::to_json_string(storage::build_to_json(b)));
-}
-
 }  // namespace
 
-BuildsApi::BuildsApi(std::string api_token, storage::Store& store, std::function<void()> on_queued)
-    : m_token(std::move(api_token)), m_store(store), m_on_queued(std::move(on_queued)) {}
+BuildsApi::BuildsApi(std::string api_token, storage::Store& store, std::function<void()> on_queued,
+                     std::function<std::vector<std::string>()> wait_reasons)
+    : m_token(std::move(api_token)),
+      m_store(store),
+      m_on_queued(std::move(on_queued)),
+      m_wait_reasons(std::move(wait_reasons)) {}
+
+nlohmann::json BuildsApi::to_json(const storage::Build& b, const std::vector<std::string>& waiting) const {
+    auto j = storage::build_to_json(b);
+    if (b.state == storage::BuildState::queued && !waiting.empty()) j["waiting"] = waiting;
+    return j;
+}
+
+http::ServerResponse BuildsApi::build_response(unsigned status, const storage::Build& b) const {
+    const auto waiting = m_wait_reasons ? m_wait_reasons() : std::vector<std::string>{};
+    return http::json_response(status, util::to_json_string(to_json(b, waiting)));
+}
 
 void BuildsApi::add_routes(http::RouteTable& table) {
     add_guarded(table, "GET", "/api/v1/builds", &BuildsApi::list);
@@ -96,7 +107,8 @@ http::ServerResponse BuildsApi::list(storage::BuildId, const Query& params) {
     auto builds = m_store.list_builds(f);
     if (!builds) return http::json_error(builds.error());
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& b : *builds) list.push_back(storage::build_to_json(b));
+    const auto waiting = m_wait_reasons ? m_wait_reasons() : std::vector<std::string>{};
+    for (const auto& b : *builds) list.push_back(to_json(b, waiting));
     return http::json_response(200, util::to_json_string(nlohmann::json{{"builds", std::move(list)}}));
 }
 

@@ -10,8 +10,10 @@
 
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "http/route_table.hpp"
 #include "storage/store.hpp"
@@ -21,8 +23,11 @@ namespace hookyard::api {
 class BuildsApi {
 public:
     // `api_token` empty disables the API; `store` must outlive this; `on_queued` (called after a retry
-    // queued a build) may be empty. Thread-safe.
-    BuildsApi(std::string api_token, storage::Store& store, std::function<void()> on_queued);
+    // queued a build) may be empty. `wait_reasons` (may be empty) says why queued builds are not being
+    // claimed (low disk space); while it gives reasons, every queued build's JSON carries them as
+    // "waiting": [...]. Thread-safe.
+    BuildsApi(std::string api_token, storage::Store& store, std::function<void()> on_queued,
+              std::function<std::vector<std::string>()> wait_reasons = {});
 
     // The routes above, label "api". This must outlive the table.
     void add_routes(http::RouteTable& table);
@@ -44,10 +49,14 @@ private:
     http::ServerResponse cancel(storage::BuildId id, const Query& query);
     http::ServerResponse retry(storage::BuildId id, const Query& query);
     http::ServerResponse follow_log(storage::BuildId id, storage::LogChunk first);
+    // The build's JSON, with "waiting" for a queued build while the pipeline holds claims.
+    nlohmann::json to_json(const storage::Build& b, const std::vector<std::string>& waiting) const;
+    http::ServerResponse build_response(unsigned status, const storage::Build& b) const;
 
     std::string m_token;
     storage::Store& m_store;
     std::function<void()> m_on_queued;
+    std::function<std::vector<std::string>()> m_wait_reasons;
 };
 
 }  // namespace hookyard::api

@@ -1,5 +1,6 @@
 #pragma once
-// GET /healthz: 200 {"status":"ok"} while the service can take work, 503 {"error": why} when not.
+// GET /healthz: 200 {"status":"ok"} while the service can take work, 200 {"status":"degraded","reasons":[…]}
+// while it takes work but holds builds (low disk space), 503 {"error": why} when it cannot take work.
 
 #include "api/pipeline_status.hpp"
 #include "http/route_table.hpp"

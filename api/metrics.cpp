@@ -25,6 +25,11 @@ void Metrics::count_prune(std::uint64_t rows) {
     m_pruned_rows += rows;
 }
 
+void Metrics::set_cache_bytes(std::uint64_t bytes) {
+    std::lock_guard lock(m_mutex);
+    m_cache_bytes = bytes;
+}
+
 std::string Metrics::render(const storage::StoreStats* stats) const {
     std::ostringstream out;
     std::lock_guard lock(m_mutex);
@@ -54,7 +59,9 @@ std::string Metrics::render(const storage::StoreStats* stats) const {
         << "hookyard_prune_runs_total " << m_prune_runs << "\n"
         << "# HELP hookyard_pruned_rows_total Store rows removed by retention.\n"
         << "# TYPE hookyard_pruned_rows_total counter\n"
-        << "hookyard_pruned_rows_total " << m_pruned_rows << "\n";
+        << "hookyard_pruned_rows_total " << m_pruned_rows << "\n"
+        << "# HELP hookyard_cache_bytes Disk used by buildah's storage (the layer cache), last measured.\n"
+        << "# TYPE hookyard_cache_bytes gauge\nhookyard_cache_bytes " << m_cache_bytes << "\n";
     out << "# HELP hookyard_store_up Whether the store answered this scrape.\n# TYPE hookyard_store_up gauge\n"
         << "hookyard_store_up " << (stats ? 1 : 0) << "\n";
     if (stats) {

@@ -22,6 +22,8 @@ public:
     void count_delivery(std::string_view event, std::string_view outcome);
     // Counts one pruning run that removed `rows` rows.
     void count_prune(std::uint64_t rows);
+    // The disk buildah's storage (the layer cache) uses, as last measured.
+    void set_cache_bytes(std::uint64_t bytes);
     // The Prometheus text exposition (version 0.0.4); `stats` null when the store could not answer.
     std::string render(const storage::StoreStats* stats) const;
 
@@ -35,6 +37,7 @@ private:
     std::uint64_t m_latency_count = 0;
     std::uint64_t m_prune_runs = 0;
     std::uint64_t m_pruned_rows = 0;
+    std::uint64_t m_cache_bytes = 0;
     double m_latency_sum = 0;
 };
 

@@ -2,6 +2,9 @@
 // What the API shows about the running service, behind a seam: the cli wiring implements it (today over
 // the store), unit tests fake it. api/ never includes pipeline/.
 
+#include <string>
+#include <vector>
+
 #include "storage/records.hpp"
 #include "util/result.hpp"
 
@@ -15,6 +18,9 @@ public:
     virtual util::Status health() = 0;
     // Builds by state (queue depth, running builds) and stored deliveries; an error when unreadable.
     virtual util::Result<storage::StoreStats> stats() = 0;
+    // Why the service works in a degraded way while still taking work (low disk space: builds wait);
+    // empty when it does not. Cheap, any thread.
+    virtual std::vector<std::string> degraded() { return {}; }
 };
 
 }  // namespace hookyard::api

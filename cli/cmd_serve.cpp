@@ -14,6 +14,8 @@
 #include "cli/serve_routes.hpp"
 #include "config/loader.hpp"
 #include "http/server.hpp"
+#include "pipeline/disk_watermark.hpp"
+#include "pipeline/executor/buildah_env.hpp"
 #include "storage/retention.hpp"
 #include "storage/store.hpp"
 #include "util/log.hpp"
@@ -54,6 +56,24 @@ util::Result<std::unique_ptr<storage::Store>> open_data_store(const config::Conf
     return store;
 }
 
+// SIGINT and SIGTERM, blocked in this thread (and the threads it starts) for sigwait.
+sigset_t block_stop_signals() {
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    return signals;
+}
+
+// builder.min_free_space on the data dir and on buildah's storage; a drop below it prunes at once.
+std::unique_ptr<pipeline::DiskWatermark> make_watermark(const config::Config& cfg, storage::PruneJob& pruner) {
+    const std::string buildah_root = pipeline::buildah_storage_root(pipeline::buildah_options_from_environment().root);
+    return std::make_unique<pipeline::DiskWatermark>(
+        std::vector<pipeline::DiskWatermark::Watched>{{"data dir", cfg.data_dir}, {"buildah storage", buildah_root}},
+        cfg.builder.min_free_space, [&pruner] { pruner.run_now(); });
+}
+
 }  // namespace
 
 int cmd_serve(const Args& args) {
@@ -66,28 +86,31 @@ int cmd_serve(const Args& args) {
     const config::Config& cfg = *loaded;
 
     // Signals are taken synchronously by this thread: block them before any other thread exists.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    const sigset_t signals = block_stop_signals();
 
     prepare_process();
+    api::Metrics metrics;
     auto store = open_data_store(cfg);
     if (!store) {
         util::log_error("serve", store.error().message);
         return 1;
     }
+    // Low disk space holds builds and prunes at once; /healthz and the API say why.
+    storage::PruneJob pruner(**store, cfg, [&metrics](const storage::RetentionResult& r) {
+        metrics.count_prune(static_cast<std::uint64_t>(r.store.rows));
+    });
+    auto watermark = make_watermark(cfg, pruner);
+    auto held = [&watermark] { return watermark->reasons(); };
     // The pipeline: installs the notification planner first, so recovery's outcomes notify too. Builds a
     // crash left running go back to the queue (or fail, when interrupted too often).
-    PipelineService pipeline(cfg, **store);
+    PipelineService pipeline(cfg, **store, nullptr, held);
+    pipeline.on_cache_bytes([&metrics](std::uint64_t bytes) { metrics.set_cache_bytes(bytes); });
     if (auto st = pipeline.recover(); !st) {
         util::log_error("serve", st.error().message);
         return 1;
     }
-
-    api::Metrics metrics;
-    ServeRoutes routes(cfg, **store, metrics, [&pipeline] { pipeline.wake(); });
+    ServeRoutes routes(
+        cfg, **store, metrics, [&pipeline] { pipeline.wake(); }, held);
     http::ServerOptions options;
     options.listen = cfg.server.listen;
     options.max_connections = cfg.server.max_connections;
@@ -98,9 +121,6 @@ int cmd_serve(const Args& args) {
     }
     util::log_info("serve", config::summarize(cfg));
     pipeline.start();
-    storage::PruneJob pruner(**store, cfg, [&metrics](const storage::RetentionResult& r) {
-        metrics.count_prune(static_cast<std::uint64_t>(r.store.rows));
-    });
     pruner.start();
     util::log_info("serve", "listening on " + cfg.server.listen + " (port " + std::to_string((*server)->port()) + ")");
 

@@ -1,7 +1,9 @@
 #include "cli/pipeline_service.hpp"
 
 #include "http/lazy_client.hpp"
+#include "pipeline/disk_watermark.hpp"
 #include "pipeline/executor/buildah_env.hpp"
+#include "pipeline/pull_policy.hpp"
 #include "util/log.hpp"
 #include "webhook/notify/notify_planner.hpp"
 
@@ -13,26 +15,31 @@ namespace {
 // crash interrupts are claimed after the others, so random crashes rarely hit one build this often.
 constexpr int k_max_recoveries = 5;
 
-pipeline::BuildahOptions buildah_options(std::shared_ptr<pipeline::ProcessContainment> containment) {
+pipeline::BuildahOptions buildah_options(const config::Config& config,
+                                         std::shared_ptr<pipeline::ProcessContainment> containment) {
     auto options = pipeline::buildah_options_from_environment();
     options.containment = std::move(containment);
+    options.extra_build_flags.push_back(pipeline::buildah_pull_flag(config.builder.pull));
     return options;
 }
 
 // Finishing wakes the dispatcher so notifications go out at once, not at its next poll.
 class NotifyingEvents : public pipeline::BuildEvents {
 public:
-    NotifyingEvents(storage::Store& store, notify::Dispatcher& dispatcher) : m_store(store), m_dispatcher(dispatcher) {}
+    NotifyingEvents(storage::Store& store, notify::Dispatcher& dispatcher, std::function<void()> finished)
+        : m_store(store), m_dispatcher(dispatcher), m_finished(std::move(finished)) {}
     void started(const storage::Build&) override { m_dispatcher.wake(); }
     util::Status finish(const storage::Build& build, const pipeline::RunOutcome& outcome) override {
         auto st = m_store.finish_build(build.id, outcome.state, outcome.digest, outcome.error);
         m_dispatcher.wake();
+        m_finished();
         return st;
     }
 
 private:
     storage::Store& m_store;
     notify::Dispatcher& m_dispatcher;
+    std::function<void()> m_finished;
 };
 
 std::unique_ptr<http::Client> make_http_client(const config::Config& config) {
@@ -45,21 +52,41 @@ std::unique_ptr<http::Client> make_http_client(const config::Config& config) {
 
 }  // namespace
 
-PipelineService::PipelineService(const config::Config& config, storage::Store& store, pipeline::BuildObserver* observer)
+PipelineService::PipelineService(const config::Config& config, storage::Store& store, pipeline::BuildObserver* observer,
+                                 std::function<std::vector<std::string>()> hold)
     : m_config(config),
       m_store(store),
       m_mirrors(config.data_dir + "/mirrors"),
       m_worktrees(config.data_dir + "/worktrees"),
       m_checkout(pipeline::make_checkout_service(m_mirrors, &m_worktrees)),
       m_containment(pipeline::ProcessContainment::make({config.data_dir, ""})),
-      m_executor(pipeline::make_buildah_executor(buildah_options(m_containment))),
+      m_executor(pipeline::make_buildah_executor(buildah_options(config, m_containment))),
       m_runner(std::make_unique<pipeline::StageRunner>(config, store, *m_checkout, *m_executor, m_pusher, observer)),
       m_http(make_http_client(config)) {
     m_store.set_event_planner(notify::make_event_planner(config));
     m_dispatcher = std::make_unique<notify::Dispatcher>(store, config, *m_http, notify::dispatcher_options(config));
-    m_events = std::make_unique<NotifyingEvents>(store, *m_dispatcher);
+    m_events = std::make_unique<NotifyingEvents>(store, *m_dispatcher, [this] {
+        if (m_budget) m_budget->wake();
+    });
+    if (config.builder.cache) {
+        auto buildah = buildah_options(config, nullptr);
+        const auto root = pipeline::buildah_storage_root(buildah.root);
+        m_budget = std::make_unique<pipeline::ImageBudgetJob>(
+            std::make_unique<pipeline::ImageBudget>(std::move(buildah), root, config.builder.cache_max_size),
+            [this] { return m_scheduler->running(); },
+            [this](std::uint64_t bytes) {
+                if (m_on_cache_bytes) m_on_cache_bytes(bytes);
+            });
+    }
     pipeline::SchedulerOptions options;
     options.concurrency = config.builder.concurrency;
+    options.hold = [this, hold = std::move(hold)] {
+        auto reasons = hold ? hold() : std::vector<std::string>{};
+        if (m_budget) {
+            for (auto& r : m_budget->hold_reasons()) reasons.push_back(std::move(r));
+        }
+        return reasons;
+    };
     m_scheduler = std::make_unique<pipeline::Scheduler>(store, *m_runner, *m_events, options);
 }
 
@@ -84,10 +111,12 @@ util::Status PipelineService::recover() {
 void PipelineService::start() {
     m_dispatcher->start();
     m_scheduler->start();
+    if (m_budget) m_budget->start();
 }
 
 void PipelineService::stop() {
     if (m_scheduler) m_scheduler->stop();
+    if (m_budget) m_budget->stop();
     if (m_dispatcher) m_dispatcher->stop();
 }
 

@@ -2,13 +2,17 @@
 // Wiring of the build pipeline for `hookyard serve` and `hookyard build`: mirrors, checkout, buildah,
 // our registry client, the stage runner, the scheduler, and the notification planner + dispatcher.
 
+#include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "config/model.hpp"
 #include "http/client.hpp"
 #include "pipeline/checkout/checkout.hpp"
 #include "pipeline/checkout/work_pool.hpp"
 #include "pipeline/executor/buildah_executor.hpp"
+#include "pipeline/image_budget.hpp"
 #include "pipeline/registry_pusher.hpp"
 #include "pipeline/scheduler.hpp"
 #include "pipeline/stage_runner.hpp"
@@ -21,7 +25,9 @@ class PipelineService {
 public:
     // Builds every component from the config and installs the event planner on `store` (so every state
     // change from now on queues its notifications). Nothing runs until start(). Both must outlive this.
-    PipelineService(const config::Config& config, storage::Store& store, pipeline::BuildObserver* observer = nullptr);
+    // `hold` (may be empty): the scheduler's SchedulerOptions::hold (low disk space).
+    PipelineService(const config::Config& config, storage::Store& store, pipeline::BuildObserver* observer = nullptr,
+                    std::function<std::vector<std::string>()> hold = {});
     ~PipelineService();
 
     // Crash recovery: kills the build processes a previous run on this data dir left behind, re-queues
@@ -34,6 +40,9 @@ public:
     void stop();
     // A build was queued: claim it now instead of at the next poll.
     void wake();
+    // Called (on the budget's thread) with each measured size of buildah's storage (hookyard_cache_bytes).
+    // Set before start(); only with builder.cache on.
+    void on_cache_bytes(std::function<void(std::uint64_t)> fn) { m_on_cache_bytes = std::move(fn); }
 
     // The stage runner, for running one build in the foreground (`hookyard build`).
     pipeline::StageRunner& runner() { return *m_runner; }
@@ -51,6 +60,8 @@ private:
     std::unique_ptr<pipeline::StageRunner> m_runner;
     std::unique_ptr<pipeline::BuildEvents> m_events;
     std::unique_ptr<pipeline::Scheduler> m_scheduler;
+    std::function<void(std::uint64_t)> m_on_cache_bytes;
+    std::unique_ptr<pipeline::ImageBudgetJob> m_budget;  // builder.cache_max_size; null with the cache off
     std::unique_ptr<http::Client> m_http;
     std::unique_ptr<notify::Dispatcher> m_dispatcher;
 };

@@ -12,15 +12,15 @@ util::Status StorePipelineStatus::health() {
 util::Result<storage::StoreStats> StorePipelineStatus::stats() { return m_store.stats(); }
 
 ServeRoutes::ServeRoutes(const config::Config& config, storage::Store& store, api::Metrics& metrics,
-                         std::function<void()> on_queued)
-    : m_status(store),
+                         std::function<void()> on_queued, std::function<std::vector<std::string>()> held)
+    : m_status(store, held),
       m_github(
           config, store,
           [&metrics](std::string_view event, std::string_view outcome) { metrics.count_delivery(event, outcome); },
           on_queued),
       m_trigger(config, store, on_queued),
       m_callback(config.server.webhook_secret, store),
-      m_builds(config.server.api_token, store, on_queued),
+      m_builds(config.server.api_token, store, on_queued, std::move(held)),
       m_health(m_status),
       m_metrics(metrics, m_status),
       m_token_limiter(config.server.rate_limit) {

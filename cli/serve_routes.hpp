@@ -4,6 +4,8 @@
 // tests serve this same assembly.
 
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "api/builds_api.hpp"
 #include "api/health_api.hpp"
@@ -20,23 +22,28 @@
 
 namespace hookyard::cli {
 
-// api::PipelineStatus over the store: health is the store answering a ping, the counts are its stats.
+// api::PipelineStatus over the store: health is the store answering a ping, the counts are its stats,
+// degraded is what `degraded` (may be empty) says (the disk watermarks).
 class StorePipelineStatus final : public api::PipelineStatus {
 public:
-    explicit StorePipelineStatus(storage::Store& store) : m_store(store) {}
+    StorePipelineStatus(storage::Store& store, std::function<std::vector<std::string>()> degraded)
+        : m_store(store), m_degraded(std::move(degraded)) {}
     util::Status health() override;
     util::Result<storage::StoreStats> stats() override;
+    std::vector<std::string> degraded() override { return m_degraded ? m_degraded() : std::vector<std::string>{}; }
 
 private:
     storage::Store& m_store;
+    std::function<std::vector<std::string>()> m_degraded;
 };
 
 class ServeRoutes {
 public:
     // `config`, `store` and `metrics` must outlive this; `on_queued` is called (on any thread) after a
-    // push, trigger or retry queued builds, and may be empty.
+    // push, trigger or retry queued builds, and may be empty. `held` (may be empty) says why builds wait
+    // (low disk space): /healthz answers degraded and queued builds show it.
     ServeRoutes(const config::Config& config, storage::Store& store, api::Metrics& metrics,
-                std::function<void()> on_queued);
+                std::function<void()> on_queued, std::function<std::vector<std::string>()> held = {});
     ServeRoutes(const ServeRoutes&) = delete;
     ServeRoutes& operator=(const ServeRoutes&) = delete;
 

@@ -19,8 +19,9 @@ const std::vector<std::string> k_top_keys = {"server",     "data_dir",     "stor
 const std::vector<std::string> k_server_keys = {"listen",          "webhook_secret", "webhook_secret_file",
                                                 "api_token",       "api_token_file", "public_url",
                                                 "max_connections", "rate_limit"};
-const std::vector<std::string> k_builder_keys = {"engine", "concurrency",          "timeout",
-                                                 "cache",  "keep_failed_workdirs", "max_log_size"};
+const std::vector<std::string> k_builder_keys = {"engine",         "concurrency",          "timeout",
+                                                 "cache",          "keep_failed_workdirs", "max_log_size",
+                                                 "min_free_space", "cache_max_size",       "pull"};
 const std::vector<std::string> k_retention_keys = {"builds", "keep_per_rule", "deliveries", "kept_workdirs",
                                                    "interval"};
 const std::vector<std::string> k_registry_keys = {"endpoint",      "username",         "password",
@@ -129,6 +130,13 @@ private:
         m_r.read(n, "cache", b.cache);
         m_r.read(n, "keep_failed_workdirs", b.keep_failed_workdirs);
         m_r.read_size(n, "max_log_size", b.max_log_size);
+        m_r.read_size(n, "min_free_space", b.min_free_space);
+        m_r.read_size(n, "cache_max_size", b.cache_max_size);
+        m_r.read(n, "pull", b.pull);
+        if (b.pull != "always" && b.pull != "missing" && b.pull != "never") {
+            m_r.diags().add(YamlReader::line_of(n["pull"]),
+                            "builder.pull '" + b.pull + "' is not one of always, missing, never");
+        }
         if (b.engine != "buildah") {
             m_r.diags().add(YamlReader::line_of(n["engine"]),
                             "builder.engine '" + b.engine + "' is not supported; use buildah");

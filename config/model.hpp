@@ -35,6 +35,13 @@ struct BuilderConfig {
     bool keep_failed_workdirs = false;
     // Per-build log cap in bytes: past it the stored log keeps its head and tail around a marker line.
     std::uint64_t max_log_size = 16ULL * 1024 * 1024;
+    // Below this much free space on the data dir or buildah's storage, builds wait (state queued), the
+    // pruner runs and /healthz reports degraded.
+    std::uint64_t min_free_space = 5ULL * 1024 * 1024 * 1024;
+    // The disk the layer cache (images hookyard built) may use in buildah's storage.
+    std::uint64_t cache_max_size = 20ULL * 1024 * 1024 * 1024;
+    // Base images: always (re-check the registry each build, pull what changed) | missing | never.
+    std::string pull = "always";
 };
 
 // A registry endpoint after normalisation (see image_ref.hpp, normalize_endpoint).

@@ -74,12 +74,28 @@ void Scheduler::step() {
     claim_more();
 }
 
+bool Scheduler::held() {
+    auto reasons = m_options.hold ? m_options.hold() : std::vector<std::string>{};
+    if (reasons != m_hold_reasons) {
+        std::string joined;
+        for (const auto& r : reasons) joined += (joined.empty() ? "" : "; ") + r;
+        if (reasons.empty()) {
+            util::log_info(k_component, "claiming builds again");
+        } else {
+            util::log_warn(k_component, "queued builds wait: " + joined);
+        }
+        m_hold_reasons = std::move(reasons);
+    }
+    return !m_hold_reasons.empty();
+}
+
 void Scheduler::claim_more() {
     while (true) {
         {
             std::lock_guard lock(m_mutex);
             if (m_stopping || static_cast<int>(m_slots.size()) >= m_options.concurrency) return;
         }
+        if (held()) return;
         auto claimed = m_store.claim_next_queued();
         if (!claimed) {
             util::log_error(k_component, "cannot claim a queued build: " + claimed.error().message);

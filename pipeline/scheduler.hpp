@@ -58,6 +58,9 @@ struct SchedulerOptions {
     std::chrono::milliseconds poll_interval{1000};
     // How often running builds are checked for an API cancel request.
     std::chrono::milliseconds cancel_poll{250};
+    // Checked before every claim (may be empty): while it returns reasons, nothing is claimed and queued
+    // builds stay queued (low disk space). Called on the scheduler's thread; must be cheap.
+    std::function<std::vector<std::string>()> hold;
 };
 
 class Scheduler {
@@ -94,6 +97,8 @@ private:
     void run_slot(Slot& slot);
     // m_events.finish, with anything it throws logged and recorded as a failed build instead of escaping.
     util::Status finish_safely(const storage::Build& build, RunOutcome outcome);
+    // True (and logged once per change) while options.hold gives reasons.
+    bool held();
 
     storage::Store& m_store;
     BuildRunner& m_runner;
@@ -104,6 +109,7 @@ private:
     bool m_stopping = false;                                   // guarded by m_mutex
     std::vector<std::unique_ptr<Slot>> m_slots;                // guarded by m_mutex
     std::chrono::steady_clock::time_point m_next_cancel_poll;  // the loop's thread only
+    std::vector<std::string> m_hold_reasons;                   // the loop's thread only
     util::WorkerLoop m_loop;                                   // last: stopped before the members its step uses go
 };
 

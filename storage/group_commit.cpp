@@ -14,16 +14,21 @@ GroupCommitQueue::~GroupCommitQueue() {
 }
 
 void GroupCommitQueue::submit(PendingAccept item) {
+    bool full = false;
     {
         std::lock_guard lock(m_mutex);
-        if (!m_stopping) {
+        full = m_queue.size() >= k_max_queued;
+        if (!m_stopping && !full) {
             m_queue.push_back(std::move(item));
             ++m_submitted;
             m_pending_cv.notify_one();
             return;
         }
     }
-    item.done(util::make_error(util::ErrorKind::transient, "the store is shutting down; GitHub will redeliver"));
+    item.done(util::make_error(util::ErrorKind::transient,
+                               full ? "the store is " + std::to_string(k_max_queued) +
+                                          " deliveries behind (a slow or full disk?); redeliver later"
+                                    : std::string("the store is shutting down; GitHub will redeliver")));
 }
 
 void GroupCommitQueue::flush() {

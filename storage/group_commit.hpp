@@ -34,8 +34,12 @@ public:
     GroupCommitQueue& operator=(const GroupCommitQueue&) = delete;
 
     // Queues one accept; its callback runs on the writer thread after the batch holding it committed (or
-    // at once, with a transient error, once the queue is shutting down). Thread-safe.
+    // at once, with a transient error, once the queue is shutting down or holds k_max_queued accepts
+    // already: a stalled disk must not grow memory without bound). Thread-safe.
     void submit(PendingAccept item);
+
+    // The most accepts waiting for a commit; past it submit() refuses (the sender retries later).
+    static constexpr std::size_t k_max_queued = 4096;
     // Blocks until every item submitted before the call has completed. Thread-safe.
     void flush();
 

@@ -1,5 +1,7 @@
 #include "storage/retention.hpp"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 
@@ -56,8 +58,15 @@ util::Result<RetentionResult> run_retention(Store& store, const config::Config& 
     return r;
 }
 
-PruneJob::PruneJob(Store& store, const config::Config& config, std::function<void(const RetentionResult&)> on_run)
-    : m_store(store), m_config(config), m_on_run(std::move(on_run)) {}
+PruneJob::PruneJob(Store& store, const config::Config& config, std::function<void(const RetentionResult&)> on_run,
+                   std::string holder)
+    : m_store(store), m_config(config), m_on_run(std::move(on_run)), m_holder(std::move(holder)) {
+    if (m_holder.empty()) {
+        char host[256] = {};
+        if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+        m_holder = std::string(host) + ":" + std::to_string(getpid());
+    }
+}
 
 PruneJob::~PruneJob() {
     {
@@ -72,14 +81,38 @@ void PruneJob::start() {
     m_thread = std::thread([this] { loop(); });
 }
 
+void PruneJob::run_now() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_run_now = true;
+    }
+    m_cv.notify_all();
+}
+
+RetentionResult PruneJob::run_once() {
+    // Held for the whole interval, so the other instances skip this one.
+    auto leased = m_store.acquire_lease(k_lease, m_holder, m_config.retention.interval);
+    if (!leased || !*leased) {
+        util::log_info(k_component, leased ? "another instance holds the prune lease; skipped"
+                                           : "cannot take the prune lease: " + leased.error().message);
+        return {};
+    }
+    auto r = run_retention(m_store, m_config, false);
+    if (!r) util::log_warn(k_component, "pruning failed: " + r.error().message);
+    return r ? *r : RetentionResult{};
+}
+
 void PruneJob::loop() {
     std::unique_lock lock(m_mutex);
     for (;;) {
-        if (m_cv.wait_for(lock, m_config.retention.interval, [this] { return m_stopping; })) return;
+        if (m_cv.wait_for(lock, m_config.retention.interval, [this] { return m_stopping || m_run_now; }) &&
+            m_stopping) {
+            return;
+        }
+        m_run_now = false;
         lock.unlock();
-        auto r = run_retention(m_store, m_config, false);
-        if (!r) util::log_warn(k_component, "pruning failed: " + r.error().message);
-        if (m_on_run) m_on_run(r ? *r : RetentionResult{});
+        const auto r = run_once();
+        if (m_on_run) m_on_run(r);
         lock.lock();
     }
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "storage/records.hpp"
+#include "util/log.hpp"
 
 namespace hookyard::storage::sqlite {
 namespace {
@@ -123,6 +124,37 @@ CREATE TABLE pushed_images (
     PRIMARY KEY (build_id, image)
 );
 )sql"},
+    // Running for months (issue 12): counters that triggers keep in step with builds and deliveries, so
+    // /metrics never counts a table; and the leases that let one of several instances sharing this
+    // database prune. auto_vacuum=incremental is switched on outside any migration (switch_auto_vacuum).
+    Migration{4, R"sql(
+CREATE TABLE counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO counters (name, n) SELECT 'builds.' || state, COUNT(*) FROM builds GROUP BY state;
+INSERT INTO counters (name, n) SELECT 'deliveries', COUNT(*) FROM deliveries;
+CREATE TRIGGER counters_build_insert AFTER INSERT ON builds BEGIN
+    INSERT INTO counters (name, n) VALUES ('builds.' || NEW.state, 1)
+        ON CONFLICT (name) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER counters_build_state AFTER UPDATE OF state ON builds WHEN OLD.state != NEW.state BEGIN
+    UPDATE counters SET n = n - 1 WHERE name = 'builds.' || OLD.state;
+    INSERT INTO counters (name, n) VALUES ('builds.' || NEW.state, 1)
+        ON CONFLICT (name) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER counters_build_delete AFTER DELETE ON builds BEGIN
+    UPDATE counters SET n = n - 1 WHERE name = 'builds.' || OLD.state;
+END;
+CREATE TRIGGER counters_delivery_insert AFTER INSERT ON deliveries BEGIN
+    INSERT INTO counters (name, n) VALUES ('deliveries', 1) ON CONFLICT (name) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER counters_delivery_delete AFTER DELETE ON deliveries BEGIN
+    UPDATE counters SET n = n - 1 WHERE name = 'deliveries';
+END;
+CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql"},
     // Issue 11: a forced push is never superseded as a replay; tags sanitising changed are checked for an
     // owner before they are pushed, which looks pushes up by image.
     Migration{5, R"sql(
@@ -132,17 +164,42 @@ CREATE INDEX pushed_images_by_image ON pushed_images (image);
 )sql"},
 };
 
+// The integer the first row of `sql` starts with (0 without a row); the statement is reset on return.
+util::Result<std::int64_t> single_int(Db& db, const std::string& sql) {
+    auto q = db.query(sql);
+    if (!q) return q.error();
+    auto row = q->step();
+    if (!row) return row.error();
+    return *row ? q->int_at(0) : 0;
+}
+
+// A database made before auto_vacuum=incremental never gives freed pages back to the file system. The
+// mode of an existing file only changes with a VACUUM (which rewrites it, needing about its size in free
+// space), so a failure is not fatal: the store works as before and the next start tries again.
+util::Status switch_auto_vacuum(Db& db) {
+    auto mode = single_int(db, "PRAGMA auto_vacuum");
+    if (!mode) return mode.error();
+    if (*mode == 2) return {};
+    return db.exec("PRAGMA auto_vacuum = INCREMENTAL; VACUUM;");
+}
+
 }  // namespace
 
 int latest_schema_version() { return k_migrations.back().version; }
 
 util::Status migrate(Db& db) {
+    // A new file takes the mode before its first table, without a VACUUM.
+    auto tables = single_int(db, "SELECT COUNT(*) FROM sqlite_master");
+    if (!tables) return tables.error();
+    if (*tables == 0) {
+        if (auto st = db.exec("PRAGMA auto_vacuum = INCREMENTAL"); !st) return st;
+    }
     auto st = db.exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations "
         "(version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)");
     if (!st) return st;
     // Every migration not recorded yet applies, not only those above the highest: migrations written on
-    // parallel branches may be merged in another order than their numbers (5 shipped before 4).
+    // parallel branches may be merged in another order than their numbers.
     std::set<std::int64_t> applied;
     auto q = db.query("SELECT version FROM schema_migrations");
     if (!q) return q.error();
@@ -166,6 +223,11 @@ util::Status migrate(Db& db) {
             return ins->bind_all(m.version, now_ms()).run();
         });
         if (!done) return done;
+    }
+    if (auto v = switch_auto_vacuum(db); !v) {
+        util::log_warn("store", "could not switch " + db.path() + " to auto_vacuum=incremental (" + v.error().message +
+                                    "); pruning frees pages inside the file but cannot shrink it until a later "
+                                    "start succeeds: free disk space about the size of the database");
     }
     return {};
 }

@@ -130,4 +130,26 @@ util::Result<PruneResult> SqliteStore::prune(const PrunePolicy& policy) {
     return result;
 }
 
+util::Result<bool> SqliteStore::acquire_lease(const std::string& name, const std::string& holder,
+                                              std::chrono::milliseconds ttl) {
+    return write([&]() -> util::Result<bool> {
+        const TimeMs now = now_ms();
+        auto q = m_write->query(
+            "INSERT INTO leases (name, holder, expires_ms) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+            "holder = excluded.holder, expires_ms = excluded.expires_ms "
+            "WHERE leases.holder = excluded.holder OR leases.expires_ms <= ?");
+        if (!q) return q.error();
+        if (auto st = q->bind_all(name, holder, now + ttl.count(), now).run(); !st) return st.error();
+        return m_write->changes() == 1;
+    });
+}
+
+util::Status SqliteStore::release_lease(const std::string& name, const std::string& holder) {
+    return write([&]() -> util::Status {
+        auto q = m_write->query("DELETE FROM leases WHERE name = ? AND holder = ?");
+        if (!q) return q.error();
+        return q->bind_all(name, holder).run();
+    });
+}
+
 }  // namespace hookyard::storage::sqlite

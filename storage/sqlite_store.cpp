@@ -19,7 +19,26 @@ using util::Status;
 SqliteStore::SqliteStore(std::unique_ptr<Db> writer, std::unique_ptr<Db> reader)
     : m_write(std::move(writer)),
       m_read(std::move(reader)),
-      m_accepts([this](const std::vector<PendingAccept>& batch) { return commit_accepts(batch); }) {}
+      m_accepts([this](const std::vector<PendingAccept>& batch) { return commit_accepts(batch); }) {
+    std::lock_guard lock(m_write_mutex);
+    refresh_counts();
+}
+
+void SqliteStore::refresh_counts() {
+    auto q = m_write->query("SELECT name, n FROM counters");
+    if (!q) return;
+    StoreStats s;
+    auto st = q->each_row([&] {
+        const std::string name = q->text_at(0);
+        if (name == "deliveries") s.deliveries = q->int_at(1);
+        constexpr std::string_view k_builds = "builds.";
+        if (name.rfind(k_builds, 0) != 0) return;
+        if (auto state = parse_build_state(name.substr(k_builds.size()))) s.builds_by_state[*state] = q->int_at(1);
+    });
+    if (!st) return;
+    std::lock_guard lock(m_counts_mutex);
+    m_counts = std::move(s);
+}
 
 void SqliteStore::accept_delivery(Delivery delivery, std::vector<NewBuild> builds, AcceptCallback done) {
     m_accepts.submit(PendingAccept{std::move(delivery), std::move(builds), std::move(done)});
@@ -261,7 +280,9 @@ std::vector<Result<AcceptOutcome>> SqliteStore::commit_accepts(const std::vector
     for (const auto& p : batch) results.push_back(accept_one(p));
     if (auto c = tx.commit(); !c) {
         for (auto& r : results) r = c.error();
+        return results;  // still inside the failed transaction: the next write refreshes the counters
     }
+    refresh_counts();
     return results;
 }
 

@@ -54,6 +54,9 @@ public:
     util::Result<StoreStats> stats() override;
     // Retention (sqlite_prune.cpp).
     util::Result<PruneResult> prune(const PrunePolicy& policy) override;
+    util::Result<bool> acquire_lease(const std::string& name, const std::string& holder,
+                                     std::chrono::milliseconds ttl) override;
+    util::Status release_lease(const std::string& name, const std::string& holder) override;
     util::Status ping() override;
 
 private:
@@ -61,8 +64,13 @@ private:
     template <class F>
     std::invoke_result_t<F&> write(F&& fn) {
         std::lock_guard lock(m_write_mutex);
-        return m_write->write(fn);
+        auto out = m_write->write(fn);
+        refresh_counts();
+        return out;
     }
+    // Re-reads the counters table into m_counts; the caller holds m_write_mutex. A failed read keeps the
+    // last figures (the next write tries again).
+    void refresh_counts();
     util::Result<std::vector<BuildId>> prunable_builds(const PrunePolicy& policy);
     util::Result<std::int64_t> prune_builds(const std::vector<BuildId>& ids, bool dry_run);
     util::Result<std::int64_t> prune_deliveries(const PrunePolicy& policy);
@@ -77,6 +85,8 @@ private:
     EventPlanner m_planner;  // guarded by m_write_mutex
     std::mutex m_write_mutex;
     std::mutex m_read_mutex;
+    std::mutex m_counts_mutex;
+    StoreStats m_counts;         // guarded by m_counts_mutex
     GroupCommitQueue m_accepts;  // last: its thread stops (after draining) before the connections close
 };
 

@@ -129,22 +129,8 @@ Result<std::vector<BuildCallback>> SqliteStore::list_callbacks(BuildId id) {
 }
 
 Result<StoreStats> SqliteStore::stats() {
-    std::lock_guard lock(m_read_mutex);
-    StoreStats s;
-    auto q = m_read->query("SELECT state, COUNT(*) FROM builds GROUP BY state");
-    if (!q) return q.error();
-    if (auto st = q->each_row([&] {
-            if (auto state = parse_build_state(q->text_at(0))) s.builds_by_state[*state] = q->int_at(1);
-        });
-        !st) {
-        return st.error();
-    }
-    auto d = m_read->query("SELECT COUNT(*) FROM deliveries");
-    if (!d) return d.error();
-    auto row = d->step();
-    if (!row) return row.error();
-    s.deliveries = d->int_at(0);
-    return s;
+    std::lock_guard lock(m_counts_mutex);
+    return m_counts;
 }
 
 Status SqliteStore::ping() {

@@ -138,7 +138,17 @@ public:
     // builds still queued or running always stay. Then gives the space back where the store can.
     virtual util::Result<PruneResult> prune(const PrunePolicy& policy) = 0;
 
-    // Counts for /metrics.
+    // Takes the lease `name` for `holder` until now + `ttl` when nobody holds it, it expired or `holder`
+    // already holds it (then it is renewed); true when `holder` holds it afterwards. Instances sharing one
+    // store use it so that a job (pruning) runs once, and a crashed holder's lease runs out.
+    virtual util::Result<bool> acquire_lease(const std::string& name, const std::string& holder,
+                                             std::chrono::milliseconds ttl) = 0;
+    // Gives up `holder`'s lease `name` (nothing when another holds it).
+    virtual util::Status release_lease(const std::string& name, const std::string& holder) = 0;
+
+    // Builds by state and stored deliveries for /metrics, from counters the store maintains as it changes:
+    // cheap at any store size, never waits for the database (another instance's changes show once this
+    // one has written since).
     virtual util::Result<StoreStats> stats() = 0;
     // Success when the database answers a trivial query (for /healthz).
     virtual util::Status ping() = 0;

@@ -1,7 +1,10 @@
 #pragma once
-// The in-memory store's retention (FakeStore::prune): the same choice the SQLite store makes, on maps.
+// The in-memory store's retention, leases, listing and counts: the same answers the SQLite store gives, on maps.
 
+#include <algorithm>
+#include <chrono>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -46,6 +49,46 @@ storage::PruneResult fake_prune(Data& d, const storage::PrunePolicy& p) {
     }
     std::erase_if(d.deliveries, [&](const auto& kv) { return kv.second.first.received_at < p.deliveries_before; });
     return r;
+}
+
+// Store::list_builds on the builds map.
+inline std::vector<storage::Build> fake_list(const std::map<storage::BuildId, storage::Build>& builds,
+                                             const storage::BuildFilter& f) {
+    std::vector<storage::Build> out;
+    const auto limit = static_cast<std::size_t>(std::clamp(f.limit, 1, 500));
+    for (auto it = builds.rbegin(); it != builds.rend() && out.size() < limit; ++it) {
+        const storage::Build& b = it->second;
+        if (f.repository && b.repository != *f.repository) continue;
+        if (f.state && b.state != *f.state) continue;
+        if (f.before_id > 0 && b.id >= f.before_id) continue;
+        out.push_back(b);
+    }
+    return out;
+}
+
+// Store::stats, counted (the fake is small).
+template <class Data>
+storage::StoreStats fake_stats(const Data& d) {
+    storage::StoreStats s;
+    for (const auto& [id, b] : d.builds) ++s.builds_by_state[b.state];
+    s.deliveries = static_cast<std::int64_t>(d.deliveries.size());
+    return s;
+}
+
+// Store::acquire_lease (`ttl` set) or release_lease (nullopt) on a map name → (holder, expiry); the
+// caller holds the store's mutex. True when `holder` holds the lease afterwards.
+inline bool fake_lease(std::map<std::string, std::pair<std::string, storage::TimeMs>>& leases, const std::string& name,
+                       const std::string& holder, std::optional<std::chrono::milliseconds> ttl) {
+    const storage::TimeMs now = storage::now_ms();
+    auto it = leases.find(name);
+    const bool mine = it != leases.end() && it->second.first == holder;
+    if (!ttl) {
+        if (mine) leases.erase(it);
+        return false;
+    }
+    if (it != leases.end() && !mine && it->second.second > now) return false;
+    leases[name] = {holder, now + ttl->count()};
+    return true;
 }
 
 }  // namespace hookyard::test

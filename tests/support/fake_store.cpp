@@ -69,16 +69,7 @@ public:
 
     Result<std::vector<Build>> list_builds(const storage::BuildFilter& f) override {
         std::lock_guard lock(m_d->mutex);
-        std::vector<Build> out;
-        const auto limit = static_cast<std::size_t>(std::clamp(f.limit, 1, 500));
-        for (auto it = m_d->builds.rbegin(); it != m_d->builds.rend() && out.size() < limit; ++it) {
-            const Build& b = it->second;
-            if (f.repository && b.repository != *f.repository) continue;
-            if (f.state && b.state != *f.state) continue;
-            if (f.before_id > 0 && b.id >= f.before_id) continue;
-            out.push_back(b);
-        }
-        return out;
+        return fake_list(m_d->builds, f);
     }
 
     void set_event_planner(storage::EventPlanner planner) override {
@@ -315,10 +306,7 @@ public:
 
     Result<storage::StoreStats> stats() override {
         std::lock_guard lock(m_d->mutex);
-        storage::StoreStats s;
-        for (const auto& [id, b] : m_d->builds) ++s.builds_by_state[b.state];
-        s.deliveries = static_cast<std::int64_t>(m_d->deliveries.size());
-        return s;
+        return fake_stats(*m_d);
     }
 
     Result<storage::PruneResult> prune(const storage::PrunePolicy& policy) override {
@@ -326,6 +314,16 @@ public:
         return fake_prune(*m_d, policy);
     }
 
+    Result<bool> acquire_lease(const std::string& name, const std::string& holder,
+                               std::chrono::milliseconds ttl) override {
+        std::lock_guard lock(m_d->mutex);
+        return fake_lease(m_d->leases, name, holder, ttl);
+    }
+    Status release_lease(const std::string& name, const std::string& holder) override {
+        std::lock_guard lock(m_d->mutex);
+        fake_lease(m_d->leases, name, holder, std::nullopt);
+        return {};
+    }
     Status ping() override { return {}; }
     void flush() override {}
 

@@ -24,6 +24,7 @@ struct FakeStoreData {
     storage::BuildId next_build = 1;
     storage::NotificationId next_notification = 1;
     storage::EventPlanner planner;
+    std::map<std::string, std::pair<std::string, storage::TimeMs>> leases;  // name → holder, expiry
 };
 
 // The outbox, on the data of one store; the caller holds d.mutex.

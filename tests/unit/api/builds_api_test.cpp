@@ -20,7 +20,8 @@ protected:
         auto store = storage::make_sqlite_store(m_dir / "db.sqlite");
         if (!store) throw std::runtime_error(store.error().message);
         m_store = std::move(*store);
-        m_api = std::make_unique<api::BuildsApi>("api-tok", *m_store, [this] { ++m_queued; });
+        m_api = std::make_unique<api::BuildsApi>(
+            "api-tok", *m_store, [this] { ++m_queued; }, [this] { return m_waiting; });
         m_api->add_routes(m_table);
     }
 
@@ -67,6 +68,7 @@ protected:
     std::unique_ptr<api::BuildsApi> m_api;
     http::RouteTable m_table;
     int m_queued = 0;
+    std::vector<std::string> m_waiting;  // what the pipeline says holds queued builds
 };
 
 }  // namespace
@@ -164,4 +166,14 @@ TEST_F(BuildsApiTest, NotificationsListTheOutboxAndCallbacksOfABuild) {
     ASSERT_EQ(json(r)["callbacks"].size(), 1u);
     EXPECT_EQ(json(r)["callbacks"][0]["state"], "success");
     EXPECT_EQ(api("GET", "/api/v1/builds/999/notifications").status, 404u);
+}
+
+TEST_F(BuildsApiTest, QueuedBuildsSayWhyTheyWaitWhileThePipelineHoldsThem) {
+    const auto queued = queue("refs/heads/main");
+    EXPECT_FALSE(json(api("GET", build_path(queued))).contains("waiting"));
+    m_waiting = {"buildah storage /var/lib/containers/storage: 2.0 GiB free, below builder.min_free_space (5.0 GiB)"};
+    EXPECT_EQ(json(api("GET", build_path(queued)))["waiting"][0], m_waiting[0]);
+    EXPECT_EQ(json(api("GET", "/api/v1/builds"))["builds"][0]["waiting"][0], m_waiting[0]);
+    auto canceled = json(api("POST", build_path(queued, "/cancel")));
+    EXPECT_FALSE(canceled.contains("waiting")) << "only queued builds wait";
 }

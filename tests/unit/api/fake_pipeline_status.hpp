@@ -16,7 +16,10 @@ public:
         return counts;
     }
 
+    std::vector<std::string> degraded() override { return reasons; }
+
     bool healthy = true;
+    std::vector<std::string> reasons;
     storage::StoreStats counts;
 };
 

@@ -14,3 +14,12 @@ TEST_F(HealthApiTest, HealthzIsOkWhileThePipelineIsAnd503WhenNot) {
     EXPECT_EQ(down.body, "{\"error\":\"storage unreachable: disk on fire\"}\n");
     EXPECT_EQ(call("POST", "/healthz").status, 405u);
 }
+
+TEST_F(HealthApiTest, HealthzIsDegradedWith200AndTheReasonsWhileBuildsAreHeld) {
+    m_status.reasons = {"data dir /d: 1.0 GiB free, below builder.min_free_space (5.0 GiB)"};
+    auto r = call("GET", "/healthz");
+    EXPECT_EQ(r.status, 200u) << "degraded keeps the instance in its load balancer";
+    EXPECT_EQ(r.body,
+              "{\"reasons\":[\"data dir /d: 1.0 GiB free, below builder.min_free_space (5.0 GiB)\"],"
+              "\"status\":\"degraded\"}\n");
+}

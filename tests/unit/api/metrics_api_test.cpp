@@ -35,3 +35,8 @@ TEST_F(MetricsApiTest, MetricsCountRequestsByRouteLabelAndStatus) {
               std::string::npos);
     EXPECT_NE(m.body.find("hookyard_http_request_duration_seconds_count 3"), std::string::npos);
 }
+
+TEST_F(MetricsApiTest, MetricsShowTheLayerCacheSizeLastMeasured) {
+    m_metrics.set_cache_bytes(123456789);
+    EXPECT_NE(call("GET", "/metrics").body.find("\nhookyard_cache_bytes 123456789\n"), std::string::npos);
+}

@@ -173,5 +173,26 @@ TEST(CancelTokenTest, RunsCallbacksOnceAndAtOnceWhenAlreadyCanceled) {
     EXPECT_EQ(calls, 2);
 }
 
+TEST_F(SchedulerTest, WhileHeldQueuedBuildsStayQueuedAndRunOnceReleased) {
+    auto builds = m_store->insert_builds({build_of("refs/heads/main")});
+    const auto id = (*builds)[0].id;
+    std::atomic<bool> low{true};
+    std::atomic<int> checks{0};
+    auto options = fast(1);
+    options.hold = [&] {
+        ++checks;
+        return low ? std::vector<std::string>{"data dir: 1.0 GiB free"} : std::vector<std::string>{};
+    };
+    m_runner.m_release = true;
+    Scheduler scheduler(*m_store, m_runner, *m_events, options);
+    scheduler.start();
+    ASSERT_TRUE(test::wait_until([&] { return checks.load() >= 5; }, 10s)) << "several claim rounds";
+    EXPECT_EQ(state_of(id), BuildState::queued);
+    EXPECT_EQ(m_runner.started(), 0u);
+    low = false;
+    scheduler.wake();
+    ASSERT_TRUE(test::wait_until([&] { return state_of(id) == BuildState::succeeded; }, 10s));
+}
+
 }  // namespace
 }  // namespace hookyard::pipeline

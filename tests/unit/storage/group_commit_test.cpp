@@ -56,3 +56,29 @@ TEST(GroupCommit, DestructionFirstCommitsEverythingAlreadySubmitted) {
     queue.reset();
     EXPECT_EQ(completed.load(), 50);
 }
+
+TEST(GroupCommit, ASubmitPastTheQueueCapIsRefusedAtOnceInsteadOfQueued) {
+    std::promise<void> release;
+    auto released = release.get_future().share();
+    std::atomic<bool> first_started{false};
+    std::atomic<int> completed{0};
+    std::atomic<int> refused{0};
+    std::string refusal;
+    GroupCommitQueue queue([&](const std::vector<PendingAccept>& batch) {
+        if (!first_started.exchange(true)) released.wait();  // a disk that stalls
+        return std::vector<hookyard::util::Result<AcceptOutcome>>(batch.size(), AcceptOutcome{});
+    });
+    queue.submit(item("first", completed));
+    ASSERT_TRUE(hookyard::test::wait_until([&] { return first_started.load(); }, std::chrono::seconds(10)));
+    for (std::size_t i = 0; i < GroupCommitQueue::k_max_queued; ++i) queue.submit(item(std::to_string(i), completed));
+    queue.submit(PendingAccept{
+        Delivery{"one-too-many", "push", "acme/web", 0}, {}, [&](hookyard::util::Result<AcceptOutcome> r) {
+            if (!r.ok()) refusal = r.error().message;
+            ++refused;
+        }});
+    EXPECT_EQ(refused.load(), 1) << "the callback of a refused accept runs at once";
+    EXPECT_NE(refusal.find("redeliver later"), std::string::npos) << refusal;
+    release.set_value();
+    queue.flush();
+    EXPECT_EQ(completed.load(), static_cast<int>(GroupCommitQueue::k_max_queued) + 1);
+}

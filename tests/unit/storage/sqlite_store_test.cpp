@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <filesystem>
+
 #include "storage/sqlite_db.hpp"
 #include "storage/sqlite_migrations.hpp"
 #include "storage/store.hpp"
@@ -72,4 +75,84 @@ TEST_F(SqliteStore, AppliesAMigrationMissingBelowTheHighest) {
     ASSERT_TRUE(*q->step());
     EXPECT_EQ(q->int_at(0), 1);
     EXPECT_TRUE((*db)->exec("SELECT crash_streak FROM builds; SELECT image FROM pushed_images").ok());
+}
+
+namespace {
+
+std::int64_t single_int(const std::string& path, const std::string& sql) {
+    auto db = hookyard::storage::sqlite::Db::open(path);
+    EXPECT_TRUE(db.ok());
+    auto q = (*db)->query(sql);
+    EXPECT_TRUE(q.ok()) << sql;
+    EXPECT_TRUE(*q->step());
+    return q->int_at(0);
+}
+
+void exec(const std::string& path, const std::string& sql) {
+    auto db = hookyard::storage::sqlite::Db::open(path);
+    ASSERT_TRUE(db.ok());
+    auto st = (*db)->exec(sql);
+    ASSERT_TRUE(st.ok()) << st.error().message;
+}
+
+NewBuild a_build() {
+    NewBuild b;
+    b.repository = "acme/web";
+    b.ref = "refs/heads/main";
+    b.image = "docker.io/acme/web";
+    return b;
+}
+
+}  // namespace
+
+TEST_F(SqliteStore, Migration4SeedsTheCountersAndSwitchesAnOldFileToIncrementalVacuum) {
+    const std::string path = m_dir / "hookyard.db";
+    {
+        auto s = open();
+        ASSERT_TRUE(s->insert_builds({a_build(), a_build(), a_build()}).ok());
+    }
+    // Back to what a hookyard before migration 4 left: no counters, no leases, auto_vacuum off.
+    exec(path,
+         "DROP TRIGGER counters_build_insert; DROP TRIGGER counters_build_state; DROP TRIGGER counters_build_delete; "
+         "DROP TRIGGER counters_delivery_insert; DROP TRIGGER counters_delivery_delete; DROP TABLE counters; "
+         "DROP TABLE leases; DELETE FROM schema_migrations WHERE version = 4; "
+         "PRAGMA auto_vacuum = NONE; VACUUM;");
+    ASSERT_EQ(single_int(path, "PRAGMA auto_vacuum"), 0);
+    auto s = open();
+    EXPECT_EQ(s->stats()->builds_by_state[BuildState::queued], 3);
+    EXPECT_EQ(single_int(path, "PRAGMA auto_vacuum"), 2) << "2 = incremental";
+    EXPECT_EQ(single_int(path, "SELECT COUNT(*) FROM builds"), 3);
+}
+
+TEST_F(SqliteStore, PruningGivesTheSpaceBackToTheFileSystem) {
+    const std::string path = m_dir / "hookyard.db";
+    auto s = open();
+    const std::string chunk(64 * 1024, 'x');
+    for (int i = 0; i < 20; ++i) {
+        auto b = s->insert_builds({a_build()});
+        ASSERT_TRUE(b.ok());
+        ASSERT_TRUE(s->claim(b->at(0).id).ok());
+        for (int k = 0; k < 8; ++k) ASSERT_TRUE(s->append_log(b->at(0).id, chunk).ok());
+        ASSERT_TRUE(s->finish_build(b->at(0).id, BuildState::failed, "", "").ok());
+    }
+    PrunePolicy all;
+    all.builds_before = TimeMs{1} << 60;
+    all.keep_per_rule = 0;
+    ASSERT_TRUE(s->prune(all).ok());
+    const auto bytes = std::filesystem::file_size(path);
+    const auto wal = std::filesystem::file_size(path + "-wal");
+    EXPECT_LT(bytes, 1024u * 1024) << "10 MB of logs were pruned; the file kept " << bytes << " bytes";
+    EXPECT_EQ(wal, 0u) << "the WAL is checkpointed and truncated after pruning";
+}
+
+TEST_F(SqliteStore, StatsCostNothingAtAnyStoreSize) {
+    auto s = open();
+    std::vector<NewBuild> many(30000, a_build());
+    ASSERT_TRUE(s->insert_builds(std::move(many)).ok());
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 1000; ++i) ASSERT_EQ(s->stats()->builds_by_state[BuildState::queued], 30000);
+    const auto took = std::chrono::steady_clock::now() - start;
+    // Counting 30,000 rows takes over a millisecond per call; maintained counters take microseconds.
+    EXPECT_LT(took, std::chrono::milliseconds(200))
+        << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms for 1000 scrapes";
 }

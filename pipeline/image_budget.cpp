@@ -1,0 +1,145 @@
+#include "pipeline/image_budget.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "pipeline/executor/child_process.hpp"
+#include "util/log.hpp"
+
+namespace fs = std::filesystem;
+
+namespace hookyard::pipeline {
+namespace {
+
+constexpr const char* k_component = "cache";
+constexpr auto k_buildah_timeout = std::chrono::minutes(5);
+// Besides after every build: images made by `hookyard build` or by hand count too.
+constexpr auto k_budget_interval = std::chrono::minutes(10);
+
+}  // namespace
+
+ImageBudget::ImageBudget(BuildahOptions buildah, std::string storage_root, std::uint64_t max_bytes)
+    : m_buildah(std::move(buildah)), m_root(std::move(storage_root)), m_max_bytes(max_bytes) {}
+
+std::uint64_t ImageBudget::usage() const {
+    std::uint64_t total = 0;
+    std::set<std::pair<dev_t, ino_t>> linked;
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(m_root, fs::directory_options::skip_permission_denied, ec), end;
+         !ec && it != end; it.increment(ec)) {
+        struct stat st {};
+        if (::lstat(it->path().c_str(), &st) != 0) continue;
+        // Overlay layers share files by hard link: count each once.
+        if (st.st_nlink > 1 && !S_ISDIR(st.st_mode) && !linked.insert({st.st_dev, st.st_ino}).second) continue;
+        total += static_cast<std::uint64_t>(st.st_blocks) * 512;
+    }
+    return total;
+}
+
+std::uint64_t ImageBudget::measure() {
+    const auto used = usage();
+    m_last_usage = used;
+    return used;
+}
+
+util::Result<int> ImageBudget::buildah(std::vector<std::string> args, std::string* out) const {
+    ChildSpec spec;
+    spec.argv = {m_buildah.buildah};
+    if (!m_buildah.root.empty()) spec.argv.insert(spec.argv.end(), {"--root", m_buildah.root});
+    if (!m_buildah.runroot.empty()) spec.argv.insert(spec.argv.end(), {"--runroot", m_buildah.runroot});
+    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+    spec.env = m_buildah.env;
+    if (spec.env.count("PATH") == 0) spec.env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    const CancelSignal never;
+    const ChildLimits limits{std::chrono::steady_clock::now() + k_buildah_timeout, m_buildah.kill_grace};
+    auto outcome = run_child(
+        spec,
+        [out](std::string_view line) {
+            if (out != nullptr) out->append(line).append("\n");
+        },
+        limits, never);
+    if (!outcome) return outcome.error();
+    return outcome->ok() ? 0 : (outcome->exit_code != 0 ? outcome->exit_code : 128 + outcome->signal);
+}
+
+util::Result<std::vector<ImageBudget::Image>> ImageBudget::untagged_images() const {
+    std::string out;
+    auto code = buildah({"images", "--all", "--no-trunc", "--json"}, &out);
+    if (!code) return code.error();
+    // buildah prints warnings on the same stream; the JSON is the array from the first '['.
+    const auto start = out.find('[');
+    if (*code != 0 || start == std::string::npos) {
+        return util::make_error(util::ErrorKind::internal, "buildah images failed: " + out.substr(0, 300));
+    }
+    const auto list = nlohmann::json::parse(out.substr(start), nullptr, false);
+    if (!list.is_array()) return util::make_error(util::ErrorKind::internal, "buildah images printed no JSON list");
+    std::vector<Image> images;
+    for (const auto& i : list) {
+        const auto names = i.value("names", nlohmann::json());
+        if (names.is_array() && !names.empty()) continue;  // tagged: not ours
+        images.push_back({i.value("id", std::string()), i.value("created", std::int64_t{0})});
+    }
+    std::sort(images.begin(), images.end(), [](const Image& a, const Image& b) { return a.created < b.created; });
+    return images;
+}
+
+util::Result<std::uint64_t> ImageBudget::enforce() {
+    auto used = measure();
+    const auto before = used;
+    int removed = 0;
+    // Oldest first; a parent goes in a later pass, once the images built on it are gone.
+    for (bool progress = true; used > m_max_bytes && progress;) {
+        auto images = untagged_images();
+        if (!images) return images.error();
+        progress = false;
+        for (const auto& image : *images) {
+            if (used <= m_max_bytes) break;
+            // A parent of another image, or an image a container uses, is refused by buildah: skipped.
+            auto code = buildah({"rmi", image.id}, nullptr);
+            if (!code || *code != 0) continue;
+            ++removed;
+            progress = true;
+            used = measure();
+        }
+    }
+    if (removed > 0 || used > m_max_bytes) {
+        util::log_info(k_component, "layer cache " + std::to_string(before) + " -> " + std::to_string(used) +
+                                        " bytes (builder.cache_max_size " + std::to_string(m_max_bytes) +
+                                        "): removed " + std::to_string(removed) + " untagged image(s)");
+    }
+    return used;
+}
+
+ImageBudgetJob::ImageBudgetJob(std::unique_ptr<ImageBudget> budget, std::function<int()> running,
+                               std::function<void(std::uint64_t)> on_measured)
+    : m_budget(std::move(budget)),
+      m_running(std::move(running)),
+      m_on_measured(std::move(on_measured)),
+      m_loop([this] { step(); }, k_budget_interval) {}
+
+std::vector<std::string> ImageBudgetJob::hold_reasons() const {
+    if (!m_evicting) return {};
+    return {"the layer cache is over builder.cache_max_size: evicting old images once running builds end"};
+}
+
+void ImageBudgetJob::step() {
+    const auto used = m_budget->measure();
+    if (m_on_measured) m_on_measured(used);
+    if (!m_budget->over()) return;
+    m_evicting = true;
+    // A running build may be about to reuse any cached layer: evict only when none runs.
+    while (m_running() > 0 && !m_loop.stopping()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (!m_loop.stopping()) {
+        auto after = m_budget->enforce();
+        if (!after) util::log_warn(k_component, "cannot evict from the layer cache: " + after.error().message);
+        if (m_on_measured) m_on_measured(m_budget->last_usage());
+    }
+    m_evicting = false;
+}
+
+}  // namespace hookyard::pipeline

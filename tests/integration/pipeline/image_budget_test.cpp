@@ -1,0 +1,71 @@
+// builder.cache_max_size against real buildah on a private storage: untagged images go oldest first until
+// the storage fits the budget; the newest build's image and tagged images stay.
+
+#include "pipeline/image_budget.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "tests/support/support.hpp"
+
+using hookyard::pipeline::ImageBudget;
+
+namespace {
+
+class ImageBudgetTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!hookyard::test::have_program("buildah")) GTEST_SKIP() << "needs buildah (scripts/setup installs it)";
+        m_options.root = m_dir / "storage";
+        m_options.runroot = m_dir / "run";
+    }
+    void TearDown() override { hookyard::test::sh(cli() + " rmi --all --force >/dev/null 2>&1"); }
+
+    std::string cli() const { return "buildah --root '" + m_options.root + "' --runroot '" + m_options.runroot + "'"; }
+
+    // Builds FROM scratch + one layer of 1 MiB of random bytes; the image id.
+    std::string build_one(int n) {
+        const std::string ctx = m_dir / ("ctx" + std::to_string(n));
+        std::filesystem::create_directories(ctx);
+        std::string blob(1 << 20, '\0');
+        std::mt19937 rng(static_cast<unsigned>(n) * 7919u + 1u);
+        for (auto& c : blob) c = static_cast<char>(rng());
+        hookyard::test::write_file(ctx + "/blob", blob);
+        hookyard::test::write_file(ctx + "/Dockerfile", "FROM scratch\nCOPY blob /blob\n");
+        std::string out;
+        EXPECT_EQ(hookyard::test::sh(cli() + " build --isolation chroot --layers --iidfile '" + ctx + "/iid' '" + ctx +
+                                     "' >/dev/null 2>&1"),
+                  0);
+        return hookyard::test::read_file(ctx + "/iid");
+    }
+
+    bool has_image(const std::string& ref) {
+        return hookyard::test::sh(cli() + " inspect --type image '" + ref + "' >/dev/null 2>&1") == 0;
+    }
+
+    hookyard::test::TempDir m_dir;
+    hookyard::pipeline::BuildahOptions m_options;
+};
+
+}  // namespace
+
+TEST_F(ImageBudgetTest, EvictsUntaggedImagesOldestFirstUntilTheStorageFits) {
+    const auto base = build_one(0);
+    ASSERT_EQ(hookyard::test::sh(cli() + " tag '" + base + "' localhost/base:1 >/dev/null 2>&1"), 0);
+    std::vector<std::string> ids;
+    for (int i = 1; i <= 4; ++i) ids.push_back(build_one(i));
+    ImageBudget budget(m_options, m_options.root, 0);
+    const auto full = budget.measure();
+    ASSERT_GT(full, 5u << 20) << "five images of 1 MiB each";
+
+    ImageBudget tight(m_options, m_options.root, full - (5u << 19));  // 2.5 MiB less
+    auto after = tight.enforce();
+    ASSERT_TRUE(after.ok()) << after.error().message;
+    EXPECT_LE(*after, full - (5u << 19));
+    EXPECT_FALSE(has_image(ids[0])) << "the oldest untagged image goes first";
+    EXPECT_TRUE(has_image(ids[3])) << "the newest stays while the budget allows";
+    EXPECT_TRUE(has_image("localhost/base:1")) << "tagged images (base images) are never evicted";
+    EXPECT_EQ(tight.last_usage(), *after);
+}
