@@ -21,6 +21,21 @@ if(HOOKYARD_TSAN)
   endif()
   list(APPEND _san thread)
 endif()
+if(HOOKYARD_FUZZ)
+  # libFuzzer targets (fuzz/, scripts/fuzz): clang only. Every library gets coverage instrumentation
+  # (fuzzer-no-link; the fuzz executables link the fuzzer itself) plus ASan and UBSan, and a UBSan finding
+  # aborts so that libFuzzer reports it as a crash.
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "HOOKYARD_FUZZ needs clang (Debian packages 'clang' and 'libclang-rt-14-dev'): "
+                        "configure with -DCMAKE_CXX_COMPILER=clang++, or run scripts/fuzz")
+  endif()
+  if(HOOKYARD_TSAN)
+    message(FATAL_ERROR "HOOKYARD_FUZZ cannot be combined with HOOKYARD_TSAN")
+  endif()
+  target_compile_options(hookyard_options INTERFACE -fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined)
+  list(APPEND _san address undefined)
+  list(REMOVE_DUPLICATES _san)
+endif()
 if(_san)
   list(JOIN _san "," _san_list)
   target_compile_options(hookyard_options INTERFACE -fsanitize=${_san_list} -fno-omit-frame-pointer)
