@@ -20,6 +20,27 @@ if(HOOKYARD_TSAN)
     message(FATAL_ERROR "HOOKYARD_TSAN cannot be combined with HOOKYARD_ASAN")
   endif()
   list(APPEND _san thread)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    # GCC warns for each std::atomic_thread_fence TSan does not model: all are Asio's (std_fenced_block,
+    # atomic_count), hundreds per build. Handlers still pass between threads through the scheduler's and
+    # strands' mutexes, which TSan does see.
+    target_compile_options(hookyard_options INTERFACE -Wno-tsan)
+  endif()
+endif()
+if(HOOKYARD_FUZZ)
+  # libFuzzer targets (fuzz/, scripts/fuzz): clang only. Every library gets coverage instrumentation
+  # (fuzzer-no-link; the fuzz executables link the fuzzer itself) plus ASan and UBSan, and a UBSan finding
+  # aborts so that libFuzzer reports it as a crash.
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "HOOKYARD_FUZZ needs clang (Debian packages 'clang' and 'libclang-rt-14-dev'): "
+                        "configure with -DCMAKE_CXX_COMPILER=clang++, or run scripts/fuzz")
+  endif()
+  if(HOOKYARD_TSAN)
+    message(FATAL_ERROR "HOOKYARD_FUZZ cannot be combined with HOOKYARD_TSAN")
+  endif()
+  target_compile_options(hookyard_options INTERFACE -fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined)
+  list(APPEND _san address undefined)
+  list(REMOVE_DUPLICATES _san)
 endif()
 if(_san)
   list(JOIN _san "," _san_list)

@@ -45,6 +45,10 @@ struct Shared {
     }
     void end() {
         ++answered;
+        release();
+    }
+    // Ends a begin() that counted no request: a hand-off of an answer from another thread (see on_read).
+    void release() {
         std::lock_guard lock(mutex);
         if (--in_flight == 0) idle.notify_all();
     }
@@ -112,9 +116,17 @@ private:
             // The handler may answer from any thread (the store's commit thread): hop to our strand. Our
             // reference moves into the posted handler, so whatever thread drops the responder afterwards
             // holds nothing, and the session (socket, strand, timers) is destroyed on an io thread.
-            auto executor = self->m_stream.get_executor();
-            asio::post(executor,
-                       [self = std::move(self), r = std::move(r)]() mutable { self->write(std::move(r), true); });
+            // The hand-off counts as in flight until post() has returned and its copies of the strand are
+            // gone: else the answer could be written and stop() destroy the io_context (and the strand's
+            // mutex) while this thread is still inside post().
+            const auto shared = self->m_shared;
+            shared->begin();
+            {
+                auto executor = self->m_stream.get_executor();
+                asio::post(std::move(executor),
+                           [self = std::move(self), r = std::move(r)]() mutable { self->write(std::move(r), true); });
+            }
+            shared->release();
         });
     }
 

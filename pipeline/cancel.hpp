@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <thread>
 
 namespace hookyard::pipeline {
 
@@ -27,9 +28,14 @@ public:
             Reason expected = Reason::none;
             if (!m_reason.compare_exchange_strong(expected, reason)) return;
             callbacks.swap(m_callbacks);
+            m_running_on = std::this_thread::get_id();
         }
         m_cv.notify_all();
         for (auto& [id, fn] : callbacks) fn();
+        // Notified under the lock: once a waiting remove() returns, the token may be destroyed.
+        std::lock_guard lock(m_mutex);
+        m_running_on = std::thread::id();
+        m_cv.notify_all();
     }
     bool canceled() const { return m_reason.load() != Reason::none; }
     Reason reason() const { return m_reason.load(); }
@@ -46,9 +52,13 @@ public:
         fn();
         return -1;
     }
+    // Unregisters callback `id`. When cancel() is running the callbacks on another thread, waits until it is
+    // done: after remove() returns, the callback no longer runs, so its owner may destroy what it uses.
     void remove(int id) {
-        std::lock_guard lock(m_mutex);
+        std::unique_lock lock(m_mutex);
         m_callbacks.erase(id);
+        m_cv.wait(lock,
+                  [this] { return m_running_on == std::thread::id() || m_running_on == std::this_thread::get_id(); });
     }
 
     // Sleeps for `delay` or until canceled, whichever comes first; returns canceled().
@@ -64,6 +74,7 @@ private:
     std::condition_variable m_cv;
     int m_next_id = 0;
     std::map<int, std::function<void()>> m_callbacks;
+    std::thread::id m_running_on;  // the thread running the callbacks in cancel(), if any
 };
 
 // Registers a callback for as long as it lives (removed on destruction). A null token registers nothing.

@@ -166,8 +166,14 @@ util::Result<OciImage> load_oci_layout(const std::string& dir, std::string_view 
     std::string names;
     for (const auto& entry : index["manifests"]) {
         std::string name;
+        // Checked, not get<std::string>() blindly: a name that is not a string would throw out of the loader.
         if (entry.contains("annotations") && entry["annotations"].contains("org.opencontainers.image.ref.name")) {
-            name = entry["annotations"]["org.opencontainers.image.ref.name"].get<std::string>();
+            const auto& value = entry["annotations"]["org.opencontainers.image.ref.name"];
+            if (!value.is_string()) {
+                return make_error(ErrorKind::invalid_input,
+                                  index_path + ": an org.opencontainers.image.ref.name annotation is not a string");
+            }
+            name = value.get<std::string>();
         }
         names += (names.empty() ? "" : ", ") + (name.empty() ? std::string("(unnamed)") : name);
         if (!ref_name.empty() && name == ref_name) chosen = &entry;

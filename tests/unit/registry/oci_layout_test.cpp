@@ -77,6 +77,19 @@ TEST(OciLayout, PicksAnImageByNameWhenSeveralAreStored) {
     EXPECT_NE(unknown.error().message.find("no image named 'three'"), std::string::npos);
 }
 
+// Found by fuzz/oci_layout_fuzz.cpp: a ref name that is not a string threw nlohmann's type_error out of the loader.
+TEST(OciLayout, ARefNameThatIsNotAStringIsAnError) {
+    test::TempDir dir;
+    test::OciLayoutWriter w(dir / "l");
+    auto entry = test::OciLayoutWriter::descriptor_json(w.add_manifest({w.add_random_blob(10, 1)}, "one"));
+    entry["annotations"] = {{"org.opencontainers.image.ref.name", 5}};
+    test::write_file(dir / "l/index.json",
+                     nlohmann::json{{"schemaVersion", 2}, {"manifests", nlohmann::json::array({entry})}}.dump());
+    auto image = load_oci_layout(dir / "l", "latest");
+    ASSERT_FALSE(image.ok());
+    EXPECT_NE(image.error().message.find("annotation is not a string"), std::string::npos);
+}
+
 TEST(OciLayout, BrokenLayoutsNameTheProblem) {
     test::TempDir dir;
     auto not_layout = load_oci_layout(dir.path());
