@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/builder_sandbox.hpp"
 #include "config/image_ref.hpp"
 #include "config/rules.hpp"
 #include "config/secret_policy.hpp"
@@ -17,8 +18,9 @@ const std::vector<std::string> k_top_keys = {"server",     "data_dir",     "stor
                                              "github",     "notify",       "retention"};
 const std::vector<std::string> k_server_keys = {"listen",         "webhook_secret", "webhook_secret_file", "api_token",
                                                 "api_token_file", "public_url",     "max_connections"};
-const std::vector<std::string> k_builder_keys = {"engine", "concurrency",          "timeout",
-                                                 "cache",  "keep_failed_workdirs", "max_log_size"};
+const std::vector<std::string> k_builder_keys = {
+    "engine",       "concurrency", "timeout", "cache", "keep_failed_workdirs",
+    "max_log_size", "isolation",   "network", "limits"};
 const std::vector<std::string> k_retention_keys = {"builds", "keep_per_rule", "deliveries", "kept_workdirs",
                                                    "interval"};
 const std::vector<std::string> k_registry_keys = {"endpoint",      "username",         "password",
@@ -111,6 +113,7 @@ private:
         m_r.read(n, "cache", b.cache);
         m_r.read(n, "keep_failed_workdirs", b.keep_failed_workdirs);
         m_r.read_size(n, "max_log_size", b.max_log_size);
+        parse_builder_sandbox(m_r, n, b);
         if (b.engine != "buildah") {
             m_r.diags().add(YamlReader::line_of(n["engine"]),
                             "builder.engine '" + b.engine + "' is not supported; use buildah");
