@@ -13,9 +13,11 @@ namespace {
 // crash interrupts are claimed after the others, so random crashes rarely hit one build this often.
 constexpr int k_max_recoveries = 5;
 
-pipeline::BuildahOptions buildah_options(std::shared_ptr<pipeline::ProcessContainment> containment) {
+pipeline::BuildahOptions buildah_options(std::shared_ptr<pipeline::ProcessContainment> containment,
+                                         pipeline::SandboxOptions sandbox) {
     auto options = pipeline::buildah_options_from_environment();
     options.containment = std::move(containment);
+    options.sandbox = std::move(sandbox);
     return options;
 }
 
@@ -45,14 +47,15 @@ std::unique_ptr<http::Client> make_http_client(const config::Config& config) {
 
 }  // namespace
 
-PipelineService::PipelineService(const config::Config& config, storage::Store& store, pipeline::BuildObserver* observer)
+PipelineService::PipelineService(const config::Config& config, storage::Store& store, pipeline::BuildObserver* observer,
+                                 pipeline::SandboxOptions sandbox)
     : m_config(config),
       m_store(store),
       m_mirrors(config.data_dir + "/mirrors"),
       m_worktrees(config.data_dir + "/worktrees"),
       m_checkout(pipeline::make_checkout_service(m_mirrors, &m_worktrees)),
       m_containment(pipeline::ProcessContainment::make({config.data_dir, ""})),
-      m_executor(pipeline::make_buildah_executor(buildah_options(m_containment))),
+      m_executor(pipeline::make_buildah_executor(buildah_options(m_containment, std::move(sandbox)))),
       m_runner(std::make_unique<pipeline::StageRunner>(config, store, *m_checkout, *m_executor, m_pusher, observer)),
       m_http(make_http_client(config)) {
     m_store.set_event_planner(notify::make_event_planner(config));

@@ -21,7 +21,9 @@ class PipelineService {
 public:
     // Builds every component from the config and installs the event planner on `store` (so every state
     // change from now on queues its notifications). Nothing runs until start(). Both must outlive this.
-    PipelineService(const config::Config& config, storage::Store& store, pipeline::BuildObserver* observer = nullptr);
+    // `sandbox`: how RUN steps run (serve prepares it with pipeline::prepare_sandbox).
+    PipelineService(const config::Config& config, storage::Store& store, pipeline::BuildObserver* observer = nullptr,
+                    pipeline::SandboxOptions sandbox = {});
     ~PipelineService();
 
     // Crash recovery: kills the build processes a previous run on this data dir left behind, re-queues
