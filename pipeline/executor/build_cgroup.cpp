@@ -65,6 +65,13 @@ void kill_all_in(const std::string& dir) {
     for (long pid; procs >> pid;) ::kill(static_cast<pid_t>(pid), SIGKILL);
 }
 
+long long number(const std::string& path) {
+    std::ifstream in(path);
+    long long v = 0;
+    in >> v;
+    return v;
+}
+
 std::string mib(std::uint64_t bytes) { return std::to_string(bytes / (1024 * 1024)) + " MiB"; }
 
 }  // namespace
@@ -123,21 +130,30 @@ BuildCgroup::BuildCgroup(std::string relative, const config::BuilderLimits& limi
 
 BuildCgroup::~BuildCgroup() { remove_v1_cgroup(m_relative); }
 
+// The counters of a limit hit (oom_kill, pids.events max) land on the RUN container's own cgroup, which
+// the runtime removes when the step ends; the build cgroup keeps what is hierarchical: how often a charge
+// failed at its memory limit, and its peak process count.
 std::string BuildCgroup::exceeded() const {
-    if (!m_memory_dir.empty() && keyed_value(m_memory_dir + "/memory.oom_control", "oom_kill") > 0) {
-        return "a RUN step ran out of memory: the build is limited to " + mib(m_limits.memory) +
-               " (builder.limits.memory) and the kernel killed a process over it; raise the limit or make the "
+    if (!m_memory_dir.empty() && number(m_memory_dir + "/memory.failcnt") > 0) {
+        return "a RUN step ran out of memory: the build reached its limit of " + mib(m_limits.memory) +
+               " (builder.limits.memory), where the kernel kills a process over it; raise the limit or make the "
                "build use less memory";
     }
-    if (!m_pids_dir.empty() && keyed_value(m_pids_dir + "/pids.events", "max") > 0) {
+    if (at_pids_limit()) {
         return "a RUN step hit the build's process limit of " + std::to_string(m_limits.pids) +
                " (builder.limits.pids): fork failed; raise the limit or start fewer processes";
     }
     return "";
 }
 
+bool BuildCgroup::at_pids_limit() const {
+    if (m_pids_dir.empty()) return false;
+    if (std::filesystem::exists(m_pids_dir + "/pids.peak")) return number(m_pids_dir + "/pids.peak") >= m_limits.pids;
+    return keyed_value(m_pids_dir + "/pids.events", "max") > 0;
+}
+
 bool BuildCgroup::stop_at_pids_limit() {
-    if (m_pids_dir.empty() || keyed_value(m_pids_dir + "/pids.events", "max") == 0) return false;
+    if (!at_pids_limit()) return false;
     kill_all_in(m_pids_dir);
     return true;
 }

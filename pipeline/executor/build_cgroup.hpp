@@ -39,6 +39,8 @@ public:
     bool stop_at_pids_limit();
 
 private:
+    bool at_pids_limit() const;
+
     std::string m_relative;
     config::BuilderLimits m_limits;
     std::string m_memory_dir;  // "" = no memory limit here
