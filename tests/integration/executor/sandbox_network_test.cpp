@@ -85,7 +85,7 @@ protected:
                                                               {"gateway", "10.213.0.1:" + port},
                                                               {"metadata", "169.254.169.254:8099"},
                                                               {"outside", m_outside + ":8099"}}) {
-            script += "if /bin/busybox timeout 2 /bin/busybox wget -q -O /dev/null http://" + url +
+            script += "if /bin/busybox timeout 4 /bin/busybox wget -q -O /dev/null http://" + url +
                       "/ 2>/dev/null; then echo REACHED-" + name + "; else echo BLOCKED-" + name + "; fi; ";
         }
         const auto ctx = make_context("net", run_dockerfile(script + "echo END-net"));
