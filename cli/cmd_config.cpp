@@ -4,6 +4,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/config_file.hpp"
+#include "config/builder_sandbox.hpp"
 #include "config/loader.hpp"
 
 namespace hookyard::cli {
@@ -18,6 +19,8 @@ int cmd_config(const Args& args) {
     const auto cfg = load_config_or_report(path, /*count_problems=*/true);
     if (!cfg) return 2;
     std::printf("%s\n", config::summarize(*cfg).c_str());
+    // Valid, but worth an operator's attention: unisolated RUN steps, hooks running on the host.
+    for (const auto& line : config::sandbox_warnings(*cfg)) std::fprintf(stderr, "%s\n", line.c_str());
     return 0;
 }
 

@@ -12,10 +12,12 @@
 #include "cli/config_file.hpp"
 #include "cli/pipeline_service.hpp"
 #include "cli/serve_routes.hpp"
+#include "config/builder_sandbox.hpp"
 #include "config/loader.hpp"
 #include "http/server.hpp"
 #include "pipeline/disk_watermark.hpp"
 #include "pipeline/executor/buildah_env.hpp"
+#include "pipeline/executor/sandbox_setup.hpp"
 #include "storage/retention.hpp"
 #include "storage/store.hpp"
 #include "util/log.hpp"
@@ -74,6 +76,20 @@ std::unique_ptr<pipeline::DiskWatermark> make_watermark(const config::Config& cf
         cfg.builder.min_free_space, [&pruner] { pruner.run_now(); });
 }
 
+// The build sandbox, or an error naming what is missing: serve does not build without isolation unless
+// the config says chroot (fail closed). Logs what was chosen and every warning.
+util::Result<pipeline::SandboxOptions> start_sandbox(const config::Config& cfg) {
+    for (const auto& line : config::sandbox_warnings(cfg)) util::log_warn("serve", line);
+    auto prepared = pipeline::prepare_sandbox(cfg, pipeline::buildah_options_from_environment());
+    if (!prepared) {
+        return util::make_error(prepared.error().kind, "cannot isolate builds: " + prepared.error().message);
+    }
+    for (const auto& line : prepared->notes) util::log_info("sandbox", line);
+    for (const auto& line : prepared->warnings) util::log_warn("sandbox", "WARNING: " + line);
+    util::log_info("sandbox", "RUN steps: " + pipeline::describe(prepared->options));
+    return prepared->options;
+}
+
 }  // namespace
 
 int cmd_serve(const Args& args) {
@@ -95,6 +111,12 @@ int cmd_serve(const Args& args) {
         util::log_error("serve", store.error().message);
         return 1;
     }
+    // After the data dir exists (owner-only): the sandbox writes its network config under it.
+    auto sandbox = start_sandbox(cfg);
+    if (!sandbox) {
+        util::log_error("serve", sandbox.error().message);
+        return 1;
+    }
     // Low disk space holds builds and prunes at once; /healthz and the API say why.
     storage::PruneJob pruner(**store, cfg, [&metrics](const storage::RetentionResult& r) {
         metrics.count_prune(static_cast<std::uint64_t>(r.store.rows));
@@ -103,7 +125,7 @@ int cmd_serve(const Args& args) {
     auto held = [&watermark] { return watermark->reasons(); };
     // The pipeline: installs the notification planner first, so recovery's outcomes notify too. Builds a
     // crash left running go back to the queue (or fail, when interrupted too often).
-    PipelineService pipeline(cfg, **store, nullptr, held);
+    PipelineService pipeline(cfg, **store, nullptr, std::move(*sandbox), held);
     pipeline.on_cache_bytes([&metrics](std::uint64_t bytes) { metrics.set_cache_bytes(bytes); });
     if (auto st = pipeline.recover(); !st) {
         util::log_error("serve", st.error().message);

@@ -16,9 +16,11 @@ namespace {
 constexpr int k_max_recoveries = 5;
 
 pipeline::BuildahOptions buildah_options(const config::Config& config,
-                                         std::shared_ptr<pipeline::ProcessContainment> containment) {
+                                         std::shared_ptr<pipeline::ProcessContainment> containment,
+                                         pipeline::SandboxOptions sandbox) {
     auto options = pipeline::buildah_options_from_environment();
     options.containment = std::move(containment);
+    options.sandbox = std::move(sandbox);
     options.extra_build_flags.push_back(pipeline::buildah_pull_flag(config.builder.pull));
     return options;
 }
@@ -53,14 +55,14 @@ std::unique_ptr<http::Client> make_http_client(const config::Config& config) {
 }  // namespace
 
 PipelineService::PipelineService(const config::Config& config, storage::Store& store, pipeline::BuildObserver* observer,
-                                 std::function<std::vector<std::string>()> hold)
+                                 pipeline::SandboxOptions sandbox, std::function<std::vector<std::string>()> hold)
     : m_config(config),
       m_store(store),
       m_mirrors(config.data_dir + "/mirrors"),
       m_worktrees(config.data_dir + "/worktrees"),
       m_checkout(pipeline::make_checkout_service(m_mirrors, &m_worktrees)),
       m_containment(pipeline::ProcessContainment::make({config.data_dir, ""})),
-      m_executor(pipeline::make_buildah_executor(buildah_options(config, m_containment))),
+      m_executor(pipeline::make_buildah_executor(buildah_options(config, m_containment, std::move(sandbox)))),
       m_runner(std::make_unique<pipeline::StageRunner>(config, store, *m_checkout, *m_executor, m_pusher, observer)),
       m_http(make_http_client(config)) {
     m_store.set_event_planner(notify::make_event_planner(config));

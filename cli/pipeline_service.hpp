@@ -25,9 +25,10 @@ class PipelineService {
 public:
     // Builds every component from the config and installs the event planner on `store` (so every state
     // change from now on queues its notifications). Nothing runs until start(). Both must outlive this.
-    // `hold` (may be empty): the scheduler's SchedulerOptions::hold (low disk space).
+    // `sandbox`: how RUN steps run (serve prepares it with pipeline::prepare_sandbox). `hold` (may be empty):
+    // the scheduler's SchedulerOptions::hold (low disk space).
     PipelineService(const config::Config& config, storage::Store& store, pipeline::BuildObserver* observer = nullptr,
-                    std::function<std::vector<std::string>()> hold = {});
+                    pipeline::SandboxOptions sandbox = {}, std::function<std::vector<std::string>()> hold = {});
     ~PipelineService();
 
     // Crash recovery: kills the build processes a previous run on this data dir left behind, re-queues

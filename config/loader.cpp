@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/builder_sandbox.hpp"
 #include "config/image_ref.hpp"
 #include "config/naming.hpp"
 #include "config/rules.hpp"
@@ -19,9 +20,10 @@ const std::vector<std::string> k_top_keys = {"server",     "data_dir",     "stor
 const std::vector<std::string> k_server_keys = {"listen",          "webhook_secret", "webhook_secret_file",
                                                 "api_token",       "api_token_file", "public_url",
                                                 "max_connections", "rate_limit"};
-const std::vector<std::string> k_builder_keys = {"engine",         "concurrency",          "timeout",
-                                                 "cache",          "keep_failed_workdirs", "max_log_size",
-                                                 "min_free_space", "cache_max_size",       "pull"};
+const std::vector<std::string> k_builder_keys = {
+    "engine",       "concurrency",    "timeout",        "cache", "keep_failed_workdirs",
+    "max_log_size", "min_free_space", "cache_max_size", "pull",  "isolation",
+    "network",      "limits"};
 const std::vector<std::string> k_retention_keys = {"builds", "keep_per_rule", "deliveries", "kept_workdirs",
                                                    "interval"};
 const std::vector<std::string> k_registry_keys = {"endpoint",      "username",         "password",
@@ -137,6 +139,7 @@ private:
             m_r.diags().add(YamlReader::line_of(n["pull"]),
                             "builder.pull '" + b.pull + "' is not one of always, missing, never");
         }
+        parse_builder_sandbox(m_r, n, b);
         if (b.engine != "buildah") {
             m_r.diags().add(YamlReader::line_of(n["engine"]),
                             "builder.engine '" + b.engine + "' is not supported; use buildah");

@@ -27,6 +27,28 @@ struct ServerConfig {
     int rate_limit = 10;
 };
 
+// How RUN steps are isolated from the host (builder.isolation). oci: buildah --isolation oci with its own
+// PID, IPC, UTS, mount and network namespaces; chroot: buildah --isolation chroot, which shares the host's
+// processes and network (a RUN step sees every process's command line and the host's loopback).
+enum class Isolation { oci, chroot };
+const char* to_string(Isolation i);
+
+// builder.network.mode. filtered ("private" in the config): outbound connections through a NATed bridge,
+// except to the host itself, loopback, link-local and private ranges not listed in `allow`; none: no network.
+enum class NetworkMode { filtered, none };
+
+struct BuilderNetwork {
+    NetworkMode mode = NetworkMode::filtered;
+    std::vector<std::string> allow;  // CIDRs (IPv4 or IPv6, "a.b.c.d" = /32) RUN steps may reach anyway
+};
+
+// builder.limits: per build, for all of its RUN steps together. 0 = no limit.
+struct BuilderLimits {
+    std::uint64_t memory = 4ULL * 1024 * 1024 * 1024;  // bytes
+    int pids = 4096;
+    double cpus = 2;
+};
+
 struct BuilderConfig {
     std::string engine = "buildah";
     int concurrency = 2;
@@ -42,6 +64,9 @@ struct BuilderConfig {
     std::uint64_t cache_max_size = 20ULL * 1024 * 1024 * 1024;
     // Base images: always (re-check the registry each build, pull what changed) | missing | never.
     std::string pull = "always";
+    Isolation isolation = Isolation::oci;
+    BuilderNetwork network;
+    BuilderLimits limits;
 };
 
 // A registry endpoint after normalisation (see image_ref.hpp, normalize_endpoint).

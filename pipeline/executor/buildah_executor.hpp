@@ -3,8 +3,10 @@
 //
 // A build runs, each step in its own process group, all of them in the build's containment scope:
 //   hooks/post_checkout, hooks/pre_build                       (when request.hooks and the file exists)
-//   buildah build --isolation chroot --layers=<cache> --force-rm -f DOCKERFILE --iidfile WORK/iid
-//                 --build-arg K=V ... CONTEXT                   (or hooks/build, which must produce IMAGE_NAME)
+//   buildah build <sandbox flags> --layers=<cache> --force-rm -f DOCKERFILE --iidfile WORK/iid
+//                 --build-arg K ... CONTEXT                     (or hooks/build, which must produce IMAGE_NAME)
+//                 (sandbox.hpp: isolation, runtime, network, cgroup parent; the build args' values are in
+//                 buildah's environment, never on its command line)
 //   hooks/post_build
 //   buildah push --digestfile WORK/digest IMAGE oci:LAYOUT:REF
 //   buildah rmi IMAGE                                          (only when cache is off)
@@ -20,6 +22,7 @@
 
 #include "pipeline/executor/containment.hpp"
 #include "pipeline/executor/executor.hpp"
+#include "pipeline/executor/sandbox.hpp"
 
 namespace hookyard::pipeline {
 
@@ -35,6 +38,9 @@ struct BuildahOptions {
     // Puts each build's (and each hook run's) processes in a scope that dies with hookyard; null = only
     // their own process group (they still die with hookyard, their descendants may not).
     std::shared_ptr<ProcessContainment> containment;
+    // How RUN steps are isolated. The default (oci, runc, cgroupfs, no network, no limits) needs runc;
+    // `hookyard serve` probes the runtime and sets the network and limits from builder: in the config.
+    SandboxOptions sandbox;
 };
 
 // Creates the buildah executor. Never fails: a missing buildah is reported by each build's wait() as

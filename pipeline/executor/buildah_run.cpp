@@ -32,6 +32,19 @@ std::string read_text(const std::string& path) {
 // How often a build that lost a storage race (see is_storage_race) is run again.
 constexpr int k_storage_race_retries = 2;
 
+// Variables buildah (or the containers libraries it uses) reads: a build arg by such a name must not change
+// how buildah itself runs, so its value goes on the command line instead of into the environment.
+bool shapes_buildah(const std::string& name) {
+    for (const char* prefix : {"BUILDAH", "CONTAINERS_", "STORAGE_", "REGISTRY_", "XDG_", "_CONTAINERS", "DBUS_"}) {
+        if (name.rfind(prefix, 0) == 0) return true;
+    }
+    for (const char* exact : {"PATH", "HOME", "TMPDIR", "DOCKER_CONFIG", "DOCKER_CERT_PATH", "TZ", "USER", "SHELL",
+                              "LD_PRELOAD", "LD_LIBRARY_PATH", "NOTIFY_SOCKET"}) {
+        if (name == exact) return true;
+    }
+    return false;
+}
+
 std::string with_sha256(std::string id) { return id.rfind("sha256:", 0) == 0 ? id : "sha256:" + id; }
 
 }  // namespace
@@ -54,6 +67,9 @@ BuildahRun::BuildahRun(const BuildahOptions& options, BuildRequest request, LogS
     m_limits.deadline = m_started + m_request.timeout;
     m_limits.grace = options.kill_grace;
     if (m_options.containment) m_scope = m_options.containment->open(m_request.build_id);
+    if (m_options.sandbox.isolation == config::Isolation::oci && m_scope && !m_scope->cgroup().empty()) {
+        m_cgroup = std::make_unique<BuildCgroup>(cgroup_relative(m_scope->cgroup()), m_options.sandbox.limits);
+    }
 }
 
 ChildPlacement BuildahRun::placement() const { return m_scope ? m_scope->placement() : ChildPlacement{}; }
@@ -128,6 +144,31 @@ util::Status BuildahRun::prepare() {
     }
     note("build " + m_request.build_id + ": context " + m_request.context_dir + ", Dockerfile " +
          m_request.docker_hub.dockerfile_path + ", cache " + (m_request.cache ? "on" : "off"));
+    return prepare_sandbox();
+}
+
+util::Status BuildahRun::prepare_sandbox() {
+    const SandboxOptions& sandbox = m_options.sandbox;
+    note("sandbox: " + describe(sandbox));
+    if (sandbox.isolation == config::Isolation::chroot) {
+        note("WARNING: isolation chroot: RUN steps share the host's processes and network");
+        return {};
+    }
+    if (m_cgroup && !m_cgroup->applied()) {
+        note("limits not on the build's cgroup: " + m_cgroup->missing() + "; per RUN step instead");
+    }
+    if (!sandbox.containers_conf.empty()) m_env["CONTAINERS_CONF"] = sandbox.containers_conf;
+    if (!sandbox.cache_mount_root.empty()) {
+        // buildah keeps RUN --mount=type=cache directories under $TMPDIR: one TMPDIR per repository.
+        const fs::path dir = fs::path(sandbox.cache_mount_root) / cache_scope_key(m_request.docker_hub.docker_repo);
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        fs::permissions(dir, fs::perms::owner_all, ec);
+        if (ec)
+            return make_error(ErrorKind::internal,
+                              "cannot create cache mount dir " + dir.string() + ": " + ec.message());
+        m_env["TMPDIR"] = dir.string();
+    }
     return {};
 }
 
@@ -137,6 +178,9 @@ util::Status BuildahRun::run_hook(Hook hook, bool* ran) {
 
 std::vector<std::string> BuildahRun::buildah_argv(std::vector<std::string> args) const {
     std::vector<std::string> argv{m_options.buildah};
+    if (m_options.sandbox.isolation == config::Isolation::oci) {
+        argv.insert(argv.end(), {"--cgroup-manager", m_options.sandbox.cgroup_manager});
+    }
     if (!m_options.root.empty()) argv.insert(argv.end(), {"--root", m_options.root});
     if (!m_options.runroot.empty()) argv.insert(argv.end(), {"--runroot", m_options.runroot});
     argv.insert(argv.end(), std::make_move_iterator(args.begin()), std::make_move_iterator(args.end()));
@@ -144,8 +188,10 @@ std::vector<std::string> BuildahRun::buildah_argv(std::vector<std::string> args)
 }
 
 util::Result<int> BuildahRun::run_buildah(std::vector<std::string> args, const LogSink& sink, const ChildLimits& limits,
-                                          const CancelSignal& cancel, std::string_view what) {
+                                          const CancelSignal& cancel, std::string_view what,
+                                          const std::map<std::string, std::string>& extra_env) {
     ChildSpec spec{buildah_argv(std::move(args)), m_env, m_work_dir, placement()};
+    for (const auto& [k, v] : extra_env) spec.env[k] = v;
     auto outcome = run_child(spec, sink, limits, cancel);
     const std::string name(what);
     if (!outcome) {
@@ -166,51 +212,66 @@ util::Result<int> BuildahRun::run_buildah(std::vector<std::string> args, const L
     return outcome->exit_code;
 }
 
-util::Status BuildahRun::build_with_buildah() {
+std::vector<std::string> BuildahRun::build_command(std::map<std::string, std::string>& arg_env) {
     std::map<std::string, std::string> args;
     for (const auto& [k, v] : m_request.docker_hub.to_map()) {
         // An empty variable would override the Dockerfile's own ARG default, so it is left out.
         if (!v.empty()) args[k] = v;
     }
     for (const auto& [k, v] : m_request.build_args) args[k] = v;
-    const std::string iid_file = m_work_dir + "/iid";
-    std::vector<std::string> cmd{"build",
-                                 "--isolation",
-                                 "chroot",
-                                 std::string("--layers=") + (m_request.cache ? "true" : "false"),
-                                 "--force-rm",
-                                 "-f",
-                                 m_request.dockerfile,
-                                 "--iidfile",
-                                 iid_file};
-    std::string shown = "buildah build --isolation chroot --layers=" + std::string(m_request.cache ? "true" : "false");
+    const std::string layers = std::string("--layers=") + (m_request.cache ? "true" : "false");
+    std::vector<std::string> cmd{"build"};
+    const auto sandbox = sandbox_build_flags(m_options.sandbox, m_cgroup ? m_cgroup->cgroup_parent() : "",
+                                             m_cgroup && m_cgroup->applied());
+    cmd.insert(cmd.end(), sandbox.begin(), sandbox.end());
+    cmd.insert(cmd.end(), {layers, "--force-rm", "-f", m_request.dockerfile, "--iidfile", m_work_dir + "/iid"});
+    std::string shown = "buildah build";
+    for (const auto& flag : cmd) shown += flag == "build" ? "" : " " + flag;
     for (const auto& [k, v] : args) {
-        cmd.insert(cmd.end(), {"--build-arg", k + "=" + v});
+        // `--build-arg NAME` takes the value from buildah's environment: no process's command line (readable
+        // by every user of the host in /proc) shows it. A name buildah itself reads keeps NAME=VALUE.
+        if (shapes_buildah(k) || m_env.count(k)) {
+            cmd.insert(cmd.end(), {"--build-arg", k + "=" + v});
+            note("build arg " + k + " is also a variable buildah reads; passed on its command line");
+        } else {
+            cmd.insert(cmd.end(), {"--build-arg", k});
+            arg_env[k] = v;
+        }
         shown += " --build-arg " + k;  // values may be secrets: names only in the log
     }
     cmd.insert(cmd.end(), m_options.extra_build_flags.begin(), m_options.extra_build_flags.end());
     cmd.push_back(m_request.context_dir);
-    note(shown + " -f " + m_request.docker_hub.dockerfile_path + " " + m_request.context_dir);
+    note(shown + " " + m_request.context_dir);
+    return cmd;
+}
 
+util::Status BuildahRun::build_with_buildah() {
+    std::map<std::string, std::string> arg_env;
+    const auto cmd = build_command(arg_env);
     BuildahOutputWatch watch;
     const LogSink watched = [&](std::string_view line) {
         watch.observe(line);
         if (m_sink) m_sink(line);
+        // A RUN step at its process limit is a fork bomb or needs a higher limit; either way it ends now.
+        if (m_cgroup && m_cgroup->stop_at_pids_limit()) note("RUN step at builder.limits.pids: stopping it");
     };
-    auto code = run_buildah(cmd, watched, m_limits, m_cancel, "buildah build");
+    auto code = run_buildah(cmd, watched, m_limits, m_cancel, "buildah build", arg_env);
     for (int retry = 1; code && *code != 0 && is_storage_race(watch) && retry <= k_storage_race_retries; ++retry) {
         note("buildah's layer store changed under the build (another build removed an image); retrying");
         watch = BuildahOutputWatch();
-        code = run_buildah(cmd, watched, m_limits, m_cancel, "buildah build");
+        code = run_buildah(cmd, watched, m_limits, m_cancel, "buildah build", arg_env);
     }
     if (!code) return code.error();
+    if (*code != 0 && m_cgroup && !m_cgroup->exceeded().empty()) {
+        return make_error(ErrorKind::invalid_input, m_cgroup->exceeded());
+    }
     if (*code != 0) {
         std::ifstream in(m_request.dockerfile);
         std::stringstream text;
         text << in.rdbuf();
         return diagnose_build_failure(watch, *code, m_request.docker_hub.dockerfile_path, text.str());
     }
-    m_image_id = with_sha256(read_text(iid_file));
+    m_image_id = with_sha256(read_text(m_work_dir + "/iid"));
     if (m_image_id.size() <= 7) return make_error(ErrorKind::internal, "buildah build wrote no image id");
     m_image = m_image_id;
     return {};

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/executor/build_cgroup.hpp"
 #include "pipeline/executor/buildah_executor.hpp"
 #include "pipeline/executor/child_process.hpp"
 
@@ -34,8 +35,13 @@ private:
     void remove_temporaries(bool failed);
     std::vector<std::string> buildah_argv(std::vector<std::string> args) const;
     // Runs buildah with `args`; maps cancel/timeout/signal to errors; returns the exit code otherwise.
+    // `extra_env` is added to the build's environment for this command (the build args' values).
     util::Result<int> run_buildah(std::vector<std::string> args, const LogSink& sink, const ChildLimits& limits,
-                                  const CancelSignal& cancel, std::string_view what);
+                                  const CancelSignal& cancel, std::string_view what,
+                                  const std::map<std::string, std::string>& extra_env = {});
+    // `buildah build`'s arguments (after argv[0] and the storage flags) and the values of its build args.
+    std::vector<std::string> build_command(std::map<std::string, std::string>& arg_env);
+    util::Status prepare_sandbox();
     void note(const std::string& line) const;
     ChildPlacement placement() const;
 
@@ -54,6 +60,7 @@ private:
     std::string m_image_id;
     std::string m_manifest_digest;
     bool m_built_by_hook = false;
+    std::unique_ptr<BuildCgroup> m_cgroup;      // RUN steps' limits (OCI isolation with a cgroup scope)
     std::unique_ptr<ContainmentScope> m_scope;  // last: kills what is left of the build's processes first
 };
 

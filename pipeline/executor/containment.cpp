@@ -16,6 +16,8 @@
 #include <sstream>
 #include <thread>
 
+#include "pipeline/executor/build_cgroup.hpp"
+
 namespace hookyard::pipeline {
 namespace {
 
@@ -102,6 +104,12 @@ std::string describe_pid(pid_t pid) { return std::to_string(pid) + " (" + proces
 
 }  // namespace
 
+std::string cgroup_relative(const std::string& dir) {
+    const std::string mount = cgroup2_mount();
+    if (mount.empty() || dir.rfind(mount + "/", 0) != 0) return "";
+    return dir.substr(mount.size());
+}
+
 std::string process_cmdline(pid_t pid) {
     std::string text = read_file("/proc/" + std::to_string(pid) + "/cmdline");
     for (char& c : text) c = c == '\0' ? ' ' : c;
@@ -109,7 +117,16 @@ std::string process_cmdline(pid_t pid) {
 }
 
 std::vector<pid_t> kill_cgroup(const std::string& dir) {
-    std::vector<pid_t> seen = cgroup_pids(dir);
+    std::vector<pid_t> seen;
+    // Children first (an OCI runtime's container cgroup under a build's): a cgroup with children cannot go.
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        if (!entry.is_directory(ec)) continue;
+        const auto below = kill_cgroup(entry.path().string());
+        seen.insert(seen.end(), below.begin(), below.end());
+    }
+    const auto here = cgroup_pids(dir);
+    seen.insert(seen.end(), here.begin(), here.end());
     const bool has_kill = write_file(dir + "/cgroup.kill", "1");
     const auto until = Clock::now() + k_empty_timeout;
     while (true) {
@@ -212,6 +229,8 @@ std::vector<std::string> ProcessContainment::kill_leftovers() {
             std::vector<std::string> names;
             for (pid_t pid : cgroup_pids(entry.path().string())) names.push_back(describe_pid(pid));
             kill_cgroup(entry.path().string());
+            // The RUN containers' cgroups in the v1 hierarchies (build_cgroup.hpp) have the same path.
+            remove_v1_cgroup(cgroup_relative(entry.path().string()));
             for (auto& n : names) killed.push_back("killed " + n + " left in " + entry.path().string());
         }
     }

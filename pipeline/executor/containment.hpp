@@ -81,6 +81,10 @@ private:
 // left), waits up to a few seconds for it to empty and removes it. Returns the pids it saw there.
 std::vector<pid_t> kill_cgroup(const std::string& dir);
 
+// The path of cgroup2 directory `dir` relative to the cgroup2 mount ("/hookyard/i…/b…"); "" when `dir` is
+// not below it. The same relative path names the build's cgroup in the cgroup v1 hierarchies.
+std::string cgroup_relative(const std::string& dir);
+
 // The command line of `pid` with NULs as spaces, "" when gone.
 std::string process_cmdline(pid_t pid);
 

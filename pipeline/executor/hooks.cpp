@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "util/log.hpp"
+
 namespace hookyard::pipeline {
 namespace {
 
@@ -61,6 +63,8 @@ util::Status run_hook_file(Hook hook, const BuildRequest& request, const std::ma
     if (path.empty()) return {};
     const std::string name = "hooks/" + std::string(to_string(hook));
     if (sink) sink("hookyard: running " + name);
+    // Hooks are the repository's code run on the host as the service user, outside the build sandbox.
+    util::log_warn("executor", "build " + request.build_id + ": running " + name + " on the host, outside the sandbox");
     if (ran) *ran = true;
     ChildSpec spec{hook_command(path), hook_environment(request, base_env),
                    fs::path(request.dockerfile).parent_path().string(), placement};

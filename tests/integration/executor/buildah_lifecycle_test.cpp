@@ -15,42 +15,44 @@ using test_fixture::ExecutorTest;
 using test_fixture::LogLines;
 using test_fixture::nonce;
 
-// A build whose RUN sleeps until killed; `token` makes the sleep's command line unique.
+// A build whose RUN sleeps until killed; `token` makes the RUN shell's command line unique.
 std::string sleeping_dockerfile(const std::string& token) {
-    return "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\",\"sh\",\"-c\",\"echo " + token +
-           "; exec /bin/busybox sleep 300\"]\n";
+    return "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\",\"sh\",\"-c\",\"/bin/busybox sleep 300; "
+           "echo " +
+           token + "\"]\n";
 }
 
 // The process group of the buildah process working for `request` (found by its unique --iidfile), once
-// the RUN step's sleep is running inside it; 0 when that does not happen within 60 s.
-int running_group(const BuildRequest& request) {
+// the RUN step (its shell has `token` on its command line) is running; 0 when that does not happen within
+// 60 s. Under OCI isolation the RUN step is in its own session inside the container, not in buildah's group.
+int running_group(const BuildRequest& request, const std::string& token) {
     int pgid = 0;
     test::wait_until(
         [&] {
             const auto buildah = test::live_processes_matching(request.work_dir + "/iid");
-            if (buildah.empty()) return false;
-            for (const auto& p : test::live_processes_in_group(buildah.front().pgid)) {
-                if (p.cmdline.find("sleep 300") != std::string::npos) pgid = buildah.front().pgid;
-            }
-            return pgid != 0;
+            if (buildah.empty() || test::live_processes_matching(token).empty()) return false;
+            pgid = buildah.front().pgid;
+            return true;
         },
         60s);
     return pgid;
 }
 
 // Killed processes may still be exiting when wait() returns, hence the short poll.
-void expect_nothing_left(const BuildRequest& request, int pgid) {
+void expect_nothing_left(const BuildRequest& request, int pgid, const std::string& token) {
     EXPECT_TRUE(test::wait_until([&] { return test::live_processes_in_group(pgid).empty(); }, 5s));
+    EXPECT_TRUE(test::wait_until([&] { return test::live_processes_matching(token).empty(); }, 5s));
     EXPECT_TRUE(test::wait_until([&] { return test::live_processes_matching(request.work_dir).empty(); }, 5s));
     EXPECT_FALSE(std::filesystem::exists(request.layout_dir));
 }
 
 TEST_F(ExecutorTest, CancelKillsTheBuildsProcessGroupAndCleansUp) {
-    const auto ctx = make_context("ctx", sleeping_dockerfile(nonce()));
+    const std::string token = nonce();
+    const auto ctx = make_context("ctx", sleeping_dockerfile(token));
     const auto request = request_for(ctx, "cancel");
     LogLines log;
     auto job = m_executor->start(request, log.sink());
-    const int pgid = running_group(request);
+    const int pgid = running_group(request, token);
     ASSERT_NE(pgid, 0) << log.text();
     EXPECT_FALSE(job->finished());
     job->cancel();
@@ -58,35 +60,37 @@ TEST_F(ExecutorTest, CancelKillsTheBuildsProcessGroupAndCleansUp) {
     ASSERT_FALSE(result.ok());
     EXPECT_EQ(result.error().kind, util::ErrorKind::canceled) << result.error().message;
     EXPECT_TRUE(job->finished());
-    expect_nothing_left(request, pgid);
+    expect_nothing_left(request, pgid, token);
     // Cancel after the end is a no-op and wait() keeps returning the same outcome.
     job->cancel();
     EXPECT_EQ(job->wait().error().kind, util::ErrorKind::canceled);
 }
 
 TEST_F(ExecutorTest, TimeoutKillsTheBuildsProcessGroup) {
-    const auto ctx = make_context("ctx", sleeping_dockerfile(nonce()));
+    const std::string token = nonce();
+    const auto ctx = make_context("ctx", sleeping_dockerfile(token));
     auto request = request_for(ctx, "timeout");
     request.timeout = 10s;
     LogLines log;
     auto job = m_executor->start(request, log.sink());
-    const int pgid = running_group(request);
+    const int pgid = running_group(request, token);
     auto result = job->wait();
     ASSERT_FALSE(result.ok());
     EXPECT_EQ(result.error().kind, util::ErrorKind::timeout) << result.error().message;
     EXPECT_NE(result.error().message.find("timeout of 10 s"), std::string::npos) << result.error().message;
     ASSERT_NE(pgid, 0) << "the RUN step never started within the timeout:\n" << log.text();
-    expect_nothing_left(request, pgid);
+    expect_nothing_left(request, pgid, token);
 }
 
 TEST_F(ExecutorTest, DestroyingARunningJobCancelsIt) {
-    const auto ctx = make_context("ctx", sleeping_dockerfile(nonce()));
+    const std::string token = nonce();
+    const auto ctx = make_context("ctx", sleeping_dockerfile(token));
     const auto request = request_for(ctx, "destroy");
     auto job = m_executor->start(request, {});
-    const int pgid = running_group(request);
+    const int pgid = running_group(request, token);
     ASSERT_NE(pgid, 0);
     job.reset();
-    expect_nothing_left(request, pgid);
+    expect_nothing_left(request, pgid, token);
 }
 
 // Each hook appends its name, working directory and two variables to the file named by HOOK_LOG.

@@ -1,0 +1,53 @@
+#include "pipeline/executor/sandbox_setup.hpp"
+
+#include "pipeline/executor/build_cgroup.hpp"
+#include "pipeline/executor/buildah_run.hpp"
+#include "pipeline/executor/sandbox_network.hpp"
+
+namespace hookyard::pipeline {
+
+util::Result<PreparedSandbox> prepare_sandbox(const config::Config& config, const BuildahOptions& buildah) {
+    PreparedSandbox out;
+    SandboxOptions& s = out.options;
+    const config::BuilderConfig& b = config.builder;
+    s.isolation = b.isolation;
+    s.limits = b.limits;
+    s.cache_mount_root = config.data_dir + "/cache-mounts";
+    if (b.isolation == config::Isolation::chroot) {
+        out.warnings.push_back(
+            "builder.isolation is chroot: RUN steps see every process on this host with its command line and "
+            "reach its loopback services; builder.network and builder.limits are not applied");
+        return out;
+    }
+    const auto env = executor_base_env(buildah);
+    if (find_program(buildah.buildah, env).empty()) {
+        return util::make_error(util::ErrorKind::not_found,
+                                "buildah is not installed; install the Debian package buildah (scripts/setup)");
+    }
+    std::vector<std::string> argv{buildah.buildah};
+    if (!buildah.root.empty()) argv.insert(argv.end(), {"--root", buildah.root});
+    if (!buildah.runroot.empty()) argv.insert(argv.end(), {"--runroot", buildah.runroot});
+    auto runtime = probe_oci_runtime(argv, env);
+    if (!runtime) return runtime.error();
+    s.runtime = runtime->runtime;
+    s.cgroup_manager = runtime->cgroup_manager;
+    out.notes.push_back("OCI runtime " + s.runtime + " with cgroup manager " + s.cgroup_manager + " starts containers");
+    for (const auto& r : runtime->rejected) out.notes.push_back("OCI runtime rejected: " + r);
+    if (b.network.mode == config::NetworkMode::filtered) {
+        auto net = prepare_filtered_network(config.data_dir + "/run", b.network.allow, env);
+        if (!net) return net.error();
+        s.network = net->name;
+        s.containers_conf = net->containers_conf;
+        out.notes.push_back("RUN steps' network: bridge hookyard0 with the nftables table inet hookyard (" +
+                            std::to_string(b.network.allow.size()) + " allowed CIDRs)");
+    }
+    for (const char* controller : {"memory", "pids", "cpu"}) {
+        if (cgroup_v1_mount(controller).empty()) {
+            out.warnings.push_back(std::string("no cgroup v1 ") + controller +
+                                   " hierarchy: builder.limits apply per RUN step (pids not at all)");
+        }
+    }
+    return out;
+}
+
+}  // namespace hookyard::pipeline

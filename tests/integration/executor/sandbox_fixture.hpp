@@ -1,0 +1,51 @@
+#pragma once
+// The executor tests' fixture with the build sandbox of `hookyard serve`: OCI isolation through runc, a
+// containment cgroup per build (so builder.limits hold), and a log reader for what a RUN step printed.
+
+#include "pipeline/executor/sandbox_network.hpp"
+#include "tests/integration/executor/build_fixture.hpp"
+
+namespace hookyard::pipeline::test_fixture {
+
+class SandboxTest : public ExecutorTest {
+protected:
+    void SetUp() override {
+        ExecutorTest::SetUp();
+        if (IsSkipped()) return;
+        if (!test::have_program("runc")) GTEST_SKIP() << "needs runc (scripts/setup installs it)";
+    }
+
+    // Recreates the executor with `sandbox` and a cgroup containment in this test's temp dir.
+    void use_sandbox(const SandboxOptions& sandbox) {
+        m_options.sandbox = sandbox;
+        m_options.containment = ProcessContainment::make({m_dir / "data", ""});
+        m_executor = make_buildah_executor(m_options);
+    }
+
+    // The lines a RUN step printed between "BEGIN-<tag>" and "END-<tag>".
+    static std::vector<std::string> section(const LogLines& log, const std::string& tag) {
+        std::vector<std::string> out;
+        bool in = false;
+        for (const auto& line : log.lines()) {
+            if (line == "END-" + tag) in = false;
+            if (in) out.push_back(line);
+            if (line == "BEGIN-" + tag) in = true;
+        }
+        return out;
+    }
+
+    // A Dockerfile whose one RUN step (with `run_flags`, e.g. --mount=...) runs `script` with busybox's sh,
+    // after the instructions `prelude`.
+    static std::string run_dockerfile(const std::string& script, const std::string& prelude = "",
+                                      const std::string& run_flags = "") {
+        std::string escaped;
+        for (char c : script) {
+            if (c == '"' || c == '\\') escaped += '\\';
+            escaped += c;
+        }
+        return "FROM scratch\nCOPY busybox /bin/busybox\n" + prelude + "RUN " + run_flags +
+               "[\"/bin/busybox\",\"sh\",\"-c\",\"" + escaped + "\"]\n";
+    }
+};
+
+}  // namespace hookyard::pipeline::test_fixture
