@@ -71,7 +71,7 @@ PipelineService::PipelineService(const config::Config& config, storage::Store& s
         if (m_budget) m_budget->wake();
     });
     if (config.builder.cache) {
-        auto buildah = buildah_options(config, nullptr);
+        auto buildah = buildah_options(config, nullptr, {});
         const auto root = pipeline::buildah_storage_root(buildah.root);
         m_budget = std::make_unique<pipeline::ImageBudgetJob>(
             std::make_unique<pipeline::ImageBudget>(std::move(buildah), root, config.builder.cache_max_size),

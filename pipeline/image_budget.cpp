@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 namespace hookyard::pipeline {
 namespace {
 
-constexpr const char* k_component = "cache";
+constexpr const char* k_budget_component = "cache";
 constexpr auto k_buildah_timeout = std::chrono::minutes(5);
 // Besides after every build: images made by `hookyard build` or by hand count too.
 constexpr auto k_budget_interval = std::chrono::minutes(10);
@@ -108,7 +108,7 @@ util::Result<std::uint64_t> ImageBudget::enforce() {
         }
     }
     if (removed > 0 || used > m_max_bytes) {
-        util::log_info(k_component, "layer cache " + std::to_string(before) + " -> " + std::to_string(used) +
+        util::log_info(k_budget_component, "layer cache " + std::to_string(before) + " -> " + std::to_string(used) +
                                         " bytes (builder.cache_max_size " + std::to_string(m_max_bytes) +
                                         "): removed " + std::to_string(removed) + " untagged image(s)");
     }
@@ -136,7 +136,7 @@ void ImageBudgetJob::step() {
     while (m_running() > 0 && !m_loop.stopping()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
     if (!m_loop.stopping()) {
         auto after = m_budget->enforce();
-        if (!after) util::log_warn(k_component, "cannot evict from the layer cache: " + after.error().message);
+        if (!after) util::log_warn(k_budget_component, "cannot evict from the layer cache: " + after.error().message);
         if (m_on_measured) m_on_measured(m_budget->last_usage());
     }
     m_evicting = false;

@@ -15,7 +15,6 @@ namespace hookyard::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr long k_cpu_period_us = 100000;
 
 struct Mount {
     std::string dir;

@@ -14,6 +14,10 @@
 
 namespace hookyard::pipeline {
 
+// The CFS period both CPU limits use (cgroup cpu.cfs_period_us here, runc's --cpu-period in sandbox.cpp):
+// a quota of cpus × this period.
+inline constexpr long k_cpu_period_us = 100000;
+
 class BuildCgroup {
 public:
     // `relative` is the build's cgroup path relative to every hierarchy's root, e.g. /hookyard/i…/b7-123-0.

@@ -5,13 +5,13 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "pipeline/executor/build_cgroup.hpp"
 #include "pipeline/executor/child_process.hpp"
 
 namespace hookyard::pipeline {
 namespace {
 
 constexpr std::chrono::seconds k_probe_timeout{60};
-constexpr long k_cpu_period_us = 100000;
 
 struct Captured {
     int exit_code = -1;

@@ -58,7 +58,7 @@ TEST_F(ServeBinary, AFullDataDirDegradesHealthHoldsBuildsAndLosesNoAcceptedDeliv
     { std::ofstream(m_dir / "hookyard.yaml", std::ios::app) << "builder: { min_free_space: 8MiB }\n"; }
     std::vector<std::string> accepted;
     auto push = [&](const std::string& id) {
-        auto r = test::post_github(m_port, test::k_secret, "push", id, test::k_serve_push);
+        auto r = test::post_github(m_port, test::k_secret, "push", id, test::k_sample_push);
         if (r.status == 202) accepted.push_back(id);
         EXPECT_TRUE(r.status == 202 || r.status >= 500) << r.status << " " << r.body;
         return r.status;
@@ -94,7 +94,7 @@ TEST_F(ServeBinary, AFullDataDirDegradesHealthHoldsBuildsAndLosesNoAcceptedDeliv
     EXPECT_EQ(check->text_at(0), "ok");
     auto serve = start();
     for (const auto& id : accepted) {
-        auto again = test::post_github(m_port, test::k_secret, "push", id, test::k_serve_push);
+        auto again = test::post_github(m_port, test::k_secret, "push", id, test::k_sample_push);
         EXPECT_EQ(again.status, 200) << id << " got a 202 but was not stored: " << again.body;
     }
 }

@@ -45,7 +45,7 @@ TEST_F(RateLimit, TokenRoutesAnswer429WithRetryAfterAndGithubDeliveriesNever) {
 
     // GitHub deliveries are never limited: GitHub does not retry a 429, it marks the hook failing.
     for (int i = 0; i < 10; ++i) {
-        auto r = test::post_github(m_port, test::k_secret, "push", "rate-" + std::to_string(i), test::k_serve_push);
+        auto r = test::post_github(m_port, test::k_secret, "push", "rate-" + std::to_string(i), test::k_sample_push);
         EXPECT_EQ(r.status, 202) << r.body;
     }
     EXPECT_EQ(test::http_request(m_port, "GET", "/healthz").status, 200);

@@ -6,7 +6,7 @@
 
 namespace {
 
-hookyard::config::LoadOutcome load(const std::string& builder) {
+hookyard::config::LoadOutcome load_budget(const std::string& builder) {
     auto env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
     return hookyard::config::load_config_text("server: { webhook_secret: x }\n" + builder, "h.yaml", env);
 }
@@ -14,7 +14,7 @@ hookyard::config::LoadOutcome load(const std::string& builder) {
 }  // namespace
 
 TEST(BudgetConfig, DefaultsAre5GiBFree20GiBOfCacheAndAlwaysPull) {
-    auto r = load("");
+    auto r = load_budget("");
     ASSERT_TRUE(r.config.has_value());
     EXPECT_EQ(r.config->builder.min_free_space, 5ULL << 30);
     EXPECT_EQ(r.config->builder.cache_max_size, 20ULL << 30);
@@ -22,14 +22,14 @@ TEST(BudgetConfig, DefaultsAre5GiBFree20GiBOfCacheAndAlwaysPull) {
 }
 
 TEST(BudgetConfig, SizesTakeSuffixesAndPullIsOneOfThree) {
-    auto r = load("builder: { min_free_space: 500MB, cache_max_size: 2gib, pull: never }\n");
+    auto r = load_budget("builder: { min_free_space: 500MB, cache_max_size: 2gib, pull: never }\n");
     ASSERT_TRUE(r.config.has_value());
     EXPECT_EQ(r.config->builder.min_free_space, 500'000'000u);
     EXPECT_EQ(r.config->builder.cache_max_size, 2ULL << 30);
     EXPECT_EQ(r.config->builder.pull, "never");
-    auto bad = load("builder: { pull: sometimes }\n");
+    auto bad = load_budget("builder: { pull: sometimes }\n");
     ASSERT_FALSE(bad.config.has_value());
     ASSERT_EQ(bad.diagnostics.size(), 1u);
     EXPECT_NE(bad.diagnostics[0].message.find("always, missing, never"), std::string::npos);
-    EXPECT_FALSE(load("builder: { min_free_space: plenty }\n").config.has_value());
+    EXPECT_FALSE(load_budget("builder: { min_free_space: plenty }\n").config.has_value());
 }

@@ -14,7 +14,7 @@
 namespace hookyard::config {
 namespace {
 
-LoadOutcome load(const std::string& text, const std::map<std::string, std::string>& vars) {
+LoadOutcome load_named(const std::string& text, const std::map<std::string, std::string>& vars) {
     return load_config_text(text, "hookyard.yaml", [vars](const std::string& name) -> std::optional<std::string> {
         const auto it = vars.find(name);
         return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
@@ -35,23 +35,23 @@ repositories:
     rules: [{ source: main, tag: latest }]
 )";
 
-PushInfo push(const std::string& ref) {
+PushInfo push_of(const std::string& ref) {
     PushInfo p;
     p.ref = ref;
     return p;
 }
 
 TEST(SharedPushRepo, EachRepositoryWithoutANamingKeyPushesImageNameDashTag) {
-    const auto out = load(k_two_repos, k_primehub);
+    const auto out = load_named(k_two_repos, k_primehub);
     ASSERT_TRUE(out.config) << out.diagnostics.at(0).str();
     const auto& repos = out.config->repositories;
-    const auto web = plan_builds(repos[0], push("refs/heads/main"));
+    const auto web = plan_builds(repos[0], push_of("refs/heads/main"));
     ASSERT_EQ(web.builds.size(), 1u);
     EXPECT_EQ(web.builds[0].images, std::vector<std::string>{"127.0.0.1:5000/hub/images:web-latest"});
-    const auto api = plan_builds(repos[1], push("refs/heads/main"));
+    const auto api = plan_builds(repos[1], push_of("refs/heads/main"));
     EXPECT_EQ(api.builds.at(0).images, std::vector<std::string>{"127.0.0.1:5000/hub/images:api-latest"});
     // A repository's own push_repo keeps R:<tag>.
-    const auto own = plan_builds(repos[2], push("refs/heads/main"));
+    const auto own = plan_builds(repos[2], push_of("refs/heads/main"));
     EXPECT_EQ(own.builds.at(0).images, std::vector<std::string>{"127.0.0.1:5000/acme/own:latest"});
     EXPECT_TRUE(out.warnings.empty()) << out.warnings.at(0).str();
 }
@@ -71,7 +71,7 @@ repositories:
     push_repo: 127.0.0.1:5000/shared/one
     rules: [{ source: '/^v(.*)$/', source_type: tag, tag: 'v{\1}' }, { source: dev, tag: latest }]
 )";
-    const auto out = load(text, k_primehub);
+    const auto out = load_named(text, k_primehub);
     ASSERT_TRUE(out.config) << out.diagnostics.at(0).str();
     ASSERT_EQ(out.warnings.size(), 2u);
     EXPECT_EQ(out.warnings[0].line, 5);
@@ -104,18 +104,18 @@ repositories:
     allow_tag_collisions: true
     rules: [{ source: main, tag: latest }]
 )";
-    const auto out = load(text, {});
+    const auto out = load_named(text, {});
     ASSERT_TRUE(out.config) << out.diagnostics.at(0).str();
     EXPECT_EQ(out.config->server.rate_limit, 3);
     EXPECT_EQ(out.config->submodules.hosts, std::vector<std::string>{"gitlab.com"});
     EXPECT_TRUE(out.config->submodules.allow_local);
     EXPECT_TRUE(out.config->repositories[0].allow_tag_collisions);
-    const auto defaults = load(R"(server: { webhook_secret: a-long-enough-secret-1 })", {});
+    const auto defaults = load_named(R"(server: { webhook_secret: a-long-enough-secret-1 })", {});
     ASSERT_TRUE(defaults.config);
     EXPECT_EQ(defaults.config->server.rate_limit, 10);
     EXPECT_FALSE(defaults.config->submodules.allow_local);
     // The submodule keys belong to the top-level git: block only.
-    const auto misplaced = load(std::string(text).replace(text.find("    allow_tag_collisions: true\n"), 31,
+    const auto misplaced = load_named(std::string(text).replace(text.find("    allow_tag_collisions: true\n"), 31,
                                                           "    git: { submodule_hosts: [x] }\n"),
                                 {});
     ASSERT_FALSE(misplaced.config);

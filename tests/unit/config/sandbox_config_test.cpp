@@ -9,7 +9,7 @@ namespace {
 
 using namespace hookyard::config;
 
-LoadOutcome load(const std::string& text) {
+LoadOutcome load_sandbox(const std::string& text) {
     return load_config_text("server: { webhook_secret: x }\n" + text, "h.yaml",
                             [](const std::string&) -> std::optional<std::string> { return {}; });
 }
@@ -21,7 +21,7 @@ std::string all_messages(const LoadOutcome& out) {
 }
 
 TEST(SandboxConfig, DefaultsAreOciPrivateAndTheDocumentedLimits) {
-    const auto out = load("");
+    const auto out = load_sandbox("");
     ASSERT_TRUE(out.config.has_value());
     const auto& b = out.config->builder;
     EXPECT_EQ(b.isolation, Isolation::oci);
@@ -34,7 +34,7 @@ TEST(SandboxConfig, DefaultsAreOciPrivateAndTheDocumentedLimits) {
 }
 
 TEST(SandboxConfig, ReadsEveryKeyAndNormalisesTheAllowList) {
-    const auto out = load(
+    const auto out = load_sandbox(
         "builder: {isolation: chroot, network: {mode: none, allow: [10.1.2.3, 10.9.0.0/16, 10.9.1.7/16, "
         "'2001:db8::1/32']}, limits: {memory: 512MiB, pids: 100, cpus: 0.5}}\n");
     ASSERT_TRUE(out.config.has_value()) << all_messages(out);
@@ -49,7 +49,7 @@ TEST(SandboxConfig, ReadsEveryKeyAndNormalisesTheAllowList) {
 }
 
 TEST(SandboxConfig, ReportsBadValuesOnTheirLine) {
-    const auto out = load(
+    const auto out = load_sandbox(
         "builder:\n  isolation: vm\n  network: {mode: host, allow: [10.0.0.0/33, example.com]}\n"
         "  limits: {memory: lots, pids: 2, cpus: many}\n");
     ASSERT_FALSE(out.config.has_value());
@@ -63,7 +63,7 @@ TEST(SandboxConfig, ReportsBadValuesOnTheirLine) {
 }
 
 TEST(SandboxConfig, WarnsAboutChrootAndListsReposWithHooks) {
-    const auto out = load(
+    const auto out = load_sandbox(
         "builder: {isolation: chroot}\nregistries: {r: {endpoint: https://r.example.com}}\n"
         "repositories:\n- {github: acme/trusted, registry: r, push_repo: acme/t, hooks: true, rules: [{source: "
         "main, tag: latest}]}\n- {github: acme/other, registry: r, push_repo: acme/o, rules: [{source: main, tag: "
