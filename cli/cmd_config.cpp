@@ -4,7 +4,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/config_file.hpp"
-#include "config/builder_sandbox.hpp"
+#include "config/builder.hpp"
 #include "config/loader.hpp"
 
 namespace hookyard::cli {

@@ -12,7 +12,7 @@
 #include "cli/config_file.hpp"
 #include "cli/pipeline_service.hpp"
 #include "cli/serve_routes.hpp"
-#include "config/builder_sandbox.hpp"
+#include "config/builder.hpp"
 #include "config/loader.hpp"
 #include "http/server.hpp"
 #include "pipeline/disk_watermark.hpp"

@@ -5,7 +5,7 @@
 #include <set>
 #include <sstream>
 
-#include "config/builder_sandbox.hpp"
+#include "config/builder.hpp"
 #include "config/image_ref.hpp"
 #include "config/naming.hpp"
 #include "config/rules.hpp"
@@ -20,10 +20,6 @@ const std::vector<std::string> k_top_keys = {"server",     "data_dir",     "stor
 const std::vector<std::string> k_server_keys = {"listen",          "webhook_secret", "webhook_secret_file",
                                                 "api_token",       "api_token_file", "public_url",
                                                 "max_connections", "rate_limit"};
-const std::vector<std::string> k_builder_keys = {
-    "engine",       "concurrency",    "timeout",        "cache", "keep_failed_workdirs",
-    "max_log_size", "min_free_space", "cache_max_size", "pull",  "isolation",
-    "network",      "limits"};
 const std::vector<std::string> k_retention_keys = {"builds", "keep_per_rule", "deliveries", "kept_workdirs",
                                                    "interval"};
 const std::vector<std::string> k_registry_keys = {"endpoint",      "username",         "password",
@@ -79,7 +75,7 @@ public:
         parse_server(root["server"], c.server);
         m_r.read(root, "data_dir", c.data_dir);
         m_r.read(root, "storage", c.storage);
-        parse_builder(root["builder"], c.builder);
+        parse_builder(m_r, root["builder"], c.builder);
         parse_git(root["git"], c.git, "git");
         if (root["git"] && root["git"].IsMap()) {
             m_r.read(root["git"], "submodule_hosts", c.submodules.hosts);
@@ -120,29 +116,6 @@ private:
         if (!s.public_url.empty() && !valid_http_url(s.public_url)) {
             m_r.diags().add(YamlReader::line_of(n["public_url"]),
                             "server.public_url must be an http(s) URL, e.g. https://builds.example.com");
-        }
-    }
-
-    void parse_builder(const YAML::Node& n, BuilderConfig& b) {
-        if (!n || !m_r.expect_map(n, "builder")) return;
-        m_r.check_keys(n, k_builder_keys, "builder");
-        m_r.read(n, "engine", b.engine);
-        m_r.read(n, "concurrency", b.concurrency, 1, 256);
-        m_r.read(n, "timeout", b.timeout);
-        m_r.read(n, "cache", b.cache);
-        m_r.read(n, "keep_failed_workdirs", b.keep_failed_workdirs);
-        m_r.read_size(n, "max_log_size", b.max_log_size);
-        m_r.read_size(n, "min_free_space", b.min_free_space);
-        m_r.read_size(n, "cache_max_size", b.cache_max_size);
-        m_r.read(n, "pull", b.pull);
-        if (b.pull != "always" && b.pull != "missing" && b.pull != "never") {
-            m_r.diags().add(YamlReader::line_of(n["pull"]),
-                            "builder.pull '" + b.pull + "' is not one of always, missing, never");
-        }
-        parse_builder_sandbox(m_r, n, b);
-        if (b.engine != "buildah") {
-            m_r.diags().add(YamlReader::line_of(n["engine"]),
-                            "builder.engine '" + b.engine + "' is not supported; use buildah");
         }
     }
 

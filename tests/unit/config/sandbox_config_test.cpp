@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "config/builder_sandbox.hpp"
+#include "config/builder.hpp"
 #include "config/loader.hpp"
 
 namespace {

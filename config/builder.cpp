@@ -1,4 +1,4 @@
-#include "config/builder_sandbox.hpp"
+#include "config/builder.hpp"
 
 #include <arpa/inet.h>
 
@@ -9,6 +9,10 @@
 namespace hookyard::config {
 namespace {
 
+const std::vector<std::string> k_builder_keys = {
+    "engine",       "concurrency",    "timeout",        "cache", "keep_failed_workdirs",
+    "max_log_size", "min_free_space", "cache_max_size", "pull",  "isolation",
+    "network",      "limits"};
 const std::vector<std::string> k_network_keys = {"mode", "allow"};
 const std::vector<std::string> k_limits_keys = {"memory", "pids", "cpus"};
 
@@ -98,6 +102,29 @@ void parse_builder_sandbox(YamlReader& reader, const YAML::Node& n, BuilderConfi
     }
     parse_network(reader, n["network"], b.network);
     parse_limits(reader, n["limits"], b.limits);
+}
+
+void parse_builder(YamlReader& r, const YAML::Node& n, BuilderConfig& b) {
+    if (!n || !r.expect_map(n, "builder")) return;
+    r.check_keys(n, k_builder_keys, "builder");
+    r.read(n, "engine", b.engine);
+    r.read(n, "concurrency", b.concurrency, 1, 256);
+    r.read(n, "timeout", b.timeout);
+    r.read(n, "cache", b.cache);
+    r.read(n, "keep_failed_workdirs", b.keep_failed_workdirs);
+    r.read_size(n, "max_log_size", b.max_log_size);
+    r.read_size(n, "min_free_space", b.min_free_space);
+    r.read_size(n, "cache_max_size", b.cache_max_size);
+    r.read(n, "pull", b.pull);
+    if (b.pull != "always" && b.pull != "missing" && b.pull != "never") {
+        r.diags().add(YamlReader::line_of(n["pull"]),
+                      "builder.pull '" + b.pull + "' is not one of always, missing, never");
+    }
+    parse_builder_sandbox(r, n, b);
+    if (b.engine != "buildah") {
+        r.diags().add(YamlReader::line_of(n["engine"]),
+                      "builder.engine '" + b.engine + "' is not supported; use buildah");
+    }
 }
 
 std::vector<std::string> sandbox_warnings(const Config& c) {

@@ -1,5 +1,6 @@
 #pragma once
-// The build sandbox's keys of builder: (isolation, network, limits) and what `config check` says about them.
+// The builder: section of the config (engine, budgets, the build sandbox's isolation, network and limits)
+// and what `config check` says about the sandbox.
 
 #include <optional>
 #include <string>
@@ -21,6 +22,9 @@ struct Cidr {
 
 // "10.0.0.0/8", "2001:db8::/32"; a bare address is a host network (/32, /128). nullopt when malformed.
 std::optional<Cidr> parse_cidr(std::string_view text);
+
+// Reads the builder: mapping `n` (absent = defaults) into `b`; problems go to the reader's diagnostics.
+void parse_builder(YamlReader& reader, const YAML::Node& n, BuilderConfig& b);
 
 // Reads builder.isolation, builder.network and builder.limits of the builder mapping `n` into `b`.
 void parse_builder_sandbox(YamlReader& reader, const YAML::Node& n, BuilderConfig& b);
