@@ -109,8 +109,8 @@ util::Result<std::uint64_t> ImageBudget::enforce() {
     }
     if (removed > 0 || used > m_max_bytes) {
         util::log_info(k_budget_component, "layer cache " + std::to_string(before) + " -> " + std::to_string(used) +
-                                        " bytes (builder.cache_max_size " + std::to_string(m_max_bytes) +
-                                        "): removed " + std::to_string(removed) + " untagged image(s)");
+                                               " bytes (builder.cache_max_size " + std::to_string(m_max_bytes) +
+                                               "): removed " + std::to_string(removed) + " untagged image(s)");
     }
     return used;
 }

@@ -116,8 +116,8 @@ repositories:
     EXPECT_FALSE(defaults.config->submodules.allow_local);
     // The submodule keys belong to the top-level git: block only.
     const auto misplaced = load_named(std::string(text).replace(text.find("    allow_tag_collisions: true\n"), 31,
-                                                          "    git: { submodule_hosts: [x] }\n"),
-                                {});
+                                                                "    git: { submodule_hosts: [x] }\n"),
+                                      {});
     ASSERT_FALSE(misplaced.config);
     EXPECT_NE(misplaced.diagnostics.at(0).message.find("submodule_hosts"), std::string::npos);
 }
