@@ -5,6 +5,8 @@
 #include <array>
 #include <cmath>
 #include <cstdlib>
+#include <initializer_list>
+#include <utility>
 
 namespace hookyard::config {
 namespace {
@@ -16,19 +18,30 @@ const std::vector<std::string> k_builder_keys = {
 const std::vector<std::string> k_network_keys = {"mode", "allow"};
 const std::vector<std::string> k_limits_keys = {"memory", "pids", "cpus"};
 
+// Reads the scalar `key` of `n`, which must name one of `choices`, into `out`; `where` names the key in the
+// message listing the choices. Absent: `out` keeps its default.
+template <class T>
+void read_choice(YamlReader& r, const YAML::Node& n, const char* key, const std::string& where,
+                 std::initializer_list<std::pair<const char*, T>> choices, T& out) {
+    if (!n[key]) return;
+    std::string text;
+    r.read(n, key, text);
+    std::string names;
+    for (const auto& [name, value] : choices) {
+        if (text == name) {
+            out = value;
+            return;
+        }
+        names += std::string(names.empty() ? "" : ", ") + name;
+    }
+    r.diags().add(YamlReader::line_of(n[key]), where + " must be one of " + names + ", not '" + text + "'");
+}
+
 void parse_network(YamlReader& r, const YAML::Node& n, BuilderNetwork& net) {
     if (!n || !r.expect_map(n, "builder.network")) return;
     r.check_keys(n, k_network_keys, "builder.network");
-    std::string mode = "private";
-    r.read(n, "mode", mode);
-    if (mode == "private") {
-        net.mode = NetworkMode::filtered;
-    } else if (mode == "none") {
-        net.mode = NetworkMode::none;
-    } else {
-        r.diags().add(YamlReader::line_of(n["mode"]),
-                      "builder.network.mode must be private or none, not '" + mode + "'");
-    }
+    read_choice(r, n, "mode", "builder.network.mode", {{"private", NetworkMode::filtered}, {"none", NetworkMode::none}},
+                net.mode);
     std::vector<std::string> allow;
     r.read(n, "allow", allow);
     for (const auto& text : allow) {
@@ -90,16 +103,8 @@ std::optional<Cidr> parse_cidr(std::string_view text) {
 }
 
 void parse_builder_sandbox(YamlReader& reader, const YAML::Node& n, BuilderConfig& b) {
-    std::string isolation = to_string(b.isolation);
-    reader.read(n, "isolation", isolation);
-    if (isolation == "oci") {
-        b.isolation = Isolation::oci;
-    } else if (isolation == "chroot") {
-        b.isolation = Isolation::chroot;
-    } else {
-        reader.diags().add(YamlReader::line_of(n["isolation"]),
-                           "builder.isolation must be oci or chroot, not '" + isolation + "'");
-    }
+    read_choice(reader, n, "isolation", "builder.isolation", {{"oci", Isolation::oci}, {"chroot", Isolation::chroot}},
+                b.isolation);
     parse_network(reader, n["network"], b.network);
     parse_limits(reader, n["limits"], b.limits);
 }
@@ -115,11 +120,8 @@ void parse_builder(YamlReader& r, const YAML::Node& n, BuilderConfig& b) {
     r.read_size(n, "max_log_size", b.max_log_size);
     r.read_size(n, "min_free_space", b.min_free_space);
     r.read_size(n, "cache_max_size", b.cache_max_size);
-    r.read(n, "pull", b.pull);
-    if (b.pull != "always" && b.pull != "missing" && b.pull != "never") {
-        r.diags().add(YamlReader::line_of(n["pull"]),
-                      "builder.pull '" + b.pull + "' is not one of always, missing, never");
-    }
+    read_choice<std::string>(r, n, "pull", "builder.pull",
+                             {{"always", "always"}, {"missing", "missing"}, {"never", "never"}}, b.pull);
     parse_builder_sandbox(r, n, b);
     if (b.engine != "buildah") {
         r.diags().add(YamlReader::line_of(n["engine"]),

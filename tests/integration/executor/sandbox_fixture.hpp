@@ -49,3 +49,10 @@ protected:
 };
 
 }  // namespace hookyard::pipeline::test_fixture
+
+namespace hookyard::pipeline {
+// What every sandbox test uses, by its short name.
+using test_fixture::LogLines;
+using test_fixture::nonce;
+using test_fixture::SandboxTest;
+}  // namespace hookyard::pipeline

@@ -11,9 +11,6 @@ namespace hookyard::pipeline {
 namespace {
 
 using namespace std::chrono_literals;
-using test_fixture::LogLines;
-using test_fixture::nonce;
-using test_fixture::SandboxTest;
 
 // Build B sleeps with a secret build arg while build A lists processes and reads every /proc/*/cmdline.
 TEST_F(SandboxTest, RunStepSeesOnlyItsOwnProcessesWhileAnotherBuildHoldsASecret) {

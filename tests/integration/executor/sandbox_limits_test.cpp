@@ -10,9 +10,6 @@ namespace hookyard::pipeline {
 namespace {
 
 using namespace std::chrono_literals;
-using test_fixture::LogLines;
-using test_fixture::nonce;
-using test_fixture::SandboxTest;
 
 class LimitsTest : public SandboxTest {
 protected:

@@ -9,9 +9,6 @@
 namespace hookyard::pipeline {
 namespace {
 
-using test_fixture::LogLines;
-using test_fixture::SandboxTest;
-
 class NetworkTest : public SandboxTest {
 protected:
     void SetUp() override {

@@ -30,6 +30,6 @@ TEST(BudgetConfig, SizesTakeSuffixesAndPullIsOneOfThree) {
     auto bad = load_budget("builder: { pull: sometimes }\n");
     ASSERT_FALSE(bad.config.has_value());
     ASSERT_EQ(bad.diagnostics.size(), 1u);
-    EXPECT_NE(bad.diagnostics[0].message.find("always, missing, never"), std::string::npos);
+    EXPECT_NE(bad.diagnostics[0].message.find("builder.pull must be one of always, missing, never"), std::string::npos);
     EXPECT_FALSE(load_budget("builder: { min_free_space: plenty }\n").config.has_value());
 }

@@ -170,13 +170,15 @@ TEST(RenderTags, DropsEmptyAndDuplicateTagsAndCapsLength) {
 TEST(PlanBuilds, RecordsWhichTagsSanitisingChanged) {
     const auto repo =
         repo_with("      - { source_type: branch, source: '/.*/', tag: '{sourceref},latest,x-{sourceref}' }\n");
-    const auto odd = plan_builds(repo, push("refs/heads/lat@est"));
-    ASSERT_EQ(odd.builds.size(), 1u);
-    EXPECT_EQ(odd.builds[0].tags, (std::vector<std::string>{"latest", "x-latest"}));
-    EXPECT_EQ(odd.builds[0].sanitized_tags, (std::vector<std::string>{"latest", "x-latest"}));
-    const auto plain = plan_builds(repo, push("refs/heads/main"));
-    ASSERT_EQ(plain.builds.size(), 1u);
-    EXPECT_TRUE(plain.builds[0].sanitized_tags.empty());
+    const auto planned = [&](const std::string& ref) {
+        const auto plan = plan_builds(repo, push(ref));
+        EXPECT_EQ(plan.builds.size(), 1u) << ref;
+        return plan.builds.empty() ? PlannedBuild{} : plan.builds[0];
+    };
+    const auto odd = planned("refs/heads/lat@est");
+    EXPECT_EQ(odd.tags, (std::vector<std::string>{"latest", "x-latest"}));
+    EXPECT_EQ(odd.sanitized_tags, (std::vector<std::string>{"latest", "x-latest"}));
+    EXPECT_TRUE(planned("refs/heads/main").sanitized_tags.empty());
     std::vector<std::string> changed;
     EXPECT_EQ(render_tags("{sourceref}", "feature/x", {}, &changed), std::vector<std::string>{"feature-x"});
     EXPECT_EQ(changed, std::vector<std::string>{"feature-x"});

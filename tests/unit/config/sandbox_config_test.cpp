@@ -54,8 +54,8 @@ TEST(SandboxConfig, ReportsBadValuesOnTheirLine) {
         "  limits: {memory: lots, pids: 2, cpus: many}\n");
     ASSERT_FALSE(out.config.has_value());
     const std::string text = all_messages(out);
-    EXPECT_NE(text.find("builder.isolation must be oci or chroot, not 'vm'"), std::string::npos) << text;
-    EXPECT_NE(text.find("builder.network.mode must be private or none, not 'host'"), std::string::npos) << text;
+    EXPECT_NE(text.find("builder.isolation must be one of oci, chroot, not 'vm'"), std::string::npos) << text;
+    EXPECT_NE(text.find("builder.network.mode must be one of private, none, not 'host'"), std::string::npos) << text;
     EXPECT_NE(text.find("'10.0.0.0/33' is not a CIDR"), std::string::npos) << text;
     EXPECT_NE(text.find("'example.com' is not a CIDR"), std::string::npos) << text;
     EXPECT_NE(text.find("builder.limits.cpus must be a number"), std::string::npos) << text;

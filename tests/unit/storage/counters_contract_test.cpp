@@ -8,17 +8,11 @@
 using namespace hookyard::storage;
 using hookyard::test::accept_sync;
 using hookyard::test::StoreContract;
+using hookyard::test::web_build;
 
 namespace {
 
-NewBuild build_on(const std::string& ref) {
-    NewBuild b;
-    b.repository = "acme/web";
-    b.ref = ref;
-    b.image = "docker.io/acme/web";
-    b.tags = {ref.substr(ref.rfind('/') + 1)};
-    return b;
-}
+NewBuild build_on(const std::string& ref) { return web_build(ref, {ref.substr(ref.rfind('/') + 1)}); }
 
 std::int64_t count(Store& store, BuildState s) {
     auto stats = store.stats();

@@ -8,21 +8,13 @@
 using namespace hookyard::storage;
 using hookyard::test::accept_sync;
 using hookyard::test::StoreContract;
+using hookyard::test::web_build;
 
 namespace {
 
-NewBuild build_of(const std::string& ref) {
-    NewBuild b;
-    b.repository = "acme/web";
-    b.ref = ref;
-    b.rule = 0;
-    b.image = "docker.io/acme/web";
-    return b;
-}
-
 // Inserts, claims and finishes one build; its id.
 BuildId finished(Store& store, const std::string& ref, BuildState state) {
-    auto b = store.insert_builds({build_of(ref)});
+    auto b = store.insert_builds({web_build(ref)});
     EXPECT_TRUE(b.ok());
     const auto id = b->at(0).id;
     EXPECT_TRUE(store.claim(id).ok());
@@ -71,7 +63,7 @@ TEST_P(StoreContract, PruneKeepsTheNewestPerRuleAndTheLastSucceededPerRef) {
 TEST_P(StoreContract, PruneLeavesYoungAndUnfinishedBuildsAndDropsOldDeliveries) {
     auto store = open();
     const auto old = finished(*store, "refs/heads/dev", BuildState::failed);
-    auto queued = store->insert_builds({build_of("refs/heads/main")});
+    auto queued = store->insert_builds({web_build("refs/heads/main")});
     ASSERT_TRUE(queued.ok());
     ASSERT_TRUE(accept_sync(*store, {"d-old", "push", "acme/web", 1}, {}).ok());
     ASSERT_TRUE(accept_sync(*store, {"d-new", "push", "acme/web", far_future() - 1}, {}).ok());

@@ -8,6 +8,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "storage/store.hpp"
 #include "tests/support/support.hpp"
@@ -32,6 +34,16 @@ protected:
     }
     TempDir m_dir;
 };
+
+// A build of rule 0 of acme/web (image docker.io/acme/web) for `ref`, pushing `tags`.
+inline storage::NewBuild web_build(const std::string& ref, std::vector<std::string> tags = {}) {
+    storage::NewBuild b;
+    b.repository = "acme/web";
+    b.ref = ref;
+    b.image = "docker.io/acme/web";
+    b.tags = std::move(tags);
+    return b;
+}
 
 // The scheduler's and the dispatcher's side of the contract (outbox_test.cpp).
 class StoreOutbox : public StoreContract {};
