@@ -56,6 +56,8 @@ util::Result<bool> run_one(PipelineService& service, storage::Store& store, cons
     auto nb = storage::make_new_build(repo, planned, ref);
     nb.commit = commit;
     nb.pusher = "hookyard-cli";
+    nb.trigger_type = "api";
+    nb.trigger_reason = "hookyard build --ref " + ref + (commit.empty() ? "" : " --commit " + commit);
     auto inserted = store.insert_builds({nb});
     if (!inserted) return inserted.error();
     auto build = store.claim(inserted->front().id);

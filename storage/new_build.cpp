@@ -20,4 +20,11 @@ NewBuild make_new_build(const config::RepositoryConfig& repo, const config::Plan
     return b;
 }
 
+NewBuild retry_of(const Build& old) {
+    NewBuild b = old;
+    b.trigger_type = "retry";
+    b.trigger_reason = "retry of #" + std::to_string(old.id);
+    return b;
+}
+
 }  // namespace hookyard::storage

@@ -46,6 +46,10 @@ struct NewBuild {
     // The tags that sanitising changed (sanitize_tag dropped or replaced characters): they may collide with
     // a tag another ref owns, which the push checks before overwriting it.
     std::vector<std::string> sanitized_tags;
+    // Why the build runs (the build JSON's `trigger`): push | pull_request | trigger_url | api | retry |
+    // base_image | link, and a sentence for people ("push of refs/heads/main by alice", "retry of #12").
+    std::string trigger_type = "push";
+    std::string trigger_reason;
 };
 
 struct Build : NewBuild {

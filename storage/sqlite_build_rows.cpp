@@ -15,7 +15,7 @@ const std::string k_columns =
     "id, state, repository, ref, commit_sha, rule_index, image, tags, digest, error, created_ms, started_ms, "
     "finished_ms, clone_url, dockerfile, context, build_args, source_type, source_name, delivery_id, "
     "head_commit_message, pusher, superseded_by, retry_of, attempts, cancel_requested, log_size, crash_streak, forced, "
-    "sanitized_tags";
+    "sanitized_tags, trigger_type, trigger_reason";
 
 template <class T>
 T parse_json_or(const std::string& text, T fallback) {
@@ -60,6 +60,8 @@ Build row_to_build(const Stmt& s) {
     b.crash_streak = static_cast<int>(s.int_at(27));
     b.forced = s.int_at(28) != 0;
     b.sanitized_tags = parse_json_or<std::vector<std::string>>(s.text_at(29), {});
+    b.trigger_type = s.text_at(30);
+    b.trigger_reason = s.text_at(31);
     return b;
 }
 
@@ -97,14 +99,15 @@ util::Result<BuildId> insert_build(Db& db, const NewBuild& b, const std::string&
     auto q = db.query(
         "INSERT INTO builds (state, repository, ref, commit_sha, rule_index, image, tags, clone_url, dockerfile, "
         "context, build_args, source_type, source_name, delivery_id, head_commit_message, pusher, created_ms, "
-        "retry_of, forced, sanitized_tags) VALUES ('queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "retry_of, forced, sanitized_tags, trigger_type, trigger_reason) "
+        "VALUES ('queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!q) return q.error();
     const std::string tags = util::to_json_string(nlohmann::json(b.tags));
     const std::string args = util::to_json_string(nlohmann::json(b.build_args));
     const std::string sanitized = util::to_json_string(nlohmann::json(b.sanitized_tags));
     q->bind_all(b.repository, b.ref, b.commit, b.rule, b.image, tags, b.clone_url, b.dockerfile, b.context, args,
                 b.source_type, b.source_name, delivery, b.head_commit_message, b.pusher, now_ms(), retry_of,
-                b.forced ? 1 : 0, sanitized);
+                b.forced ? 1 : 0, sanitized, b.trigger_type, b.trigger_reason);
     if (auto st = q->run(); !st) return st.error();
     return db.last_insert_id();
 }

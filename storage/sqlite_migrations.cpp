@@ -162,6 +162,11 @@ ALTER TABLE builds ADD COLUMN forced INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE builds ADD COLUMN sanitized_tags TEXT NOT NULL DEFAULT '[]';
 CREATE INDEX pushed_images_by_image ON pushed_images (image);
 )sql"},
+    // Every build says why it ran (issue 17).
+    Migration{6, R"sql(
+ALTER TABLE builds ADD COLUMN trigger_type TEXT NOT NULL DEFAULT 'push';
+ALTER TABLE builds ADD COLUMN trigger_reason TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 // The integer the first row of `sql` starts with (0 without a row); the statement is reset on return.

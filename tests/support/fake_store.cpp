@@ -8,6 +8,7 @@
 #include <future>
 #include <set>
 
+#include "storage/new_build.hpp"
 #include "tests/support/fake_lookups.hpp"
 #include "tests/support/fake_prune.hpp"
 #include "tests/support/fake_store_data.hpp"
@@ -231,8 +232,7 @@ public:
                                                        std::string(to_string(it->second.state)) +
                                                        "; retry it once it has finished (or cancel it first)");
         }
-        const storage::NewBuild copy = it->second;
-        return m_d->builds.at(insert(copy, "", id));
+        return m_d->builds.at(insert(storage::retry_of(it->second), "", id));
     }
 
     Status append_log(BuildId id, std::string_view text) override {

@@ -22,6 +22,8 @@ storage::NewBuild to_new_build(const config::Config& config, const config::Repos
     b.head_commit_message = ev.head_commit_message;
     b.pusher = ev.pusher;
     b.forced = ev.forced;
+    b.trigger_reason = (ev.forced ? "forced push of " : "push of ") + ev.ref + " (" + ev.after.substr(0, 7) + ")" +
+                       (ev.pusher.empty() ? "" : " by " + ev.pusher);
     return b;
 }
 

@@ -74,6 +74,8 @@ std::vector<storage::NewBuild> plan(const config::Config& config, const config::
             if (!seen.emplace(p.rule_index, ref).second) continue;
             storage::NewBuild b = storage::make_new_build(repo, p, ref);
             b.pusher = "api-trigger";
+            b.trigger_type = "trigger_url";
+            b.trigger_reason = "trigger URL for " + ref;
             b.clone_url = clone_url_for(config, repo);
             builds.push_back(std::move(b));
         }

@@ -120,6 +120,8 @@ TEST_F(BuildsApiTest, ListsGetsCancelsAndRetriesBuilds) {
     auto retried = api("POST", build_path(id, "/retry"));
     ASSERT_EQ(retried.status, 201u);
     EXPECT_EQ(json(retried)["retry_of"], id);
+    EXPECT_EQ(json(retried)["trigger"],
+              (nlohmann::json{{"type", "retry"}, {"reason", "retry of #" + std::to_string(id)}}));
     EXPECT_EQ(m_queued, 1);
     EXPECT_EQ(api("GET", build_path(id, "/cancel")).status, 405u);
     EXPECT_EQ(api("GET", build_path(id, "/bogus")).status, 404u);

@@ -73,6 +73,8 @@ TEST_F(GithubHandlerTest, PushToAMatchingBranchQueuesBuildsAndAnswers202) {
     EXPECT_EQ(b->clone_url, "https://github.com/acme/web.git");
     EXPECT_EQ(b->pusher, "octocat");
     EXPECT_FALSE(b->forced);
+    EXPECT_EQ(b->trigger_type, "push");
+    EXPECT_EQ(b->trigger_reason, "push of refs/heads/main (0123456) by octocat");
     EXPECT_EQ(m_queued, 1);
     EXPECT_EQ(count("push/accepted"), 1);
 
@@ -81,7 +83,9 @@ TEST_F(GithubHandlerTest, PushToAMatchingBranchQueuesBuildsAndAnswers202) {
     forced["forced"] = true;
     auto f = github("push", "d-forced", forced.dump());
     ASSERT_EQ(f.status, 202u) << f.body;
-    EXPECT_TRUE(m_store->get_build(json(f)["builds"][0].get<storage::BuildId>())->forced);
+    const auto forced_build = m_store->get_build(json(f)["builds"][0].get<storage::BuildId>());
+    EXPECT_TRUE(forced_build->forced);
+    EXPECT_EQ(forced_build->trigger_reason, "forced push of refs/heads/main (0123456) by octocat");
 }
 
 TEST_F(GithubHandlerTest, RepeatedDeliveryIsA200DuplicateWithSameBuilds) {

@@ -30,6 +30,8 @@ TEST_F(TriggerHandlerTest, QueuesManualBuildsByBranchOrTag) {
     EXPECT_EQ(b->ref, "refs/heads/manual");
     EXPECT_TRUE(b->commit.empty());
     EXPECT_EQ(b->pusher, "api-trigger");
+    EXPECT_EQ(b->trigger_type, "trigger_url");
+    EXPECT_EQ(b->trigger_reason, "trigger URL for refs/heads/manual");
     auto t = trigger("trig-tok", R"({"docker_tag":"latest"})");
     ASSERT_EQ(t.status, 202u) << t.body;
     EXPECT_EQ(m_store->get_build(json(t)["builds"][0].get<storage::BuildId>())->ref, "refs/heads/main");

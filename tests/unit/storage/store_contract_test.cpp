@@ -149,7 +149,11 @@ TEST_P(StoreContract, CancelQueuedEndsItCancelRunningOnlyRequests) {
 
 TEST_P(StoreContract, RetryQueuesACopyOfAFinishedBuild) {
     auto store = open();
-    auto builds = store->insert_builds({sample_build()});
+    NewBuild pushed = sample_build();
+    pushed.trigger_reason = "push of refs/heads/main (aaaaaaa) by alice";
+    auto builds = store->insert_builds({pushed});
+    EXPECT_EQ(builds->at(0).trigger_type, "push");
+    EXPECT_EQ(store->get_build(builds->at(0).id)->trigger_reason, "push of refs/heads/main (aaaaaaa) by alice");
     const auto id = builds->at(0).id;
     EXPECT_EQ(store->retry_build(id).error().kind, ErrorKind::conflict);
     ASSERT_TRUE(store->cancel_build(id).ok());
@@ -159,6 +163,8 @@ TEST_P(StoreContract, RetryQueuesACopyOfAFinishedBuild) {
     EXPECT_EQ(r->retry_of, id);
     EXPECT_EQ(r->state, BuildState::queued);
     EXPECT_EQ(r->commit, builds->at(0).commit);
+    EXPECT_EQ(r->trigger_type, "retry");
+    EXPECT_EQ(r->trigger_reason, "retry of #" + std::to_string(id));
 }
 
 TEST_P(StoreContract, LogIsReadableFromAnOffsetWhileItGrows) {
