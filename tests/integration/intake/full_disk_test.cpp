@@ -55,7 +55,7 @@ TEST_F(ServeBinary, AFullDataDirDegradesHealthHoldsBuildsAndLosesNoAcceptedDeliv
     const std::string data = m_dir / "data";
     TmpfsMount tmpfs(data, "24m");
     if (!tmpfs.mounted()) GTEST_SKIP() << "mounting a tmpfs needs root (CAP_SYS_ADMIN)";
-    { std::ofstream(m_dir / "hookyard.yaml", std::ios::app) << "builder: { min_free_space: 8MiB }\n"; }
+    write_config("", "min_free_space: 8MiB");
     std::vector<std::string> accepted;
     auto push = [&](const std::string& id) {
         auto r = test::post_github(m_port, test::k_secret, "push", id, test::k_sample_push);
