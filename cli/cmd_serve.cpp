@@ -90,6 +90,34 @@ util::Result<pipeline::SandboxOptions> start_sandbox(const config::Config& cfg) 
     return prepared->options;
 }
 
+// Listens with `routes` until SIGINT or SIGTERM (blocked in `signals`), then stops accepting, finishes
+// in-flight requests and stops the pipeline (running builds resume at the next start). The exit code.
+int serve_until_stopped(const config::Config& cfg, const sigset_t& signals, ServeRoutes& routes,
+                        PipelineService& pipeline, storage::PruneJob& pruner, storage::Store& store) {
+    http::ServerOptions options;
+    options.listen = cfg.server.listen;
+    options.max_connections = cfg.server.max_connections;
+    auto server = http::Server::start(options, routes.handler());
+    if (!server) {
+        util::log_error("serve", server.error().message);
+        return 1;
+    }
+    util::log_info("serve", config::summarize(cfg));
+    pipeline.start();
+    pruner.start();
+    util::log_info("serve", "listening on " + cfg.server.listen + " (port " + std::to_string((*server)->port()) + ")");
+
+    int sig = 0;
+    sigwait(&signals, &sig);
+    util::log_info(
+        "serve", std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ": finishing in-flight requests");
+    (*server)->stop();
+    pipeline.stop();
+    store.flush();
+    util::log_info("serve", "stopped after " + std::to_string((*server)->answered()) + " requests");
+    return 0;
+}
+
 }  // namespace
 
 int cmd_serve(const Args& args) {
@@ -133,28 +161,7 @@ int cmd_serve(const Args& args) {
     }
     ServeRoutes routes(
         cfg, **store, metrics, [&pipeline] { pipeline.wake(); }, held);
-    http::ServerOptions options;
-    options.listen = cfg.server.listen;
-    options.max_connections = cfg.server.max_connections;
-    auto server = http::Server::start(options, routes.handler());
-    if (!server) {
-        util::log_error("serve", server.error().message);
-        return 1;
-    }
-    util::log_info("serve", config::summarize(cfg));
-    pipeline.start();
-    pruner.start();
-    util::log_info("serve", "listening on " + cfg.server.listen + " (port " + std::to_string((*server)->port()) + ")");
-
-    int sig = 0;
-    sigwait(&signals, &sig);
-    util::log_info(
-        "serve", std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ": finishing in-flight requests");
-    (*server)->stop();
-    pipeline.stop();
-    (*store)->flush();
-    util::log_info("serve", "stopped after " + std::to_string((*server)->answered()) + " requests");
-    return 0;
+    return serve_until_stopped(cfg, signals, routes, pipeline, pruner, **store);
 }
 
 }  // namespace hookyard::cli
