@@ -94,15 +94,17 @@ std::string badge_json(std::string_view label, std::string_view message, std::st
         nlohmann::json{{"schemaVersion", 1}, {"label", label}, {"message", message}, {"color", colour}});
 }
 
-void BadgeRoutes::add_routes(http::RouteTable& table, http::RateLimiter* limiter) {
-    table.add("GET", "/badge/{owner}/{file}", "badge",
-              http::rate_limited(limiter, [this](const http::ServerRequest&, const http::PathParams& p) {
-                  return answer(p.get("owner"), "", p.get("file"));
-              }));
-    table.add("GET", "/badge/{owner}/{repo}/{file}", "badge",
-              http::rate_limited(limiter, [this](const http::ServerRequest&, const http::PathParams& p) {
-                  return answer(p.get("owner"), p.get("repo"), p.get("file"));
-              }));
+void BadgeRoutes::add_routes(http::RouteTable& table, http::RateLimiter* limiter, PageWorkers* workers) {
+    table.add_async(
+        "GET", "/badge/{owner}/{file}", "badge",
+        on_workers(workers, http::rate_limited(limiter, [this](const http::ServerRequest&, const http::PathParams& p) {
+                       return answer(p.get("owner"), "", p.get("file"));
+                   })));
+    table.add_async(
+        "GET", "/badge/{owner}/{repo}/{file}", "badge",
+        on_workers(workers, http::rate_limited(limiter, [this](const http::ServerRequest&, const http::PathParams& p) {
+                       return answer(p.get("owner"), p.get("repo"), p.get("file"));
+                   })));
 }
 
 util::Result<BadgeStatus> BadgeRoutes::status(const std::string& repository, std::string_view tag) {

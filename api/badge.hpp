@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/page_workers.hpp"
 #include "config/model.hpp"
 #include "http/rate_limiter.hpp"
 #include "http/route_table.hpp"
@@ -37,8 +38,9 @@ public:
     // `config` and `store` must outlive this. Thread-safe.
     BadgeRoutes(const config::Config& config, storage::Store& store) : m_config(config), m_store(store) {}
 
-    // The routes above, label "badge", behind `limiter` (null = no limit). This must outlive the table.
-    void add_routes(http::RouteTable& table, http::RateLimiter* limiter);
+    // The routes above, label "badge", behind `limiter` (null = no limit), answered on `workers` (null = on
+    // the server's thread). This must outlive the table.
+    void add_routes(http::RouteTable& table, http::RateLimiter* limiter, PageWorkers* workers = nullptr);
 
     // The badge of a repository (owner/name as configured) and tag ("" = any); an error when the store
     // cannot be read.

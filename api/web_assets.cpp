@@ -36,7 +36,7 @@ pre.log .l:target{background:#3a3000}
 .filters input,.filters select{padding:.3em;font:inherit}
 .login{display:flex;flex-direction:column;gap:.6em;max-width:24em}
 .login input{width:100%;padding:.4em;font:inherit}
-@media (max-width:700px){table.builds th:nth-child(n+7),table.builds td:nth-child(n+7){display:none}}
+@media (max-width:700px){table.builds :is(th,td):is(:nth-child(2),:nth-child(5),:nth-child(7),:nth-child(8),:nth-child(9),:nth-child(11)){display:none}header nav a{margin-right:.6em}}
 )css";
 
 const std::string_view k_app_js = R"js(

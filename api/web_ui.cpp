@@ -57,7 +57,7 @@ WebUi::WebUi(const config::Config& config, storage::Store& store, PipelineStatus
       m_build_now(std::move(build_now)),
       m_auth(config) {}
 
-void WebUi::add_routes(http::RouteTable& table, http::RateLimiter* limiter) {
+void WebUi::add_routes(http::RouteTable& table, http::RateLimiter* limiter, PageWorkers* workers) {
     table.add("GET", "/", "ui",
               [](const http::ServerRequest&, const http::PathParams&) { return redirect("/builds"); });
     table.add("GET", "/ui/app.css", "ui",
@@ -77,37 +77,39 @@ void WebUi::add_routes(http::RouteTable& table, http::RateLimiter* limiter) {
     });
     table.add("POST", "/logout", "ui",
               [this](const http::ServerRequest& req, const http::PathParams&) { return logout(req); });
-    add_page(table, "GET", "/builds", Need::read, &WebUi::builds);
-    add_page(table, "GET", "/builds/{id}", Need::read, &WebUi::build);
-    add_page(table, "GET", "/builds/{id}/live", Need::read, &WebUi::live);
-    add_page(table, "POST", "/builds/{id}/retry", Need::act, &WebUi::retry);
-    add_page(table, "POST", "/builds/{id}/cancel", Need::act, &WebUi::cancel);
-    add_page(table, "GET", "/repositories", Need::read, &WebUi::repositories);
-    add_page(table, "POST", "/repositories/{owner}/{repo}/rules/{rule}/build", Need::act, &WebUi::build_now);
-    add_page(table, "GET", "/queue", Need::read, &WebUi::queue);
+    add_page(table, "GET", "/builds", Need::read, &WebUi::builds, workers);
+    add_page(table, "GET", "/builds/{id}", Need::read, &WebUi::build, workers);
+    add_page(table, "GET", "/builds/{id}/live", Need::read, &WebUi::live, workers);
+    add_page(table, "POST", "/builds/{id}/retry", Need::act, &WebUi::retry, workers);
+    add_page(table, "POST", "/builds/{id}/cancel", Need::act, &WebUi::cancel, workers);
+    add_page(table, "GET", "/repositories", Need::read, &WebUi::repositories, workers);
+    add_page(table, "POST", "/repositories/{owner}/{repo}/rules/{rule}/build", Need::act, &WebUi::build_now, workers);
+    add_page(table, "GET", "/queue", Need::read, &WebUi::queue, workers);
 }
 
-void WebUi::add_page(http::RouteTable& table, std::string method, std::string_view pattern, Need need, Page handler) {
+void WebUi::add_page(http::RouteTable& table, std::string method, std::string_view pattern, Need need, Page handler,
+                     PageWorkers* workers) {
     const bool post = method == "POST";
-    table.add(std::move(method), pattern, "ui",
-              [this, need, handler, post](const http::ServerRequest& req, const http::PathParams& params) {
-                  const Visitor v = visitor(req);
-                  if (post && (!v.session || !m_auth.check_csrf(*v.session, form_value(req.body, "csrf")))) {
-                      return html_response(403, page("Refused", v.viewer,
-                                                     "<h1>Refused</h1><p>This form is stale or did not come from "
-                                                     "this dashboard (no valid CSRF token). Reload the page and "
-                                                     "try again.</p>"));
-                  }
-                  if (need == Need::act && !v.viewer.operator_role) {
-                      return html_response(403, page("Refused", v.viewer,
-                                                     "<h1>Refused</h1><p>Only operators may trigger, cancel or "
-                                                     "retry builds; ask for role: operator in ui.users.</p>"));
-                  }
-                  if (need == Need::read && !v.session && !m_auth.public_read()) {
-                      return redirect("/login?next=" + url_encode(req.target));
-                  }
-                  return (this->*handler)(req, params, v);
-              });
+    table.add_async(std::move(method), pattern, "ui",
+                    on_workers(workers, [this, need, handler, post](const http::ServerRequest& req,
+                                                                    const http::PathParams& params) {
+                        const Visitor v = visitor(req);
+                        if (post && (!v.session || !m_auth.check_csrf(*v.session, form_value(req.body, "csrf")))) {
+                            return html_response(403, page("Refused", v.viewer,
+                                                           "<h1>Refused</h1><p>This form is stale or did not come from "
+                                                           "this dashboard (no valid CSRF token). Reload the page and "
+                                                           "try again.</p>"));
+                        }
+                        if (need == Need::act && !v.viewer.operator_role) {
+                            return html_response(403, page("Refused", v.viewer,
+                                                           "<h1>Refused</h1><p>Only operators may trigger, cancel or "
+                                                           "retry builds; ask for role: operator in ui.users.</p>"));
+                        }
+                        if (need == Need::read && !v.session && !m_auth.public_read()) {
+                            return redirect("/login?next=" + url_encode(req.target));
+                        }
+                        return (this->*handler)(req, params, v);
+                    }));
 }
 
 WebUi::Visitor WebUi::visitor(const http::ServerRequest& req) const {

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "api/page_workers.hpp"
 #include "api/pipeline_status.hpp"
 #include "api/web_html.hpp"
 #include "api/web_session.hpp"
@@ -41,8 +42,9 @@ public:
     WebUi(const config::Config& config, storage::Store& store, PipelineStatus& status, std::function<void()> on_queued,
           BuildNow build_now);
 
-    // The routes above, label "ui"; POST /login behind `limiter` (null = no limit). This must outlive the table.
-    void add_routes(http::RouteTable& table, http::RateLimiter* limiter);
+    // The routes above, label "ui"; POST /login behind `limiter` (null = no limit); the pages that read the
+    // store answered on `workers` (null = on the server's thread). This must outlive the table.
+    void add_routes(http::RouteTable& table, http::RateLimiter* limiter, PageWorkers* workers);
 
     // Most live requests answered at once; more get 503 and the page retries later.
     static constexpr int k_max_followers = 64;
@@ -57,7 +59,8 @@ private:
 
     // Adds a route that runs `handler` only for a visitor allowed `need` (and, for POST, with the CSRF
     // token); others get the login page (GET) or 403.
-    void add_page(http::RouteTable& table, std::string method, std::string_view pattern, Need need, Page handler);
+    void add_page(http::RouteTable& table, std::string method, std::string_view pattern, Need need, Page handler,
+                  PageWorkers* workers);
     Visitor visitor(const http::ServerRequest& req) const;
 
     http::ServerResponse login_page(const http::ServerRequest& req, const std::string& error, unsigned status);

@@ -7,6 +7,10 @@
 namespace hookyard::cli {
 namespace {
 
+// The dashboard's and badges' store reads: two threads beside the server's, a bounded line behind them.
+constexpr int k_page_threads = 2;
+constexpr std::size_t k_page_queue = 256;
+
 // The dashboard's "Build now": the rule's own branch or tag, planned as a manual trigger would be.
 api::WebUi::BuildNow build_now_over(const config::Config& config, storage::Store& store,
                                     std::function<void()> on_queued) {
@@ -60,15 +64,16 @@ ServeRoutes::ServeRoutes(const config::Config& config, storage::Store& store, ap
       m_badges(config, store),
       m_web(config, store, m_status, on_queued, build_now_over(config, store, on_queued)),
       m_token_limiter(config.server.rate_limit),
-      m_public_limiter(config.server.rate_limit) {
+      m_public_limiter(config.server.rate_limit),
+      m_page_workers(k_page_threads, k_page_queue) {
     m_github.add_routes(m_table);  // never rate limited: GitHub shows a 429 as a failing hook and does not retry
     m_trigger.add_routes(m_table, &m_token_limiter);
     m_callback.add_routes(m_table, &m_token_limiter);
     m_builds.add_routes(m_table);
     m_health.add_routes(m_table);
     m_metrics.add_routes(m_table);
-    m_badges.add_routes(m_table, &m_public_limiter);
-    m_web.add_routes(m_table, &m_public_limiter);
+    m_badges.add_routes(m_table, &m_public_limiter, &m_page_workers);
+    m_web.add_routes(m_table, &m_public_limiter, &m_page_workers);
     m_table.set_observer([&metrics](std::string_view route, unsigned status, double seconds) {
         metrics.observe_request(route, status, seconds);
     });

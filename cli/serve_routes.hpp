@@ -66,6 +66,8 @@ private:
     // server.rate_limit, counted apart from the token routes: badges (fetched by README proxies) and the
     // dashboard's login form.
     http::RateLimiter m_public_limiter;
+    // Last: destroyed first, answering what it accepted while the routes it calls still live.
+    api::PageWorkers m_page_workers;
     http::RouteTable m_table;
 };
 

@@ -24,44 +24,45 @@ void DashboardServe::SetUp() {
     m_git = std::make_unique<GitDaemon>(git_root);
     write_file(m_repo->work() + "/busybox", read_file("/bin/busybox"), true);
     git({"add", "busybox"}, m_repo->work());
-    m_head = m_repo->commit(
-        {{"Dockerfile", busybox_dockerfile("echo building; sleep 4; echo built")},
-         {"Dockerfile.slow", busybox_dockerfile("i=0; while [ $i -lt 120 ]; do printf '\\\\033[32mtick %d\\\\033[0m\\\\n' "
-                                                "$i; i=$((i+1)); sleep 1; done")}},
-        "initial");
+    m_head =
+        m_repo->commit({{"Dockerfile", busybox_dockerfile("echo building; sleep 4; echo built")},
+                        {"Dockerfile.slow",
+                         busybox_dockerfile("i=0; while [ $i -lt 120 ]; do printf '\\\\033[32mtick %d\\\\033[0m\\\\n' "
+                                            "$i; i=$((i+1)); sleep 1; done")}},
+                       "initial");
     m_repo->push("main");
     m_repo->push("slow");
     m_port = free_port();
-    const std::string yaml = "server: { listen: '127.0.0.1:" + std::to_string(m_port) + "', webhook_secret: " +
-                             k_secret + ", api_token: " + k_api_token + ", public_url: '" + base() +
-                             "' }\n"
-                             "data_dir: " +
-                             (m_dir / "data") +
-                             "\n"
-                             "builder: { concurrency: 1, timeout: 5m }\n"
-                             "registries: { local: { endpoint: '" +
-                             m_registry->url() +
-                             "' } }\n"
-                             "repositories:\n"
-                             "  - github: acme/app\n"
-                             "    registry: local\n"
-                             "    push_repo: " +
-                             m_registry->host() + "/acme/app\n    clone_url: " + m_git->url("app.git") +
-                             "\n"
-                             "    rules:\n"
-                             "      - { source_type: branch, source: main, tag: latest }\n"
-                             "      - { source_type: branch, source: slow, tag: slow, dockerfile: Dockerfile.slow }\n"
-                             "ui:\n"
-                             "  users:\n"
-                             "    - { name: vera, token: " +
-                             k_viewer + ", role: viewer }\n    - { name: otto, token: " + k_operator +
-                             ", role: operator }\n";
+    const std::string yaml =
+        "server: { listen: '127.0.0.1:" + std::to_string(m_port) + "', webhook_secret: " + k_secret +
+        ", api_token: " + k_api_token + ", public_url: '" + base() +
+        "' }\n"
+        "data_dir: " +
+        (m_dir / "data") +
+        "\n"
+        "builder: { concurrency: 1, timeout: 5m }\n"
+        "registries: { local: { endpoint: '" +
+        m_registry->url() +
+        "' } }\n"
+        "repositories:\n"
+        "  - github: acme/app\n"
+        "    registry: local\n"
+        "    push_repo: " +
+        m_registry->host() + "/acme/app\n    clone_url: " + m_git->url("app.git") +
+        "\n"
+        "    rules:\n"
+        "      - { source_type: branch, source: main, tag: latest }\n"
+        "      - { source_type: branch, source: slow, tag: slow, dockerfile: Dockerfile.slow }\n"
+        "ui:\n"
+        "  users:\n"
+        "    - { name: vera, token: " +
+        k_viewer + ", role: viewer }\n    - { name: otto, token: " + k_operator + ", role: operator }\n";
     write_file(m_dir / "hookyard.yaml", yaml);
     m_hookyard = std::make_unique<Process>(
         std::vector<std::string>{binary_dir() + "/hookyard", "serve", "-c", m_dir / "hookyard.yaml"},
         m_dir / "hookyard.log");
-    ASSERT_TRUE(wait_until([&] { return port_open(m_port) && http_request(m_port, "GET", "/healthz").status == 200; },
-                           30s))
+    ASSERT_TRUE(
+        wait_until([&] { return port_open(m_port) && http_request(m_port, "GET", "/healthz").status == 200; }, 30s))
         << m_hookyard->log();
 }
 
@@ -75,9 +76,11 @@ void DashboardServe::TearDown() {
 
 long long DashboardServe::push_main(const std::string& message) {
     static int delivery = 0;
-    const nlohmann::json commit = {
-        {"id", m_head}, {"message", message}, {"added", nlohmann::json::array()}, {"modified", {"Dockerfile"}},
-        {"removed", nlohmann::json::array()}};
+    const nlohmann::json commit = {{"id", m_head},
+                                   {"message", message},
+                                   {"added", nlohmann::json::array()},
+                                   {"modified", {"Dockerfile"}},
+                                   {"removed", nlohmann::json::array()}};
     const nlohmann::json payload = {
         {"ref", "refs/heads/main"},
         {"before", std::string(40, '0')},

@@ -39,7 +39,7 @@ TEST_F(DashboardServe, PagesNeedALoginAndTheApiIgnoresTheCookie) {
     const auto at = form.body.find("name=\"csrf\" value=\"") + 19;
     const std::string csrf = form.body.substr(at, form.body.find('"', at) - at);
     auto in = http_request(m_port, "POST", "/login", {{"Content-Type", "application/x-www-form-urlencoded"}},
-                                 std::string("token=") + k_operator + "&csrf=" + csrf);
+                           std::string("token=") + k_operator + "&csrf=" + csrf);
     ASSERT_EQ(in.status, 303) << in.body;
     const std::string set = in.headers["set-cookie"];
     const std::string cookie = set.substr(0, set.find(';'));

@@ -39,8 +39,8 @@ std::string Browser::missing_programs() {
 Browser::Browser(const std::string& log_dir) {
     if (const auto missing = missing_programs(); !missing.empty()) throw std::runtime_error(missing);
     m_port = free_port();
-    m_driver = std::make_unique<Process>(
-        std::vector<std::string>{"chromedriver", "--port=" + std::to_string(m_port)}, log_dir + "/chromedriver.log");
+    m_driver = std::make_unique<Process>(std::vector<std::string>{"chromedriver", "--port=" + std::to_string(m_port)},
+                                         log_dir + "/chromedriver.log");
     if (!wait_until([&] { return port_open(m_port); }, std::chrono::seconds(20))) {
         throw std::runtime_error("chromedriver did not start: " + m_driver->log());
     }

@@ -50,7 +50,7 @@ protected:
                 return util::Result<std::vector<storage::BuildId>>(
                     std::vector<storage::BuildId>{queue("refs/heads/main")});
             });
-        m_ui->add_routes(m_table, nullptr);
+        m_ui->add_routes(m_table, nullptr, nullptr);
         m_badges.add_routes(m_table, nullptr);
     }
 
