@@ -30,33 +30,22 @@ std::string colour_hex(std::string_view colour) {
 
 }  // namespace
 
-std::string_view badge_message(BadgeStatus s) {
-    switch (s) {
-        case BadgeStatus::passing:
-            return "passing";
-        case BadgeStatus::failing:
-            return "failing";
-        case BadgeStatus::building:
-            return "building";
-        case BadgeStatus::unknown:
-            break;
-    }
-    return "unknown";
-}
+namespace {
 
-std::string_view badge_colour(BadgeStatus s) {
-    switch (s) {
-        case BadgeStatus::passing:
-            return "brightgreen";
-        case BadgeStatus::failing:
-            return "red";
-        case BadgeStatus::building:
-            return "yellow";
-        case BadgeStatus::unknown:
-            break;
-    }
-    return "lightgrey";
-}
+struct BadgeLook {
+    std::string_view message;
+    std::string_view colour;  // as shields.io names it
+};
+
+// By BadgeStatus: passing, failing, building, unknown.
+constexpr BadgeLook k_badge_looks[] = {
+    {"passing", "brightgreen"}, {"failing", "red"}, {"building", "yellow"}, {"unknown", "lightgrey"}};
+
+}  // namespace
+
+std::string_view badge_message(BadgeStatus s) { return k_badge_looks[static_cast<int>(s)].message; }
+
+std::string_view badge_colour(BadgeStatus s) { return k_badge_looks[static_cast<int>(s)].colour; }
 
 BadgeStatus badge_status(const std::vector<storage::Build>& newest_first, std::string_view tag, bool& verdict_found) {
     bool running = false;

@@ -1,5 +1,6 @@
 #include "api/web_session.hpp"
 
+#include <boost/url/parse_query.hpp>
 #include <charconv>
 #include <random>
 #include <vector>
@@ -60,29 +61,6 @@ std::string random_key() {
     std::random_device rd;
     std::string out;
     for (int i = 0; i < 8; ++i) out += std::to_string(rd());
-    return out;
-}
-
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-std::string url_decode(std::string_view text) {
-    std::string out;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '+') {
-            out += ' ';
-        } else if (text[i] == '%' && i + 2 < text.size() && hex_digit(text[i + 1]) >= 0 &&
-                   hex_digit(text[i + 2]) >= 0) {
-            out += static_cast<char>(hex_digit(text[i + 1]) * 16 + hex_digit(text[i + 2]));
-            i += 2;
-        } else {
-            out += text[i];
-        }
-    }
     return out;
 }
 
@@ -172,13 +150,12 @@ bool WebAuth::check_login_csrf(std::string_view token, Clock::time_point now) co
 }
 
 std::string form_value(std::string_view body, std::string_view name) {
-    for (std::string_view rest = body; !rest.empty();) {
-        const auto amp = rest.find('&');
-        const std::string_view item = rest.substr(0, amp);
-        rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-        const auto eq = item.find('=');
-        if (url_decode(item.substr(0, eq)) == name)
-            return eq == std::string_view::npos ? "" : url_decode(item.substr(eq + 1));
+    auto query = boost::urls::parse_query(body);
+    if (!query) return "";
+    boost::urls::encoding_opts form;
+    form.space_as_plus = true;
+    for (const auto& param : *query) {
+        if (param.key.decode(form) == name) return param.has_value ? param.value.decode(form) : "";
     }
     return "";
 }

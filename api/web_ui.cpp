@@ -167,30 +167,31 @@ http::ServerResponse WebUi::logout(const http::ServerRequest& req) {
 }
 
 http::ServerResponse WebUi::retry(const http::ServerRequest&, const http::PathParams& p, const Visitor& v) {
-    storage::BuildId id = 0;
-    if (!web_parse_id(p.get("id"), id))
-        return html_response(404, page("Not found", v.viewer, "<h1>No such build</h1>"));
-    auto b = m_store.retry_build(id);
-    if (!b) {
-        return html_response(
-            b.error().kind == util::ErrorKind::not_found ? 404 : 409,
-            page("Retry", v.viewer, "<h1>Cannot retry</h1><p>" + html_escape(b.error().message) + "</p>"));
-    }
-    if (m_on_queued) m_on_queued();
-    return redirect("/builds/" + std::to_string(b->id));
+    return act_on_build(p, v, "retry", [this](storage::BuildId id) {
+        auto b = m_store.retry_build(id);
+        if (b && m_on_queued) m_on_queued();
+        return b;
+    });
 }
 
 http::ServerResponse WebUi::cancel(const http::ServerRequest&, const http::PathParams& p, const Visitor& v) {
+    return act_on_build(p, v, "cancel", [this](storage::BuildId id) { return m_store.cancel_build(id); });
+}
+
+http::ServerResponse WebUi::act_on_build(const http::PathParams& p, const Visitor& v, const std::string& verb,
+                                         const std::function<util::Result<storage::Build>(storage::BuildId)>& action) {
     storage::BuildId id = 0;
-    if (!web_parse_id(p.get("id"), id))
+    if (!web_parse_id(p.get("id"), id)) {
         return html_response(404, page("Not found", v.viewer, "<h1>No such build</h1>"));
-    auto b = m_store.cancel_build(id);
-    if (!b) {
-        return html_response(
-            b.error().kind == util::ErrorKind::not_found ? 404 : 409,
-            page("Cancel", v.viewer, "<h1>Cannot cancel</h1><p>" + html_escape(b.error().message) + "</p>"));
     }
-    return redirect("/builds/" + std::to_string(id));
+    auto b = action(id);
+    if (!b) {
+        const unsigned status = b.error().kind == util::ErrorKind::not_found ? 404 : 409;
+        return html_response(status, page("Cannot " + verb, v.viewer,
+                                          "<h1>Cannot " + verb + "</h1><p>" + html_escape(b.error().message) + "</p>"));
+    }
+    // The retry's new build, or the canceled build itself.
+    return redirect("/builds/" + std::to_string(b->id));
 }
 
 }  // namespace hookyard::api

@@ -72,6 +72,10 @@ private:
     http::ServerResponse live(const http::ServerRequest& req, const http::PathParams& p, const Visitor& v);
     http::ServerResponse retry(const http::ServerRequest& req, const http::PathParams& p, const Visitor& v);
     http::ServerResponse cancel(const http::ServerRequest& req, const http::PathParams& p, const Visitor& v);
+    // Runs `action` on the build of path param {id}: a redirect to the build it returns, else a page naming
+    // why `verb` failed.
+    http::ServerResponse act_on_build(const http::PathParams& p, const Visitor& v, const std::string& verb,
+                                      const std::function<util::Result<storage::Build>(storage::BuildId)>& action);
     http::ServerResponse repositories(const http::ServerRequest& req, const http::PathParams& p, const Visitor& v);
     http::ServerResponse build_now(const http::ServerRequest& req, const http::PathParams& p, const Visitor& v);
     http::ServerResponse queue(const http::ServerRequest& req, const http::PathParams& p, const Visitor& v);

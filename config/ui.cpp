@@ -16,12 +16,12 @@ constexpr std::size_t k_min_token_bytes = 16;
 void parse_ui_user(YamlReader& r, const YAML::Node& n, UiConfig& ui) {
     if (!r.expect_map(n, "each ui.users entry")) return;
     r.check_keys(n, k_ui_user_keys, "a ui user");
-    UiUser u;
-    u.line = YamlReader::line_of(n);
+    UiUser u{"", "", UiRole::viewer, YamlReader::line_of(n)};
     std::string role = "viewer";
-    r.read(n, "name", u.name);
+    for (const auto& [key, out] : {std::pair<const char*, std::string*>{"name", &u.name}, {"role", &role}}) {
+        r.read(n, key, *out);
+    }
     r.read_secret(n, "token", u.token);
-    r.read(n, "role", role);
     if (u.name.empty()) r.diags().add(u.line, "a ui user has no name; add name: (shown on the pages)");
     if (u.token.size() < k_min_token_bytes) {
         r.diags().add(u.line, "ui user '" + u.name +

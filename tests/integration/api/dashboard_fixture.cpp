@@ -34,8 +34,8 @@ void DashboardServe::SetUp() {
     m_repo->push("slow");
     m_port = free_port();
     const std::string yaml =
-        "server: { listen: '127.0.0.1:" + std::to_string(m_port) + "', webhook_secret: " + k_secret +
-        ", api_token: " + k_api_token + ", public_url: '" + base() +
+        "server: { listen: '127.0.0.1:" + std::to_string(m_port) + "', webhook_dash_secret: " + k_dash_secret +
+        ", api_token: " + k_dash_api_token + ", public_url: '" + base() +
         "' }\n"
         "data_dir: " +
         (m_dir / "data") +
@@ -92,7 +92,7 @@ long long DashboardServe::push_main(const std::string& message) {
         {"pusher", {{"name", "octocat"}, {"email", "octocat@example.com"}}},
         {"head_commit", commit},
         {"commits", nlohmann::json::array({commit})}};
-    const auto r = post_github(m_port, k_secret, "push", "dash-" + std::to_string(++delivery), payload.dump());
+    const auto r = post_github(m_port, k_dash_secret, "push", "dash-" + std::to_string(++delivery), payload.dump());
     EXPECT_EQ(r.status, 202) << r.body;
     const auto j = nlohmann::json::parse(r.body, nullptr, false);
     if (j.is_discarded() || !j.contains("builds") || j["builds"].empty()) return 0;
@@ -101,7 +101,7 @@ long long DashboardServe::push_main(const std::string& message) {
 }
 
 nlohmann::json DashboardServe::api(const std::string& method, const std::string& path) {
-    const auto r = http_request(m_port, method, path, {{"Authorization", std::string("Bearer ") + k_api_token}});
+    const auto r = http_request(m_port, method, path, {{"Authorization", std::string("Bearer ") + k_dash_api_token}});
     return nlohmann::json::parse(r.body, nullptr, false);
 }
 

@@ -16,13 +16,14 @@
 
 namespace hookyard::test {
 
+// The config's secrets: the webhook's, the API token, the ui users' login tokens.
+inline constexpr const char* k_dash_secret = "dashboard-webhook-secret";
+inline constexpr const char* k_dash_api_token = "dashboard-api-token-0123";
+inline constexpr const char* k_viewer = "dashboard-viewer-token-0123";
+inline constexpr const char* k_operator = "dashboard-operator-token-0123";
+
 class DashboardServe : public ::testing::Test {
 protected:
-    static constexpr const char* k_secret = "dashboard-webhook-secret";
-    static constexpr const char* k_api_token = "dashboard-api-token-0123";
-    static constexpr const char* k_viewer = "dashboard-viewer-token-0123";
-    static constexpr const char* k_operator = "dashboard-operator-token-0123";
-
     void SetUp() override;
     void TearDown() override;
 
