@@ -11,8 +11,8 @@ namespace {
 
 // How many builds a badge looks through at most (newest first) before it answers "unknown": keeps the
 // answer fast for a tag that was last pushed long ago.
-constexpr int k_badge_page = 100;
-constexpr int k_badge_pages = 5;
+constexpr int k_badge_page = 20;
+constexpr int k_badge_pages = 25;
 
 // Short: a README shows a new state within a minute, and a badge embedded in a popular page still costs
 // at most one store read per proxy per half minute.

@@ -9,6 +9,9 @@ namespace {
 
 // The repositories page looks this far back for each rule's last build.
 constexpr int k_last_build_scan = 200;
+// The queue page lists the newest this many builds of each state.
+constexpr int k_queue_rows = 50;
+constexpr int k_queue_superseded_rows = 20;
 
 std::string repo_rule_source(const config::Rule& r) { return r.is_regex ? "/" + r.source + "/" : r.source; }
 
@@ -31,6 +34,13 @@ std::string rule_table_row(const config::RepositoryConfig& repo, std::size_t i, 
                            "Build now", viewer.csrf, "btn build-now");
     }
     return row + "</td></tr>";
+}
+
+// The store's count of builds in `state`; 0 when the counters are unreadable.
+std::size_t counted(const util::Result<storage::StoreStats>& stats, storage::BuildState state) {
+    if (!stats) return 0;
+    const auto it = stats->builds_by_state.find(state);
+    return it == stats->builds_by_state.end() ? 0 : static_cast<std::size_t>(it->second);
 }
 
 }  // namespace
@@ -92,19 +102,25 @@ http::ServerResponse WebUi::build_now(const http::ServerRequest&, const http::Pa
 http::ServerResponse WebUi::queue(const http::ServerRequest&, const http::PathParams&, const Visitor& v) {
     std::string body = "<h1>Queue</h1>";
     for (const auto& reason : m_status.degraded()) body += "<p class=\"error\">" + html_escape(reason) + "</p>";
+    // Totals from the store's counters (cheap at any size); the tables show the newest few of each.
+    const auto stats = m_status.stats();
     std::size_t running_count = 0;
     for (auto state : {storage::BuildState::running, storage::BuildState::queued, storage::BuildState::superseded}) {
         storage::BuildFilter f;
         f.state = state;
-        f.limit = state == storage::BuildState::superseded ? 20 : 500;
+        f.limit = state == storage::BuildState::superseded ? k_queue_superseded_rows : k_queue_rows;
         auto list = m_store.list_builds(f);
-        if (!list)
+        if (!list) {
             return html_response(
                 503, page("Queue", v.viewer, "<p class=\"error\">" + html_escape(list.error().message) + "</p>"));
-        if (state == storage::BuildState::running) running_count = list->size();
+        }
+        const std::size_t total = std::max(list->size(), counted(stats, state));
+        if (state == storage::BuildState::running) running_count = total;
         const std::string name(storage::to_string(state));
-        body += "<h2>" + std::string(state == storage::BuildState::superseded ? "Recently superseded" : name) + " (" +
-                std::to_string(list->size()) + ")</h2><table class=\"builds\"><tbody id=\"q-" + name + "\">";
+        body += "<h2>" +
+                (state == storage::BuildState::superseded ? "Recently superseded"
+                                                          : name + " (" + std::to_string(total) + ")") +
+                "</h2><table class=\"builds\"><tbody id=\"q-" + name + "\">";
         for (const auto& b : *list) body += build_row_html(b);
         body += "</tbody></table>";
     }
