@@ -7,11 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "api/badge.hpp"
 #include "api/builds_api.hpp"
 #include "api/health_api.hpp"
 #include "api/metrics.hpp"
 #include "api/metrics_api.hpp"
 #include "api/pipeline_status.hpp"
+#include "api/web_ui.hpp"
 #include "config/model.hpp"
 #include "http/rate_limiter.hpp"
 #include "http/route_table.hpp"
@@ -58,7 +60,14 @@ private:
     api::BuildsApi m_builds;
     api::HealthApi m_health;
     api::MetricsApi m_metrics;
+    api::BadgeRoutes m_badges;
+    api::WebUi m_web;
     http::RateLimiter m_token_limiter;  // server.rate_limit on the token routes (trigger, callback)
+    // server.rate_limit, counted apart from the token routes: badges (fetched by README proxies) and the
+    // dashboard's login form.
+    http::RateLimiter m_public_limiter;
+    // Last: destroyed first, answering what it accepted while the routes it calls still live.
+    api::PageWorkers m_page_workers;
     http::RouteTable m_table;
 };
 

@@ -10,13 +10,14 @@
 #include "config/naming.hpp"
 #include "config/rules.hpp"
 #include "config/secret_policy.hpp"
+#include "config/ui.hpp"
 
 namespace hookyard::config {
 namespace {
 
 const std::vector<std::string> k_top_keys = {"server",     "data_dir",     "storage",     "builder",
                                              "registries", "repositories", "subscribers", "git",
-                                             "github",     "notify",       "retention"};
+                                             "github",     "notify",       "retention",   "ui"};
 const std::vector<std::string> k_server_keys = {"listen",          "webhook_secret", "webhook_secret_file",
                                                 "api_token",       "api_token_file", "public_url",
                                                 "max_connections", "rate_limit"};
@@ -84,6 +85,7 @@ public:
         parse_github(root["github"], c.github);
         parse_notify(root["notify"], c.notify);
         parse_retention(root["retention"], c.retention);
+        parse_ui(m_r, root["ui"], c.ui);
         if (const auto regs = root["registries"]; regs && m_r.expect_map(regs, "registries")) {
             for (const auto& kv : regs) parse_registry(kv.first.Scalar(), kv.second, c);
         }

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "config/ui.hpp"
+
 namespace re2 {
 class RE2;
 }  // namespace re2
@@ -187,6 +189,7 @@ struct Config {
     GithubConfig github;
     NotifyConfig notify;
     RetentionConfig retention;
+    UiConfig ui;
 
     // The repository entry for a GitHub full name (case-insensitive, as GitHub names are), or nullptr.
     const RepositoryConfig* find_repository(std::string_view full_name) const;
