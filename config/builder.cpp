@@ -6,13 +6,25 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "config/platform.hpp"
+
 namespace hookyard::config {
 namespace {
 
-const std::vector<std::string> k_builder_keys = {
-    "engine",       "concurrency",    "timeout",        "cache", "keep_failed_workdirs",
-    "max_log_size", "min_free_space", "cache_max_size", "pull",  "isolation",
-    "network",      "limits"};
+const std::vector<std::string> k_builder_keys = {"engine",
+                                                 "concurrency",
+                                                 "timeout",
+                                                 "cache",
+                                                 "keep_failed_workdirs",
+                                                 "max_log_size",
+                                                 "min_free_space",
+                                                 "cache_max_size",
+                                                 "pull",
+                                                 "isolation",
+                                                 "network",
+                                                 "limits",
+                                                 "platforms",
+                                                 "platform_parallelism"};
 const std::vector<std::string> k_network_keys = {"mode", "allow"};
 const std::vector<std::string> k_limits_keys = {"memory", "pids", "cpus"};
 
@@ -121,6 +133,8 @@ void parse_builder(YamlReader& r, const YAML::Node& n, BuilderConfig& b) {
                       "builder.pull '" + b.pull + "' is not one of always, missing, never");
     }
     parse_builder_sandbox(r, n, b);
+    read_platforms(r, n, "builder", b.platforms);
+    r.read(n, "platform_parallelism", b.platform_parallelism, 1, 64);
     if (b.engine != "buildah") {
         r.diags().add(YamlReader::line_of(n["engine"]),
                       "builder.engine '" + b.engine + "' is not supported; use buildah");
