@@ -23,12 +23,20 @@ namespace {
 namespace fs = std::filesystem;
 using storage::BuildState;
 
-// FROM scratch with the target platform's busybox (chosen by TARGETARCH); the RUN step records the machine
-// it ran on, which for linux/arm64 on an amd64 host is QEMU's aarch64.
-constexpr const char* k_dockerfile = R"(FROM scratch
+// The cross-compile pattern: a first stage on the build platform (FROM --platform=$BUILDPLATFORM, its
+// busybox chosen by BUILDARCH) runs natively and knows TARGETARCH; the final stage is FROM scratch with the
+// target platform's busybox (chosen by TARGETARCH), and its RUN step records the machine it ran on, which
+// for linux/arm64 on the amd64 hosts these tests run on (CI) is QEMU's aarch64.
+constexpr const char* k_dockerfile = R"(FROM --platform=$BUILDPLATFORM scratch AS tools
+ARG BUILDARCH
+ARG TARGETARCH
+COPY --chmod=0755 busybox-${BUILDARCH} /bin/busybox
+RUN ["/bin/busybox", "sh", "-c", "echo built for $TARGETARCH on $(/bin/busybox uname -m) > /cross"]
+FROM scratch
 ARG TARGETARCH
 ARG TARGETPLATFORM
 ARG BUILDPLATFORM
+COPY --from=tools /cross /cross
 COPY --chmod=0755 busybox-${TARGETARCH} /bin/busybox
 RUN ["/bin/busybox", "sh", "-c", "/bin/busybox uname -m > /arch; echo \"$TARGETPLATFORM on $BUILDPLATFORM\" > /platform"]
 )";
@@ -162,6 +170,7 @@ TEST_F(MultiPlatformBuild, TwoPlatformRulePushesAnIndexOfBothWithArm64BuiltUnder
     EXPECT_EQ(nlohmann::json::parse(arm, nullptr, false).value("Architecture", ""), "arm64") << arm;
     EXPECT_EQ(file_in_image("arm64", "arch"), "aarch64\n") << "the arm64 RUN step ran under QEMU";
     EXPECT_EQ(file_in_image("arm64", "platform"), "linux/arm64 on linux/amd64\n");
+    EXPECT_EQ(file_in_image("arm64", "cross"), "built for arm64 on x86_64\n") << "FROM --platform=$BUILDPLATFORM";
     EXPECT_EQ(file_in_image("amd64", "arch"), "x86_64\n") << "the amd64 image still builds natively";
 
     const auto json = storage::build_to_json(build);
