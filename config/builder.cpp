@@ -6,8 +6,6 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "config/platform.hpp"
-
 namespace hookyard::config {
 namespace {
 
@@ -122,6 +120,8 @@ void parse_builder(YamlReader& r, const YAML::Node& n, BuilderConfig& b) {
     r.read(n, "engine", b.engine);
     r.read(n, "concurrency", b.concurrency, 1, 256);
     r.read(n, "timeout", b.timeout);
+    read_platforms(r, n, "builder", b.platforms);
+    r.read(n, "platform_parallelism", b.platform_parallelism, 1, 64);
     r.read(n, "cache", b.cache);
     r.read(n, "keep_failed_workdirs", b.keep_failed_workdirs);
     r.read_size(n, "max_log_size", b.max_log_size);
@@ -133,8 +133,6 @@ void parse_builder(YamlReader& r, const YAML::Node& n, BuilderConfig& b) {
                       "builder.pull '" + b.pull + "' is not one of always, missing, never");
     }
     parse_builder_sandbox(r, n, b);
-    read_platforms(r, n, "builder", b.platforms);
-    r.read(n, "platform_parallelism", b.platform_parallelism, 1, 64);
     if (b.engine != "buildah") {
         r.diags().add(YamlReader::line_of(n["engine"]),
                       "builder.engine '" + b.engine + "' is not supported; use buildah");
