@@ -49,6 +49,10 @@ util::Result<PushedIndex> RegistryPusher::push_platforms(const PushRequest& requ
         images.push_back({*platform, std::move(*image)});
     }
     auto format = request.registry.manifest_format;
+    {
+        const std::lock_guard lock(m_mutex);
+        if (m_refuse_oci_index.count(request.registry.api_base) != 0) format = config::ManifestFormat::docker;
+    }
     auto index = make_platform_index(images, format);
     if (!index) return index.error();
     auto digest = push_image(*index, request, log, token);
@@ -56,6 +60,10 @@ util::Result<PushedIndex> RegistryPusher::push_platforms(const PushRequest& requ
         log("hookyard: " + request.registry.host + " refused the OCI image index (" + digest.error().message +
             "); pushing a Docker manifest list instead (manifest_format: docker skips this attempt)");
         format = config::ManifestFormat::docker;
+        {
+            const std::lock_guard lock(m_mutex);
+            m_refuse_oci_index.insert(request.registry.api_base);
+        }
         index = make_platform_index(images, format);
         if (!index) return index.error();
         digest = push_image(*index, request, log, token);

@@ -5,6 +5,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <string>
 
 #include "pipeline/image_pusher.hpp"
 #include "pipeline/registry/registry_client.hpp"
@@ -18,7 +20,8 @@ public:
     // bounded by the client's timeouts and retries). Thread-safe.
     util::Result<std::string> push(const PushRequest& request, const LogSink& log, CancelToken& token) override;
     // An OCI index unless the registry's manifest_format is docker; a registry that refuses the OCI index's
-    // media type (HTTP 415, MANIFEST_INVALID) gets the Docker manifest list instead, once, with a log line.
+    // media type (HTTP 415, MANIFEST_INVALID) gets the Docker manifest list instead, with a log line, and
+    // Docker lists from then on (until restart) without trying the index again.
     util::Result<PushedIndex> push_platforms(const PushRequest& request, const LogSink& log,
                                              CancelToken& token) override;
 
@@ -30,6 +33,7 @@ private:
 
     std::mutex m_mutex;
     std::map<std::string, std::unique_ptr<RegistryClient>> m_clients;  // by registry name + endpoint
+    std::set<std::string> m_refuse_oci_index;  // registries that refused an OCI index: Docker lists from then on
 };
 
 }  // namespace hookyard::pipeline

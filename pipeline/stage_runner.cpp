@@ -371,7 +371,8 @@ bool StageRunner::Run::build_platforms() {
             siblings.cancel(CancelToken::Reason::canceled);
         }
     });
-    return all_ok && !m_token.canceled();
+    // A cancel that came after the last platform finished is the push stage's to report.
+    return all_ok;
 }
 
 util::Status StageRunner::Run::push_stage() {

@@ -90,7 +90,7 @@ TEST_F(IndexPush, DockerFormatPushesAManifestListOfDockerManifests) {
     EXPECT_EQ(inspect("--override-arch arm64").value("Architecture", ""), "arm64");
 }
 
-TEST_F(IndexPush, RegistryRefusingTheOciIndexGetsTheDockerListOnceWithALogLine) {
+TEST_F(IndexPush, RegistryRefusingTheOciIndexGetsDockerListsFromThenOnWithALogLine) {
     int refused = 0;
     test::HttpTestServer proxy(m_registry.port(), [&](const test::ReceivedRequest& r) {
         const auto type = r.headers.find("content-type");
@@ -109,6 +109,11 @@ TEST_F(IndexPush, RegistryRefusingTheOciIndexGetsTheDockerListOnceWithALogLine) 
     EXPECT_EQ(refused, 1);
     EXPECT_NE(log_text().find("refused the OCI image index"), std::string::npos) << log_text();
     EXPECT_EQ(inspect("--raw").value("mediaType", ""), k_docker_manifest_list);
+
+    m_request.images = {proxy.host() + "/acme/app:v2"};
+    auto again = pusher.push_platforms(m_request, m_log.sink(), token);
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    EXPECT_EQ(refused, 1) << "a registry that refused the index once gets Docker lists from then on";
 }
 
 }  // namespace
