@@ -6,6 +6,7 @@
 #include "cli/config_file.hpp"
 #include "config/builder.hpp"
 #include "config/loader.hpp"
+#include "pipeline/executor/platforms.hpp"
 
 namespace hookyard::cli {
 
@@ -21,6 +22,8 @@ int cmd_config(const Args& args) {
     std::printf("%s\n", config::summarize(*cfg).c_str());
     // Valid, but worth an operator's attention: unisolated RUN steps, hooks running on the host.
     for (const auto& line : config::sandbox_warnings(*cfg)) std::fprintf(stderr, "%s\n", line.c_str());
+    // Configured platforms this host cannot build (no QEMU handler), naming the package to install.
+    for (const auto& line : pipeline::PlatformSupport().warnings(*cfg)) std::fprintf(stderr, "%s\n", line.c_str());
     return 0;
 }
 

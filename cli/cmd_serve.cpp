@@ -17,6 +17,7 @@
 #include "http/server.hpp"
 #include "pipeline/disk_watermark.hpp"
 #include "pipeline/executor/buildah_env.hpp"
+#include "pipeline/executor/platforms.hpp"
 #include "pipeline/executor/sandbox_setup.hpp"
 #include "storage/retention.hpp"
 #include "storage/store.hpp"
@@ -80,6 +81,9 @@ std::unique_ptr<pipeline::DiskWatermark> make_watermark(const config::Config& cf
 // the config says chroot (fail closed). Logs what was chosen and every warning.
 util::Result<pipeline::SandboxOptions> start_sandbox(const config::Config& cfg) {
     for (const auto& line : config::sandbox_warnings(cfg)) util::log_warn("serve", line);
+    const pipeline::PlatformSupport platforms;
+    util::log_info("serve", "platforms this host can build: " + platforms.describe());
+    for (const auto& line : platforms.warnings(cfg)) util::log_warn("serve", line);
     auto prepared = pipeline::prepare_sandbox(cfg, pipeline::buildah_options_from_environment());
     if (!prepared) {
         return util::make_error(prepared.error().kind, "cannot isolate builds: " + prepared.error().message);

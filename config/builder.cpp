@@ -11,10 +11,20 @@
 namespace hookyard::config {
 namespace {
 
-const std::vector<std::string> k_builder_keys = {
-    "engine",       "concurrency",    "timeout",        "cache", "keep_failed_workdirs",
-    "max_log_size", "min_free_space", "cache_max_size", "pull",  "isolation",
-    "network",      "limits"};
+const std::vector<std::string> k_builder_keys = {"engine",
+                                                 "concurrency",
+                                                 "timeout",
+                                                 "cache",
+                                                 "keep_failed_workdirs",
+                                                 "max_log_size",
+                                                 "min_free_space",
+                                                 "cache_max_size",
+                                                 "pull",
+                                                 "isolation",
+                                                 "network",
+                                                 "limits",
+                                                 "platforms",
+                                                 "platform_parallelism"};
 const std::vector<std::string> k_network_keys = {"mode", "allow"};
 const std::vector<std::string> k_limits_keys = {"memory", "pids", "cpus"};
 
@@ -115,6 +125,8 @@ void parse_builder(YamlReader& r, const YAML::Node& n, BuilderConfig& b) {
     r.read(n, "engine", b.engine);
     r.read(n, "concurrency", b.concurrency, 1, 256);
     r.read(n, "timeout", b.timeout);
+    read_platforms(r, n, "builder", b.platforms);
+    r.read(n, "platform_parallelism", b.platform_parallelism, 1, 64);
     r.read(n, "cache", b.cache);
     r.read(n, "keep_failed_workdirs", b.keep_failed_workdirs);
     r.read_size(n, "max_log_size", b.max_log_size);

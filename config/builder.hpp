@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/model.hpp"
+#include "config/platform.hpp"  // builder.platforms
 #include "config/yaml_reader.hpp"
 
 namespace hookyard::config {

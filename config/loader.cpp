@@ -8,6 +8,7 @@
 #include "config/builder.hpp"
 #include "config/image_ref.hpp"
 #include "config/naming.hpp"
+#include "config/platform.hpp"
 #include "config/rules.hpp"
 #include "config/secret_policy.hpp"
 #include "config/ui.hpp"
@@ -23,8 +24,8 @@ const std::vector<std::string> k_server_keys = {"listen",          "webhook_secr
                                                 "max_connections", "rate_limit"};
 const std::vector<std::string> k_retention_keys = {"builds", "keep_per_rule", "deliveries", "kept_workdirs",
                                                    "interval"};
-const std::vector<std::string> k_registry_keys = {"endpoint",      "username",         "password",
-                                                  "password_file", "credentials_file", "ca_file"};
+const std::vector<std::string> k_registry_keys = {"endpoint",         "username", "password",       "password_file",
+                                                  "credentials_file", "ca_file",  "manifest_format"};
 const std::vector<std::string> k_git_keys = {
     "token", "token_file", "username", "password", "password_file", "ssh_key_file", "ssh_known_hosts_file"};
 // The top-level git: block also says where submodules may come from.
@@ -40,9 +41,9 @@ const std::vector<std::string> k_top_git_keys = {"token",
 const std::vector<std::string> k_repository_keys = {"github",     "registry",  "push_repo",     "push_repo_prefix",
                                                     "image_name", "clone_url", "trigger_token", "trigger_token_file",
                                                     "hooks",      "git",       "rules",         "allow_tag_collisions"};
-const std::vector<std::string> k_rule_keys = {"source_type", "source",    "tag",         "dockerfile",
-                                              "context",     "autobuild", "cache",       "submodules",
-                                              "build_args",  "paths",     "ignore_paths"};
+const std::vector<std::string> k_rule_keys = {"source_type", "source",    "tag",          "dockerfile",
+                                              "context",     "autobuild", "cache",        "submodules",
+                                              "build_args",  "paths",     "ignore_paths", "platforms"};
 const std::vector<std::string> k_subscriber_keys = {"name",        "url",          "format", "secret",
                                                     "secret_file", "repositories", "events"};
 const std::vector<std::string> k_github_keys = {"token", "token_file", "api_url", "url"};
@@ -179,6 +180,7 @@ private:
         m_r.read_secret(n, "password", reg.password);
         m_r.read(n, "credentials_file", reg.credentials_file);
         m_r.read(n, "ca_file", reg.ca_file);
+        read_manifest_format(m_r, n, where, reg.manifest_format);
         if (reg.endpoint.empty()) {
             m_r.diags().add(reg.line, where + " has no endpoint; add e.g. endpoint: docker.io or endpoint: ghcr.io");
         } else {
@@ -356,6 +358,7 @@ private:
         m_r.read(n, "build_args", rule.build_args);
         m_r.read(n, "paths", rule.paths);
         m_r.read(n, "ignore_paths", rule.ignore_paths);
+        read_platforms(m_r, n, "a rule", rule.platforms);
 
         if (rule.source.empty()) {
             m_r.diags().add(rule.line,

@@ -67,9 +67,16 @@ struct BuilderConfig {
     // Base images: always (re-check the registry each build, pull what changed) | missing | never.
     std::string pull = "always";
     Isolation isolation = Isolation::oci;
+    // Default platforms of every rule ("linux/arm64", normalised, see platform.hpp); empty = the host's only.
+    std::vector<std::string> platforms;
+    int platform_parallelism = 2;  // platforms of one multi-platform build built at once
     BuilderNetwork network;
     BuilderLimits limits;
 };
+
+// What a multi-platform push puts at each tag: an OCI image index, or Docker's manifest list (registries
+// that predate OCI indexes).
+enum class ManifestFormat { oci, docker };
 
 // A registry endpoint after normalisation (see image_ref.hpp, normalize_endpoint).
 struct RegistryConfig {
@@ -82,6 +89,7 @@ struct RegistryConfig {
     std::string password;          // secret: never printed
     std::string credentials_file;  // docker config.json, re-read at every push
     std::string ca_file;
+    ManifestFormat manifest_format = ManifestFormat::oci;
     int line = 0;
 };
 
@@ -118,6 +126,7 @@ struct Rule {
     std::map<std::string, std::string> build_args;
     std::vector<std::string> paths;
     std::vector<std::string> ignore_paths;
+    std::vector<std::string> platforms;  // overrides builder.platforms when not empty
     int line = 0;
 };
 

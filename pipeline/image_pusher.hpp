@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/model.hpp"
@@ -14,11 +15,25 @@ namespace hookyard::pipeline {
 
 class CancelToken;
 
+// One platform's image of a multi-platform build.
+struct PlatformLayout {
+    std::string platform;    // os/arch[/variant]
+    std::string layout_dir;  // its OCI layout, as the build stage wrote it
+    std::string layout_ref;
+};
+
 struct PushRequest {
-    std::string layout_dir;           // OCI image layout written by the build stage
-    std::string layout_ref;           // the reference name inside the layout
-    std::vector<std::string> images;  // full references host/repository:tag, all on `registry`
-    config::RegistryConfig registry;  // endpoint and credentials (credentials_file re-read per push)
+    std::string layout_dir;                 // OCI image layout written by the build stage
+    std::string layout_ref;                 // the reference name inside the layout
+    std::vector<PlatformLayout> platforms;  // push_platforms(): every platform's layout (layout_dir unused)
+    std::vector<std::string> images;        // full references host/repository:tag, all on `registry`
+    config::RegistryConfig registry;        // endpoint and credentials (credentials_file re-read per push)
+};
+
+// What push_platforms() put at the tags: the index, and each platform's manifest digest in it.
+struct PushedIndex {
+    std::string digest;                                          // the index (or Docker manifest list) digest
+    std::vector<std::pair<std::string, std::string>> platforms;  // (platform, manifest digest), request order
 };
 
 class ImagePusher {
@@ -28,6 +43,11 @@ public:
     // go to `log`. Errors name the cause and the fix (credentials refused, repository missing, …) and carry
     // their kind (auth, not_found, transient after retries, canceled). Thread-safe.
     virtual util::Result<std::string> push(const PushRequest& request, const LogSink& log, CancelToken& token) = 0;
+    // Pushes request.platforms as one multi-platform image: every platform's blobs and manifest, then one
+    // index per reference (request.registry.manifest_format: an OCI image index, or Docker's manifest list).
+    // Errors as push(). Thread-safe.
+    virtual util::Result<PushedIndex> push_platforms(const PushRequest& request, const LogSink& log,
+                                                     CancelToken& token) = 0;
 };
 
 }  // namespace hookyard::pipeline

@@ -1,6 +1,8 @@
 #include "pipeline/registry_pusher.hpp"
 
 #include "config/image_ref.hpp"
+#include "config/platform.hpp"
+#include "pipeline/registry/index_push.hpp"
 #include "pipeline/scheduler.hpp"
 
 namespace hookyard::pipeline {
@@ -31,6 +33,51 @@ util::Result<std::string> RegistryPusher::push(const PushRequest& request, const
     if (token.canceled()) return util::make_error(util::ErrorKind::canceled, "canceled before the push");
     auto image = load_oci_layout(request.layout_dir, request.layout_ref);
     if (!image) return image.error();
+    return push_image(*image, request, log, token);
+}
+
+util::Result<PushedIndex> RegistryPusher::push_platforms(const PushRequest& request, const LogSink& log,
+                                                         CancelToken& token) {
+    if (token.canceled()) return util::make_error(util::ErrorKind::canceled, "canceled before the push");
+    std::vector<PlatformImage> images;
+    for (const auto& layout : request.platforms) {
+        std::string error;
+        auto platform = config::parse_platform(layout.platform, &error);
+        if (!platform) return util::make_error(util::ErrorKind::invalid_input, error);
+        auto image = load_oci_layout(layout.layout_dir, layout.layout_ref);
+        if (!image) return image.error();
+        images.push_back({*platform, std::move(*image)});
+    }
+    auto format = request.registry.manifest_format;
+    {
+        const std::lock_guard lock(m_mutex);
+        if (m_refuse_oci_index.count(request.registry.api_base) != 0) format = config::ManifestFormat::docker;
+    }
+    auto index = make_platform_index(images, format);
+    if (!index) return index.error();
+    auto digest = push_image(*index, request, log, token);
+    if (!digest && format == config::ManifestFormat::oci && is_manifest_type_refused(digest.error())) {
+        log("hookyard: " + request.registry.host + " refused the OCI image index (" + digest.error().message +
+            "); pushing a Docker manifest list instead (manifest_format: docker skips this attempt)");
+        format = config::ManifestFormat::docker;
+        {
+            const std::lock_guard lock(m_mutex);
+            m_refuse_oci_index.insert(request.registry.api_base);
+        }
+        index = make_platform_index(images, format);
+        if (!index) return index.error();
+        digest = push_image(*index, request, log, token);
+    }
+    if (!digest) return digest.error();
+    PushedIndex pushed{*digest, {}};
+    for (std::size_t i = 0; i < images.size(); ++i) {
+        pushed.platforms.emplace_back(request.platforms[i].platform, index->children[i].descriptor.digest);
+    }
+    return pushed;
+}
+
+util::Result<std::string> RegistryPusher::push_image(const OciImage& image, const PushRequest& request,
+                                                     const LogSink& log, CancelToken& token) {
     auto client = client_for(request.registry);
     if (!client) return client.error();
     // Group the tags by repository: one push per repository, every tag at once.
@@ -45,9 +92,9 @@ util::Result<std::string> RegistryPusher::push(const PushRequest& request, const
     }
     std::string digest;
     for (const auto& [repository, tags] : tags_by_repo) {
-        log("hookyard: pushing " + std::to_string(image->blobs.size()) + " blobs (" +
-            std::to_string(image->total_blob_bytes()) + " bytes) to " + request.registry.host + "/" + repository);
-        auto result = (*client)->push(*image, repository, tags, &token);
+        log("hookyard: pushing " + std::to_string(image.blobs.size()) + " blobs (" +
+            std::to_string(image.total_blob_bytes()) + " bytes) to " + request.registry.host + "/" + repository);
+        auto result = (*client)->push(image, repository, tags, &token);
         if (!result) return result.error();
         log("hookyard: " + std::to_string(result->blobs_uploaded) + " uploaded, " +
             std::to_string(result->blobs_mounted) + " mounted, " + std::to_string(result->blobs_skipped) +

@@ -1,8 +1,12 @@
 #include "pipeline/stage_runner.hpp"
 
+#include <atomic>
 #include <filesystem>
+#include <mutex>
 
+#include "config/platform.hpp"
 #include "config/rules.hpp"
+#include "pipeline/platform_builds.hpp"
 #include "pipeline/push_guards.hpp"
 #include "storage/log_writer.hpp"
 #include "util/log.hpp"
@@ -50,11 +54,18 @@ private:
     // A fresh <data_dir>/work/<id>-<attempt>; the directories of earlier attempts are removed.
     void make_work_dir();
     // Runs `fn` as stage `name`; returns false (with m_outcome filled) when it failed or was canceled.
-    bool stage(const std::string& name, const std::function<util::Status()>& fn);
+    // `token` (default: the build's) is the cancel that stops it. Thread-safe (platforms' stages run at once).
+    bool stage(const std::string& name, const std::function<util::Status()>& fn, CancelToken* token = nullptr);
     util::Status checkout_stage();
     util::Status locate_stage();
     util::Status build_stage();
+    // One "build <platform>" stage per platform, in parallel; false (m_outcome filled) when one failed.
+    bool build_platforms();
+    // Runs one build job to its end (canceled with `token`) into `out`.
+    util::Status run_build(BuildRequest req, CancelToken& token, BuildResult& out, const std::string& log_prefix);
     util::Status push_stage();
+    // Pushes every platform's image and an index to `images`; records each platform's digest once.
+    util::Result<std::string> push_platforms(PushRequest& req);
     // What the build and the hooks share: paths, build args, Docker Hub's variables, limits.
     BuildRequest build_request() const;
     // Moves the work dir of a failed build to <data_dir>/kept/<id> when the config asks for it.
@@ -62,8 +73,10 @@ private:
     // The build ends `state` with `error`; a shutdown leaves it to crash recovery.
     void end(storage::BuildState state, std::string error);
     void log(std::string_view line);
-    LogSink sink() {
-        return [this](std::string_view line) { log(line); };
+    LogSink sink(std::string prefix = "") {
+        return [this, prefix = std::move(prefix)](std::string_view line) {
+            prefix.empty() ? log(line) : log(prefix + std::string(line));
+        };
     }
     util::Status canceled_status() const {
         return util::make_error(util::ErrorKind::canceled, m_token.reason() == CancelToken::Reason::shutdown
@@ -76,6 +89,8 @@ private:
     const storage::Build& m_build;
     CancelToken& m_token;
     RunOutcome m_outcome;
+    std::mutex m_outcome_mutex;  // platforms' stages end at once: the first failure is the build's
+    bool m_ended = false;
     storage::LogWriter m_log;  // batches the log's writes; closed before run() returns
 
     const config::RepositoryConfig* m_repo = nullptr;
@@ -86,18 +101,21 @@ private:
     std::optional<Checkout> m_checkout;
     BuildLocation m_location;
     BuildResult m_built;
-    std::string m_commit;      // the build's, or the one checkout resolved
+    std::vector<std::string> m_platforms;        // what the rule builds; one or none = a plain build
+    std::vector<BuildResult> m_platforms_built;  // multi-platform: one per m_platforms entry
+    std::string m_commit;                        // the build's, or the one checkout resolved
     std::string m_superseded;  // set at checkout when the build is a replay (push_guards.hpp): why it stops
 };
 
 StageRunner::StageRunner(const config::Config& config, storage::Store& store, CheckoutService& checkout,
-                         Executor& executor, ImagePusher& pusher, BuildObserver* observer)
+                         Executor& executor, ImagePusher& pusher, BuildObserver* observer, PlatformSupport platforms)
     : m_config(config),
       m_store(store),
       m_checkout(checkout),
       m_executor(executor),
       m_pusher(pusher),
-      m_observer(observer) {}
+      m_observer(observer),
+      m_platforms(std::move(platforms)) {}
 
 RunOutcome StageRunner::run(const storage::Build& build, CancelToken& token) {
     return Run(*this, build, token).execute();
@@ -119,28 +137,32 @@ void StageRunner::Run::log(std::string_view line) {
 }
 
 void StageRunner::Run::end(storage::BuildState state, std::string error) {
+    const std::lock_guard lock(m_outcome_mutex);
+    // A platform's failure cancels its siblings: their "canceled" must not hide the cause.
+    if (m_ended) return;
+    m_ended = true;
     m_outcome.state = state;
     m_outcome.error = std::move(error);
     m_outcome.interrupted = m_token.reason() == CancelToken::Reason::shutdown;
 }
 
-bool StageRunner::Run::stage(const std::string& name, const std::function<util::Status()>& fn) {
-    if (m_token.canceled()) {
+bool StageRunner::Run::stage(const std::string& name, const std::function<util::Status()>& fn, CancelToken* token) {
+    CancelToken& cancel = token != nullptr ? *token : m_token;
+    if (cancel.canceled()) {
         end(storage::BuildState::canceled, canceled_status().error().message);
         return false;
     }
     auto& store = m_owner.m_store;
     auto* observer = m_owner.m_observer;
     if (auto st = store.start_stage(m_build.id, name); !st) {
-        m_outcome.state = storage::BuildState::failed;
-        m_outcome.error = "cannot record stage " + name + ": " + st.error().message;
+        end(storage::BuildState::failed, "cannot record stage " + name + ": " + st.error().message);
         return false;
     }
     const auto started = std::chrono::steady_clock::now();
     if (observer) observer->on_stage(m_build.id, name, storage::BuildState::running, {}, "");
     log("hookyard: stage " + name + " started");
     util::Status result = fn();
-    if (result && m_token.canceled()) result = canceled_status();
+    if (result && cancel.canceled()) result = canceled_status();
     const auto elapsed =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     storage::BuildState state = storage::BuildState::succeeded;
@@ -170,6 +192,7 @@ bool StageRunner::Run::resolve() {
     }
     m_registry = m_config.registry_for(*m_repo);
     m_rule = m_build.rule < m_repo->rules.size() ? &m_repo->rules[m_build.rule] : nullptr;
+    m_platforms = config::platforms_for(m_config.builder, m_rule);
     return true;
 }
 
@@ -221,9 +244,10 @@ RunOutcome StageRunner::Run::execute_stages() {
     make_work_dir();
 
     const bool ok = stage("checkout", [this] { return checkout_stage(); }) &&
-                    (!m_superseded.empty() || (stage("locate", [this] { return locate_stage(); }) &&
-                                               stage("build", [this] { return build_stage(); }) &&
-                                               stage("push", [this] { return push_stage(); })));
+                    (!m_superseded.empty() ||
+                     (stage("locate", [this] { return locate_stage(); }) &&
+                      (m_platforms.size() > 1 ? build_platforms() : stage("build", [this] { return build_stage(); })) &&
+                      stage("push", [this] { return push_stage(); })));
     if (ok && !m_superseded.empty()) {
         m_outcome.state = storage::BuildState::superseded;
         m_outcome.error = m_superseded;
@@ -282,6 +306,9 @@ util::Status StageRunner::Run::locate_stage() {
 
 BuildRequest StageRunner::Run::build_request() const {
     BuildRequest req;
+    req.cache = m_rule && m_rule->cache ? *m_rule->cache : m_config.builder.cache;
+    req.layout_dir = (m_work / "layout").string();
+    req.work_dir = (m_work / "tmp").string();
     req.build_id = std::to_string(m_build.id);
     req.context_dir = m_location.context_dir;
     req.dockerfile = m_location.dockerfile;
@@ -294,23 +321,58 @@ BuildRequest StageRunner::Run::build_request() const {
     req.docker_hub.docker_tag = m_build.tags.empty() ? "latest" : m_build.tags.front();
     req.hooks = m_repo->hooks;
     req.timeout = m_config.builder.timeout;
+    req.layout_ref = req.docker_hub.docker_tag;
     return req;
 }
 
 util::Status StageRunner::Run::build_stage() {
     BuildRequest req = build_request();
-    req.cache = m_rule && m_rule->cache ? *m_rule->cache : m_config.builder.cache;
-    req.layout_dir = (m_work / "layout").string();
-    req.layout_ref = req.docker_hub.docker_tag;
-    req.work_dir = (m_work / "tmp").string();
-    auto job = m_owner.m_executor.start(req, sink());
+    // One platform that is not the host's: built for it, still a plain manifest at the tags.
+    if (config::is_multi_platform(m_platforms)) {
+        if (auto st = m_owner.m_platforms.check(m_platforms); !st) return st;
+        req.platform = m_platforms.front();
+    }
+    return run_build(std::move(req), m_token, m_built, "");
+}
+
+util::Status StageRunner::Run::run_build(BuildRequest req, CancelToken& token, BuildResult& out,
+                                         const std::string& log_prefix) {
+    auto job = m_owner.m_executor.start(std::move(req), sink(log_prefix));
     auto result = [&] {
-        CancelCallback stop_job(m_token, [&job] { job->cancel(); });
+        CancelCallback stop_job(token, [&job] { job->cancel(); });
         return job->wait();
     }();
     if (!result) return result.error();
-    m_built = *result;
+    out = *result;
     return {};
+}
+
+bool StageRunner::Run::build_platforms() {
+    // Nothing builds when one platform cannot: a half-built set would be pushed by no one.
+    for (const auto& platform : m_platforms) {
+        if (auto st = m_owner.m_platforms.check({platform}); !st) {
+            return stage("build " + platform, [&st] { return st; });
+        }
+    }
+    const BuildRequest base = build_request();
+    const auto started = std::chrono::steady_clock::now();
+    m_platforms_built.assign(m_platforms.size(), BuildResult{});
+    CancelToken siblings;  // stops every platform: the build's cancel, or one platform failing
+    CancelCallback forward(m_token, [this, &siblings] { siblings.cancel(m_token.reason()); });
+    std::atomic<bool> all_ok{true};
+    run_parallel(m_platforms.size(), m_config.builder.platform_parallelism, siblings, [&](std::size_t i) {
+        const std::string& platform = m_platforms[i];
+        const auto build = [&] {
+            return run_build(platform_request(base, platform, m_work.string(), started), siblings, m_platforms_built[i],
+                             "[" + platform + "] ");
+        };
+        if (!stage("build " + platform, build, &siblings)) {
+            all_ok = false;
+            siblings.cancel(CancelToken::Reason::canceled);
+        }
+    });
+    // A cancel that came after the last platform finished is the push stage's to report.
+    return all_ok;
 }
 
 util::Status StageRunner::Run::push_stage() {
@@ -330,7 +392,7 @@ util::Status StageRunner::Run::push_stage() {
     // checked for the others).
     for (const auto& tag : m_build.tags) {
         req.images = {m_build.image + ":" + tag};
-        auto digest = m_owner.m_pusher.push(req, sink(), m_token);
+        auto digest = m_platforms.size() > 1 ? push_platforms(req) : m_owner.m_pusher.push(req, sink(), m_token);
         if (!digest) return digest.error();
         m_outcome.digest = *digest;
         log("hookyard: pushed " + req.images.front() + "@" + *digest);
@@ -340,6 +402,23 @@ util::Status StageRunner::Run::push_stage() {
         }
     }
     return m_owner.m_executor.run_hook(Hook::post_push, hook_req, sink());
+}
+
+util::Result<std::string> StageRunner::Run::push_platforms(PushRequest& req) {
+    if (req.platforms.empty()) {
+        for (std::size_t i = 0; i < m_platforms.size(); ++i) {
+            req.platforms.push_back({m_platforms[i], m_platforms_built[i].layout_dir, m_platforms_built[i].layout_ref});
+        }
+    }
+    auto pushed = m_owner.m_pusher.push_platforms(req, sink(), m_token);
+    if (!pushed) return pushed.error();
+    for (const auto& [platform, digest] : pushed->platforms) {
+        log("hookyard: " + platform + " manifest " + digest);
+        if (auto st = m_owner.m_store.record_pushed(m_build.id, "platform:" + platform, digest); !st) {
+            log("hookyard: could not record the " + platform + " digest: " + st.error().message);
+        }
+    }
+    return pushed->digest;
 }
 
 void StageRunner::Run::keep_failed_work() {

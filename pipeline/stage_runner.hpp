@@ -12,6 +12,7 @@
 #include "pipeline/checkout/checkout.hpp"
 #include "pipeline/checkout/locate.hpp"
 #include "pipeline/executor/executor.hpp"
+#include "pipeline/executor/platforms.hpp"
 #include "pipeline/image_pusher.hpp"
 #include "pipeline/scheduler.hpp"
 #include "storage/store.hpp"
@@ -31,9 +32,10 @@ public:
 
 class StageRunner : public BuildRunner {
 public:
-    // Everything passed in must outlive the runner. `observer` may be null.
+    // Everything passed in must outlive the runner. `observer` may be null. `platforms` says which platforms
+    // this host can build (tests point it at a binfmt_misc directory of their own).
     StageRunner(const config::Config& config, storage::Store& store, CheckoutService& checkout, Executor& executor,
-                ImagePusher& pusher, BuildObserver* observer = nullptr);
+                ImagePusher& pusher, BuildObserver* observer = nullptr, PlatformSupport platforms = PlatformSupport());
 
     // Runs the build's stages in order and returns how it ended; stops at the first failing stage.
     // A build whose repository is no longer in the config fails with that reason. Work files live under
@@ -42,6 +44,11 @@ public:
     // <data_dir>/kept/<id> on failure when builder.keep_failed_workdirs). Each image is recorded in the
     // store as soon as it is pushed; a build resumed after a crash whose every image was already pushed
     // with one digest finishes with that digest without building again.
+    // A rule with several platforms (rule or builder `platforms:`) builds each in its own stage,
+    // "build linux/amd64", …, builder.platform_parallelism at once within this one run; a platform this host
+    // cannot run fails its stage before anything builds; one failing platform cancels the others and nothing
+    // is pushed; the push puts an index at every tag, and each platform's manifest digest is recorded as the
+    // pushed image "platform:<os/arch>" (storage's build JSON lists them as `platforms`).
     RunOutcome run(const storage::Build& build, CancelToken& token) override;
 
     // Removes every leftover under <data_dir>/work (work dirs of builds a crash interrupted). Call at start,
@@ -57,6 +64,7 @@ private:
     Executor& m_executor;
     ImagePusher& m_pusher;
     BuildObserver* m_observer;
+    PlatformSupport m_platforms;
 };
 
 }  // namespace hookyard::pipeline

@@ -11,6 +11,18 @@ nlohmann::json time_or_null(storage::TimeMs t) {
 
 nlohmann::json text_or_null(const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
 
+// A multi-platform build records each platform's manifest digest as the pushed image "platform:<os/arch>"
+// (pipeline/stage_runner.hpp): [{platform, digest}], or null for a single-platform build.
+nlohmann::json platforms_or_null(const storage::Build& b) {
+    constexpr std::string_view k_prefix = "platform:";
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& [image, digest] : b.pushed) {
+        if (image.rfind(k_prefix, 0) == 0)
+            out.push_back({{"platform", image.substr(k_prefix.size())}, {"digest", digest}});
+    }
+    return out.empty() ? nlohmann::json(nullptr) : out;
+}
+
 }  // namespace
 
 nlohmann::json build_to_json(const storage::Build& b) {
@@ -32,6 +44,7 @@ nlohmann::json build_to_json(const storage::Build& b) {
             {"image", b.image},
             {"tags", b.tags},
             {"digest", text_or_null(b.digest)},
+            {"platforms", platforms_or_null(b)},
             {"error", text_or_null(b.error)},
             {"created_at", time_or_null(b.created_at)},
             {"started_at", time_or_null(b.started_at)},

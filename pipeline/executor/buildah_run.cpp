@@ -8,6 +8,7 @@
 
 #include "pipeline/executor/buildah_errors.hpp"
 #include "pipeline/executor/hooks.hpp"
+#include "pipeline/executor/platforms.hpp"
 
 namespace hookyard::pipeline {
 namespace {
@@ -213,7 +214,7 @@ util::Result<int> BuildahRun::run_buildah(std::vector<std::string> args, const L
 }
 
 std::vector<std::string> BuildahRun::build_command(std::map<std::string, std::string>& arg_env) {
-    std::map<std::string, std::string> args;
+    std::map<std::string, std::string> args = target_platform_args();
     for (const auto& [k, v] : m_request.docker_hub.to_map()) {
         // An empty variable would override the Dockerfile's own ARG default, so it is left out.
         if (!v.empty()) args[k] = v;
@@ -225,6 +226,7 @@ std::vector<std::string> BuildahRun::build_command(std::map<std::string, std::st
                                              m_cgroup && m_cgroup->applied());
     cmd.insert(cmd.end(), sandbox.begin(), sandbox.end());
     cmd.insert(cmd.end(), {layers, "--force-rm", "-f", m_request.dockerfile, "--iidfile", m_work_dir + "/iid"});
+    if (!m_request.platform.empty()) cmd.insert(cmd.end(), {"--platform", m_request.platform});
     std::string shown = "buildah build";
     for (const auto& flag : cmd) shown += flag == "build" ? "" : " " + flag;
     for (const auto& [k, v] : args) {
@@ -243,6 +245,15 @@ std::vector<std::string> BuildahRun::build_command(std::map<std::string, std::st
     cmd.push_back(m_request.context_dir);
     note(shown + " " + m_request.context_dir);
     return cmd;
+}
+
+std::map<std::string, std::string> BuildahRun::target_platform_args() const {
+    const auto target = config::parse_platform(m_request.platform);
+    if (!target) return {};
+    std::map<std::string, std::string> args;
+    // An empty TARGETVARIANT is still set, as buildx does: a Dockerfile may test it.
+    for (const auto& [k, v] : platform_build_args(*target, config::host_platform())) args[k] = v;
+    return args;
 }
 
 util::Status BuildahRun::build_with_buildah() {

@@ -41,6 +41,8 @@ private:
                                   const std::map<std::string, std::string>& extra_env = {});
     // `buildah build`'s arguments (after argv[0] and the storage flags) and the values of its build args.
     std::vector<std::string> build_command(std::map<std::string, std::string>& arg_env);
+    // BuildKit's automatic build args for request.platform; empty for a host build.
+    std::map<std::string, std::string> target_platform_args() const;
     util::Status prepare_sandbox();
     void note(const std::string& line) const;
     ChildPlacement placement() const;

@@ -46,6 +46,9 @@ struct BuildRequest {
     std::string layout_dir;                         // output OCI layout; must be absent or empty
     std::string layout_ref = "latest";              // the reference name inside the layout (index.json)
     std::string work_dir;                           // scratch directory for this build; created if missing
+    // Target platform "os/arch[/variant]": built with --platform and BuildKit's automatic build args
+    // (platforms.hpp; the rule's build_args win over them). Empty = the host's, exactly as without it.
+    std::string platform;
 };
 
 struct BuildResult {

@@ -135,7 +135,9 @@ bool is_index_media_type(std::string_view media_type) {
 std::string OciImage::blob_path(std::string_view digest) const {
     // Digests are validated on load, so "sha256:<hex>" cannot escape the layout.
     const auto colon = digest.find(':');
-    return layout_dir + "/blobs/" + std::string(digest.substr(0, colon)) + "/" + std::string(digest.substr(colon + 1));
+    const auto dir = blob_dirs.find(digest);
+    return (dir == blob_dirs.end() ? layout_dir : dir->second) + "/blobs/" + std::string(digest.substr(0, colon)) +
+           "/" + std::string(digest.substr(colon + 1));
 }
 
 std::uint64_t OciImage::total_blob_bytes() const {

@@ -3,6 +3,8 @@
 // writes it, into what a push needs: the manifests' exact bytes and the blobs they reference.
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,7 +38,10 @@ struct OciImage {
     ManifestBlob root;                   // pushed to every tag
     std::vector<ManifestBlob> children;  // for an index: its manifests, pushed by digest before the root
     std::vector<Descriptor> blobs;       // configs and layers of every manifest, without duplicates
-    // Path of a blob's file inside the layout.
+    // Blobs that live in another layout directory than layout_dir (a multi-platform image assembled from one
+    // layout per platform, index_push.hpp): digest → that layout directory.
+    std::map<std::string, std::string, std::less<>> blob_dirs;
+    // Path of a blob's file inside its layout.
     std::string blob_path(std::string_view digest) const;
     std::uint64_t total_blob_bytes() const;
 };

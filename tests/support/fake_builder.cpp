@@ -81,6 +81,19 @@ util::Result<std::string> FakePusher::push(const pipeline::PushRequest& request,
     return digest;
 }
 
+util::Result<pipeline::PushedIndex> FakePusher::push_platforms(const pipeline::PushRequest& request,
+                                                               const pipeline::LogSink& log,
+                                                               pipeline::CancelToken& token) {
+    auto pushed = push(request, log, token);
+    if (!pushed) return pushed.error();
+    pipeline::PushedIndex index{*pushed, {}};
+    for (std::size_t i = 0; i < request.platforms.size(); ++i) {
+        index.platforms.emplace_back(request.platforms[i].platform,
+                                     "sha256:" + std::string(63, 'p') + std::to_string(i % 10));
+    }
+    return index;
+}
+
 std::vector<pipeline::PushRequest> FakePusher::requests() const {
     std::lock_guard lock(m_mutex);
     return m_requests;

@@ -42,6 +42,10 @@ public:
     // token and returns ErrorKind::canceled.
     util::Result<std::string> push(const pipeline::PushRequest& request, const pipeline::LogSink& log,
                                    pipeline::CancelToken& token) override;
+    // As push(), with "sha256:<platform's index>…" as each platform's digest.
+    util::Result<pipeline::PushedIndex> push_platforms(const pipeline::PushRequest& request,
+                                                       const pipeline::LogSink& log,
+                                                       pipeline::CancelToken& token) override;
 
     void fail_with(util::Error error) { m_error = std::move(error); }
     void block_until_canceled() { m_block = true; }
