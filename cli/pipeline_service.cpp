@@ -63,7 +63,9 @@ PipelineService::PipelineService(const config::Config& config, storage::Store& s
       m_checkout(pipeline::make_checkout_service(m_mirrors, &m_worktrees)),
       m_containment(pipeline::ProcessContainment::make({config.data_dir, ""})),
       m_executor(pipeline::make_buildah_executor(buildah_options(config, m_containment, std::move(sandbox)))),
-      m_runner(std::make_unique<pipeline::StageRunner>(config, store, *m_checkout, *m_executor, m_pusher, observer)),
+      m_final_images(buildah_options(config, nullptr, {})),
+      m_runner(std::make_unique<pipeline::StageRunner>(config, store, *m_checkout, *m_executor, m_pusher, observer,
+                                                       &m_final_images)),
       m_http(make_http_client(config)) {
     m_store.set_event_planner(notify::make_event_planner(config));
     m_dispatcher = std::make_unique<notify::Dispatcher>(store, config, *m_http, notify::dispatcher_options(config));
@@ -113,11 +115,13 @@ util::Status PipelineService::recover() {
 void PipelineService::start() {
     m_dispatcher->start();
     m_scheduler->start();
+    m_final_images.start();
     if (m_budget) m_budget->start();
 }
 
 void PipelineService::stop() {
     if (m_scheduler) m_scheduler->stop();
+    m_final_images.stop();
     if (m_budget) m_budget->stop();
     if (m_dispatcher) m_dispatcher->stop();
 }

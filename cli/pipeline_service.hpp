@@ -58,6 +58,7 @@ private:
     std::shared_ptr<pipeline::ProcessContainment> m_containment;  // every build's processes, see recover()
     std::unique_ptr<pipeline::Executor> m_executor;
     pipeline::RegistryPusher m_pusher;
+    pipeline::FinalImages m_final_images;  // each pushed build's image leaves buildah's storage
     std::unique_ptr<pipeline::StageRunner> m_runner;
     std::unique_ptr<pipeline::BuildEvents> m_events;
     std::unique_ptr<pipeline::Scheduler> m_scheduler;

@@ -1,6 +1,7 @@
 #include "pipeline/stage_runner.hpp"
 
 #include <filesystem>
+#include <shared_mutex>
 
 #include "config/rules.hpp"
 #include "pipeline/push_guards.hpp"
@@ -59,6 +60,8 @@ private:
     BuildRequest build_request() const;
     // Moves the work dir of a failed build to <data_dir>/kept/<id> when the config asks for it.
     void keep_failed_work();
+    // Deletes the built OCI layout and releases the final image (the push is over, whatever its outcome).
+    void release_built_image();
     // The build ends `state` with `error`; a shutdown leaves it to crash recovery.
     void end(storage::BuildState state, std::string error);
     void log(std::string_view line);
@@ -86,18 +89,20 @@ private:
     std::optional<Checkout> m_checkout;
     BuildLocation m_location;
     BuildResult m_built;
-    std::string m_commit;      // the build's, or the one checkout resolved
-    std::string m_superseded;  // set at checkout when the build is a replay (push_guards.hpp): why it stops
+    bool m_built_cached = false;  // the build ran with the layer cache: buildah kept its final image
+    std::string m_commit;         // the build's, or the one checkout resolved
+    std::string m_superseded;     // set at checkout when the build is a replay (push_guards.hpp): why it stops
 };
 
 StageRunner::StageRunner(const config::Config& config, storage::Store& store, CheckoutService& checkout,
-                         Executor& executor, ImagePusher& pusher, BuildObserver* observer)
+                         Executor& executor, ImagePusher& pusher, BuildObserver* observer, FinalImages* final_images)
     : m_config(config),
       m_store(store),
       m_checkout(checkout),
       m_executor(executor),
       m_pusher(pusher),
-      m_observer(observer) {}
+      m_observer(observer),
+      m_final_images(final_images) {}
 
 RunOutcome StageRunner::run(const storage::Build& build, CancelToken& token) {
     return Run(*this, build, token).execute();
@@ -224,6 +229,7 @@ RunOutcome StageRunner::Run::execute_stages() {
                     (!m_superseded.empty() || (stage("locate", [this] { return locate_stage(); }) &&
                                                stage("build", [this] { return build_stage(); }) &&
                                                stage("push", [this] { return push_stage(); })));
+    release_built_image();
     if (ok && !m_superseded.empty()) {
         m_outcome.state = storage::BuildState::superseded;
         m_outcome.error = m_superseded;
@@ -303,6 +309,9 @@ util::Status StageRunner::Run::build_stage() {
     req.layout_dir = (m_work / "layout").string();
     req.layout_ref = req.docker_hub.docker_tag;
     req.work_dir = (m_work / "tmp").string();
+    // Until the layout is exported: a final image another build released may be this build's cache.
+    std::shared_lock<std::shared_mutex> building;
+    if (m_owner.m_final_images != nullptr && req.cache) building = m_owner.m_final_images->building();
     auto job = m_owner.m_executor.start(req, sink());
     auto result = [&] {
         CancelCallback stop_job(m_token, [&job] { job->cancel(); });
@@ -310,6 +319,7 @@ util::Status StageRunner::Run::build_stage() {
     }();
     if (!result) return result.error();
     m_built = *result;
+    m_built_cached = req.cache;
     return {};
 }
 
@@ -340,6 +350,16 @@ util::Status StageRunner::Run::push_stage() {
         }
     }
     return m_owner.m_executor.run_hook(Hook::post_push, hook_req, sink());
+}
+
+void StageRunner::Run::release_built_image() {
+    if (m_built.layout_dir.empty()) return;
+    std::error_code ec;
+    // Rebuilt from the cache in seconds when needed, and as big as the image: never kept for inspection.
+    fs::remove_all(m_built.layout_dir, ec);
+    if (ec) log("hookyard: could not remove the OCI layout " + m_built.layout_dir + ": " + ec.message());
+    // Without the cache the executor removed the image already.
+    if (m_owner.m_final_images != nullptr && m_built_cached) m_owner.m_final_images->release(m_built.image_id);
 }
 
 void StageRunner::Run::keep_failed_work() {

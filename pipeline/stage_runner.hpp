@@ -12,6 +12,7 @@
 #include "pipeline/checkout/checkout.hpp"
 #include "pipeline/checkout/locate.hpp"
 #include "pipeline/executor/executor.hpp"
+#include "pipeline/image_budget.hpp"
 #include "pipeline/image_pusher.hpp"
 #include "pipeline/scheduler.hpp"
 #include "storage/store.hpp"
@@ -31,9 +32,10 @@ public:
 
 class StageRunner : public BuildRunner {
 public:
-    // Everything passed in must outlive the runner. `observer` may be null.
+    // Everything passed in must outlive the runner. `observer` may be null. `final_images` (may be null:
+    // the built images stay) removes each cached build's final image once its push has ended.
     StageRunner(const config::Config& config, storage::Store& store, CheckoutService& checkout, Executor& executor,
-                ImagePusher& pusher, BuildObserver* observer = nullptr);
+                ImagePusher& pusher, BuildObserver* observer = nullptr, FinalImages* final_images = nullptr);
 
     // Runs the build's stages in order and returns how it ended; stops at the first failing stage.
     // A build whose repository is no longer in the config fails with that reason. Work files live under
@@ -41,7 +43,9 @@ public:
     // never reused; earlier attempts' are removed), and are removed at the end (moved to
     // <data_dir>/kept/<id> on failure when builder.keep_failed_workdirs). Each image is recorded in the
     // store as soon as it is pushed; a build resumed after a crash whose every image was already pushed
-    // with one digest finishes with that digest without building again.
+    // with one digest finishes with that digest without building again. Whatever the outcome, a built
+    // image's OCI layout is deleted before run() returns (also from a kept work dir) and, when the layer
+    // cache was on, the image itself is handed to `final_images`.
     RunOutcome run(const storage::Build& build, CancelToken& token) override;
 
     // Removes every leftover under <data_dir>/work (work dirs of builds a crash interrupted). Call at start,
@@ -57,6 +61,7 @@ private:
     Executor& m_executor;
     ImagePusher& m_pusher;
     BuildObserver* m_observer;
+    FinalImages* m_final_images;
 };
 
 }  // namespace hookyard::pipeline
