@@ -8,12 +8,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <set>
 #include <string_view>
 #include <vector>
 
 #include "pipeline/cancel.hpp"
 #include "pipeline/checkout/git_handles.hpp"
 #include "pipeline/checkout/git_remote.hpp"
+#include "pipeline/checkout/mirror_maintenance.hpp"
 #include "pipeline/checkout/stall_watchdog.hpp"
 #include "util/log.hpp"
 
@@ -137,6 +139,8 @@ util::Result<std::string> fetch_into_mirror(git_repository* repo, const std::str
     if (int rc = git_remote_ls(&heads, &count, remote.get()); rc < 0) {
         return git_failure(rc, "listing the refs of", url, state);
     }
+    std::set<std::string> advertised;
+    for (size_t i = 0; i < count; ++i) advertised.insert(heads[i]->name);
     std::string full_ref;
     std::vector<std::string> specs;
     if (!ref.empty()) {
@@ -175,6 +179,9 @@ util::Result<std::string> fetch_into_mirror(git_repository* repo, const std::str
         return git_failure(rc, "updating the mirror's refs from", url, state);
     }
     git_remote_disconnect(remote.get());
+    auto pruned = prune_deleted_refs(repo, advertised);
+    if (!pruned) return pruned.error();
+    stats.pruned_refs += *pruned;
     return full_ref == "HEAD" ? std::string("refs/hookyard/HEAD") : full_ref;
 }
 
