@@ -92,7 +92,8 @@ PipelineService::PipelineService(const config::Config& config, storage::Store& s
             [this] { return m_scheduler->running(); },
             [this](std::uint64_t bytes) {
                 if (m_on_cache_bytes) m_on_cache_bytes(bytes);
-            });
+            },
+            &m_final_images);
     }
     pipeline::SchedulerOptions options;
     options.concurrency = config.builder.concurrency;

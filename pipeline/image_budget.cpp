@@ -133,10 +133,11 @@ util::Result<std::uint64_t> ImageBudget::enforce() {
 }
 
 ImageBudgetJob::ImageBudgetJob(std::unique_ptr<ImageBudget> budget, std::function<int()> running,
-                               std::function<void(std::uint64_t)> on_measured)
+                               std::function<void(std::uint64_t)> on_measured, FinalImages* final_images)
     : m_budget(std::move(budget)),
       m_running(std::move(running)),
       m_on_measured(std::move(on_measured)),
+      m_final_images(final_images),
       m_loop([this] { step(); }, k_budget_interval) {}
 
 std::vector<std::string> ImageBudgetJob::hold_reasons() const {
@@ -145,6 +146,7 @@ std::vector<std::string> ImageBudgetJob::hold_reasons() const {
 }
 
 void ImageBudgetJob::step() {
+    if (m_final_images != nullptr) m_final_images->remove_queued();
     const auto used = m_budget->measure();
     if (m_on_measured) m_on_measured(used);
     if (!m_budget->over()) return;
@@ -178,6 +180,7 @@ void FinalImages::release(const std::string& id) {
 }
 
 int FinalImages::remove_queued() {
+    std::lock_guard removing(m_removing);
     std::unique_lock no_build(m_building, std::try_to_lock);
     if (!no_build) return 0;
     std::vector<std::string> queued;

@@ -56,31 +56,6 @@ private:
     std::atomic<std::uint64_t> m_last_usage{0};
 };
 
-// Keeps the budget in serve: after each build (wake()) and every few minutes it measures; over the budget
-// it holds new claims (hold_reasons()), waits until no build runs, evicts, then releases the claims.
-class ImageBudgetJob {
-public:
-    // `running` counts this process's running builds; `on_measured` (may be empty) gets every measured
-    // usage (hookyard_cache_bytes). Both are called on the job's thread.
-    ImageBudgetJob(std::unique_ptr<ImageBudget> budget, std::function<int()> running,
-                   std::function<void(std::uint64_t)> on_measured);
-    void start() { m_loop.start(); }
-    void stop() { m_loop.stop(); }
-    // A build finished: measure soon.
-    void wake() { m_loop.wake(); }
-    // Non-empty while claims must wait for an eviction (SchedulerOptions::hold).
-    std::vector<std::string> hold_reasons() const;
-
-private:
-    void step();
-
-    std::unique_ptr<ImageBudget> m_budget;
-    std::function<int()> m_running;
-    std::function<void(std::uint64_t)> m_on_measured;
-    std::atomic<bool> m_evicting{false};
-    util::WorkerLoop m_loop;  // last: its thread uses everything above
-};
-
 // The final image of each build run with the layer cache on. buildah keeps it, untagged, as the cache of
 // the build's last step; once the build has pushed (or failed to) it is only disk, and with a layer that
 // changes at every commit the storage would grow by it at every build. release() removes it on this
@@ -108,8 +83,9 @@ public:
     // Queues image `id` ("sha256:<hex>"; empty is ignored) for removal and wakes the thread. Thread-safe,
     // returns at once.
     void release(const std::string& id);
-    // Removes every queued image now unless a build holds building() (then they stay queued). Returns how
-    // many are gone (an image already gone counts). Blocking; thread-safe. The thread runs it.
+    // Removes every queued image now unless a build holds building() (then they stay queued); waits for a
+    // removal pass another thread has in progress first. Returns how many are gone (an image already gone
+    // counts). Blocking; thread-safe. The thread runs it.
     int remove_queued();
 
 private:
@@ -117,11 +93,40 @@ private:
     bool remove(const std::string& id);
 
     BuildahOptions m_buildah;
+    std::mutex m_removing;  // one removal pass at a time
     std::shared_mutex m_building;
     std::mutex m_mutex;
     std::vector<std::string> m_queue;  // guarded by m_mutex
     bool m_warned = false;             // guarded by m_mutex: skopeo's absence is logged once
     util::WorkerLoop m_loop;           // last: its thread uses everything above
+};
+
+// Keeps the budget in serve: after each build (wake()) and every few minutes it measures; over the budget
+// it holds new claims (hold_reasons()), waits until no build runs, evicts, then releases the claims.
+class ImageBudgetJob {
+public:
+    // `running` counts this process's running builds; `on_measured` (may be empty) gets every measured
+    // usage (hookyard_cache_bytes). Both are called on the job's thread. `final_images` (may be null) is
+    // emptied before each measurement: the space a pushed build's final image frees is not taken from
+    // the cache.
+    ImageBudgetJob(std::unique_ptr<ImageBudget> budget, std::function<int()> running,
+                   std::function<void(std::uint64_t)> on_measured, FinalImages* final_images = nullptr);
+    void start() { m_loop.start(); }
+    void stop() { m_loop.stop(); }
+    // A build finished: measure soon.
+    void wake() { m_loop.wake(); }
+    // Non-empty while claims must wait for an eviction (SchedulerOptions::hold).
+    std::vector<std::string> hold_reasons() const;
+
+private:
+    void step();
+
+    std::unique_ptr<ImageBudget> m_budget;
+    std::function<int()> m_running;
+    std::function<void(std::uint64_t)> m_on_measured;
+    FinalImages* m_final_images;
+    std::atomic<bool> m_evicting{false};
+    util::WorkerLoop m_loop;  // last: its thread uses everything above
 };
 
 }  // namespace hookyard::pipeline

@@ -123,7 +123,12 @@ util::Result<std::string> fetch_into_mirror(git_repository* repo, const std::str
     }
 
     git_remote* raw_remote = nullptr;
-    if (int rc = git_remote_create_anonymous(&raw_remote, repo, url.c_str()); rc < 0) {
+    git_remote_create_options create = GIT_REMOTE_CREATE_OPTIONS_INIT;
+    create.repository = repo;  // no name: an in-memory (anonymous) remote
+    // The URL is fetched as configured, without url.<base>.insteadOf rewriting: libgit2 1.5's lookup of those
+    // leaks PCRE2 match data (about 20 KB) per config entry it does not match, at every fetch.
+    create.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF;
+    if (int rc = git_remote_create_with_opts(&raw_remote, url.c_str(), &create); rc < 0) {
         return git_failure(rc, "setting up the remote for", url, state);
     }
     RemotePtr remote(raw_remote);
