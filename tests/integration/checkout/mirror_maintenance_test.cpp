@@ -21,13 +21,6 @@ namespace fs = std::filesystem;
 
 class MirrorMaintenanceTest : public ::testing::Test {
 protected:
-    MirrorMaintenanceTest()
-        : m_source(m_tmp / "srv", "app"),
-          m_daemon(m_tmp / "srv"),
-          m_cache(m_tmp / "data/mirrors", RetryPolicy{2, std::chrono::milliseconds(10)}),
-          m_pool(m_tmp / "data/worktrees"),
-          m_service(make_checkout_service(m_cache, &m_pool)) {}
-
     // Checks out `ref` of the served repository as mirror `key`; the checkout's fetch stats.
     FetchStats fetch(const std::string& ref, const std::string& key = "acme/app") {
         CheckoutRequest req;
@@ -59,11 +52,11 @@ protected:
     }
 
     test::TempDir m_tmp;
-    test::SourceRepo m_source;
-    test::GitDaemon m_daemon;
-    MirrorCache m_cache;
-    WorkTreePool m_pool;
-    std::unique_ptr<CheckoutService> m_service;
+    test::SourceRepo m_source{m_tmp / "srv", "app"};
+    test::GitDaemon m_daemon{m_tmp / "srv"};
+    MirrorCache m_cache{m_tmp / "data/mirrors", RetryPolicy{2, std::chrono::milliseconds(10)}};
+    WorkTreePool m_pool{m_tmp / "data/worktrees"};
+    std::unique_ptr<CheckoutService> m_service = make_checkout_service(m_cache, &m_pool);
     int m_next_work = 0;
 };
 
