@@ -1,5 +1,7 @@
 #include "cli/pipeline_service.hpp"
 
+#include <set>
+
 #include "http/lazy_client.hpp"
 #include "pipeline/disk_watermark.hpp"
 #include "pipeline/executor/buildah_env.hpp"
@@ -23,6 +25,15 @@ pipeline::BuildahOptions buildah_options(const config::Config& config,
     options.sandbox = std::move(sandbox);
     options.extra_build_flags.push_back(pipeline::buildah_pull_flag(config.builder.pull));
     return options;
+}
+
+// Mirror maintenance once per retention.interval, for the repositories in the config.
+pipeline::MirrorMaintenance make_maintenance(const config::Config& config, pipeline::MirrorCache& mirrors) {
+    std::set<std::string> configured;
+    for (const auto& repo : config.repositories) configured.insert(repo.github);
+    pipeline::MirrorMaintenanceOptions options;
+    options.interval = config.retention.interval;
+    return pipeline::MirrorMaintenance(mirrors, config.data_dir + "/worktrees", std::move(configured), options);
 }
 
 // Finishing wakes the dispatcher so notifications go out at once, not at its next poll.
@@ -60,10 +71,13 @@ PipelineService::PipelineService(const config::Config& config, storage::Store& s
       m_store(store),
       m_mirrors(config.data_dir + "/mirrors"),
       m_worktrees(config.data_dir + "/worktrees"),
+      m_maintenance(make_maintenance(config, m_mirrors)),
       m_checkout(pipeline::make_checkout_service(m_mirrors, &m_worktrees)),
       m_containment(pipeline::ProcessContainment::make({config.data_dir, ""})),
       m_executor(pipeline::make_buildah_executor(buildah_options(config, m_containment, std::move(sandbox)))),
-      m_runner(std::make_unique<pipeline::StageRunner>(config, store, *m_checkout, *m_executor, m_pusher, observer)),
+      m_final_images(buildah_options(config, nullptr, {})),
+      m_runner(std::make_unique<pipeline::StageRunner>(config, store, *m_checkout, *m_executor, m_pusher, observer,
+                                                       pipeline::PlatformSupport(), &m_final_images)),
       m_http(make_http_client(config)) {
     m_store.set_event_planner(notify::make_event_planner(config));
     m_dispatcher = std::make_unique<notify::Dispatcher>(store, config, *m_http, notify::dispatcher_options(config));
@@ -78,7 +92,8 @@ PipelineService::PipelineService(const config::Config& config, storage::Store& s
             [this] { return m_scheduler->running(); },
             [this](std::uint64_t bytes) {
                 if (m_on_cache_bytes) m_on_cache_bytes(bytes);
-            });
+            },
+            &m_final_images);
     }
     pipeline::SchedulerOptions options;
     options.concurrency = config.builder.concurrency;
@@ -113,11 +128,15 @@ util::Status PipelineService::recover() {
 void PipelineService::start() {
     m_dispatcher->start();
     m_scheduler->start();
+    m_final_images.start();
+    m_maintenance.start();
     if (m_budget) m_budget->start();
 }
 
 void PipelineService::stop() {
     if (m_scheduler) m_scheduler->stop();
+    m_final_images.stop();
+    m_maintenance.stop();
     if (m_budget) m_budget->stop();
     if (m_dispatcher) m_dispatcher->stop();
 }

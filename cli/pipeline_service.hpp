@@ -10,6 +10,7 @@
 #include "config/model.hpp"
 #include "http/client.hpp"
 #include "pipeline/checkout/checkout.hpp"
+#include "pipeline/checkout/mirror_maintenance.hpp"
 #include "pipeline/checkout/work_pool.hpp"
 #include "pipeline/executor/buildah_executor.hpp"
 #include "pipeline/image_budget.hpp"
@@ -53,11 +54,13 @@ private:
     const config::Config& m_config;
     storage::Store& m_store;
     pipeline::MirrorCache m_mirrors;
-    pipeline::WorkTreePool m_worktrees;  // warm builds reuse the previous build's tree
+    pipeline::WorkTreePool m_worktrees;         // warm builds reuse the previous build's tree
+    pipeline::MirrorMaintenance m_maintenance;  // repacks mirrors, removes unconfigured ones (start() to stop())
     std::unique_ptr<pipeline::CheckoutService> m_checkout;
     std::shared_ptr<pipeline::ProcessContainment> m_containment;  // every build's processes, see recover()
     std::unique_ptr<pipeline::Executor> m_executor;
     pipeline::RegistryPusher m_pusher;
+    pipeline::FinalImages m_final_images;  // each pushed build's image leaves buildah's storage
     std::unique_ptr<pipeline::StageRunner> m_runner;
     std::unique_ptr<pipeline::BuildEvents> m_events;
     std::unique_ptr<pipeline::Scheduler> m_scheduler;

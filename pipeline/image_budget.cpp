@@ -20,6 +20,35 @@ constexpr const char* k_budget_component = "cache";
 constexpr auto k_buildah_timeout = std::chrono::minutes(5);
 // Besides after every build: images made by `hookyard build` or by hand count too.
 constexpr auto k_budget_interval = std::chrono::minutes(10);
+// Final images wait while builds are in their build stage; retried this often besides at each release().
+constexpr auto k_release_retry = std::chrono::seconds(10);
+
+// Runs buildah or skopeo (argv) with the buildah options' environment; its exit code (128 + signal when
+// killed), its output appended to `out` when not null.
+util::Result<int> run_storage_tool(const BuildahOptions& buildah, std::vector<std::string> argv, std::string* out) {
+    ChildSpec spec;
+    spec.argv = std::move(argv);
+    spec.env = buildah.env;
+    if (spec.env.count("PATH") == 0) spec.env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    const CancelSignal never;
+    const ChildLimits limits{std::chrono::steady_clock::now() + k_buildah_timeout, buildah.kill_grace};
+    auto outcome = run_child(
+        spec,
+        [out](std::string_view line) {
+            if (out != nullptr) out->append(line).append("\n");
+        },
+        limits, never);
+    if (!outcome) return outcome.error();
+    return outcome->ok() ? 0 : (outcome->exit_code != 0 ? outcome->exit_code : 128 + outcome->signal);
+}
+
+// skopeo's name for image `id` in buildah's storage: containers-storage:[root+runroot]@<hex>.
+std::string storage_reference(const BuildahOptions& buildah, const std::string& id) {
+    const std::string hex = id.rfind("sha256:", 0) == 0 ? id.substr(7) : id;
+    if (buildah.root.empty()) return "containers-storage:@" + hex;
+    const std::string store = buildah.root + (buildah.runroot.empty() ? "" : "+" + buildah.runroot);
+    return "containers-storage:[" + store + "]@" + hex;
+}
 
 }  // namespace
 
@@ -48,23 +77,11 @@ std::uint64_t ImageBudget::measure() {
 }
 
 util::Result<int> ImageBudget::buildah(std::vector<std::string> args, std::string* out) const {
-    ChildSpec spec;
-    spec.argv = {m_buildah.buildah};
-    if (!m_buildah.root.empty()) spec.argv.insert(spec.argv.end(), {"--root", m_buildah.root});
-    if (!m_buildah.runroot.empty()) spec.argv.insert(spec.argv.end(), {"--runroot", m_buildah.runroot});
-    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
-    spec.env = m_buildah.env;
-    if (spec.env.count("PATH") == 0) spec.env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    const CancelSignal never;
-    const ChildLimits limits{std::chrono::steady_clock::now() + k_buildah_timeout, m_buildah.kill_grace};
-    auto outcome = run_child(
-        spec,
-        [out](std::string_view line) {
-            if (out != nullptr) out->append(line).append("\n");
-        },
-        limits, never);
-    if (!outcome) return outcome.error();
-    return outcome->ok() ? 0 : (outcome->exit_code != 0 ? outcome->exit_code : 128 + outcome->signal);
+    std::vector<std::string> argv{m_buildah.buildah};
+    if (!m_buildah.root.empty()) argv.insert(argv.end(), {"--root", m_buildah.root});
+    if (!m_buildah.runroot.empty()) argv.insert(argv.end(), {"--runroot", m_buildah.runroot});
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_storage_tool(m_buildah, std::move(argv), out);
 }
 
 util::Result<std::vector<ImageBudget::Image>> ImageBudget::untagged_images() const {
@@ -116,10 +133,11 @@ util::Result<std::uint64_t> ImageBudget::enforce() {
 }
 
 ImageBudgetJob::ImageBudgetJob(std::unique_ptr<ImageBudget> budget, std::function<int()> running,
-                               std::function<void(std::uint64_t)> on_measured)
+                               std::function<void(std::uint64_t)> on_measured, FinalImages* final_images)
     : m_budget(std::move(budget)),
       m_running(std::move(running)),
       m_on_measured(std::move(on_measured)),
+      m_final_images(final_images),
       m_loop([this] { step(); }, k_budget_interval) {}
 
 std::vector<std::string> ImageBudgetJob::hold_reasons() const {
@@ -128,6 +146,7 @@ std::vector<std::string> ImageBudgetJob::hold_reasons() const {
 }
 
 void ImageBudgetJob::step() {
+    if (m_final_images != nullptr) m_final_images->remove_queued();
     const auto used = m_budget->measure();
     if (m_on_measured) m_on_measured(used);
     if (!m_budget->over()) return;
@@ -140,6 +159,55 @@ void ImageBudgetJob::step() {
         if (m_on_measured) m_on_measured(m_budget->last_usage());
     }
     m_evicting = false;
+}
+
+FinalImages::FinalImages(BuildahOptions buildah)
+    : m_buildah(std::move(buildah)), m_loop([this] { remove_queued(); }, k_release_retry) {}
+
+void FinalImages::stop() {
+    m_loop.stop();
+    remove_queued();
+}
+
+void FinalImages::release(const std::string& id) {
+    if (id.empty()) return;
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_queue.size() >= k_max_queued) m_queue.erase(m_queue.begin());
+        m_queue.push_back(id);
+    }
+    m_loop.wake();
+}
+
+int FinalImages::remove_queued() {
+    std::lock_guard removing(m_removing);
+    std::unique_lock no_build(m_building, std::try_to_lock);
+    if (!no_build) return 0;
+    std::vector<std::string> queued;
+    {
+        std::lock_guard lock(m_mutex);
+        queued.swap(m_queue);
+    }
+    int removed = 0;
+    for (const auto& id : queued) removed += remove(id) ? 1 : 0;
+    return removed;
+}
+
+bool FinalImages::remove(const std::string& id) {
+    std::string out;
+    auto code = run_storage_tool(m_buildah, {"skopeo", "delete", storage_reference(m_buildah, id)}, &out);
+    if (code && *code == 0) return true;
+    if (code && out.find("image not known") != std::string::npos) return true;
+    std::lock_guard lock(m_mutex);
+    if (!code && !m_warned) {
+        m_warned = true;
+        util::log_warn(k_budget_component, "cannot remove built images (" + code.error().message +
+                                               "); install the Debian package skopeo. Until then "
+                                               "builder.cache_max_size evicts them");
+    } else if (code) {
+        util::log_warn(k_budget_component, "cannot remove built image " + id + ": " + out.substr(0, 300));
+    }
+    return false;
 }
 
 }  // namespace hookyard::pipeline

@@ -8,9 +8,12 @@
 // holds claims meanwhile), since a running build may be about to reuse any cached layer.
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -53,14 +56,61 @@ private:
     std::atomic<std::uint64_t> m_last_usage{0};
 };
 
+// The final image of each build run with the layer cache on. buildah keeps it, untagged, as the cache of
+// the build's last step; once the build has pushed (or failed to) it is only disk, and with a layer that
+// changes at every commit the storage would grow by it at every build. release() removes it on this
+// object's thread, with the layers no other image uses, by `skopeo delete` on buildah's storage: `buildah
+// rmi` would also remove every untagged parent, i.e. the build's whole layer cache. The intermediate images
+// (the layer cache) stay; builder.cache_max_size governs them.
+class FinalImages {
+public:
+    // At most this many images wait for removal; older ones are left to the cache budget.
+    static constexpr std::size_t k_max_queued = 1000;
+
+    // `buildah` names the storage (root, runroot) and gives skopeo's environment.
+    explicit FinalImages(BuildahOptions buildah);
+    ~FinalImages() { stop(); }
+    FinalImages(const FinalImages&) = delete;
+    FinalImages& operator=(const FinalImages&) = delete;
+
+    void start() { m_loop.start(); }
+    // Stops the thread, then removes what is still queued (no build runs at shutdown). Idempotent.
+    void stop();
+    // Held by a build for its whole build stage: buildah may reuse a final image waiting here as the cache
+    // of its last step and export it, so removals wait until no build holds one. Blocks only while one
+    // removal (one skopeo run) is in progress. Thread-safe.
+    std::shared_lock<std::shared_mutex> building() { return std::shared_lock(m_building); }
+    // Queues image `id` ("sha256:<hex>"; empty is ignored) for removal and wakes the thread. Thread-safe,
+    // returns at once.
+    void release(const std::string& id);
+    // Removes every queued image now unless a build holds building() (then they stay queued); waits for a
+    // removal pass another thread has in progress first. Returns how many are gone (an image already gone
+    // counts). Blocking; thread-safe. The thread runs it.
+    int remove_queued();
+
+private:
+    // `skopeo delete` of one image; true when it is gone afterwards.
+    bool remove(const std::string& id);
+
+    BuildahOptions m_buildah;
+    std::mutex m_removing;  // one removal pass at a time
+    std::shared_mutex m_building;
+    std::mutex m_mutex;
+    std::vector<std::string> m_queue;  // guarded by m_mutex
+    bool m_warned = false;             // guarded by m_mutex: skopeo's absence is logged once
+    util::WorkerLoop m_loop;           // last: its thread uses everything above
+};
+
 // Keeps the budget in serve: after each build (wake()) and every few minutes it measures; over the budget
 // it holds new claims (hold_reasons()), waits until no build runs, evicts, then releases the claims.
 class ImageBudgetJob {
 public:
     // `running` counts this process's running builds; `on_measured` (may be empty) gets every measured
-    // usage (hookyard_cache_bytes). Both are called on the job's thread.
+    // usage (hookyard_cache_bytes). Both are called on the job's thread. `final_images` (may be null) is
+    // emptied before each measurement: the space a pushed build's final image frees is not taken from
+    // the cache.
     ImageBudgetJob(std::unique_ptr<ImageBudget> budget, std::function<int()> running,
-                   std::function<void(std::uint64_t)> on_measured);
+                   std::function<void(std::uint64_t)> on_measured, FinalImages* final_images = nullptr);
     void start() { m_loop.start(); }
     void stop() { m_loop.stop(); }
     // A build finished: measure soon.
@@ -74,6 +124,7 @@ private:
     std::unique_ptr<ImageBudget> m_budget;
     std::function<int()> m_running;
     std::function<void(std::uint64_t)> m_on_measured;
+    FinalImages* m_final_images;
     std::atomic<bool> m_evicting{false};
     util::WorkerLoop m_loop;  // last: its thread uses everything above
 };

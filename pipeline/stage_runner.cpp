@@ -3,6 +3,7 @@
 #include <atomic>
 #include <filesystem>
 #include <mutex>
+#include <shared_mutex>
 
 #include "config/platform.hpp"
 #include "config/rules.hpp"
@@ -70,6 +71,8 @@ private:
     BuildRequest build_request() const;
     // Moves the work dir of a failed build to <data_dir>/kept/<id> when the config asks for it.
     void keep_failed_work();
+    // Deletes the built OCI layout and releases the final image (the push is over, whatever its outcome).
+    void release_built_images();
     // The build ends `state` with `error`; a shutdown leaves it to crash recovery.
     void end(storage::BuildState state, std::string error);
     void log(std::string_view line);
@@ -108,14 +111,16 @@ private:
 };
 
 StageRunner::StageRunner(const config::Config& config, storage::Store& store, CheckoutService& checkout,
-                         Executor& executor, ImagePusher& pusher, BuildObserver* observer, PlatformSupport platforms)
+                         Executor& executor, ImagePusher& pusher, BuildObserver* observer, PlatformSupport platforms,
+                         FinalImages* final_images)
     : m_config(config),
       m_store(store),
       m_checkout(checkout),
       m_executor(executor),
       m_pusher(pusher),
       m_observer(observer),
-      m_platforms(std::move(platforms)) {}
+      m_platforms(std::move(platforms)),
+      m_final_images(final_images) {}
 
 RunOutcome StageRunner::run(const storage::Build& build, CancelToken& token) {
     return Run(*this, build, token).execute();
@@ -248,6 +253,7 @@ RunOutcome StageRunner::Run::execute_stages() {
                      (stage("locate", [this] { return locate_stage(); }) &&
                       (m_platforms.size() > 1 ? build_platforms() : stage("build", [this] { return build_stage(); })) &&
                       stage("push", [this] { return push_stage(); })));
+    release_built_images();
     if (ok && !m_superseded.empty()) {
         m_outcome.state = storage::BuildState::superseded;
         m_outcome.error = m_superseded;
@@ -337,6 +343,9 @@ util::Status StageRunner::Run::build_stage() {
 
 util::Status StageRunner::Run::run_build(BuildRequest req, CancelToken& token, BuildResult& out,
                                          const std::string& log_prefix) {
+    // Until the layout is exported: a final image another build released may be this build's cache.
+    std::shared_lock<std::shared_mutex> building;
+    if (m_owner.m_final_images != nullptr && req.cache) building = m_owner.m_final_images->building();
     auto job = m_owner.m_executor.start(std::move(req), sink(log_prefix));
     auto result = [&] {
         CancelCallback stop_job(token, [&job] { job->cancel(); });
@@ -419,6 +428,21 @@ util::Result<std::string> StageRunner::Run::push_platforms(PushRequest& req) {
         }
     }
     return pushed->digest;
+}
+
+void StageRunner::Run::release_built_images() {
+    const bool cached = m_rule && m_rule->cache ? *m_rule->cache : m_config.builder.cache;
+    std::vector<const BuildResult*> built{&m_built};
+    for (const auto& b : m_platforms_built) built.push_back(&b);
+    for (const BuildResult* b : built) {
+        if (b->layout_dir.empty()) continue;
+        std::error_code ec;
+        // Rebuilt from the cache in seconds when needed, and as big as the image: never kept for inspection.
+        fs::remove_all(b->layout_dir, ec);
+        if (ec) log("hookyard: could not remove the OCI layout " + b->layout_dir + ": " + ec.message());
+        // Without the cache the executor removed the image already.
+        if (m_owner.m_final_images != nullptr && cached) m_owner.m_final_images->release(b->image_id);
+    }
 }
 
 void StageRunner::Run::keep_failed_work() {

@@ -13,6 +13,7 @@
 #include "pipeline/checkout/locate.hpp"
 #include "pipeline/executor/executor.hpp"
 #include "pipeline/executor/platforms.hpp"
+#include "pipeline/image_budget.hpp"
 #include "pipeline/image_pusher.hpp"
 #include "pipeline/scheduler.hpp"
 #include "storage/store.hpp"
@@ -33,9 +34,11 @@ public:
 class StageRunner : public BuildRunner {
 public:
     // Everything passed in must outlive the runner. `observer` may be null. `platforms` says which platforms
-    // this host can build (tests point it at a binfmt_misc directory of their own).
+    // this host can build (tests point it at a binfmt_misc directory of their own). `final_images` (may be
+    // null: the built images stay) removes each cached build's final image once its push has ended.
     StageRunner(const config::Config& config, storage::Store& store, CheckoutService& checkout, Executor& executor,
-                ImagePusher& pusher, BuildObserver* observer = nullptr, PlatformSupport platforms = PlatformSupport());
+                ImagePusher& pusher, BuildObserver* observer = nullptr, PlatformSupport platforms = PlatformSupport(),
+                FinalImages* final_images = nullptr);
 
     // Runs the build's stages in order and returns how it ended; stops at the first failing stage.
     // A build whose repository is no longer in the config fails with that reason. Work files live under
@@ -49,6 +52,9 @@ public:
     // cannot run fails its stage before anything builds; one failing platform cancels the others and nothing
     // is pushed; the push puts an index at every tag, and each platform's manifest digest is recorded as the
     // pushed image "platform:<os/arch>" (storage's build JSON lists them as `platforms`).
+    // Whatever the outcome, a built image's OCI layout (every platform's) is deleted before run() returns
+    // (also from a kept work dir) and, when the layer cache was on, the image itself is handed to
+    // `final_images`.
     RunOutcome run(const storage::Build& build, CancelToken& token) override;
 
     // Removes every leftover under <data_dir>/work (work dirs of builds a crash interrupted). Call at start,
@@ -65,6 +71,7 @@ private:
     ImagePusher& m_pusher;
     BuildObserver* m_observer;
     PlatformSupport m_platforms;
+    FinalImages* m_final_images;
 };
 
 }  // namespace hookyard::pipeline

@@ -145,18 +145,23 @@ util::Result<Checkout> GitCheckoutService::checkout(const CheckoutRequest& req) 
     out.stats = mirror->stats;
     // Only trees without submodules are pooled: updating nested repositories in place is not attempted.
     const bool pooled = m_pool != nullptr && !req.submodules;
-    if (pooled && m_pool->take(req.repo_key, req.dest_dir)) {
-        if (auto st = update_checkout(mirror->path, mirror->commit, req.dest_dir); st) {
-            out.reused_tree = true;
-        } else {
-            util::log_warn("checkout", "reusing a work tree failed (" + st.error().message + "); checking out afresh");
-            std::filesystem::remove_all(req.dest_dir, ec);
+    {
+        // Until the files are written: a repack (mirror_maintenance.hpp) would delete packs under us.
+        auto reading = m_cache.reading(req.repo_key);
+        if (pooled && m_pool->take(req.repo_key, req.dest_dir)) {
+            if (auto st = update_checkout(mirror->path, mirror->commit, req.dest_dir); st) {
+                out.reused_tree = true;
+            } else {
+                util::log_warn("checkout",
+                               "reusing a work tree failed (" + st.error().message + "); checking out afresh");
+                std::filesystem::remove_all(req.dest_dir, ec);
+            }
         }
-    }
-    out.dir = WorkDir(req.dest_dir);  // owns the directory from here: any error below removes it
-    if (!out.reused_tree) {
-        if (auto st = checkout_commit(mirror->path, mirror->commit, req.dest_dir, req.clone_url); !st)
-            return st.error();
+        out.dir = WorkDir(req.dest_dir);  // owns the directory from here: any error below removes it
+        if (!out.reused_tree) {
+            if (auto st = checkout_commit(mirror->path, mirror->commit, req.dest_dir, req.clone_url); !st)
+                return st.error();
+        }
     }
     if (pooled) {
         // Only a tree known to hold exactly a commit goes back to the pool.
@@ -202,7 +207,14 @@ util::Status GitCheckoutService::checkout_submodules(const CheckoutRequest& top,
             return util::make_error(mirror.error().kind, "submodule " + shown + ": " + mirror.error().message);
         }
         const std::string sub_dir = dir + "/" + sm.path;
-        if (auto st = checkout_commit(mirror->path, sm.commit, sub_dir, url); !st) {
+        // Only around the checkout: the recursion below may update this very mirror (update() would wait
+        // for a repack waiting for this reader).
+        if (auto st =
+                [&] {
+                    auto reading = m_cache.reading(MirrorCache::key_for_url(url));
+                    return checkout_commit(mirror->path, sm.commit, sub_dir, url);
+                }();
+            !st) {
             return util::make_error(st.error().kind, "submodule " + shown + ": " + st.error().message);
         }
         done.push_back(shown);

@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -116,6 +117,53 @@ std::shared_ptr<MirrorCache::KeyState> MirrorCache::key_state(const std::string&
     auto& slot = m_keys[key];
     if (!slot) slot = std::make_shared<KeyState>();
     return slot;
+}
+
+std::shared_lock<std::shared_mutex> MirrorCache::reading(const std::string& repo_key) {
+    return std::shared_lock(key_state(repo_key)->objects);
+}
+
+util::Status MirrorCache::with_exclusive(const std::string& repo_key,
+                                         const std::function<util::Status(const std::string&)>& fn) {
+    if (!valid_key(repo_key)) {
+        return util::make_error(util::ErrorKind::invalid_input, "'" + repo_key + "' is not a mirror key");
+    }
+    auto key = key_state(repo_key);
+    // update() first takes the key mutex: the same order here, then the readers out.
+    std::lock_guard key_lock(key->mutex);
+    std::unique_lock no_readers(key->objects);
+    const std::string path = mirror_path(repo_key);
+    FileLock file_lock(path + ".lock");
+    if (!file_lock.error().empty()) return util::make_error(util::ErrorKind::internal, file_lock.error());
+    return fn(path);
+}
+
+util::Status MirrorCache::remove(const std::string& repo_key) {
+    return with_exclusive(repo_key, [](const std::string& path) -> util::Status {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+        if (ec) return util::make_error(util::ErrorKind::internal, "cannot remove " + path + ": " + ec.message());
+        fs::remove(path + ".lock", ec);
+        // The owner's directory goes with its last mirror.
+        fs::remove(fs::path(path).parent_path(), ec);
+        return {};
+    });
+}
+
+std::vector<std::string> MirrorCache::keys() const {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& owner : fs::directory_iterator(m_root, ec)) {
+        if (!owner.is_directory(ec)) continue;
+        for (const auto& repo : fs::directory_iterator(owner.path(), ec)) {
+            const std::string name = repo.path().filename().string();
+            if (repo.is_directory(ec) && name.size() > 4 && name.compare(name.size() - 4, 4, ".git") == 0) {
+                out.push_back(owner.path().filename().string() + "/" + name.substr(0, name.size() - 4));
+            }
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 util::Result<bool> MirrorCache::is_strict_ancestor(const std::string& repo_key, const std::string& ancestor,

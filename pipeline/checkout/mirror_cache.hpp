@@ -5,11 +5,14 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pipeline/cancel.hpp"
 #include "pipeline/checkout/git_auth.hpp"
@@ -23,9 +26,10 @@ struct FetchStats {
     std::size_t received_objects = 0;
     std::size_t received_bytes = 0;
     std::size_t total_objects = 0;
-    bool created = false;  // the mirror did not exist before this update
-    bool fetched = false;  // false when a fetch that finished while we waited for the lock was reused
-    int attempts = 0;      // connection attempts made (1 unless transient faults were retried)
+    bool created = false;         // the mirror did not exist before this update
+    bool fetched = false;         // false when a fetch that finished while we waited for the lock was reused
+    int attempts = 0;             // connection attempts made (1 unless transient faults were retried)
+    std::size_t pruned_refs = 0;  // branches and tags deleted upstream, deleted from the mirror too
 };
 
 // A mirror after update(): where it is and the verified commit to build.
@@ -54,7 +58,8 @@ public:
     // Creates the mirror for `repo_key` ("owner/name") on first use, fetches `ref` plus all tags from
     // `clone_url` with `auth`, and verifies `commit`: it must exist and be the ref's tip or one of its
     // ancestors (else not_found naming the sha, "force-pushed away"). An empty `commit` means the ref's
-    // current tip, returned in Mirror::commit. `ref` is a full ref ("refs/heads/x", "refs/tags/v1"), a short
+    // current tip, returned in Mirror::commit. Branches and tags the server no longer lists are deleted
+    // from the mirror. `ref` is a full ref ("refs/heads/x", "refs/tags/v1"), a short
     // name looked up as a branch then a tag on the server, or "" to fetch every branch and tag (then only
     // the commit's existence is checked). Errors: invalid_input (bad key, ref or sha), auth (names
     // auth.credential_name, never the secret), not_found (repository, ref or commit), transient/timeout
@@ -76,6 +81,18 @@ public:
     // Where the mirror of `repo_key` lives, whether or not it exists yet. Pure.
     std::string mirror_path(const std::string& repo_key) const;
 
+    // Held while reading a mirror's objects outside update() (checkouts): a repack does not delete the
+    // packs meanwhile. Several readers at once; blocks while with_exclusive() runs for the key.
+    std::shared_lock<std::shared_mutex> reading(const std::string& repo_key);
+    // Runs `fn` with the mirror's path while nothing else in this process uses the mirror (no update(),
+    // no reader) and no other process updates it (its flock). Returns fn's status; invalid_input for a
+    // bad key. For maintenance: repacking.
+    util::Status with_exclusive(const std::string& repo_key, const std::function<util::Status(const std::string&)>& fn);
+    // Deletes the mirror of `repo_key` (with_exclusive), with its lock file. Missing is not an error.
+    util::Status remove(const std::string& repo_key);
+    // The keys of the mirrors on disk ("owner/name", "_url/..."), sorted.
+    std::vector<std::string> keys() const;
+
     // The mirror key for a repository known only by URL (submodules): "_url/<host_path>" with every
     // character outside [A-Za-z0-9._-] replaced by '_' and credentials dropped. Pure.
     static std::string key_for_url(std::string_view url);
@@ -83,6 +100,7 @@ public:
 private:
     struct KeyState {
         std::mutex mutex;
+        std::shared_mutex objects;  // readers: checkouts; exclusive: with_exclusive()
         std::atomic<unsigned long> generation{0};
         std::string last_ref;  // guarded by mutex
     };

@@ -8,12 +8,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <set>
 #include <string_view>
 #include <vector>
 
 #include "pipeline/cancel.hpp"
 #include "pipeline/checkout/git_handles.hpp"
 #include "pipeline/checkout/git_remote.hpp"
+#include "pipeline/checkout/mirror_maintenance.hpp"
 #include "pipeline/checkout/stall_watchdog.hpp"
 #include "util/log.hpp"
 
@@ -121,7 +123,12 @@ util::Result<std::string> fetch_into_mirror(git_repository* repo, const std::str
     }
 
     git_remote* raw_remote = nullptr;
-    if (int rc = git_remote_create_anonymous(&raw_remote, repo, url.c_str()); rc < 0) {
+    git_remote_create_options create = GIT_REMOTE_CREATE_OPTIONS_INIT;
+    create.repository = repo;  // no name: an in-memory (anonymous) remote
+    // The URL is fetched as configured, without url.<base>.insteadOf rewriting: libgit2 1.5's lookup of those
+    // leaks PCRE2 match data (about 20 KB) per config entry it does not match, at every fetch.
+    create.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF;
+    if (int rc = git_remote_create_with_opts(&raw_remote, url.c_str(), &create); rc < 0) {
         return git_failure(rc, "setting up the remote for", url, state);
     }
     RemotePtr remote(raw_remote);
@@ -137,6 +144,8 @@ util::Result<std::string> fetch_into_mirror(git_repository* repo, const std::str
     if (int rc = git_remote_ls(&heads, &count, remote.get()); rc < 0) {
         return git_failure(rc, "listing the refs of", url, state);
     }
+    std::set<std::string> advertised;
+    for (size_t i = 0; i < count; ++i) advertised.insert(heads[i]->name);
     std::string full_ref;
     std::vector<std::string> specs;
     if (!ref.empty()) {
@@ -175,6 +184,9 @@ util::Result<std::string> fetch_into_mirror(git_repository* repo, const std::str
         return git_failure(rc, "updating the mirror's refs from", url, state);
     }
     git_remote_disconnect(remote.get());
+    auto pruned = prune_deleted_refs(repo, advertised);
+    if (!pruned) return pruned.error();
+    stats.pruned_refs += *pruned;
     return full_ref == "HEAD" ? std::string("refs/hookyard/HEAD") : full_ref;
 }
 

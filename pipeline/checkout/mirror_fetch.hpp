@@ -14,7 +14,8 @@
 namespace hookyard::pipeline {
 
 // Connects to `url`, resolves `ref` against the advertised refs (full name; short name as branch then
-// tag; "" = all branches), downloads it and every tag, and updates the mirror's refs. Returns the full
+// tag; "" = all branches), downloads it and every tag, and updates the mirror's refs; refs under refs/heads/
+// and refs/tags/ the server no longer lists are deleted (prune_deleted_refs). Returns the full
 // ref name fetched ("" for all branches) and adds transfer counts to `stats`. When nothing arrives for
 // `stall_timeout` the fetch is abandoned with ErrorKind::timeout. Not thread-safe per mirror: the
 // caller holds the mirror lock.

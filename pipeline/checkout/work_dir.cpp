@@ -97,7 +97,12 @@ util::Status checkout_commit(const std::string& mirror_path, const std::string& 
     if (auto st = checkout_into(repo.get(), commit, mirror_path, dest, GIT_CHECKOUT_FORCE); !st) return st;
     if (!origin_url.empty()) {
         git_remote* remote = nullptr;
-        if (int rc = git_remote_create(&remote, repo.get(), "origin", strip_userinfo(origin_url).c_str()); rc < 0) {
+        git_remote_create_options create = GIT_REMOTE_CREATE_OPTIONS_INIT;
+        create.repository = repo.get();
+        create.name = "origin";
+        // As in fetch_into_mirror: libgit2 1.5's insteadOf lookup leaks memory at every call.
+        create.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF;
+        if (int rc = git_remote_create_with_opts(&remote, strip_userinfo(origin_url).c_str(), &create); rc < 0) {
             return git_local_failure(rc, "recording the origin remote");
         }
         git_remote_free(remote);
