@@ -8,16 +8,15 @@
 #include <filesystem>
 
 #include "api/metrics.hpp"
+#include "cli/build_sandbox.hpp"
 #include "cli/commands.hpp"
 #include "cli/config_file.hpp"
 #include "cli/pipeline_service.hpp"
 #include "cli/serve_routes.hpp"
-#include "config/builder.hpp"
 #include "config/loader.hpp"
 #include "http/server.hpp"
 #include "pipeline/disk_watermark.hpp"
 #include "pipeline/executor/buildah_env.hpp"
-#include "pipeline/executor/sandbox_setup.hpp"
 #include "storage/retention.hpp"
 #include "storage/store.hpp"
 #include "util/log.hpp"
@@ -74,20 +73,6 @@ std::unique_ptr<pipeline::DiskWatermark> make_watermark(const config::Config& cf
     return std::make_unique<pipeline::DiskWatermark>(
         std::vector<pipeline::DiskWatermark::Watched>{{"data dir", cfg.data_dir}, {"buildah storage", buildah_root}},
         cfg.builder.min_free_space, [&pruner] { pruner.run_now(); });
-}
-
-// The build sandbox, or an error naming what is missing: serve does not build without isolation unless
-// the config says chroot (fail closed). Logs what was chosen and every warning.
-util::Result<pipeline::SandboxOptions> start_sandbox(const config::Config& cfg) {
-    for (const auto& line : config::sandbox_warnings(cfg)) util::log_warn("serve", line);
-    auto prepared = pipeline::prepare_sandbox(cfg, pipeline::buildah_options_from_environment());
-    if (!prepared) {
-        return util::make_error(prepared.error().kind, "cannot isolate builds: " + prepared.error().message);
-    }
-    for (const auto& line : prepared->notes) util::log_info("sandbox", line);
-    for (const auto& line : prepared->warnings) util::log_warn("sandbox", "WARNING: " + line);
-    util::log_info("sandbox", "RUN steps: " + pipeline::describe(prepared->options));
-    return prepared->options;
 }
 
 }  // namespace

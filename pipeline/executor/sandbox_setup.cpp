@@ -2,6 +2,7 @@
 
 #include "pipeline/executor/build_cgroup.hpp"
 #include "pipeline/executor/buildah_run.hpp"
+#include "pipeline/executor/registry_auth.hpp"
 #include "pipeline/executor/sandbox_network.hpp"
 
 namespace hookyard::pipeline {
@@ -13,6 +14,10 @@ util::Result<PreparedSandbox> prepare_sandbox(const config::Config& config, cons
     s.isolation = b.isolation;
     s.limits = b.limits;
     s.cache_mount_root = config.data_dir + "/cache-mounts";
+    if (const int n = remove_stale_pull_credentials(pull_credentials_root(config.data_dir)); n > 0) {
+        out.notes.push_back("removed the registry credentials of " + std::to_string(n) +
+                            " build(s) a killed hookyard left");
+    }
     if (b.isolation == config::Isolation::chroot) {
         out.warnings.push_back(
             "builder.isolation is chroot: RUN steps see every process on this host with its command line and "
