@@ -121,5 +121,44 @@ TEST_F(PullAuthTest, WrongCredentialsNameTheConfiguredRegistry) {
     EXPECT_FALSE(credentials_left());
 }
 
+// `hookyard build-local -c` takes builder: and registries: from the config, set up by serve's code path:
+// the sandbox of builder: (runtime probed, its limits) and the password (from password_file) for the pull.
+TEST_F(PullAuthTest, BuildLocalWithAConfigUsesItsBuilderSectionAndRegistries) {
+    const std::string password_file = m_dir / "registry-password";
+    test::write_file(password_file, m_registry->password() + "\n");
+    const std::string data = m_dir / "data";
+    const std::string config = m_dir / "hookyard.yaml";
+    test::write_file(config, "data_dir: " + data +
+                                 "\nbuilder:\n  network: {mode: none}\n  limits: {pids: 321, memory: 1GiB}\n"
+                                 "registries:\n  local:\n    endpoint: " +
+                                 m_registry->url() + "\n    username: " + m_registry->username() +
+                                 "\n    password_file: " + password_file + "\n");
+    const auto ctx = make_context("app", "FROM " + base_image() + "\nRUN [\"/bin/busybox\",\"true\"]\n");
+    std::string out;
+    const int rc =
+        test::run({test::binary_dir() + "/hookyard", "build-local", "-c", config, "--context", ctx, "--layout",
+                   m_dir / "cli-layout", "--root", m_options.root, "--runroot", m_options.runroot},
+                  &out);
+    ASSERT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find("OCI runtime runc with cgroup manager"), std::string::npos) << out;
+    EXPECT_NE(out.find("network none, limits per build: memory 1 GiB, pids 321"), std::string::npos) << out;
+    EXPECT_NE(out.find("--isolation oci --runtime runc"), std::string::npos) << out;
+    EXPECT_NE(out.find("--authfile " + data + "/run/credentials/pull-"), std::string::npos) << out;
+    EXPECT_EQ(out.find(m_registry->password()), std::string::npos);
+    EXPECT_TRUE(std::filesystem::is_empty(data + "/run/credentials"));
+
+    // Without credentials for it, in chroot: the config's isolation holds, the pull fails saying why.
+    test::write_file(config, "data_dir: " + data + "\nbuilder:\n  isolation: chroot\nregistries:\n  local:\n" +
+                                 "    endpoint: " + m_registry->url() + "\n");
+    ASSERT_EQ(test::run({test::binary_dir() + "/hookyard", "build-local", "-c", config, "--context", ctx, "--layout",
+                         m_dir / "chroot-layout", "--root", m_options.root, "--runroot", m_options.runroot},
+                        &out),
+              1)
+        << out;
+    EXPECT_NE(out.find("builder.isolation is chroot"), std::string::npos) << out;
+    EXPECT_NE(out.find("--isolation chroot"), std::string::npos) << out;
+    EXPECT_NE(out.find("registry " + m_registry->host() + " wants credentials"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace hookyard::pipeline
