@@ -3,6 +3,7 @@
 #include "pipeline/executor/build_cgroup.hpp"
 #include "pipeline/executor/buildah_run.hpp"
 #include "pipeline/executor/registry_auth.hpp"
+#include "pipeline/executor/runtime_probe_cache.hpp"
 #include "pipeline/executor/sandbox_network.hpp"
 
 namespace hookyard::pipeline {
@@ -32,11 +33,13 @@ util::Result<PreparedSandbox> prepare_sandbox(const config::Config& config, cons
     std::vector<std::string> argv{buildah.buildah};
     if (!buildah.root.empty()) argv.insert(argv.end(), {"--root", buildah.root});
     if (!buildah.runroot.empty()) argv.insert(argv.end(), {"--runroot", buildah.runroot});
-    auto runtime = probe_oci_runtime(argv, env);
+    bool cached = false;
+    auto runtime = probe_oci_runtime_cached(config.data_dir + "/run", argv, env, &cached);
     if (!runtime) return runtime.error();
     s.runtime = runtime->runtime;
     s.cgroup_manager = runtime->cgroup_manager;
-    out.notes.push_back("OCI runtime " + s.runtime + " with cgroup manager " + s.cgroup_manager + " starts containers");
+    out.notes.push_back("OCI runtime " + s.runtime + " with cgroup manager " + s.cgroup_manager + " starts containers" +
+                        (cached ? " (tested earlier in this boot with the same programs)" : ""));
     for (const auto& r : runtime->rejected) out.notes.push_back("OCI runtime rejected: " + r);
     if (b.network.mode == config::NetworkMode::filtered) {
         auto net = prepare_filtered_network(config.data_dir + "/run", b.network.allow, env);
