@@ -2,11 +2,17 @@
 
 #include "pipeline/executor/build_cgroup.hpp"
 #include "pipeline/executor/buildah_run.hpp"
+#include "pipeline/executor/cni_leftovers.hpp"
 #include "pipeline/executor/registry_auth.hpp"
 #include "pipeline/executor/runtime_probe_cache.hpp"
 #include "pipeline/executor/sandbox_network.hpp"
 
 namespace hookyard::pipeline {
+namespace {
+
+constexpr std::chrono::seconds k_cni_min_age{10};
+
+}  // namespace
 
 util::Result<PreparedSandbox> prepare_sandbox(const config::Config& config, const BuildahOptions& buildah) {
     PreparedSandbox out;
@@ -45,6 +51,10 @@ util::Result<PreparedSandbox> prepare_sandbox(const config::Config& config, cons
         auto net = prepare_filtered_network(config.data_dir + "/run", b.network.allow, env);
         if (!net) return net.error();
         s.network = net->name;
+        // Older than a RUN step's set-up takes: its address is in its namespace by then.
+        const auto stale = release_stale_cni_addresses(cni_ipam_dir(net->name), net->name, k_cni_min_age, env);
+        for (const auto& a : stale.released) out.notes.push_back("released CNI address " + a + " a killed build left");
+        for (const auto& p : stale.problems) out.warnings.push_back(p);
         s.containers_conf = net->containers_conf;
         out.notes.push_back("RUN steps' network: bridge hookyard0 with the nftables table inet hookyard (" +
                             std::to_string(b.network.allow.size()) + " allowed CIDRs)");
