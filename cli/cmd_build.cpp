@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include "cli/build_sandbox.hpp"
 #include "cli/commands.hpp"
 #include "cli/config_file.hpp"
 #include "cli/pipeline_service.hpp"
@@ -91,8 +92,14 @@ int run_plan(const config::Config& cfg, const config::RepositoryConfig& repo, co
         std::fprintf(stderr, "hookyard: %s\n", store.error().message.c_str());
         return 1;
     }
+    // The sandbox of `hookyard serve`, by the same path: this build runs as the service would run it.
+    auto sandbox = start_sandbox(cfg);
+    if (!sandbox) {
+        std::fprintf(stderr, "hookyard: %s\n", sandbox.error().message.c_str());
+        return 1;
+    }
     TerminalObserver observer(parsed.has("--verbose"));
-    PipelineService service(cfg, **store, &observer);
+    PipelineService service(cfg, **store, &observer, std::move(*sandbox));
     service.dispatcher().start();  // notifications of this build go out while it runs
     int failures = 0;
     for (const auto& planned : plan.builds) {

@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 
 #include <chrono>
 #include <cstdio>
@@ -11,8 +12,12 @@
 #include <string>
 #include <thread>
 
+#include "cli/build_sandbox.hpp"
 #include "cli/commands.hpp"
+#include "cli/config_file.hpp"
+#include "cli/pipeline_service.hpp"
 #include "pipeline/executor/buildah_executor.hpp"
+#include "util/log.hpp"
 
 namespace hookyard::cli {
 namespace {
@@ -20,20 +25,27 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* k_usage =
-    "usage: hookyard build-local --context DIR --layout DIR [--dockerfile FILE] [--ref NAME]\n"
+    "usage: hookyard build-local --context DIR --layout DIR [-c FILE] [--dockerfile FILE] [--ref NAME]\n"
     "                            [--build-arg K=V]... [--no-cache] [--hooks] [--timeout SECONDS]\n"
     "                            [--tag TAG] [--repo REPO] [--root DIR --runroot DIR] [--quiet]\n"
     "Builds DIR with buildah the way a hookyard build does and writes the image as an OCI layout;\n"
-    "prints the manifest digest. --dockerfile is relative to the context (default Dockerfile);\n"
-    "--repo/--tag set DOCKER_REPO/DOCKER_TAG (and IMAGE_NAME) for the build and hooks;\n"
-    "--root/--runroot select a buildah storage other than the default one.\n";
+    "prints the manifest digest. -c FILE: the builder: section (isolation, network, limits, pull)\n"
+    "and registries: of hookyard's config, set up as `hookyard serve` does; without it the builder\n"
+    "defaults with network none and no registry credentials. --dockerfile is relative to the context\n"
+    "(default Dockerfile); --repo/--tag set DOCKER_REPO/DOCKER_TAG (and IMAGE_NAME) for the build and\n"
+    "hooks; --root/--runroot select a buildah storage other than the default one.\n";
 
 int usage_error(const std::string& message) { return print_usage_error("build-local", message, k_usage); }
 
+std::vector<FlagSpec> with_config_flag(std::vector<FlagSpec> declared) {
+    declared.emplace_back("--config", "-c");
+    return declared;
+}
+
 const ArgSpec& spec() {
-    static const ArgSpec k_spec(flags({"--context", "--layout", "--dockerfile", "--ref", "--tag", "--repo", "--root",
-                                       "--runroot", "--timeout", "--build-arg"},
-                                      {"--no-cache", "--hooks", "--quiet"}),
+    static const ArgSpec k_spec(with_config_flag(flags({"--context", "--layout", "--dockerfile", "--ref", "--tag",
+                                                        "--repo", "--root", "--runroot", "--timeout", "--build-arg"},
+                                                       {"--no-cache", "--hooks", "--quiet"})),
                                 /*unknown_take_value=*/false, /*allow_positionals=*/false);
     return k_spec;
 }
@@ -96,6 +108,54 @@ int run_build(const pipeline::BuildRequest& request, const pipeline::BuildahOpti
     return 0;
 }
 
+// A data dir for one build-local without a config, removed afterwards.
+struct ScratchDataDir {
+    std::string path;
+    ~ScratchDataDir() {
+        std::error_code ec;
+        if (!path.empty()) fs::remove_all(path, ec);
+    }
+};
+
+// The config of -c, or the builder defaults with network none (the filtered network's nftables table is
+// the host's: a build-local must not replace a running service's allow list) in a scratch data dir.
+std::optional<config::Config> local_config(const ParsedArgs& parsed, ScratchDataDir& scratch) {
+    if (parsed.has("--config")) return load_config_or_report(parsed.value("--config"));
+    std::error_code ec;
+    std::string tmpl = (fs::temp_directory_path(ec) / "hookyard-build-local-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+        std::fprintf(stderr, "hookyard build-local: cannot create a directory in %s\n", tmpl.c_str());
+        return std::nullopt;
+    }
+    scratch.path = tmpl;
+    config::Config cfg;
+    cfg.data_dir = tmpl;
+    cfg.builder.network.mode = config::NetworkMode::none;
+    return cfg;
+}
+
+// Sets up the sandbox as `hookyard serve` does (cli/build_sandbox.hpp) and runs the build in it.
+int build_in_sandbox(const pipeline::BuildRequest& request, const ParsedArgs& parsed) {
+    if (parsed.has("--quiet")) util::set_log_level(util::LogLevel::warn);
+    ScratchDataDir scratch;
+    const auto cfg = local_config(parsed, scratch);
+    if (!cfg) return 2;
+    auto sandbox = start_sandbox(*cfg);
+    if (!sandbox) {
+        std::fprintf(stderr, "hookyard build-local: %s\n", sandbox.error().message.c_str());
+        return 1;
+    }
+    // A containment instance of its own, not the service's (a restarting service would kill this build),
+    // and the same on every run (each instance keeps a cgroup directory).
+    std::error_code ec;
+    const std::string identity = parsed.has("--config") ? cfg->data_dir : fs::temp_directory_path(ec).string();
+    auto containment = pipeline::ProcessContainment::make({identity + "/build-local", ""});
+    auto options = buildah_options(*cfg, std::move(containment), std::move(*sandbox));
+    if (parsed.has("--root")) options.root = parsed.value("--root");
+    if (parsed.has("--runroot")) options.runroot = parsed.value("--runroot");
+    return run_build(request, options, parsed.has("--quiet"));
+}
+
 }  // namespace
 
 int cmd_build_local(const Args& args) {
@@ -118,10 +178,7 @@ int cmd_build_local(const Args& args) {
     request->dockerfile = (fs::path(request->context_dir) / dockerfile).lexically_normal().string();
     request->docker_hub.dockerfile_path = dockerfile;
 
-    pipeline::BuildahOptions options;
-    options.root = parsed.value("--root");
-    options.runroot = parsed.value("--runroot");
-    return run_build(*request, options, parsed.has("--quiet"));
+    return build_in_sandbox(*request, parsed);
 }
 
 }  // namespace hookyard::cli

@@ -8,17 +8,16 @@
 #include <filesystem>
 
 #include "api/metrics.hpp"
+#include "cli/build_sandbox.hpp"
 #include "cli/commands.hpp"
 #include "cli/config_file.hpp"
 #include "cli/pipeline_service.hpp"
 #include "cli/serve_routes.hpp"
-#include "config/builder.hpp"
 #include "config/loader.hpp"
 #include "http/server.hpp"
 #include "pipeline/disk_watermark.hpp"
 #include "pipeline/executor/buildah_env.hpp"
 #include "pipeline/executor/platforms.hpp"
-#include "pipeline/executor/sandbox_setup.hpp"
 #include "storage/retention.hpp"
 #include "storage/store.hpp"
 #include "util/log.hpp"
@@ -77,21 +76,11 @@ std::unique_ptr<pipeline::DiskWatermark> make_watermark(const config::Config& cf
         cfg.builder.min_free_space, [&pruner] { pruner.run_now(); });
 }
 
-// The build sandbox, or an error naming what is missing: serve does not build without isolation unless
-// the config says chroot (fail closed). Logs what was chosen and every warning.
-util::Result<pipeline::SandboxOptions> start_sandbox(const config::Config& cfg) {
-    for (const auto& line : config::sandbox_warnings(cfg)) util::log_warn("serve", line);
+// Which platforms this host can build, and a warning per configured platform it cannot.
+void log_platforms(const config::Config& cfg) {
     const pipeline::PlatformSupport platforms;
     util::log_info("serve", "platforms this host can build: " + platforms.describe());
     for (const auto& line : platforms.warnings(cfg)) util::log_warn("serve", line);
-    auto prepared = pipeline::prepare_sandbox(cfg, pipeline::buildah_options_from_environment());
-    if (!prepared) {
-        return util::make_error(prepared.error().kind, "cannot isolate builds: " + prepared.error().message);
-    }
-    for (const auto& line : prepared->notes) util::log_info("sandbox", line);
-    for (const auto& line : prepared->warnings) util::log_warn("sandbox", "WARNING: " + line);
-    util::log_info("sandbox", "RUN steps: " + pipeline::describe(prepared->options));
-    return prepared->options;
 }
 
 // Listens with `routes` until SIGINT or SIGTERM (blocked in `signals`), then stops accepting, finishes
@@ -144,6 +133,7 @@ int cmd_serve(const Args& args) {
         return 1;
     }
     // After the data dir exists (owner-only): the sandbox writes its network config under it.
+    log_platforms(cfg);
     auto sandbox = start_sandbox(cfg);
     if (!sandbox) {
         util::log_error("serve", sandbox.error().message);

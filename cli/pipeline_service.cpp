@@ -17,16 +17,6 @@ namespace {
 // crash interrupts are claimed after the others, so random crashes rarely hit one build this often.
 constexpr int k_max_recoveries = 5;
 
-pipeline::BuildahOptions buildah_options(const config::Config& config,
-                                         std::shared_ptr<pipeline::ProcessContainment> containment,
-                                         pipeline::SandboxOptions sandbox) {
-    auto options = pipeline::buildah_options_from_environment();
-    options.containment = std::move(containment);
-    options.sandbox = std::move(sandbox);
-    options.extra_build_flags.push_back(pipeline::buildah_pull_flag(config.builder.pull));
-    return options;
-}
-
 // Mirror maintenance once per retention.interval, for the repositories in the config.
 pipeline::MirrorMaintenance make_maintenance(const config::Config& config, pipeline::MirrorCache& mirrors) {
     std::set<std::string> configured;
@@ -64,6 +54,18 @@ std::unique_ptr<http::Client> make_http_client(const config::Config& config) {
 }
 
 }  // namespace
+
+pipeline::BuildahOptions buildah_options(const config::Config& config,
+                                         std::shared_ptr<pipeline::ProcessContainment> containment,
+                                         pipeline::SandboxOptions sandbox) {
+    auto options = pipeline::buildah_options_from_environment();
+    options.containment = std::move(containment);
+    options.sandbox = std::move(sandbox);
+    options.extra_build_flags.push_back(pipeline::buildah_pull_flag(config.builder.pull));
+    options.pull_registries = pipeline::pull_registries(config.registries);
+    options.credentials_root = pipeline::pull_credentials_root(config.data_dir);
+    return options;
+}
 
 PipelineService::PipelineService(const config::Config& config, storage::Store& store, pipeline::BuildObserver* observer,
                                  pipeline::SandboxOptions sandbox, std::function<std::vector<std::string>()> hold)

@@ -22,6 +22,12 @@
 
 namespace hookyard::cli {
 
+// How builds run buildah for `config` (serve, build and build-local alike): the service's environment, the
+// pull policy, the registries FROM images come from with their credentials, `containment` and `sandbox`.
+pipeline::BuildahOptions buildah_options(const config::Config& config,
+                                         std::shared_ptr<pipeline::ProcessContainment> containment,
+                                         pipeline::SandboxOptions sandbox);
+
 class PipelineService {
 public:
     // Builds every component from the config and installs the event planner on `store` (so every state

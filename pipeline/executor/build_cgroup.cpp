@@ -21,8 +21,7 @@ struct Mount {
     std::vector<std::string> options;
 };
 
-// The cgroup v1 mounts of this process's mount namespace with their options (the controllers).
-std::vector<Mount> v1_mounts() {
+std::vector<Mount> read_v1_mounts() {
     std::vector<Mount> mounts;
     std::ifstream in("/proc/self/mounts");
     std::string device, dir, type, options, rest;
@@ -33,6 +32,14 @@ std::vector<Mount> v1_mounts() {
         for (std::string o; std::getline(opts, o, ',');) m.options.push_back(o);
         mounts.push_back(std::move(m));
     }
+    return mounts;
+}
+
+// The cgroup v1 mounts of this process's mount namespace with their options (the controllers). Read once:
+// /proc/self/mounts takes 15-40 ms on a host with a thousand mounts (every container's overlay), which
+// every build paid several times, and the cgroup hierarchies do not move while hookyard runs.
+const std::vector<Mount>& v1_mounts() {
+    static const std::vector<Mount> mounts = read_v1_mounts();
     return mounts;
 }
 

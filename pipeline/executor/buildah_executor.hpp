@@ -3,7 +3,8 @@
 //
 // A build runs, each step in its own process group, all of them in the build's containment scope:
 //   hooks/post_checkout, hooks/pre_build                       (when request.hooks and the file exists)
-//   buildah build <sandbox flags> --layers=<cache> --force-rm -f DOCKERFILE --iidfile WORK/iid
+//   buildah build <sandbox flags> [--authfile CREDS/auth.json] --layers=<cache> --force-rm -f DOCKERFILE
+//                 --iidfile WORK/iid
 //                 --build-arg K ... CONTEXT                     (or hooks/build, which must produce IMAGE_NAME)
 //                 (sandbox.hpp: isolation, runtime, network, cgroup parent; the build args' values are in
 //                 buildah's environment, never on its command line)
@@ -22,6 +23,7 @@
 
 #include "pipeline/executor/containment.hpp"
 #include "pipeline/executor/executor.hpp"
+#include "pipeline/executor/registry_auth.hpp"
 #include "pipeline/executor/sandbox.hpp"
 
 namespace hookyard::pipeline {
@@ -41,6 +43,10 @@ struct BuildahOptions {
     // How RUN steps are isolated. The default (oci, runc, cgroupfs, no network, no limits) needs runc;
     // `hookyard serve` probes the runtime and sets the network and limits from builder: in the config.
     SandboxOptions sandbox;
+    // The registries FROM images are pulled from, with their credentials (registry_auth.hpp), and where each
+    // build's credential files go ("" = the system temp dir; `hookyard serve`: <data_dir>/run/credentials).
+    std::vector<PullRegistry> pull_registries;
+    std::string credentials_root;
 };
 
 // Creates the buildah executor. Never fails: a missing buildah is reported by each build's wait() as

@@ -145,7 +145,8 @@ util::Status BuildahRun::prepare() {
     }
     note("build " + m_request.build_id + ": context " + m_request.context_dir + ", Dockerfile " +
          m_request.docker_hub.dockerfile_path + ", cache " + (m_request.cache ? "on" : "off"));
-    return prepare_sandbox();
+    if (auto status = prepare_sandbox(); !status) return status;
+    return prepare_pull_credentials();
 }
 
 util::Status BuildahRun::prepare_sandbox() {
@@ -170,6 +171,17 @@ util::Status BuildahRun::prepare_sandbox() {
                               "cannot create cache mount dir " + dir.string() + ": " + ec.message());
         m_env["TMPDIR"] = dir.string();
     }
+    return {};
+}
+
+util::Status BuildahRun::prepare_pull_credentials() {
+    auto pull =
+        PullCredentials::write(m_options.credentials_root, m_request.build_id, m_options.pull_registries, m_env);
+    if (!pull) return pull.error();
+    m_pull = std::move(*pull);
+    std::string hosts;
+    for (const auto& r : m_options.pull_registries) hosts += " " + r.host + (r.insecure ? " (http)" : "");
+    if (!m_pull->dir().empty()) note("FROM pulls use the configured registries:" + hosts);
     return {};
 }
 
@@ -225,6 +237,9 @@ std::vector<std::string> BuildahRun::build_command(std::map<std::string, std::st
     const auto sandbox = sandbox_build_flags(m_options.sandbox, m_cgroup ? m_cgroup->cgroup_parent() : "",
                                              m_cgroup && m_cgroup->applied());
     cmd.insert(cmd.end(), sandbox.begin(), sandbox.end());
+    // Only buildah build pulls: the credentials reach neither hooks nor buildah's other commands.
+    if (m_pull && !m_pull->auth_file().empty()) cmd.insert(cmd.end(), {"--authfile", m_pull->auth_file()});
+    if (m_pull && !m_pull->registries_conf().empty()) arg_env["CONTAINERS_REGISTRIES_CONF"] = m_pull->registries_conf();
     cmd.insert(cmd.end(), {layers, "--force-rm", "-f", m_request.dockerfile, "--iidfile", m_work_dir + "/iid"});
     if (!m_request.platform.empty()) cmd.insert(cmd.end(), {"--platform", m_request.platform});
     std::string shown = "buildah build";
@@ -280,7 +295,9 @@ util::Status BuildahRun::build_with_buildah() {
         std::ifstream in(m_request.dockerfile);
         std::stringstream text;
         text << in.rdbuf();
-        return diagnose_build_failure(watch, *code, m_request.docker_hub.dockerfile_path, text.str());
+        return explain_pull_refusal(
+            diagnose_build_failure(watch, *code, m_request.docker_hub.dockerfile_path, text.str()), watch.pulling(),
+            m_options.pull_registries);
     }
     m_image_id = with_sha256(read_text(m_work_dir + "/iid"));
     if (m_image_id.size() <= 7) return make_error(ErrorKind::internal, "buildah build wrote no image id");
@@ -327,6 +344,7 @@ util::Status BuildahRun::export_layout() {
 
 void BuildahRun::remove_temporaries(bool failed) {
     std::error_code ec;
+    m_pull.reset();
     // Cache on: the image stays, untagged, as the cache of its last step. Cache off or a hook-built
     // image: it is this build's alone. A failed build may have an image when only the export failed.
     const bool remove_image = !m_image.empty() && (!m_request.cache || (failed && m_built_by_hook));

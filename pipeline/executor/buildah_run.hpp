@@ -44,6 +44,7 @@ private:
     // BuildKit's automatic build args for request.platform; empty for a host build.
     std::map<std::string, std::string> target_platform_args() const;
     util::Status prepare_sandbox();
+    util::Status prepare_pull_credentials();
     void note(const std::string& line) const;
     ChildPlacement placement() const;
 
@@ -62,6 +63,7 @@ private:
     std::string m_image_id;
     std::string m_manifest_digest;
     bool m_built_by_hook = false;
+    std::unique_ptr<PullCredentials> m_pull;    // this build's registry credentials; gone after the build
     std::unique_ptr<BuildCgroup> m_cgroup;      // RUN steps' limits (OCI isolation with a cgroup scope)
     std::unique_ptr<ContainmentScope> m_scope;  // last: kills what is left of the build's processes first
 };

@@ -50,13 +50,19 @@ std::string trim(std::string text) {
 }
 
 // The cgroup2 mount point: /sys/fs/cgroup on a unified host, /sys/fs/cgroup/unified on a hybrid one.
-std::string cgroup2_mount() {
+std::string read_cgroup2_mount() {
     std::ifstream mounts("/proc/self/mounts");
     std::string device, dir, type, rest;
     while (mounts >> device >> dir >> type && std::getline(mounts, rest)) {
         if (type == "cgroup2") return dir;
     }
     return "";
+}
+
+// Read once, as build_cgroup.cpp's v1 mounts: every build asked, and /proc/self/mounts is slow on a busy host.
+const std::string& cgroup2_mount() {
+    static const std::string mount = read_cgroup2_mount();
+    return mount;
 }
 
 // A short stable name for the data dir, so each instance on a host has its own cgroup parent.

@@ -59,7 +59,7 @@ bool write_text(const fs::path& path, const std::string& text) {
 std::string cni_conflist() {
     return std::string("{\"cniVersion\": \"0.4.0\", \"name\": \"") + k_network +
            "\", \"plugins\": [{\"type\": \"bridge\", \"bridge\": \"" + k_bridge +
-           "\", \"isGateway\": true, \"ipMasq\": true, \"hairpinMode\": false, \"ipam\": {\"type\": "
+           "\", \"isGateway\": true, \"ipMasq\": false, \"hairpinMode\": false, \"ipam\": {\"type\": "
            "\"host-local\", \"routes\": [{\"dst\": \"0.0.0.0/0\"}], \"ranges\": [[{\"subnet\": \"" +
            k_subnet + "\", \"gateway\": \"" + k_gateway + "\"}]]}}]}\n";
 }
@@ -74,7 +74,12 @@ std::string network_ruleset(const std::vector<std::string>& allow, const std::ve
     s += "  chain forward {\n    type filter hook forward priority -10; policy accept;\n";
     s += accepts(allow, resolvers);
     s += in + "ip daddr { " + k_blocked4 + " } drop\n";
-    s += in + "ip6 daddr { " + k_blocked6 + " } drop\n  }\n}\n";
+    s += in + "ip6 daddr { " + k_blocked6 + " } drop\n  }\n";
+    // NAT for the bridge here, once, instead of the bridge plugin's ipMasq: that one runs iptables several
+    // times for every RUN step (adding and removing a chain per container), and leaves the chain behind
+    // when buildah is killed.
+    s += "  chain postrouting {\n    type nat hook postrouting priority 100; policy accept;\n";
+    s += std::string("    ip saddr ") + k_subnet + " oifname != \"" + k_bridge + "\" masquerade\n  }\n}\n";
     return s;
 }
 

@@ -10,6 +10,8 @@
 //            172.16/12, 192.0.0/24, 192.168/16, 198.18/15, 224/3 and their IPv6 counterparts
 //   both:    except the builder.network.allow CIDRs, accepted first, and DNS (port 53) to the resolvers
 //            of /etc/resolv.conf
+//   nat:     masquerade from the bridge's subnet to anywhere but the bridge (not the bridge plugin's
+//            ipMasq, which costs iptables runs per RUN step)
 // The rules only match hookyard0, so a table a kill -9 leaves behind still filters only RUN steps; the
 // next start replaces it. The allow list is the host's: the hookyard started last sets it.
 

@@ -120,5 +120,31 @@ TEST_F(NetworkTest, RunStepReachesTheOutsideButNotTheHostOrMetadataUnlessAllowed
     probe({});  // leave the host's table without this test's allow list
 }
 
+// NAT is hookyard's nftables masquerade (the bridge plugin's ipMasq is off): the outside sees the host.
+TEST_F(NetworkTest, RunStepTrafficLeavesWithTheHostsAddress) {
+    const std::string listener = start("ip netns exec " + m_ns +
+                                       " python3 -c \"import socket; s = socket.socket(); s.setsockopt(1, 2, 1); "
+                                       "s.bind(('0.0.0.0', 8098)); s.listen(); c, a = s.accept(); "
+                                       "c.sendall((a[0] + '\\n').encode()); c.close()\"");
+    m_listeners += " " + listener;
+    ASSERT_TRUE(test::wait_until([&] { return test::sh("ip netns exec " + m_ns + " ss -ltn | grep -q ':8098 '") == 0; },
+                                 std::chrono::seconds(10)));
+    auto net = prepare_filtered_network(m_dir / "run", {}, {{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"}});
+    ASSERT_TRUE(net.ok()) << net.error().message;
+    SandboxOptions sandbox;
+    sandbox.network = net->name;
+    sandbox.containers_conf = net->containers_conf;
+    use_sandbox(sandbox);
+    const auto ctx = make_context("nat", run_dockerfile("echo BEGIN-peer; /bin/busybox timeout 5 /bin/busybox nc " +
+                                                        m_outside + " 8098 </dev/null; echo END-peer"));
+    auto request = request_for(ctx, "nat");
+    request.cache = false;
+    LogLines log;
+    auto result = build(request, log);
+    ASSERT_TRUE(result.ok()) << result.error().message << log.text();
+    EXPECT_EQ(section(log, "peer"), std::vector<std::string>{"10.214." + std::to_string(::getpid() % 200 + 20) + ".1"})
+        << log.text();
+}
+
 }  // namespace
 }  // namespace hookyard::pipeline

@@ -61,6 +61,7 @@ TEST(SandboxNetwork, RulesetDropsHostAndPrivateRangesAfterTheAllowList) {
     EXPECT_NE(rules.find("ip6 daddr { 2001:db8::/32 } accept"), std::string::npos) << rules;
     EXPECT_NE(rules.find("iifname \"hookyard0\" drop"), std::string::npos) << rules;
     EXPECT_NE(rules.find("127.0.0.0/8"), std::string::npos);
+    EXPECT_NE(rules.find("ip saddr 10.213.0.0/20 oifname != \"hookyard0\" masquerade"), std::string::npos) << rules;
 }
 
 TEST(SandboxNetwork, ResolversSkipLoopbackAndJunk) {
