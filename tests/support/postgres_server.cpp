@@ -39,7 +39,8 @@ bool give_to_pg_user(const std::string& path) {
 // test processes wait for the first instead of each running initdb).
 bool ensure_template(std::string* error, std::string* data) {
     const std::string root = binary_dir() + "/test-postgres";
-    const std::string ready = root + "/template/data";
+    // Versioned: a template an older harness made (other initdb options) is not reused.
+    const std::string ready = root + "/template-2/data";
     *data = ready;
     std::error_code ec;
     fs::create_directories(root, ec);
@@ -49,13 +50,15 @@ bool ensure_template(std::string* error, std::string* data) {
     if (!fs::exists(ready + "/PG_VERSION")) {
         TempDir scratch;
         std::string out;
+        write_file(scratch / "pw", std::string(PostgresServer::k_password) + "\n");
         ok = give_to_pg_user(scratch.path()) &&
-             run(as_pg_user({k_bin + "initdb", "-D", scratch / "data", "-U", "hookyard", "--auth=trust", "-E", "UTF8",
-                             "--no-sync", "--wal-segsize=1"}),
+             run(as_pg_user({k_bin + "initdb", "-D", scratch / "data", "-U", "hookyard", "--auth-local=trust",
+                             "--auth-host=scram-sha-256", "--pwfile=" + (scratch / "pw"), "-E", "UTF8", "--no-sync",
+                             "--wal-segsize=1"}),
                  &out) == 0;
         if (ok) {
-            fs::remove_all(root + "/template", ec);
-            fs::create_directories(root + "/template", ec);
+            fs::remove_all(fs::path(ready).parent_path(), ec);
+            fs::create_directories(fs::path(ready).parent_path(), ec);
             ok = run({"cp", "-a", scratch / "data", ready}) == 0;
         }
         if (!ok) fail(error, "initdb failed: " + out);
@@ -142,8 +145,9 @@ std::string PostgresServer::url(const std::string& name) const {
     return "postgresql://hookyard@localhost:" + std::to_string(m_port) + "/" + name + "?host=" + m_dir.path();
 }
 
-std::string PostgresServer::tcp_url(const std::string& name) const {
-    return "postgresql://hookyard@127.0.0.1:" + std::to_string(m_port) + "/" + name;
+std::string PostgresServer::tcp_url(const std::string& name, const std::string& password) const {
+    return "postgresql://hookyard" + (password.empty() ? "" : ":" + password) + "@127.0.0.1:" + std::to_string(m_port) +
+           "/" + name;
 }
 
 int PostgresServer::psql(const std::string& name, const std::string& sql, std::string* out) const {

@@ -28,8 +28,10 @@ public:
     bool create_database(const std::string& name, std::string* error = nullptr);
     // The libpq URL of database `name` (superuser `hookyard`, no password, over the Unix socket).
     std::string url(const std::string& name) const;
-    // The same database over TCP on 127.0.0.1:port().
-    std::string tcp_url(const std::string& name) const;
+    // The password of `hookyard`, which TCP connections need (the Unix socket trusts).
+    static constexpr const char* k_password = "hookyard-test-pw";
+    // The same database over TCP on 127.0.0.1:port(), with `password` in the URL unless it is empty.
+    std::string tcp_url(const std::string& name, const std::string& password) const;
     // Runs one SQL statement on database `name` with psql; returns psql's exit code, its output in `out`.
     int psql(const std::string& name, const std::string& sql, std::string* out = nullptr) const;
     int port() const { return m_port; }
