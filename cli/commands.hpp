@@ -21,5 +21,7 @@ int cmd_push(const Args& args);
 int cmd_build_local(const Args& args);
 // hookyard prune -c FILE [--dry-run]: one retention run now.
 int cmd_prune(const Args& args);
+// hookyard migrate -c FILE: applies the storage's schema migrations now.
+int cmd_migrate(const Args& args);
 
 }  // namespace hookyard::cli

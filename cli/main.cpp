@@ -18,7 +18,7 @@ const Command k_commands[] = {
     {"config", hookyard::cli::cmd_config}, {"build", hookyard::cli::cmd_build},
     {"serve", hookyard::cli::cmd_serve},   {"checkout", hookyard::cli::cmd_checkout},
     {"push", hookyard::cli::cmd_push},     {"build-local", hookyard::cli::cmd_build_local},
-    {"prune", hookyard::cli::cmd_prune},
+    {"prune", hookyard::cli::cmd_prune},   {"migrate", hookyard::cli::cmd_migrate},
 };
 
 constexpr const char* k_help =
@@ -31,6 +31,7 @@ constexpr const char* k_help =
     "  hookyard push OCI_LAYOUT_DIR IMAGE_REF... [-c FILE]   push an OCI layout with hookyard's registry client\n"
     "  hookyard build-local --context DIR --layout DIR   build a local directory into an OCI layout (no push)\n"
     "  hookyard prune -c FILE [--dry-run]     remove what retention: lets go, now\n"
+    "  hookyard migrate -c FILE               bring the database (SQLite or PostgreSQL) to this schema\n"
     "\nhookyard <command> --help shows a command's options.\n";
 
 }  // namespace

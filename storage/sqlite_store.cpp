@@ -298,13 +298,4 @@ util::Result<std::unique_ptr<Store>> make_sqlite_store(const std::string& path) 
     return std::unique_ptr<Store>(std::make_unique<sqlite::SqliteStore>(std::move(*writer), std::move(*reader)));
 }
 
-util::Result<std::unique_ptr<Store>> open_store(const std::string& url) {
-    constexpr std::string_view k_sqlite = "sqlite:";
-    if (url.rfind(k_sqlite, 0) == 0 && url.size() > k_sqlite.size())
-        return make_sqlite_store(url.substr(k_sqlite.size()));
-    return util::make_error(
-        util::ErrorKind::invalid_input,
-        "storage '" + url + "' is not supported: use \"sqlite:PATH\" (PostgreSQL is not implemented yet)");
-}
-
 }  // namespace hookyard::storage

@@ -160,8 +160,12 @@ public:
 // pending migrations. Fails with a message naming the file and the cause.
 util::Result<std::unique_ptr<Store>> make_sqlite_store(const std::string& path);
 
-// Opens the store a "sqlite:PATH" config value names; invalid_input for other schemes (PostgreSQL is not
-// implemented yet) with a message saying so.
+// Opens the store a `storage:` config value names: "sqlite:PATH", or "postgresql://…" / "postgres://…"
+// (a libpq URL; several instances may share one database), applying pending migrations; invalid_input
+// naming both versions when the database is newer than this hookyard. Messages never show a password.
 util::Result<std::unique_ptr<Store>> open_store(const std::string& url);
+
+// The schema version open_store() migrates a database of that kind to ("sqlite:…" or "postgresql://…").
+int schema_version_for(const std::string& url);
 
 }  // namespace hookyard::storage

@@ -77,6 +77,9 @@ const std::vector<GoldenCase> k_cases = {
     {"build_local_bad_timeout", {"build-local", "--timeout", "abc"}},
     {"build_local_bad_build_arg", {"build-local", "--build-arg", "novalue"}},
     {"build_local_positional", {"build-local", "extra", "x"}},
+    {"migrate_help", {"migrate", "--help"}},
+    {"migrate_missing_config", {"migrate"}},
+    {"migrate_invalid_config", {"migrate", "-c", k_bad}},
 };
 
 // The secrets examples/hookyard.yaml takes from the environment (it has no defaults).

@@ -1,0 +1,133 @@
+#pragma once
+// A small RAII wrapper over one libpq connection: parameterised queries ($1, $2 …, parameters sent as
+// text, bytea as binary), results as Rows, every failure turned into a util::Error that names the database
+// (its URL with the password redacted) and the cause. A Conn reconnects on the next call after the server
+// went away. NOT thread-safe: its owner serialises access.
+
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "util/result.hpp"
+
+namespace hookyard::storage::postgres {
+
+// One query parameter.
+class Param {
+public:
+    Param(std::int64_t v) : m_value(std::to_string(v)) {}
+    Param(int v) : m_value(std::to_string(v)) {}
+    Param(std::size_t v) : m_value(std::to_string(v)) {}
+    Param(bool v) : m_value(v ? "1" : "0") {}
+    // Text: made valid UTF-8 without NUL bytes (PostgreSQL's text type refuses both; SQLite stored them).
+    Param(std::string_view v);
+    Param(const std::string& v) : Param(std::string_view(v)) {}
+    Param(const char* v) : Param(std::string_view(v)) {}
+    // Raw bytes for a bytea column, unchanged.
+    static Param bytes(std::string_view v);
+
+    const std::string& value() const { return m_value; }
+    bool binary() const { return m_binary; }
+
+private:
+    Param() = default;
+    std::string m_value;
+    bool m_binary = false;
+};
+
+// The rows of one result (shared: copies are cheap).
+class Rows {
+public:
+    explicit Rows(PGresult* result) : m_result(result, PQclear) {}
+    int size() const { return PQntuples(m_result.get()); }
+    bool empty() const { return size() == 0; }
+    std::int64_t int_at(int row, int col) const;
+    std::string text_at(int row, int col) const;
+    // A bytea column, decoded from the text form "\x…".
+    std::string bytes_at(int row, int col) const;
+    // Rows an INSERT/UPDATE/DELETE touched.
+    int affected() const;
+
+private:
+    std::shared_ptr<PGresult> m_result;
+};
+
+// Reads one row's columns left to right.
+class Cursor {
+public:
+    Cursor(const Rows& rows, int row) : m_rows(rows), m_row(row) {}
+    std::int64_t num() { return m_rows.int_at(m_row, m_col++); }
+    std::string text() { return m_rows.text_at(m_row, m_col++); }
+
+private:
+    const Rows& m_rows;
+    int m_row;
+    int m_col = 0;
+};
+
+class Conn {
+public:
+    // Connects to `url` (a libpq URL or key=value string). Fails with the redacted URL and libpq's reason.
+    static util::Result<std::unique_ptr<Conn>> open(const std::string& url);
+    ~Conn();
+    Conn(const Conn&) = delete;
+    Conn& operator=(const Conn&) = delete;
+
+    // Runs one statement with `params` bound to $1, $2, …
+    util::Result<Rows> query(const std::string& sql, const std::vector<Param>& params = {});
+    // Like query(), ignoring the rows.
+    util::Status exec(const std::string& sql, const std::vector<Param>& params = {});
+    // The first column of the first row as an integer (0 without a row).
+    util::Result<std::int64_t> single_int(const std::string& sql, const std::vector<Param>& params = {});
+
+    // Runs `fn()` (returning a util::Status or util::Result<T>) in one transaction: COMMIT when it succeeds,
+    // ROLLBACK when it or the commit fails. A deadlock or serialization failure (another instance's
+    // transaction crossed this one) runs it again, up to 3 times.
+    template <class F>
+    std::invoke_result_t<F&> transaction(F&& fn);
+
+    // The URL with its password redacted: what messages name.
+    const std::string& name() const { return m_name; }
+
+private:
+    Conn(PGconn* conn, std::string name) : m_conn(conn), m_name(std::move(name)) {}
+    // Reconnects when the connection broke; an error when that fails too.
+    util::Status ensure_connected();
+    util::Error error_of(const PGresult* result, std::string_view sql) const;
+
+    PGconn* m_conn;
+    std::string m_name;
+    // Inside transaction(): a broken connection is then an error, never a silent reconnect that would run
+    // the rest of the transaction's statements on their own.
+    bool m_in_transaction = false;
+};
+
+// True for the errors that running the transaction again may cure.
+bool is_retryable_conflict(const util::Error& e);
+
+template <class F>
+std::invoke_result_t<F&> Conn::transaction(F&& fn) {
+    using R = std::invoke_result_t<F&>;
+    for (int attempt = 1;; ++attempt) {
+        if (auto st = exec("BEGIN"); !st) return R(st.error());
+        m_in_transaction = true;
+        R out = fn();
+        if (out) {
+            auto committed = exec("COMMIT");
+            m_in_transaction = false;
+            if (committed) return out;
+            out = R(committed.error());
+        } else {
+            (void)exec("ROLLBACK");  // fails only when the connection broke, which ends the transaction too
+            m_in_transaction = false;
+        }
+        if (attempt == 3 || !is_retryable_conflict(out.error())) return out;
+    }
+}
+
+}  // namespace hookyard::storage::postgres

@@ -1,0 +1,154 @@
+// The PostgreSQL schema: the same numbered migrations, with the same meaning, as the SQLite store's
+// (sqlite_migrations.cpp), written in PostgreSQL's dialect. Times are unix ms in BIGINT columns; lists and
+// maps are JSON text, as in SQLite, so both stores read rows the same way.
+
+#include "storage/postgres_migrations.hpp"
+
+#include <array>
+#include <set>
+
+#include "storage/records.hpp"
+
+namespace hookyard::storage::postgres {
+namespace {
+
+struct Migration {
+    int version;
+    const char* sql;
+};
+
+// "offset" is reserved in PostgreSQL: log chunks start at start_byte. rowid has no equivalent: the tables
+// SQLite ordered by rowid have a seq column.
+constexpr std::array k_migrations = {
+    Migration{1, R"sql(
+CREATE TABLE deliveries (
+    id TEXT PRIMARY KEY, event TEXT NOT NULL, repository TEXT NOT NULL, received_ms BIGINT NOT NULL,
+    build_ids TEXT NOT NULL DEFAULT '[]');
+CREATE TABLE builds (
+    id BIGSERIAL PRIMARY KEY, state TEXT NOT NULL, repository TEXT NOT NULL, ref TEXT NOT NULL,
+    commit_sha TEXT NOT NULL DEFAULT '', rule_index BIGINT NOT NULL, image TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '[]', digest TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '',
+    created_ms BIGINT NOT NULL, started_ms BIGINT NOT NULL DEFAULT 0, finished_ms BIGINT NOT NULL DEFAULT 0,
+    clone_url TEXT NOT NULL DEFAULT '', dockerfile TEXT NOT NULL DEFAULT '', context TEXT NOT NULL DEFAULT '',
+    build_args TEXT NOT NULL DEFAULT '{}', source_type TEXT NOT NULL DEFAULT '',
+    source_name TEXT NOT NULL DEFAULT '', delivery_id TEXT NOT NULL DEFAULT '',
+    head_commit_message TEXT NOT NULL DEFAULT '', pusher TEXT NOT NULL DEFAULT '',
+    superseded_by BIGINT NOT NULL DEFAULT 0, retry_of BIGINT NOT NULL DEFAULT 0, attempts BIGINT NOT NULL DEFAULT 0,
+    cancel_requested BIGINT NOT NULL DEFAULT 0, log_size BIGINT NOT NULL DEFAULT 0);
+CREATE INDEX builds_by_state ON builds (state, id);
+CREATE INDEX builds_by_repository ON builds (repository, id);
+CREATE INDEX builds_by_rule_ref ON builds (repository, rule_index, ref, state);
+CREATE TABLE build_stages (
+    build_id BIGINT NOT NULL REFERENCES builds (id), seq BIGINT NOT NULL, name TEXT NOT NULL,
+    state TEXT NOT NULL, started_ms BIGINT NOT NULL, finished_ms BIGINT NOT NULL DEFAULT 0,
+    duration_ms BIGINT NOT NULL DEFAULT 0, error TEXT NOT NULL DEFAULT '', PRIMARY KEY (build_id, seq));
+CREATE TABLE build_logs (
+    build_id BIGINT NOT NULL REFERENCES builds (id), start_byte BIGINT NOT NULL, size BIGINT NOT NULL,
+    data BYTEA NOT NULL, PRIMARY KEY (build_id, start_byte));
+)sql"},
+    Migration{2, R"sql(
+CREATE TABLE notifications (
+    id BIGSERIAL PRIMARY KEY, build_id BIGINT NOT NULL REFERENCES builds (id), target TEXT NOT NULL,
+    event TEXT NOT NULL, url TEXT NOT NULL, body TEXT NOT NULL, delivery TEXT NOT NULL, state TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0, created_ms BIGINT NOT NULL, next_attempt_ms BIGINT NOT NULL,
+    delivered_ms BIGINT NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '');
+CREATE INDEX notifications_due ON notifications (state, next_attempt_ms);
+CREATE INDEX notifications_by_build ON notifications (build_id, id);
+CREATE TABLE notification_attempts (
+    notification_id BIGINT NOT NULL REFERENCES notifications (id), attempt BIGINT NOT NULL, at_ms BIGINT NOT NULL,
+    status BIGINT NOT NULL, latency_ms BIGINT NOT NULL, error TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (notification_id, attempt));
+CREATE TABLE build_callbacks (
+    seq BIGSERIAL PRIMARY KEY, build_id BIGINT NOT NULL REFERENCES builds (id), received_ms BIGINT NOT NULL,
+    state TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', context TEXT NOT NULL DEFAULT '',
+    target_url TEXT NOT NULL DEFAULT '');
+CREATE INDEX build_callbacks_by_build ON build_callbacks (build_id, received_ms);
+)sql"},
+    // Crash safety (issue 19). seq orders pushes (last_pusher); each record_pushed takes a new one.
+    Migration{3, R"sql(
+ALTER TABLE builds ADD COLUMN crash_streak BIGINT NOT NULL DEFAULT 0;
+CREATE SEQUENCE pushed_images_seq;
+CREATE TABLE pushed_images (
+    build_id BIGINT NOT NULL REFERENCES builds (id), image TEXT NOT NULL, digest TEXT NOT NULL,
+    pushed_ms BIGINT NOT NULL, seq BIGINT NOT NULL DEFAULT nextval('pushed_images_seq'),
+    PRIMARY KEY (build_id, image));
+)sql"},
+    // Issue 12: counters kept by triggers (stats() never counts a table) and leases.
+    Migration{4, R"sql(
+CREATE TABLE counters (name TEXT PRIMARY KEY, n BIGINT NOT NULL);
+INSERT INTO counters (name, n) SELECT 'builds.' || state, COUNT(*) FROM builds GROUP BY state;
+INSERT INTO counters (name, n) SELECT 'deliveries', COUNT(*) FROM deliveries;
+CREATE FUNCTION hookyard_count(counter TEXT, delta BIGINT) RETURNS void LANGUAGE sql AS
+    'INSERT INTO counters (name, n) VALUES (counter, delta) ON CONFLICT (name) DO UPDATE SET n = counters.n + delta';
+CREATE FUNCTION hookyard_count_builds() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN PERFORM hookyard_count('builds.' || OLD.state, -1); END IF;
+    IF TG_OP <> 'DELETE' THEN PERFORM hookyard_count('builds.' || NEW.state, 1); END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER counters_builds AFTER INSERT OR DELETE ON builds
+    FOR EACH ROW EXECUTE FUNCTION hookyard_count_builds();
+CREATE TRIGGER counters_build_state AFTER UPDATE OF state ON builds
+    FOR EACH ROW WHEN (OLD.state <> NEW.state) EXECUTE FUNCTION hookyard_count_builds();
+CREATE FUNCTION hookyard_count_deliveries() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM hookyard_count('deliveries', CASE TG_OP WHEN 'INSERT' THEN 1 ELSE -1 END);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER counters_deliveries AFTER INSERT OR DELETE ON deliveries
+    FOR EACH ROW EXECUTE FUNCTION hookyard_count_deliveries();
+CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_ms BIGINT NOT NULL);
+)sql"},
+    // Issue 11: forced pushes, sanitised tags, pushes looked up by image.
+    Migration{5, R"sql(
+ALTER TABLE builds ADD COLUMN forced BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE builds ADD COLUMN sanitized_tags TEXT NOT NULL DEFAULT '[]';
+CREATE INDEX pushed_images_by_image ON pushed_images (image, seq);
+)sql"},
+};
+
+// Instances starting together against one database migrate one after the other (a session advisory lock).
+constexpr std::int64_t k_migration_lock = 0x686f6f6b79617264;  // "hookyard"
+
+util::Status apply_missing(Conn& db) {
+    auto rows = db.query("SELECT version FROM schema_migrations");
+    if (!rows) return rows.error();
+    std::set<std::int64_t> applied;
+    for (int i = 0; i < rows->size(); ++i) applied.insert(rows->int_at(i, 0));
+    const std::int64_t current = applied.empty() ? 0 : *applied.rbegin();
+    if (current > latest_schema_version()) {
+        return util::make_error(util::ErrorKind::invalid_input,
+                                "database " + db.name() + " has schema version " + std::to_string(current) +
+                                    ", newer than this hookyard knows (" + std::to_string(latest_schema_version()) +
+                                    "): upgrade hookyard");
+    }
+    // Every migration not recorded yet applies (as in SQLite: branches may merge out of order).
+    for (const auto& m : k_migrations) {
+        if (applied.count(m.version) > 0) continue;
+        auto done = db.transaction([&]() -> util::Status {
+            if (auto e = db.exec(m.sql); !e) {
+                return util::make_error(e.error().kind,
+                                        "migration " + std::to_string(m.version) + ": " + e.error().message);
+            }
+            return db.exec("INSERT INTO schema_migrations (version, applied_ms) VALUES ($1, $2)",
+                           {m.version, now_ms()});
+        });
+        if (!done) return done;
+    }
+    return {};
+}
+
+}  // namespace
+
+int latest_schema_version() { return k_migrations.back().version; }
+
+util::Status migrate(Conn& db) {
+    if (auto locked = db.exec("SELECT pg_advisory_lock($1)", {k_migration_lock}); !locked) return locked;
+    auto st = db.exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_ms BIGINT NOT NULL)");
+    if (st) st = apply_missing(db);
+    (void)db.exec("SELECT pg_advisory_unlock($1)", {k_migration_lock});  // also released when the session ends
+    return st;
+}
+
+}  // namespace hookyard::storage::postgres

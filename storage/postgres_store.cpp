@@ -1,0 +1,261 @@
+// The PostgreSQL Store's writes: builds, stages, logs and the group-committed deliveries. Every write runs
+// in one transaction on the write connection (write()), with the events it causes queued in the same one.
+
+#include "storage/postgres_store.hpp"
+
+#include "storage/postgres_migrations.hpp"
+#include "storage/postgres_rows.hpp"
+
+namespace hookyard::storage::postgres {
+
+using util::ErrorKind;
+using util::make_error;
+using util::Result;
+using util::Status;
+
+PostgresStore::PostgresStore(std::unique_ptr<Conn> writer, std::unique_ptr<Conn> reader)
+    : m_write(std::move(writer)),
+      m_read(std::move(reader)),
+      m_accepts([this](const std::vector<PendingAccept>& batch) { return commit_accepts(batch); }) {
+    std::lock_guard lock(m_write_mutex);
+    refresh_counts();
+}
+
+void PostgresStore::refresh_counts() {
+    auto rows = m_write->query("SELECT name, n FROM counters");
+    if (!rows) return;
+    StoreStats s;
+    constexpr std::string_view k_prefix = "builds.";
+    for (int i = 0; i < rows->size(); ++i) {
+        const std::string name = rows->text_at(i, 0);
+        if (name == "deliveries") s.deliveries = rows->int_at(i, 1);
+        if (name.rfind(k_prefix, 0) != 0) continue;
+        if (auto state = parse_build_state(name.substr(k_prefix.size())))
+            s.builds_by_state[*state] = rows->int_at(i, 1);
+    }
+    std::lock_guard lock(m_counts_mutex);
+    m_counts = std::move(s);
+}
+
+void PostgresStore::accept_delivery(Delivery delivery, std::vector<NewBuild> builds, AcceptCallback done) {
+    m_accepts.submit(PendingAccept{std::move(delivery), std::move(builds), std::move(done)});
+}
+
+void PostgresStore::flush() { m_accepts.flush(); }
+
+void PostgresStore::set_event_planner(EventPlanner planner) {
+    std::lock_guard lock(m_write_mutex);
+    m_planner = std::move(planner);
+}
+
+Result<std::vector<Build>> PostgresStore::insert_builds(std::vector<NewBuild> builds) {
+    return write([&]() -> Result<std::vector<Build>> {
+        std::vector<Build> out;
+        for (const auto& nb : builds) {
+            auto id = insert_build(*m_write, nb, "", 0);
+            if (!id) return id.error();
+            if (auto st = queue_events(*m_write, m_planner, *id); !st) return st.error();
+            auto b = load_build(*m_write, *id);
+            if (!b) return b.error();
+            out.push_back(std::move(*b));
+        }
+        return out;
+    });
+}
+
+Result<Build> PostgresStore::claim(BuildId id) {
+    return write([&]() -> Result<Build> {
+        if (auto st = transition(*m_write, id, BuildState::running); !st) return st.error();
+        if (auto st = queue_events(*m_write, m_planner, id); !st) return st.error();
+        return load_build(*m_write, id);
+    });
+}
+
+Status PostgresStore::set_commit(BuildId id, const std::string& sha) {
+    return write([&]() -> Status {
+        if (auto b = load_build(*m_write, id); !b) return b.error();
+        return m_write->exec("UPDATE builds SET commit_sha = $1 WHERE id = $2 AND commit_sha = ''", {sha, id});
+    });
+}
+
+Status PostgresStore::start_stage(BuildId id, const std::string& name) {
+    return write([&]() -> Status {
+        auto state = m_write->query("SELECT state FROM builds WHERE id = $1 FOR UPDATE", {id});
+        if (!state) return state.error();
+        if (state->empty()) return make_error(ErrorKind::not_found, "build " + std::to_string(id) + " does not exist");
+        if (state->text_at(0, 0) != "running") {
+            return make_error(ErrorKind::conflict,
+                              "build " + std::to_string(id) + " is " + state->text_at(0, 0) + ", not running");
+        }
+        return m_write->exec(
+            "INSERT INTO build_stages (build_id, seq, name, state, started_ms) VALUES ($1, (SELECT COALESCE(MAX(seq), "
+            "0) + 1 FROM build_stages WHERE build_id = $1), $2, 'running', $3)",
+            {id, name, now_ms()});
+    });
+}
+
+Status PostgresStore::finish_stage(BuildId id, const std::string& name, BuildState result, const std::string& error) {
+    if (result != BuildState::succeeded && result != BuildState::failed && result != BuildState::canceled) {
+        return make_error(ErrorKind::invalid_input, "a stage ends succeeded, failed or canceled");
+    }
+    return write([&]() -> Status {
+        auto done = m_write->query(
+            "UPDATE build_stages SET state = $1, finished_ms = $2, duration_ms = $2 - started_ms, error = $3 "
+            "WHERE build_id = $4 AND name = $5 AND state = 'running'",
+            {to_string(result), now_ms(), error, id, name});
+        if (!done) return done.error();
+        if (done->affected() > 0) return {};
+        return make_error(ErrorKind::not_found, "build " + std::to_string(id) + " has no running stage '" + name + "'");
+    });
+}
+
+Status PostgresStore::finish_build(BuildId id, BuildState terminal, const std::string& digest,
+                                   const std::string& error) {
+    if (!is_terminal(terminal)) return make_error(ErrorKind::invalid_input, "finish_build needs a terminal state");
+    return write([&]() -> Status {
+        if (auto st = transition(*m_write, id, terminal); !st) return st;
+        if (auto st = m_write->exec("UPDATE builds SET digest = $1, error = $2 WHERE id = $3", {digest, error, id});
+            !st) {
+            return st;
+        }
+        return queue_events(*m_write, m_planner, id);
+    });
+}
+
+Result<int> PostgresStore::requeue_running(int max_attempts) {
+    return write([&]() -> Result<int> {
+        const TimeMs now = now_ms();
+        auto stages = m_write->exec(
+            "UPDATE build_stages SET state = 'failed', finished_ms = $1, duration_ms = $1 - started_ms, "
+            "error = 'interrupted by restart' WHERE state = 'running' AND build_id IN "
+            "(SELECT id FROM builds WHERE state = 'running')",
+            {now});
+        if (!stages) return stages.error();
+        // Only builds running at this crash continue their streak.
+        if (auto st = m_write->exec("UPDATE builds SET crash_streak = 0 WHERE state = 'queued'"); !st) {
+            return st.error();
+        }
+        if (auto failed = fail_exhausted(max_attempts); !failed) return failed.error();
+        auto requeued = m_write->query(
+            "UPDATE builds SET state = 'queued', started_ms = 0, attempts = attempts + 1, "
+            "crash_streak = crash_streak + 1 WHERE state = 'running'");
+        if (!requeued) return requeued.error();
+        return requeued->affected();
+    });
+}
+
+Status PostgresStore::record_pushed(BuildId id, const std::string& image, const std::string& digest) {
+    return write([&]() -> Status {
+        if (auto b = load_build(*m_write, id); !b) return b.error();
+        // A new seq on every record: seq order is push order (last_pusher).
+        return m_write->exec(
+            "INSERT INTO pushed_images (build_id, image, digest, pushed_ms) VALUES ($1, $2, $3, $4) "
+            "ON CONFLICT (build_id, image) DO UPDATE SET digest = excluded.digest, pushed_ms = excluded.pushed_ms, "
+            "seq = nextval('pushed_images_seq')",
+            {id, image, digest, now_ms()});
+    });
+}
+
+Result<Build> PostgresStore::cancel_build(BuildId id) {
+    return write([&]() -> Result<Build> {
+        auto b = load_build(*m_write, id);
+        if (!b) return b.error();
+        Status changed;
+        if (b->state == BuildState::queued) {
+            changed = transition(*m_write, id, BuildState::canceled);
+            if (changed) changed = queue_events(*m_write, m_planner, id);
+        } else if (b->state == BuildState::running) {
+            changed = m_write->exec("UPDATE builds SET cancel_requested = 1 WHERE id = $1", {id});
+        } else {
+            changed = make_error(ErrorKind::conflict, "build " + std::to_string(id) + " is already " +
+                                                          std::string(to_string(b->state)) + "; nothing to cancel");
+        }
+        if (!changed) return changed.error();
+        return load_build(*m_write, id);
+    });
+}
+
+Result<Build> PostgresStore::retry_build(BuildId id) {
+    return write([&]() -> Result<Build> {
+        auto b = load_build(*m_write, id);
+        if (!b) return b.error();
+        if (!is_terminal(b->state)) {
+            return make_error(ErrorKind::conflict, "build " + std::to_string(id) + " is still " +
+                                                       std::string(to_string(b->state)) +
+                                                       "; retry it once it has finished (or cancel it first)");
+        }
+        auto nid = insert_build(*m_write, static_cast<const NewBuild&>(*b), "", id);
+        if (!nid) return nid.error();
+        if (auto st = queue_events(*m_write, m_planner, *nid); !st) return st.error();
+        return load_build(*m_write, *nid);
+    });
+}
+
+Status PostgresStore::append_log(BuildId id, std::string_view text) {
+    if (text.empty()) return {};
+    return write([&]() -> Status {
+        // Growing log_size first locks the build row: appends to one build are ordered.
+        auto grown = m_write->query("UPDATE builds SET log_size = log_size + $1 WHERE id = $2 RETURNING log_size",
+                                    {text.size(), id});
+        if (!grown) return grown.error();
+        if (grown->empty()) return make_error(ErrorKind::not_found, "build " + std::to_string(id) + " does not exist");
+        const std::int64_t start = grown->int_at(0, 0) - static_cast<std::int64_t>(text.size());
+        return m_write->exec("INSERT INTO build_logs (build_id, start_byte, size, data) VALUES ($1, $2, $3, $4)",
+                             {id, start, text.size(), Param::bytes(text)});
+    });
+}
+
+// One accept inside the batch transaction, isolated by a savepoint so that its failure spares the others.
+// The delivery row goes in first: a second instance inserting the same id waits for this commit, then
+// finds it stored and reports a duplicate with these builds.
+Result<AcceptOutcome> PostgresStore::accept_one(const PendingAccept& p) {
+    if (auto st = m_write->exec("SAVEPOINT accept"); !st) return st.error();
+    auto body = [&]() -> Result<AcceptOutcome> {
+        auto inserted = claim_delivery(*m_write, p.delivery);
+        if (!inserted) return inserted.error();
+        if (!*inserted) {
+            auto ids = delivery_builds(*m_write, p.delivery.id);
+            if (!ids) return ids.error();
+            return AcceptOutcome{true, std::move(*ids)};
+        }
+        AcceptOutcome out;
+        for (const auto& b : p.builds) {
+            auto id = insert_build(*m_write, b, p.delivery.id, 0);
+            if (!id) return id.error();
+            if (auto st = queue_events(*m_write, m_planner, *id); !st) return st.error();
+            out.build_ids.push_back(*id);
+        }
+        if (auto st = set_delivery_builds(*m_write, p.delivery.id, out.build_ids); !st) return st.error();
+        return out;
+    };
+    auto out = body();
+    if (!out) (void)m_write->exec("ROLLBACK TO SAVEPOINT accept");  // a broken connection fails the COMMIT
+    if (auto st = m_write->exec("RELEASE SAVEPOINT accept"); !st && out) return st.error();
+    return out;
+}
+
+// One group commit: every accept of the batch in one transaction (GroupCommitQueue's thread).
+std::vector<Result<AcceptOutcome>> PostgresStore::commit_accepts(const std::vector<PendingAccept>& batch) {
+    std::vector<Result<AcceptOutcome>> results;
+    auto committed = write([&]() -> Status {
+        results.clear();  // a deadlock with another instance runs the batch again
+        for (const auto& p : batch) results.push_back(accept_one(p));
+        return {};
+    });
+    if (!committed) {
+        results.clear();
+        for (std::size_t i = 0; i < batch.size(); ++i) results.emplace_back(committed.error());
+    }
+    return results;
+}
+
+util::Result<std::unique_ptr<Store>> make_postgres_store(const std::string& url) {
+    auto writer = Conn::open(url);
+    if (!writer) return writer.error();
+    if (auto st = migrate(**writer); !st) return st.error();
+    auto reader = Conn::open(url);
+    if (!reader) return reader.error();
+    return std::unique_ptr<Store>(std::make_unique<PostgresStore>(std::move(*writer), std::move(*reader)));
+}
+
+}  // namespace hookyard::storage::postgres

@@ -1,0 +1,104 @@
+#pragma once
+// The PostgreSQL Store: one write connection (the group-commit thread and the synchronous writes, under
+// m_write_mutex) and one read connection (under m_read_mutex), like the SQLite store. Several hookyard
+// instances may share one database: deliveries are idempotent on their id across instances (INSERT … ON
+// CONFLICT), claims are serialised by an advisory lock and lock their row with FOR UPDATE SKIP LOCKED,
+// notification claims skip rows another instance holds. Internal to storage/: callers use open_store().
+
+#include <memory>
+#include <mutex>
+
+#include "storage/group_commit.hpp"
+#include "storage/postgres_conn.hpp"
+#include "storage/store.hpp"
+
+namespace hookyard::storage::postgres {
+
+class PostgresStore final : public Store {
+public:
+    PostgresStore(std::unique_ptr<Conn> writer, std::unique_ptr<Conn> reader);
+
+    // Builds (postgres_store.cpp; claims in postgres_claim.cpp).
+    void accept_delivery(Delivery delivery, std::vector<NewBuild> builds, AcceptCallback done) override;
+    util::Result<std::vector<Build>> insert_builds(std::vector<NewBuild> builds) override;
+    void set_event_planner(EventPlanner planner) override;
+    util::Result<std::optional<Build>> claim_next_queued() override;
+    util::Result<Build> claim(BuildId id) override;
+    util::Status set_commit(BuildId id, const std::string& sha) override;
+    util::Status start_stage(BuildId id, const std::string& name) override;
+    util::Status finish_stage(BuildId id, const std::string& name, BuildState result,
+                              const std::string& error) override;
+    util::Status finish_build(BuildId id, BuildState terminal, const std::string& digest,
+                              const std::string& error) override;
+    util::Result<int> requeue_running(int max_attempts) override;
+    util::Status record_pushed(BuildId id, const std::string& image, const std::string& digest) override;
+    util::Result<Build> cancel_build(BuildId id) override;
+    util::Result<Build> retry_build(BuildId id) override;
+    util::Status append_log(BuildId id, std::string_view text) override;
+    void flush() override;
+
+    // Reads, outbox and callbacks (postgres_store_reads.cpp).
+    util::Result<Build> get_build(BuildId id) override;
+    util::Result<std::vector<Build>> list_builds(const BuildFilter& filter) override;
+    util::Result<std::optional<Build>> last_succeeded(const std::string& repository, std::size_t rule,
+                                                      const std::string& ref) override;
+    util::Result<std::optional<Build>> last_pusher(const std::string& image) override;
+    util::Result<LogChunk> read_log(BuildId id, std::int64_t offset, std::size_t max_bytes) override;
+    util::Result<std::vector<Notification>> claim_due_notifications(int max_targets, int per_target,
+                                                                    const std::vector<std::string>& busy_targets,
+                                                                    std::chrono::milliseconds lease) override;
+    util::Status record_notification_attempt(NotificationId id, const NotificationAttempt& attempt, bool delivered,
+                                             TimeMs next_attempt_at) override;
+    util::Result<int> release_notification_leases() override;
+    util::Result<std::vector<Notification>> list_notifications(BuildId id) override;
+    util::Status add_callback(BuildId id, const BuildCallback& callback) override;
+    util::Result<std::vector<BuildCallback>> list_callbacks(BuildId id) override;
+    util::Result<StoreStats> stats() override;
+    util::Status ping() override;
+
+    // Retention and leases (postgres_prune.cpp).
+    util::Result<PruneResult> prune(const PrunePolicy& policy) override;
+    util::Result<bool> acquire_lease(const std::string& name, const std::string& holder,
+                                     std::chrono::milliseconds ttl) override;
+    util::Status release_lease(const std::string& name, const std::string& holder) override;
+
+private:
+    // `fn()` in one transaction on the write connection, under its lock; then the counters are re-read.
+    template <class F>
+    std::invoke_result_t<F&> write(F&& fn) {
+        std::lock_guard lock(m_write_mutex);
+        auto out = m_write->transaction(fn);
+        refresh_counts();
+        return out;
+    }
+    // `fn()` on the read connection, in one read-only transaction (one snapshot), under its lock.
+    template <class F>
+    std::invoke_result_t<F&> read(F&& fn) {
+        std::lock_guard lock(m_read_mutex);
+        return m_read->transaction(fn);
+    }
+    // Re-reads the counters table into m_counts; the caller holds m_write_mutex. A failed read keeps the
+    // last figures.
+    void refresh_counts();
+    // Fails the running builds crash recovery found running too often in a row (in its transaction).
+    util::Result<int> fail_exhausted(int max_attempts);
+    util::Result<std::optional<Build>> first_build(const std::string& sql, const std::vector<Param>& params);
+    util::Result<AcceptOutcome> accept_one(const PendingAccept& p);
+    std::vector<util::Result<AcceptOutcome>> commit_accepts(const std::vector<PendingAccept>& batch);
+    util::Result<std::int64_t> prune_builds(const std::vector<BuildId>& ids, bool dry_run);
+    util::Result<std::int64_t> prune_deliveries(const PrunePolicy& policy);
+
+    std::unique_ptr<Conn> m_write;
+    std::unique_ptr<Conn> m_read;
+    EventPlanner m_planner;  // guarded by m_write_mutex
+    std::mutex m_write_mutex;
+    std::mutex m_read_mutex;
+    std::mutex m_counts_mutex;
+    StoreStats m_counts;         // guarded by m_counts_mutex
+    GroupCommitQueue m_accepts;  // last: its thread stops (after draining) before the connections close
+};
+
+// Connects twice to `url` and applies pending migrations. Errors name the URL with its password redacted.
+util::Result<std::unique_ptr<Store>> make_postgres_store(const std::string& url);
+
+}  // namespace hookyard::storage::postgres

@@ -1,0 +1,65 @@
+// `hookyard migrate -c FILE` on both stores, and `serve` refusing a database newer than itself, run against
+// the real binary (PostgreSQL: the server tests/support starts).
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "tests/support/postgres_server.hpp"
+#include "tests/support/support.hpp"
+
+namespace hookyard::test {
+namespace {
+
+// A valid config in `dir` whose storage: is `storage`.
+std::string migrate_config(const TempDir& dir, const std::string& storage) {
+    write_file(dir / "hookyard.yaml", "data_dir: " + dir.path() + "/data\nstorage: \"" + storage +
+                                          "\"\nserver: { webhook_secret: migrate-webhook-secret-0123 }\n"
+                                          "registries: { local: { endpoint: 127.0.0.1:5000 } }\n"
+                                          "repositories:\n  - { github: acme/web, registry: local, push_repo: "
+                                          "127.0.0.1:5000/acme/web, rules: [{ source: main, tag: latest }] }\n");
+    return dir / "hookyard.yaml";
+}
+
+TEST(MigrateCommand, SqliteIsMigratedAndReportsItsVersion) {
+    TempDir dir;
+    std::string out;
+    ASSERT_EQ(
+        run({binary_dir() + "/hookyard", "migrate", "-c", migrate_config(dir, "sqlite:" + dir.path() + "/h.db")}, &out),
+        0)
+        << out;
+    EXPECT_NE(out.find("/h.db is at schema version "), std::string::npos) << out;
+}
+
+TEST(MigrateCommand, PostgresqlWithThePasswordFromTheEnvironmentNeverPrintsIt) {
+    std::string error;
+    PostgresServer* pg = PostgresServer::shared(&error);
+    ASSERT_NE(pg, nullptr) << error;
+    ASSERT_TRUE(pg->create_database("migrate_cmd", &error)) << error;
+    TempDir dir;
+    const auto config = migrate_config(dir, pg->tcp_url("migrate_cmd", "${HOOKYARD_TEST_PG_PASSWORD}"));
+    std::string out;
+    ASSERT_EQ(run({binary_dir() + "/hookyard", "migrate", "-c", config}, &out, "",
+                  {{"HOOKYARD_TEST_PG_PASSWORD", PostgresServer::k_password}}),
+              0)
+        << out;
+    EXPECT_NE(out.find("is at schema version "), std::string::npos) << out;
+    EXPECT_EQ(out.find(PostgresServer::k_password), std::string::npos) << out;
+    std::string version;
+    ASSERT_EQ(pg->psql("migrate_cmd", "SELECT MAX(version) FROM schema_migrations", &version), 0) << version;
+    EXPECT_NE(out.find("schema version " + version.substr(0, version.find('\n'))), std::string::npos) << out;
+
+    // A newer hookyard migrated it since: neither migrate nor serve touch it.
+    ASSERT_EQ(pg->psql("migrate_cmd", "INSERT INTO schema_migrations VALUES (999, 0)"), 0);
+    const std::map<std::string, std::string> env = {{"HOOKYARD_TEST_PG_PASSWORD", PostgresServer::k_password}};
+    EXPECT_EQ(run({binary_dir() + "/hookyard", "migrate", "-c", config}, &out, "", env), 1) << out;
+    EXPECT_NE(out.find("has schema version 999, newer than this hookyard knows"), std::string::npos) << out;
+    Process serve({binary_dir() + "/hookyard", "serve", "-c", config}, dir / "serve.log", env);
+    EXPECT_NE(serve.wait(std::chrono::seconds(60)), 0);
+    EXPECT_NE(serve.log().find("has schema version 999, newer than this hookyard knows"), std::string::npos)
+        << serve.log();
+    EXPECT_EQ(serve.log().find(PostgresServer::k_password), std::string::npos) << serve.log();
+}
+
+}  // namespace
+}  // namespace hookyard::test
