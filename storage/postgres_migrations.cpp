@@ -105,6 +105,11 @@ ALTER TABLE builds ADD COLUMN forced BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE builds ADD COLUMN sanitized_tags TEXT NOT NULL DEFAULT '[]';
 CREATE INDEX pushed_images_by_image ON pushed_images (image, seq);
 )sql"},
+    // Every build says why it ran (issue 17).
+    Migration{6, R"sql(
+ALTER TABLE builds ADD COLUMN trigger_type TEXT NOT NULL DEFAULT 'push';
+ALTER TABLE builds ADD COLUMN trigger_reason TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 // Instances starting together against one database migrate one after the other (a session advisory lock).

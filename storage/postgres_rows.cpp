@@ -16,7 +16,7 @@ const std::string k_build_columns =
     "id, state, repository, ref, commit_sha, rule_index, image, tags, digest, error, created_ms, started_ms, "
     "finished_ms, clone_url, dockerfile, context, build_args, source_type, source_name, delivery_id, "
     "head_commit_message, pusher, superseded_by, retry_of, attempts, cancel_requested, log_size, crash_streak, "
-    "forced, sanitized_tags";
+    "forced, sanitized_tags, trigger_type, trigger_reason";
 
 // A JSON column's value as T; T{} when the text is not that.
 template <class T>
@@ -51,6 +51,8 @@ Build build_of(const Rows& rows, int row) {
     b.crash_streak = static_cast<int>(c.num());
     b.forced = c.num() != 0;
     b.sanitized_tags = json_of<std::vector<std::string>>(c.text());
+    b.trigger_type = c.text();
+    b.trigger_reason = c.text();
     return b;
 }
 
@@ -97,12 +99,29 @@ util::Result<BuildId> insert_build(Conn& db, const NewBuild& b, const std::strin
     return db.single_int(
         "INSERT INTO builds (state, repository, ref, commit_sha, rule_index, image, tags, clone_url, dockerfile, "
         "context, build_args, source_type, source_name, delivery_id, head_commit_message, pusher, created_ms, "
-        "retry_of, forced, sanitized_tags) VALUES ('queued', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-        "$13, $14, $15, $16, $17, $18, $19) RETURNING id",
-        {b.repository, b.ref, b.commit, b.rule, b.image, util::to_json_string(nlohmann::json(b.tags)), b.clone_url,
-         b.dockerfile, b.context, util::to_json_string(nlohmann::json(b.build_args)), b.source_type, b.source_name,
-         delivery, b.head_commit_message, b.pusher, now_ms(), retry_of, b.forced,
-         util::to_json_string(nlohmann::json(b.sanitized_tags))});
+        "retry_of, forced, sanitized_tags, trigger_type, trigger_reason) VALUES ('queued', $1, $2, $3, $4, $5, $6, $7, "
+        "$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id",
+        {b.repository,
+         b.ref,
+         b.commit,
+         b.rule,
+         b.image,
+         util::to_json_string(nlohmann::json(b.tags)),
+         b.clone_url,
+         b.dockerfile,
+         b.context,
+         util::to_json_string(nlohmann::json(b.build_args)),
+         b.source_type,
+         b.source_name,
+         delivery,
+         b.head_commit_message,
+         b.pusher,
+         now_ms(),
+         retry_of,
+         b.forced,
+         util::to_json_string(nlohmann::json(b.sanitized_tags)),
+         b.trigger_type,
+         b.trigger_reason});
 }
 
 util::Result<Build> load_build(Conn& db, BuildId id) {

@@ -3,6 +3,7 @@
 
 #include "storage/postgres_store.hpp"
 
+#include "storage/new_build.hpp"
 #include "storage/postgres_migrations.hpp"
 #include "storage/postgres_rows.hpp"
 
@@ -184,7 +185,7 @@ Result<Build> PostgresStore::retry_build(BuildId id) {
                                                        std::string(to_string(b->state)) +
                                                        "; retry it once it has finished (or cancel it first)");
         }
-        auto nid = insert_build(*m_write, static_cast<const NewBuild&>(*b), "", id);
+        auto nid = insert_build(*m_write, retry_of(*b), "", id);
         if (!nid) return nid.error();
         if (auto st = queue_events(*m_write, m_planner, *nid); !st) return st.error();
         return load_build(*m_write, *nid);
