@@ -2,9 +2,9 @@
 // builder.network private: what a RUN step killed together with buildah (kill -9 of hookyard, a crash)
 // leaves of its network. Its veth and namespace go with the container's last process, but the CNI plugins'
 // state stays: host-local's address file under /var/lib/cni/networks/hookyard/ (4093 of them exhaust the
-// subnet, and every later RUN step fails) and the bridge plugin's ipMasq NAT chain (iptables -t nat: a
-// POSTROUTING rule and a chain CNI-…, both commented with the container id). Every start releases the
-// addresses that no live network namespace holds: a leftover of any hookyard on the host, never an address
+// subnet, and every later RUN step fails) and, from versions that used the bridge plugin's ipMasq, its NAT
+// chain (iptables -t nat: a POSTROUTING rule and a chain CNI-…, both commented with the container id). Every start
+// releases the addresses that no live network namespace holds: a leftover of any hookyard on the host, never an address
 // in use (a RUN step's namespace has a live process for as long as it runs).
 
 #include <chrono>

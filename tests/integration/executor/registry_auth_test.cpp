@@ -6,12 +6,8 @@
 #include "tests/integration/executor/sandbox_fixture.hpp"
 #include "tests/support/registry_server.hpp"
 
-namespace hookyard::pipeline {
+namespace hookyard::pipeline::test_fixture {
 namespace {
-
-using test_fixture::LogLines;
-using test_fixture::nonce;
-using test_fixture::SandboxTest;
 
 class PullAuthTest : public SandboxTest {
 protected:
@@ -161,4 +157,4 @@ TEST_F(PullAuthTest, BuildLocalWithAConfigUsesItsBuilderSectionAndRegistries) {
 }
 
 }  // namespace
-}  // namespace hookyard::pipeline
+}  // namespace hookyard::pipeline::test_fixture

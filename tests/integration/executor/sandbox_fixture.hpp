@@ -22,6 +22,19 @@ protected:
         m_executor = make_buildah_executor(m_options);
     }
 
+    // Recreates the executor with the filtered network (builder.network private) allowing `allow`; false
+    // (with a test failure) when the network cannot be set up.
+    bool use_filtered_network(const std::vector<std::string>& allow = {}) {
+        auto net = prepare_filtered_network(m_dir / "run", allow, {{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"}});
+        EXPECT_TRUE(net.ok()) << net.error().message;
+        if (!net) return false;
+        SandboxOptions sandbox;
+        sandbox.network = net->name;
+        sandbox.containers_conf = net->containers_conf;
+        use_sandbox(sandbox);
+        return true;
+    }
+
     // The lines a RUN step printed between "BEGIN-<tag>" and "END-<tag>".
     static std::vector<std::string> section(const LogLines& log, const std::string& tag) {
         std::vector<std::string> out;

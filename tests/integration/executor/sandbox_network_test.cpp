@@ -67,13 +67,7 @@ protected:
 
     // Builds with the filtered network allowing `allow`; "REACHED-x" or "BLOCKED-x" for each target.
     std::vector<std::string> probe(const std::vector<std::string>& allow) {
-        auto net = prepare_filtered_network(m_dir / "run", allow, {{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"}});
-        EXPECT_TRUE(net.ok()) << net.error().message;
-        if (!net) return {};
-        SandboxOptions sandbox;
-        sandbox.network = net->name;
-        sandbox.containers_conf = net->containers_conf;
-        use_sandbox(sandbox);
+        if (!use_filtered_network(allow)) return {};
         const std::string port = std::to_string(m_port);
         std::string script = "echo BEGIN-net; ";
         for (const auto& [name, url] :
@@ -129,12 +123,7 @@ TEST_F(NetworkTest, RunStepTrafficLeavesWithTheHostsAddress) {
     m_listeners += " " + listener;
     ASSERT_TRUE(test::wait_until([&] { return test::sh("ip netns exec " + m_ns + " ss -ltn | grep -q ':8098 '") == 0; },
                                  std::chrono::seconds(10)));
-    auto net = prepare_filtered_network(m_dir / "run", {}, {{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"}});
-    ASSERT_TRUE(net.ok()) << net.error().message;
-    SandboxOptions sandbox;
-    sandbox.network = net->name;
-    sandbox.containers_conf = net->containers_conf;
-    use_sandbox(sandbox);
+    ASSERT_TRUE(use_filtered_network());
     const auto ctx = make_context("nat", run_dockerfile("echo BEGIN-peer; /bin/busybox timeout 5 /bin/busybox nc " +
                                                         m_outside + " 8098 </dev/null; echo END-peer"));
     auto request = request_for(ctx, "nat");
