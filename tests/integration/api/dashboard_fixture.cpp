@@ -24,12 +24,12 @@ void DashboardServe::SetUp() {
     m_git = std::make_unique<GitDaemon>(git_root);
     write_file(m_repo->work() + "/busybox", read_file("/bin/busybox"), true);
     git({"add", "busybox"}, m_repo->work());
-    m_head =
-        m_repo->commit({{"Dockerfile", busybox_dockerfile("echo building; sleep 4; echo built")},
-                        {"Dockerfile.slow",
-                         busybox_dockerfile("i=0; while [ $i -lt 120 ]; do printf '\\\\033[32mtick %d\\\\033[0m\\\\n' "
-                                            "$i; i=$((i+1)); sleep 1; done")}},
-                       "initial");
+    m_head = m_repo->commit(
+        {{"Dockerfile", busybox_dockerfile("echo building; sleep 4; echo built")},
+         {"Dockerfile.slow",
+          busybox_dockerfile("i=0; while [ $i -lt 120 ]; do printf '\\\\033[32mtick %d\\\\033[0m \\\\377\\\\n' "
+                             "$i; i=$((i+1)); sleep 1; done")}},
+        "initial");
     m_repo->push("main");
     m_repo->push("slow");
     m_port = free_port();
