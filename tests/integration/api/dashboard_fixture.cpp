@@ -34,7 +34,7 @@ void DashboardServe::SetUp() {
     m_repo->push("slow");
     m_port = free_port();
     const std::string yaml =
-        "server: { listen: '127.0.0.1:" + std::to_string(m_port) + "', webhook_dash_secret: " + k_dash_secret +
+        "server: { listen: '127.0.0.1:" + std::to_string(m_port) + "', webhook_secret: " + k_dash_secret +
         ", api_token: " + k_dash_api_token + ", public_url: '" + base() +
         "' }\n"
         "data_dir: " +
