@@ -44,7 +44,7 @@ const std::string_view k_app_js = R"js(
   'use strict';
   function poll(fn, ms) {
     fn().then(function (again) { if (again !== false) setTimeout(function () { poll(fn, ms); }, ms); },
-              function () { setTimeout(function () { poll(fn, ms * 2); }, ms * 2); });
+              function () { var next = Math.min(ms * 2, 30000); setTimeout(function () { poll(fn, next); }, next); });
   }
   var rows = document.getElementById('rows');
   if (rows && rows.dataset.live) {

@@ -68,6 +68,8 @@ TEST_F(DashboardBrowser, OperatorWatchesBuildsLiveRetriesCancelsAndLogsOut) {
         << m_browser->text("#log");
     EXPECT_TRUE(still_marked());
     EXPECT_TRUE(m_browser->exists("#log .c32")) << "ANSI green is rendered as a colour";
+    EXPECT_NE(m_browser->text("#log").find("tick 1 \xef\xbf\xbd"), std::string::npos)
+        << "invalid UTF-8 shows as U+FFFD";
     EXPECT_NE(m_browser->text("#stages").find("build"), std::string::npos);
     shoot("build-running");
 

@@ -24,17 +24,17 @@ void DashboardServe::SetUp() {
     m_git = std::make_unique<GitDaemon>(git_root);
     write_file(m_repo->work() + "/busybox", read_file("/bin/busybox"), true);
     git({"add", "busybox"}, m_repo->work());
-    m_head =
-        m_repo->commit({{"Dockerfile", busybox_dockerfile("echo building; sleep 4; echo built")},
-                        {"Dockerfile.slow",
-                         busybox_dockerfile("i=0; while [ $i -lt 120 ]; do printf '\\\\033[32mtick %d\\\\033[0m\\\\n' "
-                                            "$i; i=$((i+1)); sleep 1; done")}},
-                       "initial");
+    m_head = m_repo->commit(
+        {{"Dockerfile", busybox_dockerfile("echo building; sleep 4; echo built")},
+         {"Dockerfile.slow",
+          busybox_dockerfile("i=0; while [ $i -lt 120 ]; do printf '\\\\033[32mtick %d\\\\033[0m \\\\377\\\\n' "
+                             "$i; i=$((i+1)); sleep 1; done")}},
+        "initial");
     m_repo->push("main");
     m_repo->push("slow");
     m_port = free_port();
     const std::string yaml =
-        "server: { listen: '127.0.0.1:" + std::to_string(m_port) + "', webhook_dash_secret: " + k_dash_secret +
+        "server: { listen: '127.0.0.1:" + std::to_string(m_port) + "', webhook_secret: " + k_dash_secret +
         ", api_token: " + k_dash_api_token + ", public_url: '" + base() +
         "' }\n"
         "data_dir: " +

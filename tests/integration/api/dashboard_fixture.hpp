@@ -1,7 +1,8 @@
 #pragma once
 // The real `hookyard serve` with the dashboard on: a docker-registry, a git daemon serving acme/app (branch
-// main builds in a few seconds, branch slow ticks for two minutes, with ANSI colours), a viewer and an
-// operator in ui.users, builder.concurrency 1 so a running slow build keeps the next one queued.
+// main builds in a few seconds, branch slow ticks for two minutes in ANSI green with a byte that is not
+// UTF-8), a viewer and an operator in ui.users, builder.concurrency 1 so a running slow build keeps the next
+// one queued.
 
 #include <gtest/gtest.h>
 
