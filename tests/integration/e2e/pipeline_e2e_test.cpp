@@ -231,8 +231,10 @@ TEST_F(PipelineE2E, DownAndSlowReceiversBlockNeitherBuildsNorOtherReceivers) {
     const auto second = send_push("refs/heads/main", m_head, sha);
     ASSERT_EQ(second.status, 202);
     const auto id = build_ids(second).at(0);
-    const auto started = std::chrono::steady_clock::now();
     ASSERT_EQ(wait_terminal(id)["state"], "succeeded");
+    // The healthy receiver hears within 15 s of the end, while every attempt at "slow" takes notify.timeout
+    // (5 s) and "down" is retried with backoff: a dispatcher that queued it behind them would miss this.
+    // (A bound on the builds' own time measured the machine's load, not the dispatcher.)
     ASSERT_TRUE(wait_until(
         [&] {
             for (const auto& req : with_event(m_ops_receiver, "build.succeeded")) {
@@ -240,8 +242,8 @@ TEST_F(PipelineE2E, DownAndSlowReceiversBlockNeitherBuildsNorOtherReceivers) {
             }
             return false;
         },
-        15s));
-    EXPECT_LT(std::chrono::steady_clock::now() - started, 20s) << "the slow receiver held nobody up";
+        15s))
+        << "the slow receiver held the healthy one up";
     json n;
     ASSERT_TRUE(wait_until(
         [&] {
