@@ -59,9 +59,7 @@ private:
     util::Status checkout_stage();
     util::Status locate_stage();
     util::Status build_stage();
-    // Stage "build", or with several platforms one "build <platform>" stage each, in parallel; false
-    // (m_outcome filled) when one failed.
-    bool build_stages();
+    // One "build <platform>" stage per platform, in parallel; false (m_outcome filled) when one failed.
     bool build_platforms();
     // Runs one build job to its end (canceled with `token`) into `out`.
     util::Status run_build(BuildRequest req, CancelToken& token, BuildResult& out, const std::string& log_prefix);
@@ -91,6 +89,8 @@ private:
     const storage::Build& m_build;
     CancelToken& m_token;
     RunOutcome m_outcome;
+    std::mutex m_outcome_mutex;  // platforms' stages end at once: the first failure is the build's
+    bool m_ended = false;
     storage::LogWriter m_log;  // batches the log's writes; closed before run() returns
 
     const config::RepositoryConfig* m_repo = nullptr;
@@ -101,13 +101,10 @@ private:
     std::optional<Checkout> m_checkout;
     BuildLocation m_location;
     BuildResult m_built;
-    std::string m_commit;      // the build's, or the one checkout resolved
-    std::string m_superseded;  // set at checkout when the build is a replay (push_guards.hpp): why it stops
-
     std::vector<std::string> m_platforms;        // what the rule builds; one or none = a plain build
     std::vector<BuildResult> m_platforms_built;  // multi-platform: one per m_platforms entry
-    std::mutex m_outcome_mutex;                  // platforms' stages end at once: the first failure is the build's
-    bool m_ended = false;
+    std::string m_commit;                        // the build's, or the one checkout resolved
+    std::string m_superseded;  // set at checkout when the build is a replay (push_guards.hpp): why it stops
 };
 
 StageRunner::StageRunner(const config::Config& config, storage::Store& store, CheckoutService& checkout,
@@ -247,8 +244,10 @@ RunOutcome StageRunner::Run::execute_stages() {
     make_work_dir();
 
     const bool ok = stage("checkout", [this] { return checkout_stage(); }) &&
-                    (!m_superseded.empty() || (stage("locate", [this] { return locate_stage(); }) && build_stages() &&
-                                               stage("push", [this] { return push_stage(); })));
+                    (!m_superseded.empty() ||
+                     (stage("locate", [this] { return locate_stage(); }) &&
+                      (m_platforms.size() > 1 ? build_platforms() : stage("build", [this] { return build_stage(); })) &&
+                      stage("push", [this] { return push_stage(); })));
     if (ok && !m_superseded.empty()) {
         m_outcome.state = storage::BuildState::superseded;
         m_outcome.error = m_superseded;
@@ -307,6 +306,9 @@ util::Status StageRunner::Run::locate_stage() {
 
 BuildRequest StageRunner::Run::build_request() const {
     BuildRequest req;
+    req.cache = m_rule && m_rule->cache ? *m_rule->cache : m_config.builder.cache;
+    req.layout_dir = (m_work / "layout").string();
+    req.work_dir = (m_work / "tmp").string();
     req.build_id = std::to_string(m_build.id);
     req.context_dir = m_location.context_dir;
     req.dockerfile = m_location.dockerfile;
@@ -319,15 +321,12 @@ BuildRequest StageRunner::Run::build_request() const {
     req.docker_hub.docker_tag = m_build.tags.empty() ? "latest" : m_build.tags.front();
     req.hooks = m_repo->hooks;
     req.timeout = m_config.builder.timeout;
+    req.layout_ref = req.docker_hub.docker_tag;
     return req;
 }
 
 util::Status StageRunner::Run::build_stage() {
     BuildRequest req = build_request();
-    req.cache = m_rule && m_rule->cache ? *m_rule->cache : m_config.builder.cache;
-    req.layout_dir = (m_work / "layout").string();
-    req.layout_ref = req.docker_hub.docker_tag;
-    req.work_dir = (m_work / "tmp").string();
     // One platform that is not the host's: built for it, still a plain manifest at the tags.
     if (config::is_multi_platform(m_platforms)) {
         if (auto st = m_owner.m_platforms.check(m_platforms); !st) return st;
@@ -348,10 +347,6 @@ util::Status StageRunner::Run::run_build(BuildRequest req, CancelToken& token, B
     return {};
 }
 
-bool StageRunner::Run::build_stages() {
-    return m_platforms.size() > 1 ? build_platforms() : stage("build", [this] { return build_stage(); });
-}
-
 bool StageRunner::Run::build_platforms() {
     // Nothing builds when one platform cannot: a half-built set would be pushed by no one.
     for (const auto& platform : m_platforms) {
@@ -359,9 +354,7 @@ bool StageRunner::Run::build_platforms() {
             return stage("build " + platform, [&st] { return st; });
         }
     }
-    BuildRequest base = build_request();  // layout and scratch dirs: platform_request()
-    base.cache = m_rule && m_rule->cache ? *m_rule->cache : m_config.builder.cache;
-    base.layout_ref = base.docker_hub.docker_tag;
+    const BuildRequest base = build_request();
     const auto started = std::chrono::steady_clock::now();
     m_platforms_built.assign(m_platforms.size(), BuildResult{});
     CancelToken siblings;  // stops every platform: the build's cancel, or one platform failing
