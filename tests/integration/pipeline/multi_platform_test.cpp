@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "config/loader.hpp"
 #include "pipeline/executor/buildah_executor.hpp"
 #include "pipeline/registry_pusher.hpp"
 #include "pipeline/stage_runner.hpp"
@@ -55,19 +56,19 @@ protected:
         ASSERT_EQ(test::read_file("/proc/sys/fs/binfmt_misc/qemu-aarch64").rfind("enabled", 0), 0u)
             << "no enabled QEMU handler for arm64: run scripts/setup (qemu-user-static, binfmt-support)";
         m_registry = std::make_unique<test::RegistryServer>();
-        m_config.data_dir = m_dir / "data";
-        config::RegistryConfig reg;
-        reg.name = "local";
-        reg.endpoint = reg.api_base = m_registry->url();
-        reg.host = m_registry->host();
-        m_config.registries["local"] = reg;
-        config::RepositoryConfig repo;
-        repo.github = "acme/app";
-        repo.clone_url = "https://example.invalid/acme/app.git";
-        repo.registry = "local";
-        repo.rules.emplace_back();
-        repo.rules.back().platforms = {"linux/amd64", "linux/arm64"};
-        m_config.repositories.push_back(repo);
+        // The rule's platforms come through the loader, as an operator writes them.
+        const std::string yaml =
+            "server: { webhook_secret: multi-platform-test-0123456789 }\ndata_dir: " + (m_dir / "data") +
+            "\nregistries:\n  local: { endpoint: \"" + m_registry->url() +
+            "\" }\n"
+            "repositories:\n"
+            "  - { github: acme/app, registry: local, push_repo: " +
+            m_registry->host() +
+            "/acme/app, clone_url: 'https://example.invalid/acme/app.git',\n"
+            "      rules: [{ source: main, tag: latest, platforms: [linux/amd64, linux/arm64] }] }\n";
+        auto loaded = config::load_config_text(yaml, "multi.yaml", [](const std::string&) { return std::nullopt; });
+        ASSERT_TRUE(loaded.config.has_value()) << (loaded.diagnostics.empty() ? "" : loaded.diagnostics[0].message);
+        m_config = std::move(*loaded.config);
         m_options.root = m_dir / "storage";
         m_options.runroot = m_dir / "run";
         m_executor = make_buildah_executor(m_options);

@@ -6,12 +6,8 @@
 
 #include <thread>
 
-#include "pipeline/stage_runner.hpp"
 #include "storage/build_json.hpp"
-#include "tests/support/fake_builder.hpp"
-#include "tests/support/fake_checkout.hpp"
-#include "tests/support/fake_store.hpp"
-#include "tests/support/support.hpp"
+#include "tests/unit/pipeline/stage_runner_fixture.hpp"
 
 namespace hookyard::pipeline {
 namespace {
@@ -20,61 +16,36 @@ using namespace std::chrono_literals;
 using storage::BuildState;
 using Stages = std::vector<std::pair<std::string, BuildState>>;
 
-class PlatformStages : public ::testing::Test {
+class PlatformStages : public test_fixture::StageRunnerTest {
 protected:
-    PlatformStages() : m_checkout(test::FakeCheckout::Files{{"Dockerfile", "FROM scratch\n"}}) {
-        m_config.data_dir = m_dir / "data";
-        config::RepositoryConfig repo;
-        repo.github = "acme/web";
-        repo.clone_url = "https://example.invalid/acme/web.git";
-        repo.registry = "hub";
-        repo.rules.emplace_back();
-        repo.rules.back().platforms = {"linux/amd64", "linux/arm64"};
-        m_config.repositories.push_back(repo);
-        m_config.registries["hub"] = config::RegistryConfig{};
+    PlatformStages() {
+        m_config.repositories[0].rules[0].platforms = {"linux/amd64", "linux/arm64"};
         // Every foreign platform of these tests can run: their handlers are "registered" here.
         test::write_file(m_dir / "binfmt/qemu-aarch64", "enabled\n");
         test::write_file(m_dir / "binfmt/qemu-x86_64", "enabled\n");
     }
 
-    storage::Build claimed() {
-        storage::NewBuild b;
-        b.repository = "acme/web";
-        b.ref = "refs/heads/main";
-        b.image = "docker.io/acme/web";
-        b.tags = {"latest"};
-        b.context = "/";
-        b.dockerfile = "Dockerfile";
-        auto inserted = m_store->insert_builds({b});
-        EXPECT_TRUE(inserted.ok());
-        return *m_store->claim(inserted->at(0).id);
-    }
-
-    RunOutcome run(const storage::Build& build, CancelToken& token) {
-        StageRunner runner(m_config, *m_store, m_checkout, m_executor, m_pusher, nullptr,
-                           PlatformSupport(m_dir / "binfmt"));
-        return runner.run(build, token);
-    }
-
     // The build's stages, the platforms' (which start in either order) sorted among themselves.
-    Stages stages_of(storage::BuildId id) {
-        Stages out;
-        const auto build = m_store->get_build(id);
-        if (!build) return out;
-        for (const auto& s : build->stages) out.emplace_back(s.name, s.state);
-        const auto first =
-            std::find_if(out.begin(), out.end(), [](auto& s) { return s.first.rfind("build ", 0) == 0; });
-        const auto last = std::find_if(first, out.end(), [](auto& s) { return s.first.rfind("build ", 0) != 0; });
-        std::sort(first, last);
+    Stages sorted_stages(storage::BuildId id) {
+        Stages out = stages_of(id);
+        const auto is_platform = [](const auto& s) { return s.first.rfind("build ", 0) == 0; };
+        const auto first = std::find_if(out.begin(), out.end(), is_platform);
+        std::sort(first, std::find_if_not(first, out.end(), is_platform));
         return out;
     }
 
-    test::TempDir m_dir;
-    config::Config m_config;
-    std::unique_ptr<storage::Store> m_store = test::make_fake_store();
-    test::FakeCheckout m_checkout;
-    test::FakeExecutor m_executor;
-    test::FakePusher m_pusher;
+    // Runs a build whose platforms block until canceled, and cancels it once `started` of them run.
+    RunOutcome cancel_once_started(const storage::Build& build, int started) {
+        m_executor.block_until_canceled();
+        CancelToken token;
+        std::thread canceler([&] {
+            EXPECT_TRUE(test::wait_until([&] { return m_executor.builds_started() == started; }, 10s));
+            token.cancel(CancelToken::Reason::canceled);
+        });
+        const auto out = run(build, token);
+        canceler.join();
+        return out;
+    }
 };
 
 TEST_F(PlatformStages, EachPlatformIsAStageAndThePushIsOneIndexRecordingEveryPlatform) {
@@ -83,12 +54,12 @@ TEST_F(PlatformStages, EachPlatformIsAStageAndThePushIsOneIndexRecordingEveryPla
     const auto out = run(build, token);
     ASSERT_EQ(out.state, BuildState::succeeded) << out.error;
     EXPECT_EQ(out.digest, m_pusher.digest);
-    EXPECT_EQ(stages_of(build.id), (Stages{{"checkout", BuildState::succeeded},
-                                           {"locate", BuildState::succeeded},
-                                           {"build linux/amd64", BuildState::succeeded},
-                                           {"build linux/arm64", BuildState::succeeded},
-                                           {"push", BuildState::succeeded}}));
-    ASSERT_EQ(m_pusher.requests().size(), 1u);
+    EXPECT_EQ(sorted_stages(build.id), (Stages{{"checkout", BuildState::succeeded},
+                                               {"locate", BuildState::succeeded},
+                                               {"build linux/amd64", BuildState::succeeded},
+                                               {"build linux/arm64", BuildState::succeeded},
+                                               {"push", BuildState::succeeded}}));
+    ASSERT_EQ(m_pusher.requests().size(), 2u) << "one index per tag";
     const auto& platforms = m_pusher.requests()[0].platforms;
     ASSERT_EQ(platforms.size(), 2u);
     EXPECT_EQ(platforms[1].platform, "linux/arm64");
@@ -101,34 +72,19 @@ TEST_F(PlatformStages, EachPlatformIsAStageAndThePushIsOneIndexRecordingEveryPla
 
 TEST_F(PlatformStages, CancelStopsEveryPlatformBuildingAtOnceAndPushesNothing) {
     const auto build = claimed();
-    m_executor.block_until_canceled();
-    CancelToken token;
-    std::thread canceler([&] {
-        // Both platforms run at once inside the one run (platform_parallelism 2).
-        EXPECT_TRUE(test::wait_until([&] { return m_executor.builds_started() == 2; }, 10s));
-        token.cancel(CancelToken::Reason::canceled);
-    });
-    const auto out = run(build, token);
-    canceler.join();
+    // Both platforms run at once inside the one run (platform_parallelism 2).
+    const auto out = cancel_once_started(build, 2);
     EXPECT_EQ(out.state, BuildState::canceled);
-    EXPECT_EQ(stages_of(build.id), (Stages{{"checkout", BuildState::succeeded},
-                                           {"locate", BuildState::succeeded},
-                                           {"build linux/amd64", BuildState::canceled},
-                                           {"build linux/arm64", BuildState::canceled}}));
+    EXPECT_EQ(sorted_stages(build.id), (Stages{{"checkout", BuildState::succeeded},
+                                               {"locate", BuildState::succeeded},
+                                               {"build linux/amd64", BuildState::canceled},
+                                               {"build linux/arm64", BuildState::canceled}}));
     EXPECT_TRUE(m_pusher.requests().empty());
 }
 
 TEST_F(PlatformStages, ParallelismOneStartsNoSecondPlatformAfterACancel) {
     m_config.builder.platform_parallelism = 1;
-    const auto build = claimed();
-    m_executor.block_until_canceled();
-    CancelToken token;
-    std::thread canceler([&] {
-        EXPECT_TRUE(test::wait_until([&] { return m_executor.builds_started() == 1; }, 10s));
-        token.cancel(CancelToken::Reason::canceled);
-    });
-    const auto out = run(build, token);
-    canceler.join();
+    const auto out = cancel_once_started(claimed(), 1);
     EXPECT_EQ(out.state, BuildState::canceled);
     EXPECT_EQ(m_executor.builds_started(), 1) << "one platform at a time, and none after the cancel";
 }
@@ -139,8 +95,8 @@ TEST_F(PlatformStages, OnePlatformIsAPlainBuildAndPush) {
     CancelToken token;
     const auto out = run(build, token);
     ASSERT_EQ(out.state, BuildState::succeeded) << out.error;
-    EXPECT_EQ(stages_of(build.id)[2], std::make_pair(std::string("build"), BuildState::succeeded));
-    ASSERT_EQ(m_pusher.requests().size(), 1u);
+    EXPECT_EQ(sorted_stages(build.id)[2], std::make_pair(std::string("build"), BuildState::succeeded));
+    ASSERT_EQ(m_pusher.requests().size(), 2u);
     EXPECT_TRUE(m_pusher.requests()[0].platforms.empty()) << "a plain manifest, not an index";
     EXPECT_TRUE(storage::build_to_json(*m_store->get_build(build.id))["platforms"].is_null());
 }
