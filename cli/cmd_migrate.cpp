@@ -13,17 +13,20 @@
 
 namespace hookyard::cli {
 
+namespace {
+
+constexpr const char* k_migrate_usage =
+    "usage: hookyard migrate -c FILE\n"
+    "  brings the database of storage: (sqlite:PATH or postgresql://…) to this hookyard's schema;\n"
+    "  `serve` does the same at start. A database newer than this hookyard is refused, unchanged.\n";
+
+}  // namespace
+
 int cmd_migrate(const Args& args) {
     const auto parsed = parse_args(args, {{{"--config", "-c"}}});
-    const std::string path = parsed.value("--config");
-    if (parsed.help || path.empty() || !parsed.problems.empty()) {
-        return print_usage(
-            "usage: hookyard migrate -c FILE\n"
-            "  brings the database of storage: (sqlite:PATH or postgresql://…) to this hookyard's schema;\n"
-            "  `serve` does the same at start. A database newer than this hookyard is refused, unchanged.\n",
-            parsed.help);
-    }
-    const auto cfg = load_config_or_report(path);
+    const bool usable = !parsed.help && parsed.problems.empty() && !parsed.value("--config").empty();
+    if (!usable) return print_usage(k_migrate_usage, parsed.help);
+    const auto cfg = load_config_or_report(parsed.value("--config"));
     if (!cfg) return 2;
     // A new SQLite file holds secrets and build history: owner-only, as serve creates it.
     const mode_t previous_umask = ::umask(077);

@@ -19,6 +19,7 @@
 #include "pipeline/executor/buildah_env.hpp"
 #include "pipeline/executor/platforms.hpp"
 #include "storage/retention.hpp"
+#include "storage/serve_lock.hpp"
 #include "storage/store.hpp"
 #include "util/log.hpp"
 
@@ -130,6 +131,11 @@ int cmd_serve(const Args& args) {
     auto store = open_data_store(cfg);
     if (!store) {
         util::log_error("serve", store.error().message);
+        return 1;
+    }
+    auto serve_lock = storage::lock_for_serve(cfg.storage);
+    if (!serve_lock) {
+        util::log_error("serve", serve_lock.error().message);
         return 1;
     }
     // After the data dir exists (owner-only): the sandbox writes its network config under it.

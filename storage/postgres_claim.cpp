@@ -4,11 +4,11 @@
 // with FOR UPDATE SKIP LOCKED, so a row another transaction is changing (a cancel) is passed over, not
 // waited for.
 
-#include <nlohmann/json.hpp>
 #include <set>
 
 #include "storage/postgres_rows.hpp"
 #include "storage/postgres_store.hpp"
+#include "storage/store_rules.hpp"
 
 namespace hookyard::storage::postgres {
 namespace {
@@ -19,17 +19,6 @@ constexpr std::int64_t k_claim_lock = 0x636c61696d;  // "claim"
 constexpr int k_supersede_batch = 256;
 // Candidates read per claim attempt.
 constexpr int k_candidates = 64;
-
-// image:tag for every tag in a JSON list.
-std::vector<std::string> image_refs(const std::string& image, const std::string& tags_json) {
-    std::vector<std::string> out;
-    const auto tags = nlohmann::json::parse(tags_json, nullptr, false);
-    if (!tags.is_array()) return out;
-    for (const auto& t : tags) {
-        if (t.is_string()) out.push_back(image + ":" + t.get<std::string>());
-    }
-    return out;
-}
 
 // Marks a bounded batch of queued builds that a newer build of the same repository + rule + ref replaces.
 util::Status supersede_replaced(Conn& db) {
@@ -61,7 +50,7 @@ util::Result<std::set<std::string>> busy_refs(Conn& db) {
     if (!rows) return rows.error();
     std::set<std::string> busy;
     for (int i = 0; i < rows->size(); ++i) {
-        for (auto& r : image_refs(rows->text_at(i, 0), rows->text_at(i, 1))) busy.insert(std::move(r));
+        for (auto& r : image_references(rows->text_at(i, 0), rows->text_at(i, 1))) busy.insert(std::move(r));
     }
     return busy;
 }
@@ -84,7 +73,8 @@ util::Result<std::optional<BuildId>> pick_claimable(Conn& db) {
         if (!rows) return rows.error();
         for (int i = 0; i < rows->size(); ++i) {
             bool clash = false;
-            for (const auto& r : image_refs(rows->text_at(i, 1), rows->text_at(i, 2))) clash = clash || busy->count(r);
+            for (const auto& r : image_references(rows->text_at(i, 1), rows->text_at(i, 2)))
+                clash = clash || busy->count(r);
             if (clash) continue;
             auto locked = db.query("SELECT id FROM builds WHERE id = $1 AND state = 'queued' FOR UPDATE SKIP LOCKED",
                                    {rows->int_at(i, 0)});
@@ -101,13 +91,11 @@ util::Result<std::optional<Build>> PostgresStore::claim_next_queued() {
     return write([&]() -> util::Result<std::optional<Build>> {
         auto picked = pick_claimable(*m_write);
         if (!picked) return picked.error();
-        if (!*picked) return std::optional<Build>{};  // supersessions made while picking still commit
-        const BuildId id = **picked;
-        if (auto st = transition(*m_write, id, BuildState::running); !st) return st.error();
-        if (auto st = queue_events(*m_write, m_planner, id); !st) return st.error();
-        auto b = load_build(*m_write, id);
-        if (!b) return b.error();
-        return std::optional<Build>(std::move(*b));
+        // Without a candidate the supersessions made while picking still commit.
+        if (!picked->has_value()) return std::optional<Build>{};
+        auto started = start_running(**picked);
+        if (!started) return started.error();
+        return std::optional<Build>(std::move(*started));
     });
 }
 

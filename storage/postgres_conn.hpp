@@ -70,13 +70,26 @@ private:
     int m_col = 0;
 };
 
+// Calls fn(Cursor&) for every row of `rows`, in order.
+template <class F>
+void for_each_row(const Rows& rows, F&& fn) {
+    for (int i = 0; i < rows.size(); ++i) {
+        Cursor c(rows, i);
+        fn(c);
+    }
+}
+
+class Conn;
+
+// The rows `sql` returns, each read into a T by `read(Cursor&)`.
+template <class T, class F>
+util::Result<std::vector<T>> query_all(Conn& db, const std::string& sql, const std::vector<Param>& params, F&& read);
+
 class Conn {
 public:
     // Connects to `url` (a libpq URL or key=value string). Fails with the redacted URL and libpq's reason.
     static util::Result<std::unique_ptr<Conn>> open(const std::string& url);
     ~Conn();
-    Conn(const Conn&) = delete;
-    Conn& operator=(const Conn&) = delete;
 
     // Runs one statement with `params` bound to $1, $2, …
     util::Result<Rows> query(const std::string& sql, const std::vector<Param>& params = {});
@@ -85,14 +98,17 @@ public:
     // The first column of the first row as an integer (0 without a row).
     util::Result<std::int64_t> single_int(const std::string& sql, const std::vector<Param>& params = {});
 
-    // Runs `fn()` (returning a util::Status or util::Result<T>) in one transaction: COMMIT when it succeeds,
-    // ROLLBACK when it or the commit fails. A deadlock or serialization failure (another instance's
-    // transaction crossed this one) runs it again, up to 3 times.
+    // BEGIN, fn() (a util::Status or util::Result<T>), then COMMIT if it succeeded or ROLLBACK if not; fn's
+    // result or the COMMIT's error. When another instance's transaction crossed this one (a deadlock or a
+    // serialization failure), all of it runs again, at most 3 times in all.
     template <class F>
     std::invoke_result_t<F&> transaction(F&& fn);
 
     // The URL with its password redacted: what messages name.
     const std::string& name() const { return m_name; }
+
+    Conn(const Conn&) = delete;
+    Conn& operator=(const Conn&) = delete;
 
 private:
     Conn(PGconn* conn, std::string name) : m_conn(conn), m_name(std::move(name)) {}
@@ -128,6 +144,16 @@ std::invoke_result_t<F&> Conn::transaction(F&& fn) {
         }
         if (attempt == 3 || !is_retryable_conflict(out.error())) return out;
     }
+}
+
+template <class T, class F>
+util::Result<std::vector<T>> query_all(Conn& db, const std::string& sql, const std::vector<Param>& params, F&& read) {
+    auto rows = db.query(sql, params);
+    if (!rows) return rows.error();
+    std::vector<T> out;
+    out.reserve(static_cast<std::size_t>(rows->size()));
+    for_each_row(*rows, [&](Cursor& c) { out.push_back(read(c)); });
+    return out;
 }
 
 }  // namespace hookyard::storage::postgres

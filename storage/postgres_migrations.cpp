@@ -8,19 +8,16 @@
 #include <set>
 
 #include "storage/records.hpp"
+#include "storage/store_rules.hpp"
 
 namespace hookyard::storage::postgres {
 namespace {
 
-struct Migration {
-    int version;
-    const char* sql;
-};
-
 // "offset" is reserved in PostgreSQL: log chunks start at start_byte. rowid has no equivalent: the tables
 // SQLite ordered by rowid have a seq column.
-constexpr std::array k_migrations = {
-    Migration{1, R"sql(
+// Migration N is k_schema[N - 1].
+constexpr std::array k_schema = {
+    R"sql(
 CREATE TABLE deliveries (
     id TEXT PRIMARY KEY, event TEXT NOT NULL, repository TEXT NOT NULL, received_ms BIGINT NOT NULL,
     build_ids TEXT NOT NULL DEFAULT '[]');
@@ -45,8 +42,8 @@ CREATE TABLE build_stages (
 CREATE TABLE build_logs (
     build_id BIGINT NOT NULL REFERENCES builds (id), start_byte BIGINT NOT NULL, size BIGINT NOT NULL,
     data BYTEA NOT NULL, PRIMARY KEY (build_id, start_byte));
-)sql"},
-    Migration{2, R"sql(
+)sql",
+    R"sql(
 CREATE TABLE notifications (
     id BIGSERIAL PRIMARY KEY, build_id BIGINT NOT NULL REFERENCES builds (id), target TEXT NOT NULL,
     event TEXT NOT NULL, url TEXT NOT NULL, body TEXT NOT NULL, delivery TEXT NOT NULL, state TEXT NOT NULL,
@@ -63,18 +60,18 @@ CREATE TABLE build_callbacks (
     state TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', context TEXT NOT NULL DEFAULT '',
     target_url TEXT NOT NULL DEFAULT '');
 CREATE INDEX build_callbacks_by_build ON build_callbacks (build_id, received_ms);
-)sql"},
+)sql",
     // Crash safety (issue 19). seq orders pushes (last_pusher); each record_pushed takes a new one.
-    Migration{3, R"sql(
+    R"sql(
 ALTER TABLE builds ADD COLUMN crash_streak BIGINT NOT NULL DEFAULT 0;
 CREATE SEQUENCE pushed_images_seq;
 CREATE TABLE pushed_images (
     build_id BIGINT NOT NULL REFERENCES builds (id), image TEXT NOT NULL, digest TEXT NOT NULL,
     pushed_ms BIGINT NOT NULL, seq BIGINT NOT NULL DEFAULT nextval('pushed_images_seq'),
     PRIMARY KEY (build_id, image));
-)sql"},
+)sql",
     // Issue 12: counters kept by triggers (stats() never counts a table) and leases.
-    Migration{4, R"sql(
+    R"sql(
 CREATE TABLE counters (name TEXT PRIMARY KEY, n BIGINT NOT NULL);
 INSERT INTO counters (name, n) SELECT 'builds.' || state, COUNT(*) FROM builds GROUP BY state;
 INSERT INTO counters (name, n) SELECT 'deliveries', COUNT(*) FROM deliveries;
@@ -98,54 +95,54 @@ END $$;
 CREATE TRIGGER counters_deliveries AFTER INSERT OR DELETE ON deliveries
     FOR EACH ROW EXECUTE FUNCTION hookyard_count_deliveries();
 CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_ms BIGINT NOT NULL);
-)sql"},
+)sql",
     // Issue 11: forced pushes, sanitised tags, pushes looked up by image.
-    Migration{5, R"sql(
+    R"sql(
 ALTER TABLE builds ADD COLUMN forced BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE builds ADD COLUMN sanitized_tags TEXT NOT NULL DEFAULT '[]';
 CREATE INDEX pushed_images_by_image ON pushed_images (image, seq);
-)sql"},
+)sql",
     // Every build says why it ran (issue 17).
-    Migration{6, R"sql(
+    R"sql(
 ALTER TABLE builds ADD COLUMN trigger_type TEXT NOT NULL DEFAULT 'push';
 ALTER TABLE builds ADD COLUMN trigger_reason TEXT NOT NULL DEFAULT '';
-)sql"},
+)sql",
 };
 
 // Instances starting together against one database migrate one after the other (a session advisory lock).
 constexpr std::int64_t k_migration_lock = 0x686f6f6b79617264;  // "hookyard"
 
+// One migration and its record, in one transaction.
+util::Status apply_one(Conn& db, int version) {
+    return db.transaction([&]() -> util::Status {
+        auto st = db.exec(k_schema[static_cast<std::size_t>(version - 1)]);
+        if (!st) {
+            return util::make_error(st.error().kind,
+                                    "migration " + std::to_string(version) + ": " + st.error().message);
+        }
+        return db.exec("INSERT INTO schema_migrations (version, applied_ms) VALUES ($1, $2)", {version, now_ms()});
+    });
+}
+
 util::Status apply_missing(Conn& db) {
-    auto rows = db.query("SELECT version FROM schema_migrations");
+    auto rows = db.query("SELECT version FROM schema_migrations ORDER BY version");
     if (!rows) return rows.error();
     std::set<std::int64_t> applied;
     for (int i = 0; i < rows->size(); ++i) applied.insert(rows->int_at(i, 0));
-    const std::int64_t current = applied.empty() ? 0 : *applied.rbegin();
-    if (current > latest_schema_version()) {
-        return util::make_error(util::ErrorKind::invalid_input,
-                                "database " + db.name() + " has schema version " + std::to_string(current) +
-                                    ", newer than this hookyard knows (" + std::to_string(latest_schema_version()) +
-                                    "): upgrade hookyard");
+    if (!applied.empty() && *applied.rbegin() > latest_schema_version()) {
+        return newer_schema(db.name(), *applied.rbegin(), latest_schema_version());
     }
     // Every migration not recorded yet applies (as in SQLite: branches may merge out of order).
-    for (const auto& m : k_migrations) {
-        if (applied.count(m.version) > 0) continue;
-        auto done = db.transaction([&]() -> util::Status {
-            if (auto e = db.exec(m.sql); !e) {
-                return util::make_error(e.error().kind,
-                                        "migration " + std::to_string(m.version) + ": " + e.error().message);
-            }
-            return db.exec("INSERT INTO schema_migrations (version, applied_ms) VALUES ($1, $2)",
-                           {m.version, now_ms()});
-        });
-        if (!done) return done;
+    for (int version = 1; version <= latest_schema_version(); ++version) {
+        if (applied.count(version) > 0) continue;
+        if (auto st = apply_one(db, version); !st) return st;
     }
     return {};
 }
 
 }  // namespace
 
-int latest_schema_version() { return k_migrations.back().version; }
+int latest_schema_version() { return static_cast<int>(k_schema.size()); }
 
 util::Status migrate(Conn& db) {
     if (auto locked = db.exec("SELECT pg_advisory_lock($1)", {k_migration_lock}); !locked) return locked;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "storage/postgres_store.hpp"
+#include "storage/store_rules.hpp"
 
 namespace hookyard::storage::postgres {
 namespace {
@@ -56,14 +57,15 @@ util::Result<std::int64_t> PostgresStore::prune_deliveries(const PrunePolicy& po
         return write(
             [&] { return remove_rows(*m_write, "deliveries", "received_ms < $1", policy.deliveries_before, true); });
     }
-    const std::string where = "id IN (SELECT id FROM deliveries WHERE received_ms < $1 LIMIT " +
-                              std::to_string(policy.batch > 0 ? policy.batch : 500) + ")";
+    const int batch = policy.batch > 0 ? policy.batch : 500;
+    const std::string where =
+        "id IN (SELECT id FROM deliveries WHERE received_ms < $1 LIMIT " + std::to_string(batch) + ")";
     std::int64_t total = 0;
     for (;;) {
         auto n = write([&] { return remove_rows(*m_write, "deliveries", where, policy.deliveries_before, false); });
         if (!n) return n.error();
         total += *n;
-        if (*n < policy.batch) return total;
+        if (*n < batch) return total;
     }
 }
 
@@ -83,21 +85,9 @@ util::Result<PruneResult> PostgresStore::prune(const PrunePolicy& policy) {
         return out;
     });
     if (!ids) return ids.error();
-    PruneResult result;
-    const std::size_t batch = policy.batch > 0 ? static_cast<std::size_t>(policy.batch) : 500;
-    for (std::size_t i = 0; i < ids->size(); i += batch) {
-        const auto first = ids->begin() + static_cast<std::ptrdiff_t>(i);
-        const auto last = ids->begin() + static_cast<std::ptrdiff_t>(std::min(ids->size(), i + batch));
-        auto rows = prune_builds({first, last}, policy.dry_run);
-        if (!rows) return rows.error();
-        result.rows += *rows;
-    }
-    result.builds = static_cast<std::int64_t>(ids->size());
-    auto deliveries = prune_deliveries(policy);
-    if (!deliveries) return deliveries.error();
-    result.deliveries = *deliveries;
-    result.rows += *deliveries;
-    return result;
+    return prune_in_batches(
+        *ids, policy, [&](const std::vector<BuildId>& batch) { return prune_builds(batch, policy.dry_run); },
+        [&] { return prune_deliveries(policy); });
 }
 
 util::Result<bool> PostgresStore::acquire_lease(const std::string& name, const std::string& holder,

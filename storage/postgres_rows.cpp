@@ -9,9 +9,6 @@
 namespace hookyard::storage::postgres {
 namespace {
 
-using util::ErrorKind;
-using util::make_error;
-
 const std::string k_build_columns =
     "id, state, repository, ref, commit_sha, rule_index, image, tags, digest, error, created_ms, started_ms, "
     "finished_ms, clone_url, dockerfile, context, build_args, source_type, source_name, delivery_id, "
@@ -58,20 +55,20 @@ Build build_of(const Rows& rows, int row) {
 
 // Stages and pushed images of `b`.
 util::Status load_children(Conn& db, Build& b) {
-    auto stages = db.query(
+    auto stages = query_all<Stage>(
+        db,
         "SELECT name, state, started_ms, finished_ms, duration_ms, error FROM build_stages WHERE build_id = $1 "
         "ORDER BY seq",
-        {b.id});
+        {b.id}, [](Cursor& c) {
+            Stage s;
+            s.name = c.text();
+            s.state = parse_build_state(c.text()).value_or(BuildState::failed);
+            s.started_at = c.num(), s.finished_at = c.num(), s.duration_ms = c.num();
+            s.error = c.text();
+            return s;
+        });
     if (!stages) return stages.error();
-    for (int i = 0; i < stages->size(); ++i) {
-        Cursor c(*stages, i);
-        Stage s;
-        s.name = c.text();
-        s.state = parse_build_state(c.text()).value_or(BuildState::failed);
-        s.started_at = c.num(), s.finished_at = c.num(), s.duration_ms = c.num();
-        s.error = c.text();
-        b.stages.push_back(std::move(s));
-    }
+    b.stages = std::move(*stages);
     auto pushed = db.query("SELECT image, digest FROM pushed_images WHERE build_id = $1", {b.id});
     if (!pushed) return pushed.error();
     for (int i = 0; i < pushed->size(); ++i) b.pushed[pushed->text_at(i, 0)] = pushed->text_at(i, 1);
@@ -127,7 +124,8 @@ util::Result<BuildId> insert_build(Conn& db, const NewBuild& b, const std::strin
 util::Result<Build> load_build(Conn& db, BuildId id) {
     auto rows = db.query("SELECT " + k_build_columns + " FROM builds WHERE id = $1", {id});
     if (!rows) return rows.error();
-    if (rows->empty()) return make_error(ErrorKind::not_found, "build " + std::to_string(id) + " does not exist");
+    if (rows->empty())
+        return util::make_error(util::ErrorKind::not_found, "build " + std::to_string(id) + " does not exist");
     Build b = build_of(*rows, 0);
     if (auto st = load_children(db, b); !st) return st.error();
     return b;
@@ -186,11 +184,13 @@ util::Status set_delivery_builds(Conn& db, const std::string& id, const std::vec
 util::Status transition(Conn& db, BuildId id, BuildState to) {
     auto rows = db.query("SELECT state FROM builds WHERE id = $1 FOR UPDATE", {id});
     if (!rows) return rows.error();
-    if (rows->empty()) return make_error(ErrorKind::not_found, "build " + std::to_string(id) + " does not exist");
+    if (rows->empty())
+        return util::make_error(util::ErrorKind::not_found, "build " + std::to_string(id) + " does not exist");
     const auto from = parse_build_state(rows->text_at(0, 0)).value_or(BuildState::failed);
     if (!can_transition(from, to)) {
-        return make_error(ErrorKind::conflict, "build " + std::to_string(id) + " is " + std::string(to_string(from)) +
-                                                   "; it cannot become " + std::string(to_string(to)));
+        return util::make_error(util::ErrorKind::conflict, "build " + std::to_string(id) + " is " +
+                                                               std::string(to_string(from)) + "; it cannot become " +
+                                                               std::string(to_string(to)));
     }
     // Running starts the clock; back to queued (crash recovery) clears it; terminal states stop it.
     const bool starts = to == BuildState::running || to == BuildState::queued;
@@ -204,9 +204,10 @@ util::Status queue_events(Conn& db, const EventPlanner& planner, BuildId id) {
     auto build = load_build(db, id);
     if (!build) return build.error();
     const auto event = event_for_state(build->state);
-    if (event.empty()) return {};
     const TimeMs now = now_ms();
-    for (const auto& n : planner(*build, event)) {
+    // A state without an event (superseded) plans nothing.
+    const auto planned = event.empty() ? std::vector<NewNotification>{} : planner(*build, event);
+    for (const auto& n : planned) {
         auto st = db.exec(
             "INSERT INTO notifications (build_id, target, event, url, body, delivery, state, created_ms, "
             "next_attempt_ms) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7)",

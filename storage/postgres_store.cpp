@@ -6,6 +6,7 @@
 #include "storage/new_build.hpp"
 #include "storage/postgres_migrations.hpp"
 #include "storage/postgres_rows.hpp"
+#include "storage/store_rules.hpp"
 
 namespace hookyard::storage::postgres {
 
@@ -20,6 +21,11 @@ PostgresStore::PostgresStore(std::unique_ptr<Conn> writer, std::unique_ptr<Conn>
       m_accepts([this](const std::vector<PendingAccept>& batch) { return commit_accepts(batch); }) {
     std::lock_guard lock(m_write_mutex);
     refresh_counts();
+}
+
+void PostgresStore::set_event_planner(EventPlanner planner) {
+    std::lock_guard lock(m_write_mutex);
+    m_planner = std::move(planner);
 }
 
 void PostgresStore::refresh_counts() {
@@ -44,19 +50,12 @@ void PostgresStore::accept_delivery(Delivery delivery, std::vector<NewBuild> bui
 
 void PostgresStore::flush() { m_accepts.flush(); }
 
-void PostgresStore::set_event_planner(EventPlanner planner) {
-    std::lock_guard lock(m_write_mutex);
-    m_planner = std::move(planner);
-}
-
 Result<std::vector<Build>> PostgresStore::insert_builds(std::vector<NewBuild> builds) {
     return write([&]() -> Result<std::vector<Build>> {
         std::vector<Build> out;
         for (const auto& nb : builds) {
             auto id = insert_build(*m_write, nb, "", 0);
-            if (!id) return id.error();
-            if (auto st = queue_events(*m_write, m_planner, *id); !st) return st.error();
-            auto b = load_build(*m_write, *id);
+            auto b = id ? queued_build(*id) : Result<Build>(id.error());
             if (!b) return b.error();
             out.push_back(std::move(*b));
         }
@@ -64,12 +63,18 @@ Result<std::vector<Build>> PostgresStore::insert_builds(std::vector<NewBuild> bu
     });
 }
 
+Result<Build> PostgresStore::queued_build(BuildId id) {
+    if (auto st = queue_events(*m_write, m_planner, id); !st) return st.error();
+    return load_build(*m_write, id);
+}
+
+Result<Build> PostgresStore::start_running(BuildId id) {
+    if (auto st = transition(*m_write, id, BuildState::running); !st) return st.error();
+    return queued_build(id);
+}
+
 Result<Build> PostgresStore::claim(BuildId id) {
-    return write([&]() -> Result<Build> {
-        if (auto st = transition(*m_write, id, BuildState::running); !st) return st.error();
-        if (auto st = queue_events(*m_write, m_planner, id); !st) return st.error();
-        return load_build(*m_write, id);
-    });
+    return write([&] { return start_running(id); });
 }
 
 Status PostgresStore::set_commit(BuildId id, const std::string& sha) {
@@ -168,8 +173,7 @@ Result<Build> PostgresStore::cancel_build(BuildId id) {
         } else if (b->state == BuildState::running) {
             changed = m_write->exec("UPDATE builds SET cancel_requested = 1 WHERE id = $1", {id});
         } else {
-            changed = make_error(ErrorKind::conflict, "build " + std::to_string(id) + " is already " +
-                                                          std::string(to_string(b->state)) + "; nothing to cancel");
+            changed = cannot_cancel(*b);
         }
         if (!changed) return changed.error();
         return load_build(*m_write, id);
@@ -178,17 +182,11 @@ Result<Build> PostgresStore::cancel_build(BuildId id) {
 
 Result<Build> PostgresStore::retry_build(BuildId id) {
     return write([&]() -> Result<Build> {
-        auto b = load_build(*m_write, id);
-        if (!b) return b.error();
-        if (!is_terminal(b->state)) {
-            return make_error(ErrorKind::conflict, "build " + std::to_string(id) + " is still " +
-                                                       std::string(to_string(b->state)) +
-                                                       "; retry it once it has finished (or cancel it first)");
-        }
-        auto nid = insert_build(*m_write, retry_of(*b), "", id);
-        if (!nid) return nid.error();
-        if (auto st = queue_events(*m_write, m_planner, *nid); !st) return st.error();
-        return load_build(*m_write, *nid);
+        auto original = load_build(*m_write, id);
+        if (!original) return original.error();
+        if (!is_terminal(original->state)) return cannot_retry(*original);
+        auto copy = insert_build(*m_write, retry_of(*original), "", id);
+        return copy ? queued_build(*copy) : Result<Build>(copy.error());
     });
 }
 

@@ -18,43 +18,47 @@ class PostgresStore final : public Store {
 public:
     PostgresStore(std::unique_ptr<Conn> writer, std::unique_ptr<Conn> reader);
 
-    // Builds (postgres_store.cpp; claims in postgres_claim.cpp).
-    void accept_delivery(Delivery delivery, std::vector<NewBuild> builds, AcceptCallback done) override;
-    util::Result<std::vector<Build>> insert_builds(std::vector<NewBuild> builds) override;
-    void set_event_planner(EventPlanner planner) override;
+    // The scheduler's side: claims and crash recovery (postgres_claim.cpp, postgres_store.cpp).
     util::Result<std::optional<Build>> claim_next_queued() override;
     util::Result<Build> claim(BuildId id) override;
+    util::Result<int> requeue_running(int max_attempts) override;
     util::Status set_commit(BuildId id, const std::string& sha) override;
     util::Status start_stage(BuildId id, const std::string& name) override;
     util::Status finish_stage(BuildId id, const std::string& name, BuildState result,
                               const std::string& error) override;
+    util::Status record_pushed(BuildId id, const std::string& image, const std::string& digest) override;
     util::Status finish_build(BuildId id, BuildState terminal, const std::string& digest,
                               const std::string& error) override;
-    util::Result<int> requeue_running(int max_attempts) override;
-    util::Status record_pushed(BuildId id, const std::string& image, const std::string& digest) override;
-    util::Result<Build> cancel_build(BuildId id) override;
-    util::Result<Build> retry_build(BuildId id) override;
     util::Status append_log(BuildId id, std::string_view text) override;
-    void flush() override;
 
-    // Reads, outbox and callbacks (postgres_store_reads.cpp).
+    // Intake and the API's writes (postgres_store.cpp).
+    void set_event_planner(EventPlanner planner) override;
+    void accept_delivery(Delivery delivery, std::vector<NewBuild> builds, AcceptCallback done) override;
+    void flush() override;
+    util::Result<std::vector<Build>> insert_builds(std::vector<NewBuild> builds) override;
+    util::Result<Build> retry_build(BuildId id) override;
+    util::Result<Build> cancel_build(BuildId id) override;
+
+    // Reads, on the read connection (postgres_store_reads.cpp).
     util::Result<Build> get_build(BuildId id) override;
-    util::Result<std::vector<Build>> list_builds(const BuildFilter& filter) override;
+    util::Result<std::optional<Build>> last_pusher(const std::string& image) override;
     util::Result<std::optional<Build>> last_succeeded(const std::string& repository, std::size_t rule,
                                                       const std::string& ref) override;
-    util::Result<std::optional<Build>> last_pusher(const std::string& image) override;
+    util::Result<std::vector<Build>> list_builds(const BuildFilter& filter) override;
     util::Result<LogChunk> read_log(BuildId id, std::int64_t offset, std::size_t max_bytes) override;
+    util::Result<StoreStats> stats() override;
+    util::Status ping() override;
+
+    // The outbox and callbacks (postgres_store_reads.cpp).
+    util::Result<int> release_notification_leases() override;
     util::Result<std::vector<Notification>> claim_due_notifications(int max_targets, int per_target,
                                                                     const std::vector<std::string>& busy_targets,
                                                                     std::chrono::milliseconds lease) override;
     util::Status record_notification_attempt(NotificationId id, const NotificationAttempt& attempt, bool delivered,
                                              TimeMs next_attempt_at) override;
-    util::Result<int> release_notification_leases() override;
     util::Result<std::vector<Notification>> list_notifications(BuildId id) override;
     util::Status add_callback(BuildId id, const BuildCallback& callback) override;
     util::Result<std::vector<BuildCallback>> list_callbacks(BuildId id) override;
-    util::Result<StoreStats> stats() override;
-    util::Status ping() override;
 
     // Retention and leases (postgres_prune.cpp).
     util::Result<PruneResult> prune(const PrunePolicy& policy) override;
@@ -67,9 +71,12 @@ private:
     template <class F>
     std::invoke_result_t<F&> write(F&& fn) {
         std::lock_guard lock(m_write_mutex);
-        auto out = m_write->transaction(fn);
-        refresh_counts();
-        return out;
+        // Destroyed before the lock: the counters are re-read after the transaction, still under it.
+        struct RefreshAfter {
+            PostgresStore* store;
+            ~RefreshAfter() { store->refresh_counts(); }
+        } refresh{this};
+        return m_write->transaction(fn);
     }
     // `fn()` on the read connection, in one read-only transaction (one snapshot), under its lock.
     template <class F>
@@ -82,6 +89,11 @@ private:
     void refresh_counts();
     // Fails the running builds crash recovery found running too often in a row (in its transaction).
     util::Result<int> fail_exhausted(int max_attempts);
+    // In the write transaction: queues the events of a build that just changed state (build.queued for a
+    // new one) and returns it as stored.
+    util::Result<Build> queued_build(BuildId id);
+    // In the write transaction: queued → running, with its events; the build as stored.
+    util::Result<Build> start_running(BuildId id);
     util::Result<std::optional<Build>> first_build(const std::string& sql, const std::vector<Param>& params);
     util::Result<AcceptOutcome> accept_one(const PendingAccept& p);
     std::vector<util::Result<AcceptOutcome>> commit_accepts(const std::vector<PendingAccept>& batch);

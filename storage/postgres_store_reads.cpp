@@ -4,6 +4,7 @@
 
 #include "storage/postgres_rows.hpp"
 #include "storage/postgres_store.hpp"
+#include "storage/store_rules.hpp"
 
 namespace hookyard::storage::postgres {
 
@@ -20,8 +21,7 @@ const std::string k_notification_columns =
 
 std::vector<Notification> notifications_of(const Rows& rows) {
     std::vector<Notification> out;
-    for (int i = 0; i < rows.size(); ++i) {
-        Cursor c(rows, i);
+    for_each_row(rows, [&](Cursor& c) {
         Notification n;
         n.id = c.num(), n.build_id = c.num();
         n.target = c.text(), n.event = c.text(), n.url = c.text(), n.body = c.text(), n.delivery = c.text();
@@ -33,7 +33,7 @@ std::vector<Notification> notifications_of(const Rows& rows) {
         n.created_at = c.num(), n.next_attempt_at = c.num(), n.delivered_at = c.num();
         n.last_error = c.text();
         out.push_back(std::move(n));
-    }
+    });
     return out;
 }
 
@@ -87,12 +87,7 @@ Result<LogChunk> PostgresStore::read_log(BuildId id, std::int64_t offset, std::s
             {id, offset, offset + static_cast<std::int64_t>(max_bytes)});
         if (!rows) return rows.error();
         for (int i = 0; i < rows->size() && chunk.data.size() < max_bytes; ++i) {
-            const std::string data = rows->bytes_at(i, 1);
-            const auto skip =
-                static_cast<std::size_t>(std::max<std::int64_t>(0, chunk.next_offset - rows->int_at(i, 0)));
-            const auto take = std::min(data.size() - std::min(skip, data.size()), max_bytes - chunk.data.size());
-            chunk.data.append(data, std::min(skip, data.size()), take);
-            chunk.next_offset += static_cast<std::int64_t>(take);
+            append_to_chunk(chunk, rows->int_at(i, 0), rows->bytes_at(i, 1), max_bytes);
         }
         chunk.complete = terminal && chunk.next_offset >= size;
         return chunk;
@@ -164,19 +159,18 @@ Result<std::vector<Notification>> PostgresStore::list_notifications(BuildId id) 
         if (!rows) return rows.error();
         auto out = notifications_of(*rows);
         for (auto& n : out) {
-            auto tries = m_read->query(
-                "SELECT attempt, at_ms, status, latency_ms, error FROM notification_attempts WHERE notification_id = "
-                "$1 "
-                "ORDER BY attempt",
-                {n.id});
+            auto tries = query_all<NotificationAttempt>(
+                *m_read,
+                "SELECT attempt, at_ms, status, latency_ms, error FROM notification_attempts "
+                "WHERE notification_id = $1 ORDER BY attempt",
+                {n.id}, [](Cursor& c) {
+                    NotificationAttempt a;
+                    a.attempt = static_cast<int>(c.num()), a.at = c.num(), a.status = static_cast<int>(c.num());
+                    a.latency_ms = c.num(), a.error = c.text();
+                    return a;
+                });
             if (!tries) return tries.error();
-            for (int i = 0; i < tries->size(); ++i) {
-                Cursor c(*tries, i);
-                NotificationAttempt a;
-                a.attempt = static_cast<int>(c.num()), a.at = c.num(), a.status = static_cast<int>(c.num());
-                a.latency_ms = c.num(), a.error = c.text();
-                n.history.push_back(std::move(a));
-            }
+            n.history = std::move(*tries);
         }
         return out;
     });
@@ -193,21 +187,17 @@ Status PostgresStore::add_callback(BuildId id, const BuildCallback& c) {
 }
 
 Result<std::vector<BuildCallback>> PostgresStore::list_callbacks(BuildId id) {
-    return read([&]() -> Result<std::vector<BuildCallback>> {
-        auto rows = m_read->query(
+    return read([&] {
+        return query_all<BuildCallback>(
+            *m_read,
             "SELECT received_ms, state, description, context, target_url FROM build_callbacks WHERE build_id = $1 "
             "ORDER BY received_ms, seq",
-            {id});
-        if (!rows) return rows.error();
-        std::vector<BuildCallback> out;
-        for (int i = 0; i < rows->size(); ++i) {
-            Cursor c(*rows, i);
-            BuildCallback cb;
-            cb.received_at = c.num(), cb.state = c.text(), cb.description = c.text();
-            cb.context = c.text(), cb.target_url = c.text();
-            out.push_back(std::move(cb));
-        }
-        return out;
+            {id}, [](Cursor& c) {
+                BuildCallback cb;
+                cb.received_at = c.num(), cb.state = c.text(), cb.description = c.text();
+                cb.context = c.text(), cb.target_url = c.text();
+                return cb;
+            });
     });
 }
 

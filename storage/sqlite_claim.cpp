@@ -6,6 +6,7 @@
 
 #include "storage/sqlite_build_rows.hpp"
 #include "storage/sqlite_outbox.hpp"
+#include "storage/store_rules.hpp"
 
 namespace hookyard::storage::sqlite {
 namespace {
@@ -13,17 +14,6 @@ namespace {
 // Supersessions written per claim: a burst of thousands of pushes to one branch is worked off over several
 // claims instead of in one long write transaction that would stall the intake's group commit.
 constexpr int k_supersede_batch = 256;
-
-// image:tag for every tag in the row's JSON list.
-std::vector<std::string> references(const std::string& image, const std::string& tags_json) {
-    std::vector<std::string> out;
-    const auto tags = nlohmann::json::parse(tags_json, nullptr, false);
-    if (!tags.is_array()) return out;
-    for (const auto& t : tags) {
-        if (t.is_string()) out.push_back(image + ":" + t.get<std::string>());
-    }
-    return out;
-}
 
 }  // namespace
 
@@ -53,7 +43,7 @@ util::Result<std::optional<BuildId>> pick_claimable(Db& db) {
         auto q = db.query("SELECT image, tags FROM builds WHERE state = 'running'");
         if (!q) return q.error();
         if (auto st = q->each_row([&] {
-                for (auto& r : references(q->text_at(0), q->text_at(1))) busy.insert(std::move(r));
+                for (auto& r : image_references(q->text_at(0), q->text_at(1))) busy.insert(std::move(r));
             });
             !st) {
             return st.error();
@@ -71,7 +61,7 @@ util::Result<std::optional<BuildId>> pick_claimable(Db& db) {
         if (!row) return row.error();
         if (!*row) return std::optional<BuildId>{};
         bool clash = false;
-        for (const auto& r : references(q->text_at(1), q->text_at(2))) clash = clash || busy.count(r) > 0;
+        for (const auto& r : image_references(q->text_at(1), q->text_at(2))) clash = clash || busy.count(r) > 0;
         if (!clash) return std::optional<BuildId>(q->int_at(0));
     }
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "storage/records.hpp"
+#include "storage/store_rules.hpp"
 #include "util/log.hpp"
 
 namespace hookyard::storage::sqlite {
@@ -211,10 +212,7 @@ util::Status migrate(Db& db) {
     if (auto rows = q->each_row([&] { applied.insert(q->int_at(0)); }); !rows) return rows;
     const std::int64_t current = applied.empty() ? 0 : *applied.rbegin();
     if (current > latest_schema_version()) {
-        return util::make_error(util::ErrorKind::invalid_input,
-                                "database " + db.path() + " has schema version " + std::to_string(current) +
-                                    ", newer than this hookyard knows (" + std::to_string(latest_schema_version()) +
-                                    "): upgrade hookyard");
+        return newer_schema(db.path(), current, latest_schema_version());
     }
     for (const auto& m : k_migrations) {
         if (applied.count(m.version) > 0) continue;

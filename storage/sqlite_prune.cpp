@@ -4,6 +4,7 @@
 #include <string>
 
 #include "storage/sqlite_store.hpp"
+#include "storage/store_rules.hpp"
 
 namespace hookyard::storage::sqlite {
 namespace {
@@ -107,20 +108,10 @@ util::Result<std::int64_t> SqliteStore::prune_deliveries(const PrunePolicy& poli
 util::Result<PruneResult> SqliteStore::prune(const PrunePolicy& policy) {
     auto ids = prunable_builds(policy);
     if (!ids) return ids.error();
-    PruneResult result;
-    const std::size_t batch = policy.batch > 0 ? static_cast<std::size_t>(policy.batch) : 500;
-    for (std::size_t i = 0; i < ids->size(); i += batch) {
-        const std::vector<BuildId> chunk(ids->begin() + static_cast<std::ptrdiff_t>(i),
-                                         ids->begin() + static_cast<std::ptrdiff_t>(std::min(ids->size(), i + batch)));
-        auto rows = prune_builds(chunk, policy.dry_run);
-        if (!rows) return rows.error();
-        result.rows += *rows;
-    }
-    result.builds = static_cast<std::int64_t>(ids->size());
-    auto deliveries = prune_deliveries(policy);
-    if (!deliveries) return deliveries.error();
-    result.deliveries = *deliveries;
-    result.rows += *deliveries;
+    auto result = prune_in_batches(
+        *ids, policy, [&](const std::vector<BuildId>& batch) { return prune_builds(batch, policy.dry_run); },
+        [&] { return prune_deliveries(policy); });
+    if (!result) return result;
     if (!policy.dry_run) {
         std::lock_guard lock(m_write_mutex);
         // incremental_vacuum is a no-op unless auto_vacuum=incremental; the checkpoint shrinks the WAL.

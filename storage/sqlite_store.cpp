@@ -8,6 +8,7 @@
 #include "storage/sqlite_claim.hpp"
 #include "storage/sqlite_migrations.hpp"
 #include "storage/sqlite_outbox.hpp"
+#include "storage/store_rules.hpp"
 
 namespace hookyard::storage {
 namespace sqlite {
@@ -195,8 +196,7 @@ Result<Build> SqliteStore::cancel_build(BuildId id) {
             if (!q) return q.error();
             if (auto st = q->bind_all(id).run(); !st) return st.error();
         } else {
-            return make_error(ErrorKind::conflict, "build " + std::to_string(id) + " is already " +
-                                                       std::string(to_string(b->state)) + "; nothing to cancel");
+            return cannot_cancel(*b);
         }
         return load_build(*m_write, id);
     });
@@ -206,11 +206,7 @@ Result<Build> SqliteStore::retry_build(BuildId id) {
     return write([&]() -> Result<Build> {
         auto b = load_build(*m_write, id);
         if (!b) return b.error();
-        if (!is_terminal(b->state)) {
-            return make_error(ErrorKind::conflict, "build " + std::to_string(id) + " is still " +
-                                                       std::string(to_string(b->state)) +
-                                                       "; retry it once it has finished (or cancel it first)");
-        }
+        if (!is_terminal(b->state)) return cannot_retry(*b);
         auto nid = insert_build(*m_write, retry_of(*b), "", id);
         if (!nid) return nid.error();
         if (auto st = queue_events(*m_write, m_planner, *nid); !st) return st.error();

@@ -4,6 +4,7 @@
 #include "storage/sqlite_build_rows.hpp"
 #include "storage/sqlite_outbox.hpp"
 #include "storage/sqlite_store.hpp"
+#include "storage/store_rules.hpp"
 
 namespace hookyard::storage::sqlite {
 
@@ -77,12 +78,7 @@ Result<LogChunk> SqliteStore::read_log_locked(BuildId id, std::int64_t offset, s
         auto r = q->step();
         if (!r) return r.error();
         if (!*r) break;
-        const std::int64_t start = q->int_at(0);
-        std::string data = q->text_at(1);
-        const auto skip = static_cast<std::size_t>(std::max<std::int64_t>(0, chunk.next_offset - start));
-        const auto take = std::min(data.size() - skip, max_bytes - chunk.data.size());
-        chunk.data.append(data, skip, take);
-        chunk.next_offset += static_cast<std::int64_t>(take);
+        append_to_chunk(chunk, q->int_at(0), q->text_at(1), max_bytes);
     }
     chunk.complete = terminal && chunk.next_offset >= size;
     return chunk;

@@ -1,5 +1,5 @@
-// `hookyard migrate -c FILE` on both stores, and `serve` refusing a database newer than itself, run against
-// the real binary (PostgreSQL: the server tests/support starts).
+// `hookyard migrate -c FILE` on both stores, `serve` refusing a database newer than itself and a second
+// serve on one SQLite file, run against the real binary (PostgreSQL: the server tests/support starts).
 
 #include <gtest/gtest.h>
 
@@ -11,14 +11,16 @@
 namespace hookyard::test {
 namespace {
 
-// A valid config in `dir` whose storage: is `storage`.
-std::string migrate_config(const TempDir& dir, const std::string& storage) {
-    write_file(dir / "hookyard.yaml", "data_dir: " + dir.path() + "/data\nstorage: \"" + storage +
-                                          "\"\nserver: { webhook_secret: migrate-webhook-secret-0123 }\n"
-                                          "registries: { local: { endpoint: 127.0.0.1:5000 } }\n"
-                                          "repositories:\n  - { github: acme/web, registry: local, push_repo: "
-                                          "127.0.0.1:5000/acme/web, rules: [{ source: main, tag: latest }] }\n");
-    return dir / "hookyard.yaml";
+// A valid config in `dir` whose storage: is `storage`, serving on `port`.
+std::string migrate_config(const TempDir& dir, const std::string& storage, int port = 0) {
+    const std::string file = dir / ("hookyard-" + std::to_string(port) + ".yaml");
+    write_file(file, "server: { listen: \"127.0.0.1:" + std::to_string(port) +
+                         "\", webhook_secret: migrate-webhook-secret-0123 }\ndata_dir: " + dir.path() +
+                         "/data\nstorage: \"" + storage +
+                         "\"\nregistries: { local: { endpoint: 127.0.0.1:5000 } }\n"
+                         "repositories:\n  - { github: acme/web, registry: local, push_repo: "
+                         "127.0.0.1:5000/acme/web, rules: [{ source: main, tag: latest }] }\n");
+    return file;
 }
 
 TEST(MigrateCommand, SqliteIsMigratedAndReportsItsVersion) {
@@ -59,6 +61,25 @@ TEST(MigrateCommand, PostgresqlWithThePasswordFromTheEnvironmentNeverPrintsIt) {
     EXPECT_NE(serve.log().find("has schema version 999, newer than this hookyard knows"), std::string::npos)
         << serve.log();
     EXPECT_EQ(serve.log().find(PostgresServer::k_password), std::string::npos) << serve.log();
+}
+
+TEST(ServeCommand, ASecondServeOnOneSqliteFileIsRefusedAndTheFirstGoesOn) {
+    TempDir dir;
+    const int port = free_port();
+    Process first(
+        {binary_dir() + "/hookyard", "serve", "-c", migrate_config(dir, "sqlite:" + dir.path() + "/h.db", port)},
+        dir / "first.log");
+    ASSERT_TRUE(wait_until([&] { return port_open(port) || !first.running(); }, std::chrono::seconds(30)) &&
+                first.running())
+        << first.log();
+    Process second(
+        {binary_dir() + "/hookyard", "serve", "-c", migrate_config(dir, "sqlite:" + dir.path() + "/h.db", free_port())},
+        dir / "second.log");
+    EXPECT_EQ(second.wait(std::chrono::seconds(30)), 1) << second.log();
+    EXPECT_NE(second.log().find("another hookyard serve already uses " + dir.path() + "/h.db"), std::string::npos)
+        << second.log();
+    EXPECT_NE(second.log().find("use PostgreSQL"), std::string::npos) << second.log();
+    EXPECT_TRUE(first.running()) << first.log();
 }
 
 }  // namespace
