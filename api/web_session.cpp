@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "util/signature.hpp"
+#include "util/split.hpp"
 
 namespace hookyard::api {
 namespace {
@@ -44,17 +45,6 @@ std::optional<std::int64_t> to_int(std::string_view text) {
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     if (text.empty() || ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
     return v;
-}
-
-std::vector<std::string_view> split_dots(std::string_view text) {
-    std::vector<std::string_view> parts;
-    std::size_t start = 0;
-    while (true) {
-        const auto dot = text.find('.', start);
-        parts.push_back(text.substr(start, dot == std::string_view::npos ? text.npos : dot - start));
-        if (dot == std::string_view::npos) return parts;
-        start = dot + 1;
-    }
 }
 
 std::string random_key() {
@@ -121,7 +111,7 @@ std::optional<Session> WebAuth::session(std::string_view cookie_header, Clock::t
             value = item.substr(k_cookie.size() + 1);
         }
     }
-    const auto parts = split_dots(value);
+    const auto parts = util::split(value, '.');
     if (parts.size() != 4 || (parts[1] != "o" && parts[1] != "v")) return std::nullopt;
     const auto payload = value.substr(0, value.size() - parts[3].size() - 1);
     if (!util::constant_time_equal(parts[3], sign("session", payload))) return std::nullopt;
@@ -143,7 +133,7 @@ std::string WebAuth::login_csrf(Clock::time_point now) const {
 }
 
 bool WebAuth::check_login_csrf(std::string_view token, Clock::time_point now) const {
-    const auto parts = split_dots(token);
+    const auto parts = util::split(token, '.');
     if (parts.size() != 2) return false;
     const auto expiry = to_int(parts[0]);
     return expiry && *expiry > unix_seconds(now) && util::constant_time_equal(parts[1], sign("login", parts[0]));

@@ -28,25 +28,6 @@ const std::vector<std::string> k_builder_keys = {"engine",
 const std::vector<std::string> k_network_keys = {"mode", "allow"};
 const std::vector<std::string> k_limits_keys = {"memory", "pids", "cpus"};
 
-// Reads the scalar `key` of `n`, which must name one of `choices`, into `out`; `where` names the key in the
-// message listing the choices. Absent: `out` keeps its default.
-template <class T>
-void read_choice(YamlReader& r, const YAML::Node& n, const char* key, const std::string& where,
-                 std::initializer_list<std::pair<const char*, T>> choices, T& out) {
-    if (!n[key]) return;
-    std::string text;
-    r.read(n, key, text);
-    std::string names;
-    for (const auto& [name, value] : choices) {
-        if (text == name) {
-            out = value;
-            return;
-        }
-        names += std::string(names.empty() ? "" : ", ") + name;
-    }
-    r.diags().add(YamlReader::line_of(n[key]), where + " must be one of " + names + ", not '" + text + "'");
-}
-
 void parse_network(YamlReader& r, const YAML::Node& n, BuilderNetwork& net) {
     if (!n || !r.expect_map(n, "builder.network")) return;
     r.check_keys(n, k_network_keys, "builder.network");

@@ -338,16 +338,8 @@ private:
         m_r.check_keys(n, k_rule_keys, "a rule");
         Rule rule;
         rule.line = YamlReader::line_of(n);
-        std::string type = "branch";
-        m_r.read(n, "source_type", type);
-        type = to_lower(type);
-        if (type == "branch")
-            rule.source_type = SourceType::branch;
-        else if (type == "tag")
-            rule.source_type = SourceType::tag;
-        else
-            m_r.diags().add(YamlReader::line_of(n["source_type"]),
-                            "source_type must be branch or tag, not '" + type + "'");
+        read_choice(m_r, n, "source_type", "source_type", {{"branch", SourceType::branch}, {"tag", SourceType::tag}},
+                    rule.source_type);
         m_r.read(n, "source", rule.source);
         m_r.read(n, "tag", rule.tag);
         m_r.read(n, "dockerfile", rule.dockerfile);
@@ -393,10 +385,11 @@ private:
         m_r.check_keys(n, k_subscriber_keys, "a subscriber");
         Subscriber s;
         s.line = YamlReader::line_of(n);
-        std::string format = "hookyard";
+        s.format = PayloadFormat::hookyard;
         m_r.read(n, "name", s.name);
         m_r.read(n, "url", s.url);
-        m_r.read(n, "format", format);
+        read_choice(m_r, n, "format", "format",
+                    {{"dockerhub", PayloadFormat::dockerhub}, {"hookyard", PayloadFormat::hookyard}}, s.format);
         m_r.read_secret(n, "secret", s.secret);
         m_r.read(n, "repositories", s.repositories);
         m_r.read(n, "events", s.events);
@@ -405,13 +398,6 @@ private:
             m_r.diags().add(n["url"] ? YamlReader::line_of(n["url"]) : s.line,
                             "subscriber '" + s.name + "' needs url: an http(s) URL, e.g. https://hooks.example.com/x");
         }
-        if (format == "dockerhub")
-            s.format = PayloadFormat::dockerhub;
-        else if (format == "hookyard")
-            s.format = PayloadFormat::hookyard;
-        else
-            m_r.diags().add(YamlReader::line_of(n["format"]),
-                            "format must be dockerhub or hookyard, not '" + format + "'");
         for (const auto& e : s.events) {
             if (std::find(k_events.begin(), k_events.end(), e) != k_events.end()) continue;
             const auto hint = did_you_mean(e, k_events);

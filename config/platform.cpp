@@ -6,6 +6,8 @@
 #include <array>
 #include <utility>
 
+#include "util/split.hpp"
+
 namespace hookyard::config {
 namespace {
 
@@ -22,17 +24,6 @@ bool valid_variant(std::string_view arch, std::string_view variant) {
     return false;
 }
 
-std::vector<std::string> split_slash(std::string_view text) {
-    std::vector<std::string> parts;
-    std::size_t start = 0;
-    while (true) {
-        const auto slash = text.find('/', start);
-        parts.emplace_back(text.substr(start, slash - start));
-        if (slash == std::string_view::npos) return parts;
-        start = slash + 1;
-    }
-}
-
 }  // namespace
 
 std::string Platform::text() const { return os + "/" + arch + (variant.empty() ? "" : "/" + variant); }
@@ -42,11 +33,11 @@ std::optional<Platform> parse_platform(std::string_view text, std::string* error
         if (error) *error = std::move(message);
         return std::nullopt;
     };
-    const auto parts = split_slash(text);
+    const auto parts = util::split(text, '/');
     if (parts.size() < 2 || parts.size() > 3) {
         return fail("'" + std::string(text) + "' is not a platform; write os/arch[/variant], e.g. linux/arm64");
     }
-    Platform p{parts[0], parts[1], parts.size() == 3 ? parts[2] : ""};
+    Platform p{std::string(parts[0]), std::string(parts[1]), parts.size() == 3 ? std::string(parts[2]) : ""};
     if (p.os != "linux") return fail("platform '" + std::string(text) + "': only os linux is built (buildah)");
     for (const auto& [machine, name] : k_machine_names) {
         if (p.arch == machine) {
@@ -111,16 +102,8 @@ void read_platforms(YamlReader& reader, const YAML::Node& n, const std::string& 
 }
 
 void read_manifest_format(YamlReader& reader, const YAML::Node& n, const std::string& where, ManifestFormat& out) {
-    std::string format = out == ManifestFormat::docker ? "docker" : "oci";
-    reader.read(n, "manifest_format", format);
-    if (format == "oci") {
-        out = ManifestFormat::oci;
-    } else if (format == "docker") {
-        out = ManifestFormat::docker;
-    } else {
-        reader.diags().add(YamlReader::line_of(n["manifest_format"]),
-                           where + ": manifest_format must be oci or docker, not '" + format + "'");
-    }
+    read_choice(reader, n, "manifest_format", where + ": manifest_format",
+                {{"oci", ManifestFormat::oci}, {"docker", ManifestFormat::docker}}, out);
 }
 
 }  // namespace hookyard::config

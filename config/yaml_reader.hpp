@@ -4,12 +4,16 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/diagnostics.hpp"
@@ -60,5 +64,25 @@ private:
 
 // Parses "90s", "15m", "1h", "1h30m", "2d" or plain seconds.
 std::optional<std::chrono::seconds> parse_duration(std::string_view text);
+
+// Reads the scalar `key` of `n`, which must name one of `choices`, into `out`; `where` names the key in the
+// message listing the choices; letter case does not matter. Absent: `out` keeps its default.
+template <class T>
+void read_choice(YamlReader& r, const YAML::Node& n, const char* key, const std::string& where,
+                 std::initializer_list<std::pair<const char*, T>> choices, T& out) {
+    if (!n[key]) return;
+    std::string text;
+    r.read(n, key, text);
+    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::string names;
+    for (const auto& [name, value] : choices) {
+        if (text == name) {
+            out = value;
+            return;
+        }
+        names += std::string(names.empty() ? "" : ", ") + name;
+    }
+    r.diags().add(YamlReader::line_of(n[key]), where + " must be one of " + names + ", not '" + text + "'");
+}
 
 }  // namespace hookyard::config

@@ -209,7 +209,7 @@ TEST(ConfigLoader, ValidatesSubscribers) {
     expect_diagnostic(load(base + "  - { name: a, url: 'ftp://x', format: hookyard }\n"), 13,
                       "needs url: an http(s) URL");
     expect_diagnostic(load(base + "  - { name: a, url: 'https://x', format: slack }\n"), 13,
-                      "format must be dockerhub or hookyard");
+                      "format must be one of dockerhub, hookyard");
     expect_diagnostic(load(base + "  - { name: a, url: 'https://x', events: [build.succeded] }\n"), 13,
                       "did you mean 'build.succeeded'?");
     expect_diagnostic(load(base + "  - { name: a, url: 'https://x', repositories: [acme/nope] }\n"), 13,
