@@ -15,7 +15,7 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DHOOKYARD_TESTS=OFF \
 
 FROM debian:bookworm
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      buildah ca-certificates git libboost-url1.81.0 libgit2-1.5 libssl3 libyaml-cpp0.7 libsqlite3-0 tini \
+      buildah ca-certificates git libboost-url1.81.0 libgit2-1.5 libssl3 libyaml-cpp0.7 libsqlite3-0 skopeo tini \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /build/hookyard /usr/local/bin/hookyard
 ENV HOOKYARD_DATA_DIR=/var/lib/hookyard

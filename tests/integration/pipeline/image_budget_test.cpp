@@ -69,3 +69,37 @@ TEST_F(ImageBudgetTest, EvictsUntaggedImagesOldestFirstUntilTheStorageFits) {
     EXPECT_TRUE(has_image("localhost/base:1")) << "tagged images (base images) are never evicted";
     EXPECT_EQ(tight.last_usage(), *after);
 }
+
+// A pushed build's final image: removed with its own layer only, and not while a build stage runs (that
+// build may be reusing it as its cache).
+TEST_F(ImageBudgetTest, FinalImagesGoWithoutTheirCachedParentsAndWaitForRunningBuildStages) {
+    const std::string ctx = m_dir / "two-steps";
+    std::filesystem::create_directories(ctx);
+    hookyard::test::write_file(ctx + "/a", "first layer\n");
+    hookyard::test::write_file(ctx + "/b", "second layer\n");
+    hookyard::test::write_file(ctx + "/Dockerfile", "FROM scratch\nCOPY a /a\nCOPY b /b\n");
+    ASSERT_EQ(hookyard::test::sh(cli() + " build --isolation chroot --layers --iidfile '" + ctx + "/iid' '" + ctx +
+                                 "' >/dev/null 2>&1"),
+              0);
+    const auto final_image = hookyard::test::read_file(ctx + "/iid");
+    std::string all;
+    hookyard::test::sh(cli() + " images --all --quiet --no-trunc", &all);
+    ASSERT_NE(all.find(final_image), std::string::npos);
+
+    hookyard::pipeline::FinalImages images(m_options);
+    images.release(final_image);
+    {
+        const auto building = images.building();
+        EXPECT_EQ(images.remove_queued(), 0) << "a build stage is running";
+        EXPECT_TRUE(has_image(final_image));
+    }
+    EXPECT_EQ(images.remove_queued(), 1);
+    EXPECT_FALSE(has_image(final_image));
+    std::string left;
+    hookyard::test::sh(cli() + " images --all --quiet --no-trunc", &left);
+    EXPECT_EQ(left.find(final_image), std::string::npos);
+    EXPECT_NE(left.find("sha256:"), std::string::npos) << "the first step's image (the layer cache) stays";
+
+    images.release(final_image);  // already gone: counts as removed, logs nothing
+    EXPECT_EQ(images.remove_queued(), 1);
+}
