@@ -63,7 +63,8 @@ TEST(PlatformConfig, MalformedPlatformsAreReportedWithTheFix) {
     EXPECT_NE(only_message(load_platforms("builder: { platforms: [linux/amd64, linux/amd64] }\n", ""))
                   .find("builder.platforms lists linux/amd64 twice"),
               std::string::npos);
-    EXPECT_NE(only_message(load_platforms("", "", ", manifest_format: v2s2")).find("must be oci or docker"),
+    EXPECT_NE(only_message(load_platforms("", "", ", manifest_format: v2s2"))
+                  .find("manifest_format must be one of oci, docker"),
               std::string::npos);
     EXPECT_FALSE(load_platforms("builder: { platform_parallelism: 0 }\n", "").config.has_value());
 }
