@@ -24,9 +24,8 @@ protected:
     void SetUp() override {
         SandboxTest::SetUp();
         if (IsSkipped()) return;
-        if (::geteuid() != 0 || !test::have_program("nft") || !test::have_program("iptables")) {
-            GTEST_SKIP() << "needs root, nft and iptables (scripts/setup installs nftables)";
-        }
+        require_root_and({"nft", "iptables"}, "nftables");
+        if (IsSkipped()) return;
         use_filtered_network();
     }
 

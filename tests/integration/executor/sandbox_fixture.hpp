@@ -2,6 +2,11 @@
 // The executor tests' fixture with the build sandbox of `hookyard serve`: OCI isolation through runc, a
 // containment cgroup per build (so builder.limits hold), and a log reader for what a RUN step printed.
 
+#include <unistd.h>
+
+#include <initializer_list>
+#include <string>
+
 #include "pipeline/executor/sandbox_network.hpp"
 #include "tests/integration/executor/build_fixture.hpp"
 
@@ -13,6 +18,18 @@ protected:
         ExecutorTest::SetUp();
         if (IsSkipped()) return;
         if (!test::have_program("runc")) GTEST_SKIP() << "needs runc (scripts/setup installs it)";
+    }
+
+    // Skips the test (check IsSkipped() after) unless it runs as root with every one of `programs`;
+    // `packages` names what installs them.
+    void require_root_and(std::initializer_list<const char*> programs, const std::string& packages) {
+        bool ok = ::geteuid() == 0;
+        std::string names;
+        for (const char* p : programs) {
+            ok = ok && test::have_program(p);
+            names += std::string(names.empty() ? "" : ", ") + p;
+        }
+        if (!ok) GTEST_SKIP() << "needs root and " << names << " (scripts/setup installs " << packages << ")";
     }
 
     // Recreates the executor with `sandbox` and a cgroup containment in this test's temp dir.

@@ -14,9 +14,8 @@ protected:
     void SetUp() override {
         SandboxTest::SetUp();
         if (IsSkipped()) return;
-        if (::geteuid() != 0 || !test::have_program("nft") || !test::have_program("ip")) {
-            GTEST_SKIP() << "needs root, nft and ip (scripts/setup installs nftables and iproute2)";
-        }
+        require_root_and({"nft", "ip"}, "nftables and iproute2");
+        if (IsSkipped()) return;
         const std::string n = std::to_string(::getpid() % 200 + 20);
         m_ns = "hookyard-test-" + std::to_string(::getpid());
         m_veth = "hyt" + std::to_string(::getpid());

@@ -50,8 +50,7 @@ protected:
 
 TEST_F(PlatformStages, EachPlatformIsAStageAndThePushIsOneIndexRecordingEveryPlatform) {
     const auto build = claimed();
-    CancelToken token;
-    const auto out = run(build, token);
+    const auto out = run(build);
     ASSERT_EQ(out.state, BuildState::succeeded) << out.error;
     EXPECT_EQ(out.digest, m_pusher.digest);
     EXPECT_EQ(sorted_stages(build.id), (Stages{{"checkout", BuildState::succeeded},

@@ -73,6 +73,12 @@ protected:
         return runner.run(build, token);
     }
 
+    // Runs `build` to its end with a token nobody cancels.
+    RunOutcome run(const storage::Build& build) {
+        CancelToken token;
+        return run(build, token);
+    }
+
     test::TempDir m_dir;
     config::Config m_config;
     std::unique_ptr<storage::Store> m_store = test::make_fake_store();

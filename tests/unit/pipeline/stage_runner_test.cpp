@@ -21,8 +21,7 @@ using test_fixture::StageRunnerTest;
 
 TEST_F(StageRunnerTest, RunsTheStagesInOrderAndReturnsTheDigest) {
     const auto build = claimed();
-    CancelToken token;
-    const auto out = run(build, token);
+    const auto out = run(build);
     EXPECT_EQ(out.state, BuildState::succeeded) << out.error;
     EXPECT_EQ(out.digest, m_pusher.digest);
     EXPECT_EQ(stages_of(build.id), (std::vector<std::pair<std::string, BuildState>>{{"checkout", BuildState::succeeded},
