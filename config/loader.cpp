@@ -12,6 +12,7 @@
 #include "config/rules.hpp"
 #include "config/secret_policy.hpp"
 #include "config/ui.hpp"
+#include "util/log.hpp"
 
 namespace hookyard::config {
 namespace {
@@ -376,8 +377,9 @@ private:
             c.storage.rfind("postgres://", 0) == 0) {
             return;
         }
-        m_r.diags().add(YamlReader::line_of(root["storage"]),
-                        "storage must be sqlite:PATH or postgresql://user@host/db, not '" + c.storage + "'");
+        m_r.diags().add(
+            YamlReader::line_of(root["storage"]),
+            "storage must be sqlite:PATH or postgresql://user@host/db, not '" + util::redact_url(c.storage) + "'");
     }
 
     void parse_subscriber(const YAML::Node& n, Config& c) {

@@ -272,5 +272,15 @@ TEST(ConfigLoader, RefusesEmptyAndPlaceholderSecretsAndWarnsAboutShortOnes) {
     EXPECT_EQ(short_one.warnings[0].str().find("s3cret"), std::string::npos);
 }
 
+TEST(ConfigLoader, AStorageUrlOfAnUnknownSchemeIsRefusedWithoutItsPassword) {
+    const auto out = load(std::string(k_valid) + "storage: \"mysql://hookyard:${DB_PASSWORD}@db/hookyard\"\n",
+                          {{"HUB_TOKEN", "tok-123"}, {"DB_PASSWORD", "pw-from-env-42"}});
+    ASSERT_FALSE(out.config.has_value());
+    std::string all;
+    for (const auto& d : out.diagnostics) all += d.str() + "\n";
+    EXPECT_NE(all.find("storage must be sqlite:PATH or postgresql://"), std::string::npos) << all;
+    EXPECT_EQ(all.find("pw-from-env-42"), std::string::npos) << all;
+}
+
 }  // namespace
 }  // namespace hookyard::config
