@@ -1,6 +1,9 @@
 #include "pipeline/image_budget.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -8,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "pipeline/disk_watermark.hpp"
 #include "pipeline/executor/child_process.hpp"
 #include "util/log.hpp"
 
@@ -162,7 +166,30 @@ void ImageBudgetJob::step() {
 }
 
 FinalImages::FinalImages(BuildahOptions buildah)
-    : m_buildah(std::move(buildah)), m_loop([this] { remove_queued(); }, k_release_retry) {}
+    : m_buildah(std::move(buildah)),
+      m_lock_path(buildah_storage_root(m_buildah.root) + "/hookyard-final-images.lock"),
+      m_loop([this] { remove_queued(); }, k_release_retry) {}
+
+FinalImages::Building& FinalImages::Building::operator=(Building&& other) noexcept {
+    if (this != &other) {
+        if (m_fd >= 0) ::close(m_fd);
+        m_lock = std::move(other.m_lock);
+        m_fd = std::exchange(other.m_fd, -1);
+    }
+    return *this;
+}
+
+FinalImages::Building::~Building() {
+    if (m_fd >= 0) ::close(m_fd);  // releases the flock
+}
+
+FinalImages::Building FinalImages::building() {
+    std::shared_lock lock(m_building);
+    // Without the lock file (storage not created yet, read-only) only this process is coordinated.
+    const int fd = ::open(m_lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0) ::flock(fd, LOCK_SH);
+    return Building(std::move(lock), fd);
+}
 
 void FinalImages::stop() {
     m_loop.stop();
@@ -183,6 +210,15 @@ int FinalImages::remove_queued() {
     std::lock_guard removing(m_removing);
     std::unique_lock no_build(m_building, std::try_to_lock);
     if (!no_build) return 0;
+    // Another hookyard on this storage may be building the same image id: wait for its build stage too.
+    const int fd = ::open(m_lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ::close(fd);
+        return 0;
+    }
+    const auto unlock = [fd] {
+        if (fd >= 0) ::close(fd);
+    };
     std::vector<std::string> queued;
     {
         std::lock_guard lock(m_mutex);
@@ -190,6 +226,7 @@ int FinalImages::remove_queued() {
     }
     int removed = 0;
     for (const auto& id : queued) removed += remove(id) ? 1 : 0;
+    unlock();
     return removed;
 }
 

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pipeline/executor/buildah_executor.hpp"
@@ -76,10 +77,24 @@ public:
     void start() { m_loop.start(); }
     // Stops the thread, then removes what is still queued (no build runs at shutdown). Idempotent.
     void stop();
-    // Held by a build for its whole build stage: buildah may reuse a final image waiting here as the cache
-    // of its last step and export it, so removals wait until no build holds one. Blocks only while one
-    // removal (one skopeo run) is in progress. Thread-safe.
-    std::shared_lock<std::shared_mutex> building() { return std::shared_lock(m_building); }
+    // What a build holds for its whole build stage (default: nothing held): buildah may reuse a final image
+    // waiting for removal as the cache of its last step and export it, so removals wait until no build
+    // holds one, in this process (a shared lock) and in any other hookyard on the same buildah storage (a
+    // shared flock on <storage root>/hookyard-final-images.lock: identical builds get identical image ids).
+    class Building {
+    public:
+        Building() = default;
+        Building(std::shared_lock<std::shared_mutex> lock, int fd) : m_lock(std::move(lock)), m_fd(fd) {}
+        Building(Building&& other) noexcept : m_lock(std::move(other.m_lock)), m_fd(std::exchange(other.m_fd, -1)) {}
+        Building& operator=(Building&& other) noexcept;
+        ~Building();
+
+    private:
+        std::shared_lock<std::shared_mutex> m_lock;
+        int m_fd = -1;
+    };
+    // Blocks only while one removal (one skopeo run) is in progress. Thread-safe.
+    Building building();
     // Queues image `id` ("sha256:<hex>"; empty is ignored) for removal and wakes the thread. Thread-safe,
     // returns at once.
     void release(const std::string& id);
@@ -93,7 +108,8 @@ private:
     bool remove(const std::string& id);
 
     BuildahOptions m_buildah;
-    std::mutex m_removing;  // one removal pass at a time
+    std::string m_lock_path;  // the flock file beside buildah's storage
+    std::mutex m_removing;    // one removal pass at a time
     std::shared_mutex m_building;
     std::mutex m_mutex;
     std::vector<std::string> m_queue;  // guarded by m_mutex

@@ -344,7 +344,7 @@ util::Status StageRunner::Run::build_stage() {
 util::Status StageRunner::Run::run_build(BuildRequest req, CancelToken& token, BuildResult& out,
                                          const std::string& log_prefix) {
     // Until the layout is exported: a final image another build released may be this build's cache.
-    std::shared_lock<std::shared_mutex> building;
+    FinalImages::Building building;
     if (m_owner.m_final_images != nullptr && req.cache) building = m_owner.m_final_images->building();
     auto job = m_owner.m_executor.start(std::move(req), sink(log_prefix));
     auto result = [&] {

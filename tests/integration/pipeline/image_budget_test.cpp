@@ -93,6 +93,13 @@ TEST_F(ImageBudgetTest, FinalImagesGoWithoutTheirCachedParentsAndWaitForRunningB
         EXPECT_EQ(images.remove_queued(), 0) << "a build stage is running";
         EXPECT_TRUE(has_image(final_image));
     }
+    {
+        // Another hookyard on the same storage (its own lock file descriptor) building the same image id.
+        hookyard::pipeline::FinalImages other(m_options);
+        const auto building = other.building();
+        EXPECT_EQ(images.remove_queued(), 0) << "another process's build stage is running";
+        EXPECT_TRUE(has_image(final_image));
+    }
     EXPECT_EQ(images.remove_queued(), 1);
     EXPECT_FALSE(has_image(final_image));
     std::string left;
