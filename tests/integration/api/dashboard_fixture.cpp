@@ -40,7 +40,8 @@ void DashboardServe::SetUp() {
         "data_dir: " +
         (m_dir / "data") +
         "\n"
-        "builder: { concurrency: 1, timeout: 5m }\n"
+        // network none: no RUN step here needs it, and a filtered network rewrites the host's nftables table.
+        "builder: { concurrency: 1, timeout: 5m, network: { mode: none } }\n"
         "registries: { local: { endpoint: '" +
         m_registry->url() +
         "' } }\n"

@@ -57,7 +57,9 @@ void PipelineE2E::SetUp() {
                    "data_dir: " +
                    (m_dir / "data") +
                    "\n"
-                   "builder: { concurrency: 2, timeout: 5m, keep_failed_workdirs: true }\n"
+                   // network none: these RUN steps need none, and a serve with the filtered network rewrites
+                   // the host's nftables table, racing the executor's NetworkTest and its allow list.
+                   "builder: { concurrency: 2, timeout: 5m, keep_failed_workdirs: true, network: { mode: none } }\n"
                    "notify: { max_attempts: 10, timeout: 5s, initial_backoff: 1s }\n"
                    "github: { token: " +
                    k_github_token + ", api_url: '" + m_github.url("/api/v3") +
