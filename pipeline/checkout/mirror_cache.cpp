@@ -192,6 +192,29 @@ util::Result<bool> MirrorCache::is_strict_ancestor(const std::string& repo_key, 
     return rc == 1;
 }
 
+util::Result<std::string> MirrorCache::fetch_with_retries(git_repository* repo, const std::string& clone_url,
+                                                          const std::string& ref, const GitAuth& auth,
+                                                          FetchStats& stats, CancelToken* cancel) {
+    auto backoff = m_retry.initial_backoff;
+    util::Result<std::string> fetched = util::make_error(util::ErrorKind::internal, "not fetched");
+    for (int attempt = 1; attempt <= m_retry.attempts; ++attempt) {
+        stats.attempts = attempt;
+        fetched = fetch_into_mirror(repo, clone_url, ref, auth, m_retry.stall_timeout, stats, cancel);
+        if (fetched || !util::is_retryable(fetched.error().kind)) break;
+        if (attempt == m_retry.attempts) {
+            return util::make_error(fetched.error().kind, fetched.error().message + " (gave up after " +
+                                                              std::to_string(attempt) + " attempts)");
+        }
+        util::log_warn(k_component,
+                       fetched.error().message + "; retrying in " + std::to_string(backoff.count()) + " ms");
+        if (cancel != nullptr ? cancel->wait_for(backoff) : (std::this_thread::sleep_for(backoff), false)) {
+            return util::make_error(util::ErrorKind::canceled, "fetching " + util::redact_url(clone_url) + " canceled");
+        }
+        backoff *= 2;
+    }
+    return fetched;
+}
+
 util::Result<Mirror> MirrorCache::update(const std::string& repo_key, const std::string& clone_url,
                                          const std::string& ref, const std::string& commit, const GitAuth& auth,
                                          CancelToken* cancel) {
@@ -232,23 +255,7 @@ util::Result<Mirror> MirrorCache::update(const std::string& repo_key, const std:
         }
     }
 
-    auto backoff = m_retry.initial_backoff;
-    util::Result<std::string> fetched = util::make_error(util::ErrorKind::internal, "not fetched");
-    for (int attempt = 1; attempt <= m_retry.attempts; ++attempt) {
-        mirror.stats.attempts = attempt;
-        fetched = fetch_into_mirror(repo->get(), clone_url, ref, auth, m_retry.stall_timeout, mirror.stats, cancel);
-        if (fetched || !util::is_retryable(fetched.error().kind)) break;
-        if (attempt == m_retry.attempts) {
-            return util::make_error(fetched.error().kind, fetched.error().message + " (gave up after " +
-                                                              std::to_string(attempt) + " attempts)");
-        }
-        util::log_warn(k_component,
-                       fetched.error().message + "; retrying in " + std::to_string(backoff.count()) + " ms");
-        if (cancel != nullptr ? cancel->wait_for(backoff) : (std::this_thread::sleep_for(backoff), false)) {
-            return util::make_error(util::ErrorKind::canceled, "fetching " + util::redact_url(clone_url) + " canceled");
-        }
-        backoff *= 2;
-    }
+    auto fetched = fetch_with_retries(repo->get(), clone_url, ref, auth, mirror.stats, cancel);
     if (!fetched) return fetched.error();
     mirror.stats.fetched = true;
     mirror.ref = fetched.value();

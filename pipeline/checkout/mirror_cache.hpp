@@ -105,6 +105,11 @@ private:
         std::string last_ref;  // guarded by mutex
     };
     std::shared_ptr<KeyState> key_state(const std::string& key);
+    // fetch_into_mirror with m_retry's attempts and backoff: the fetched ref, or the last error (canceled
+    // when `cancel` fired during a backoff). Counts the attempts in `stats`.
+    util::Result<std::string> fetch_with_retries(git_repository* repo, const std::string& clone_url,
+                                                 const std::string& ref, const GitAuth& auth, FetchStats& stats,
+                                                 CancelToken* cancel);
 
     LibGit2Guard m_libgit2;
     std::string m_root;
