@@ -69,6 +69,10 @@ protected:
     }
 };
 
+// A final image goes once no build stage runs on the same buildah storage, in this serve or any other
+// process (other tests build in parallel under ctest -j2): hence the generous waits for its removal.
+constexpr auto k_removal_wait = 180s;
+
 TEST_F(ImageCleanupE2E, APushedBuildLeavesNoFinalImageNorLayoutAndItsLayerCacheStays) {
     const auto sha = commit_and_push({{"Dockerfile", dockerfile(unique_step())}});
     const auto accepted = send_push("refs/heads/main", m_head, sha);
@@ -77,7 +81,7 @@ TEST_F(ImageCleanupE2E, APushedBuildLeavesNoFinalImageNorLayoutAndItsLayerCacheS
     ASSERT_EQ(wait_terminal(id)["state"], "succeeded");
     const auto built = built_image(id);
     ASSERT_FALSE(built.id.empty());
-    EXPECT_TRUE(wait_until([&] { return !buildah_has(built.id); }, 30s))
+    EXPECT_TRUE(wait_until([&] { return !buildah_has(built.id); }, k_removal_wait))
         << built.id << " is still in buildah's storage";
     EXPECT_FALSE(std::filesystem::exists(built.layout)) << built.layout;
 
@@ -90,7 +94,7 @@ TEST_F(ImageCleanupE2E, APushedBuildLeavesNoFinalImageNorLayoutAndItsLayerCacheS
     const std::string log = log_of(again);
     EXPECT_TRUE(std::regex_search(log, std::regex("STEP 3/4: RUN[^\n]*\n--> Using cache"))) << log;
     const auto rebuilt = built_image(again);
-    EXPECT_TRUE(wait_until([&] { return !buildah_has(rebuilt.id); }, 30s)) << rebuilt.id;
+    EXPECT_TRUE(wait_until([&] { return !buildah_has(rebuilt.id); }, k_removal_wait)) << rebuilt.id;
 }
 
 TEST_F(ImageCleanupE2E, AFailedPushLeavesNoFinalImageAndNoLayoutInTheKeptWorkDir) {
@@ -104,7 +108,7 @@ TEST_F(ImageCleanupE2E, AFailedPushLeavesNoFinalImageAndNoLayoutInTheKeptWorkDir
     EXPECT_EQ(build["error"].get<std::string>().rfind("push", 0), 0u) << build.dump(2);
     const auto built = built_image(id);
     ASSERT_FALSE(built.id.empty());
-    EXPECT_TRUE(wait_until([&] { return !buildah_has(built.id); }, 30s))
+    EXPECT_TRUE(wait_until([&] { return !buildah_has(built.id); }, k_removal_wait))
         << built.id << " is still in buildah's storage";
     // builder.keep_failed_workdirs keeps the checkout for inspection, not the image's layers.
     const auto kept = m_dir / ("data/kept/" + std::to_string(id));
