@@ -2,6 +2,8 @@
 // but not the host (loopback, its own address, the bridge gateway) nor 169.254.169.254, unless allowed.
 // The "outside" and the metadata address are a network namespace this test creates behind a veth pair.
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "tests/integration/executor/sandbox_fixture.hpp"
@@ -16,6 +18,11 @@ protected:
         if (IsSkipped()) return;
         require_root_and({"nft", "ip"}, "nftables and iproute2");
         if (IsSkipped()) return;
+        // Every NetworkTest routes the host's 169.254.169.254 to its own namespace: one at a time on this
+        // host, whatever process runs it (ctest -j2 runs tests of this fixture side by side).
+        m_host_lock = ::open("/run/lock/hookyard-network-test.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        ASSERT_GE(m_host_lock, 0) << "cannot open /run/lock/hookyard-network-test.lock";
+        ASSERT_EQ(::flock(m_host_lock, LOCK_EX), 0);
         const std::string n = std::to_string(::getpid() % 200 + 20);
         m_ns = "hookyard-test-" + std::to_string(::getpid());
         m_veth = "hyt" + std::to_string(::getpid());
@@ -53,6 +60,7 @@ protected:
                      "a 2>/dev/null; ip netns del " + m_ns + " 2>/dev/null");
         }
         SandboxTest::TearDown();
+        if (m_host_lock >= 0) ::close(m_host_lock);  // releases the host's routes to the next test
     }
 
     // Starts `command` in the background; its pid.
@@ -89,6 +97,7 @@ protected:
     }
 
     std::string m_ns, m_veth, m_outside, m_host, m_listeners;
+    int m_host_lock = -1;
     int m_port = 0;
 };
 
