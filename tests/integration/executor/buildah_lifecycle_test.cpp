@@ -38,11 +38,12 @@ int running_group(const BuildRequest& request, const std::string& token) {
     return pgid;
 }
 
-// Killed processes may still be exiting when wait() returns, hence the short poll.
+// Killed processes may still be exiting when wait() returns (runc tears a container down after its
+// processes die, seconds on a loaded host), hence the poll.
 void expect_nothing_left(const BuildRequest& request, int pgid, const std::string& token) {
-    EXPECT_TRUE(test::wait_until([&] { return test::live_processes_in_group(pgid).empty(); }, 5s));
-    EXPECT_TRUE(test::wait_until([&] { return test::live_processes_matching(token).empty(); }, 5s));
-    EXPECT_TRUE(test::wait_until([&] { return test::live_processes_matching(request.work_dir).empty(); }, 5s));
+    EXPECT_TRUE(test::wait_until([&] { return test::live_processes_in_group(pgid).empty(); }, 30s));
+    EXPECT_TRUE(test::wait_until([&] { return test::live_processes_matching(token).empty(); }, 30s));
+    EXPECT_TRUE(test::wait_until([&] { return test::live_processes_matching(request.work_dir).empty(); }, 30s));
     EXPECT_FALSE(std::filesystem::exists(request.layout_dir));
 }
 
