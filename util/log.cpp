@@ -155,27 +155,42 @@ std::string now_rfc3339() {
     return buf;
 }
 
-std::string redact_url(std::string_view url) {
+namespace {
+
+// Where `user[:password]` stands in a URL's authority: [start, at), `at` being the '@'; none without "://".
+struct Userinfo {
+    std::size_t start = std::string_view::npos;
+    std::size_t at = std::string_view::npos;
+};
+
+Userinfo find_userinfo(std::string_view url) {
     const auto scheme_end = url.find("://");
-    if (scheme_end == std::string_view::npos) return std::string(url);
-    const auto authority_start = scheme_end + 3;
-    const auto authority_end = url.find_first_of("/?#", authority_start);
-    const auto authority =
-        url.substr(authority_start,
-                   authority_end == std::string_view::npos ? std::string_view::npos : authority_end - authority_start);
+    if (scheme_end == std::string_view::npos) return {};
+    const auto start = scheme_end + 3;
+    const auto end = url.find_first_of("/?#", start);
+    const auto authority = url.substr(start, end == std::string_view::npos ? url.npos : end - start);
     const auto at = authority.rfind('@');
-    if (at == std::string_view::npos) return std::string(url);
-    const auto userinfo = authority.substr(0, at);
+    if (at == std::string_view::npos) return {};
+    return {start, start + at};
+}
+
+}  // namespace
+
+std::string redact_url(std::string_view url) {
+    const Userinfo info = find_userinfo(url);
+    if (info.at == std::string_view::npos) return std::string(url);
+    const auto userinfo = url.substr(info.start, info.at - info.start);
     const auto colon = userinfo.find(':');
-    std::string out(url.substr(0, authority_start));
-    if (colon == std::string_view::npos) {
-        out += "***";
-    } else {
-        out += userinfo.substr(0, colon);
-        out += ":***";
-    }
-    out += url.substr(authority_start + at);
+    std::string out(url.substr(0, info.start));
+    out += colon == std::string_view::npos ? std::string("***") : std::string(userinfo.substr(0, colon)) + ":***";
+    out += url.substr(info.at);
     return out;
+}
+
+std::string strip_url_userinfo(std::string_view url) {
+    const Userinfo info = find_userinfo(url);
+    if (info.at == std::string_view::npos) return std::string(url);
+    return std::string(url.substr(0, info.start)) + std::string(url.substr(info.at + 1));
 }
 
 std::string redact(std::string_view text) {

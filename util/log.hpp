@@ -29,6 +29,10 @@ std::string redact(std::string_view text);
 // Redacts one URL: `https://user:tok@host/x` → `https://user:***@host/x`, `https://tok@host` → `https://***@host`.
 std::string redact_url(std::string_view url);
 
+// Removes the userinfo from a URL: `https://x:tok@github.com/a.git` → `https://github.com/a.git`, the form
+// stored in a mirror's config (credentials are supplied per fetch).
+std::string strip_url_userinfo(std::string_view url);
+
 // Current time as RFC 3339 UTC with milliseconds, e.g. 2026-11-23T17:35:16.123Z.
 std::string now_rfc3339();
 

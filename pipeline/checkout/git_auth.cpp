@@ -21,11 +21,7 @@ std::string GitAuth::scrub(std::string text) const {
 
 GitAuth make_git_auth(const config::GitCredentials& creds, const std::string& owner) {
     GitAuth auth;
-    auth.token = creds.token;
-    auth.username = creds.username;
-    auth.password = creds.password;
-    auth.ssh_key_file = creds.ssh_key_file;
-    auth.ssh_known_hosts_file = creds.ssh_known_hosts_file;
+    static_cast<config::GitCredentials&>(auth) = creds;
     std::string what = !creds.token.empty()          ? "git.token"
                        : !creds.ssh_key_file.empty() ? "git.ssh_key_file"
                        : !creds.password.empty()     ? "git.username/password"

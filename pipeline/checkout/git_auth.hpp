@@ -8,16 +8,11 @@
 namespace hookyard::pipeline {
 
 // Secrets (token, password) are never printed; errors name `credential_name` instead.
-struct GitAuth {
-    std::string token;     // https: sent as basic auth "x-access-token:<token>", the way GitHub expects
-    std::string username;  // https basic auth user when no token is set
-    std::string password;
-    std::string ssh_key_file;          // private key for ssh:// and scp-like URLs
-    std::string ssh_known_hosts_file;  // empty = $HOME/.ssh/known_hosts
-    std::string credential_name;       // e.g. "git.token of acme/web"; what errors mention
+// The credential fields are config::GitCredentials' (token sent as basic auth "x-access-token:<token>", the
+// way GitHub expects; ssh_known_hosts_file empty = $HOME/.ssh/known_hosts).
+struct GitAuth : config::GitCredentials {
+    std::string credential_name;  // e.g. "git.token of acme/web"; what errors mention
 
-    // True when no https or ssh credential is set (anonymous access).
-    bool empty() const { return token.empty() && password.empty() && ssh_key_file.empty(); }
     // `text` with every occurrence of the token and the password replaced by "***". Pure.
     std::string scrub(std::string text) const;
 };

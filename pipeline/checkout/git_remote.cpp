@@ -180,18 +180,6 @@ UrlParts parse_clone_url(std::string_view url) {
     return parts;
 }
 
-std::string strip_userinfo(std::string_view url) {
-    const auto scheme_end = url.find("://");
-    if (scheme_end == std::string_view::npos) return std::string(url);
-    const auto host_start = scheme_end + 3;
-    const auto path_start = url.find('/', host_start);
-    const auto authority =
-        url.substr(host_start, path_start == std::string_view::npos ? url.npos : path_start - host_start);
-    const auto at = authority.rfind('@');
-    if (at == std::string_view::npos) return std::string(url);
-    return std::string(url.substr(0, host_start)) + std::string(url.substr(host_start + at + 1));
-}
-
 util::ErrorKind classify_git_error(int rc, int klass, std::string_view message) {
     using util::ErrorKind;
     if (rc == GIT_EAUTH || rc == GIT_ECERTIFICATE) return ErrorKind::auth;

@@ -23,9 +23,6 @@ struct UrlParts {
 };
 UrlParts parse_clone_url(std::string_view url);
 
-// The clone URL without userinfo ("https://tok@host/x" → "https://host/x"); unchanged when it has none.
-std::string strip_userinfo(std::string_view url);
-
 // Classifies a libgit2 failure (return code, git_error klass, message) into an ErrorKind:
 // auth for refused/missing credentials, not_found for a missing repository, transient for connection
 // trouble and 5xx answers, internal otherwise. Pure.

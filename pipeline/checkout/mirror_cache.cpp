@@ -102,7 +102,7 @@ MirrorCache::MirrorCache(std::string root_dir, RetryPolicy retry) : m_root(std::
 std::string MirrorCache::mirror_path(const std::string& repo_key) const { return m_root + "/" + repo_key + ".git"; }
 
 std::string MirrorCache::key_for_url(std::string_view url) {
-    std::string clean = strip_userinfo(url);
+    std::string clean = util::strip_url_userinfo(url);
     if (const auto scheme_end = clean.find("://"); scheme_end != std::string::npos)
         clean = clean.substr(scheme_end + 3);
     while (!clean.empty() && (clean.back() == '/')) clean.pop_back();

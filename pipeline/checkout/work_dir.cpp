@@ -102,7 +102,8 @@ util::Status checkout_commit(const std::string& mirror_path, const std::string& 
         create.name = "origin";
         // As in fetch_into_mirror: libgit2 1.5's insteadOf lookup leaks memory at every call.
         create.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF;
-        if (int rc = git_remote_create_with_opts(&remote, strip_userinfo(origin_url).c_str(), &create); rc < 0) {
+        if (int rc = git_remote_create_with_opts(&remote, util::strip_url_userinfo(origin_url).c_str(), &create);
+            rc < 0) {
             return git_local_failure(rc, "recording the origin remote");
         }
         git_remote_free(remote);

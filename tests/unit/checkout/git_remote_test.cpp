@@ -33,12 +33,6 @@ TEST(CloneUrl, ParsesHostAndDefaultPorts) {
     EXPECT_EQ(parse_clone_url("file:///srv/git/app.git").host, "");
 }
 
-TEST(CloneUrl, StripsUserinfo) {
-    EXPECT_EQ(strip_userinfo("https://x-access-token:ghp_abc@github.com/a/b.git"), "https://github.com/a/b.git");
-    EXPECT_EQ(strip_userinfo("https://github.com/a/b@c.git"), "https://github.com/a/b@c.git");
-    EXPECT_EQ(strip_userinfo("/srv/app.git"), "/srv/app.git");
-}
-
 TEST(GitErrorClassification, SortsFailuresIntoKinds) {
     using util::ErrorKind;
     EXPECT_EQ(classify_git_error(GIT_EAUTH, GIT_ERROR_HTTP, "authentication failed"), ErrorKind::auth);

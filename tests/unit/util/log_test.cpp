@@ -21,6 +21,13 @@ TEST(Redact, HidesUrlUserinfo) {
     for (const auto& [url, redacted] : cases) EXPECT_EQ(redact_url(url), redacted);
 }
 
+TEST(Redact, StripsUrlUserinfo) {
+    EXPECT_EQ(strip_url_userinfo("https://x-access-token:ghp_abc@github.com/a/b.git"), "https://github.com/a/b.git");
+    for (const char* kept : {"https://github.com/a/b@c.git", "https://host/x?u=a@b", "/srv/app.git"}) {
+        EXPECT_EQ(strip_url_userinfo(kept), kept);
+    }
+}
+
 TEST(Redact, HidesSecretsInFreeText) {
     const auto out = redact(
         "fetch https://bot:ghp_secret@github.com/a.git failed; Authorization: Bearer abc.def "
