@@ -60,7 +60,16 @@ util::Result<RetentionResult> run_retention(Store& store, const config::Config& 
 
 PruneJob::PruneJob(Store& store, const config::Config& config, std::function<void(const RetentionResult&)> on_run,
                    std::string holder)
-    : m_store(store), m_config(config), m_on_run(std::move(on_run)), m_holder(std::move(holder)) {
+    : m_store(store),
+      m_config(config),
+      m_on_run(std::move(on_run)),
+      m_holder(std::move(holder)),
+      m_loop(
+          [this] {
+              const auto r = run_once();
+              if (m_on_run) m_on_run(r);
+          },
+          config.retention.interval, false) {
     if (m_holder.empty()) {
         char host[256] = {};
         if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
@@ -68,26 +77,9 @@ PruneJob::PruneJob(Store& store, const config::Config& config, std::function<voi
     }
 }
 
-PruneJob::~PruneJob() {
-    {
-        std::lock_guard lock(m_mutex);
-        m_stopping = true;
-    }
-    m_cv.notify_all();
-    if (m_thread.joinable()) m_thread.join();
-}
+void PruneJob::start() { m_loop.start(); }
 
-void PruneJob::start() {
-    m_thread = std::thread([this] { loop(); });
-}
-
-void PruneJob::run_now() {
-    {
-        std::lock_guard lock(m_mutex);
-        m_run_now = true;
-    }
-    m_cv.notify_all();
-}
+void PruneJob::run_now() { m_loop.wake(); }
 
 RetentionResult PruneJob::run_once() {
     // Held for the whole interval, so the other instances skip this one.
@@ -100,21 +92,6 @@ RetentionResult PruneJob::run_once() {
     auto r = run_retention(m_store, m_config, false);
     if (!r) util::log_warn(k_component, "pruning failed: " + r.error().message);
     return r ? *r : RetentionResult{};
-}
-
-void PruneJob::loop() {
-    std::unique_lock lock(m_mutex);
-    for (;;) {
-        if (m_cv.wait_for(lock, m_config.retention.interval, [this] { return m_stopping || m_run_now; }) &&
-            m_stopping) {
-            return;
-        }
-        m_run_now = false;
-        lock.unlock();
-        const auto r = run_once();
-        if (m_on_run) m_on_run(r);
-        lock.lock();
-    }
 }
 
 }  // namespace hookyard::storage

@@ -2,15 +2,13 @@
 // Retention as configured (retention: in the config): the store's prune() with the policy the config
 // implies, plus the expired kept/ work dirs. Used by `hookyard prune` and by serve's PruneJob.
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "config/model.hpp"
 #include "storage/store.hpp"
+#include "util/worker_loop.hpp"
 
 namespace hookyard::storage {
 
@@ -38,7 +36,7 @@ public:
     PruneJob(Store& store, const config::Config& config, std::function<void(const RetentionResult&)> on_run,
              std::string holder = {});
     // Stops the thread (waits for a run in progress).
-    ~PruneJob();
+    ~PruneJob() = default;
     PruneJob(const PruneJob&) = delete;
     PruneJob& operator=(const PruneJob&) = delete;
 
@@ -47,7 +45,6 @@ public:
     void run_now();
 
 private:
-    void loop();
     // One run when this instance holds (or gets) the lease.
     RetentionResult run_once();
 
@@ -55,11 +52,7 @@ private:
     const config::Config& m_config;
     std::function<void(const RetentionResult&)> m_on_run;
     std::string m_holder;
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
-    bool m_stopping = false;
-    bool m_run_now = false;
-    std::thread m_thread;
+    util::WorkerLoop m_loop;  // last: its thread uses the members above
 };
 
 }  // namespace hookyard::storage

@@ -4,8 +4,8 @@
 
 namespace hookyard::util {
 
-WorkerLoop::WorkerLoop(std::function<void()> step, std::chrono::milliseconds interval)
-    : m_step(std::move(step)), m_interval(interval) {}
+WorkerLoop::WorkerLoop(std::function<void()> step, std::chrono::milliseconds interval, bool step_at_start)
+    : m_step(std::move(step)), m_interval(interval), m_step_at_start(step_at_start) {}
 
 WorkerLoop::~WorkerLoop() { stop(); }
 
@@ -46,6 +46,7 @@ void WorkerLoop::run_step() {
 
 void WorkerLoop::run() {
     std::unique_lock lock(m_mutex);
+    if (!m_step_at_start) m_cv.wait_for(lock, m_interval, [this] { return m_wake || m_stopping.load(); });
     while (!m_stopping) {
         // Cleared before the step, so a wake() during it is not lost.
         m_wake = false;

@@ -26,6 +26,15 @@ TEST(WorkerLoop, WakeRunsTheStepAgainLongBeforeTheInterval) {
     EXPECT_TRUE(loop.stopping());
 }
 
+TEST(WorkerLoop, WithoutStepAtStartTheFirstStepWaitsForAWake) {
+    std::atomic<int> steps{0};
+    WorkerLoop loop([&] { ++steps; }, 1h, false);
+    loop.start();
+    EXPECT_FALSE(test::wait_until([&] { return steps.load() > 0; }, 300ms)) << "no step before a wake";
+    loop.wake();
+    EXPECT_TRUE(test::wait_until([&] { return steps.load() == 1; }, 5s));
+}
+
 TEST(WorkerLoop, AThrowingStepIsLoggedAndTheLoopGoesOn) {
     std::atomic<int> steps{0};
     WorkerLoop loop(
