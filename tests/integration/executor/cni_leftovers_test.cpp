@@ -22,10 +22,7 @@ const std::map<std::string, std::string> k_cni_test_env{{"PATH", "/usr/sbin:/usr
 class CniLeftoversTest : public SandboxTest {
 protected:
     void SetUp() override {
-        SandboxTest::SetUp();
-        if (IsSkipped()) return;
-        require_root_and({"nft", "iptables"}, "nftables");
-        if (IsSkipped()) return;
+        if (!set_up_as_root_with({"nft", "iptables"}, "nftables")) return;
         use_filtered_network();
     }
 

@@ -20,8 +20,15 @@ protected:
         if (!test::have_program("runc")) GTEST_SKIP() << "needs runc (scripts/setup installs it)";
     }
 
-    // Skips the test (check IsSkipped() after) unless it runs as root with every one of `programs`;
-    // `packages` names what installs them.
+    // SandboxTest::SetUp for a fixture that needs root and every one of `programs` (`packages` names what
+    // installs them): false when the test is skipped, so the caller's SetUp returns.
+    bool set_up_as_root_with(std::initializer_list<const char*> programs, const std::string& packages) {
+        SandboxTest::SetUp();
+        if (!IsSkipped()) require_root_and(programs, packages);
+        return !IsSkipped();
+    }
+
+    // Skips the test unless it runs as root with every one of `programs`.
     void require_root_and(std::initializer_list<const char*> programs, const std::string& packages) {
         bool ok = ::geteuid() == 0;
         std::string names;

@@ -14,10 +14,7 @@ namespace {
 class NetworkTest : public SandboxTest {
 protected:
     void SetUp() override {
-        SandboxTest::SetUp();
-        if (IsSkipped()) return;
-        require_root_and({"nft", "ip"}, "nftables and iproute2");
-        if (IsSkipped()) return;
+        if (!set_up_as_root_with({"nft", "ip"}, "nftables and iproute2")) return;
         // Every NetworkTest routes the host's 169.254.169.254 to its own namespace: one at a time on this
         // host, whatever process runs it (ctest -j2 runs tests of this fixture side by side).
         m_host_lock = ::open("/run/lock/hookyard-network-test.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
