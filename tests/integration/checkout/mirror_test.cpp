@@ -34,6 +34,31 @@ protected:
         return req;
     }
 
+    // Replaces main's last commit by another one ("new") and force-pushes it; returns the new tip.
+    std::string force_push_over_tip() {
+        m_source.reset_hard("HEAD~1");
+        const std::string tip = m_source.commit({{"version", "new\n"}}, "rewritten");
+        m_source.push("main", true);
+        return tip;
+    }
+
+    // Checks `commit` out and expects not_found with a message naming the commit and saying `why`.
+    void expect_not_found(const std::string& commit, const std::string& why) {
+        auto co = m_service->checkout(request(commit));
+        ASSERT_FALSE(co.ok());
+        EXPECT_EQ(co.error().kind, util::ErrorKind::not_found);
+        for (const std::string& word : {commit, why}) {
+            EXPECT_NE(co.error().message.find(word), std::string::npos) << co.error().message;
+        }
+    }
+
+    // The `version` file of a fresh checkout of `commit` on main ("" with a test failure when it fails).
+    std::string version_at(const std::string& commit) {
+        auto co = m_service->checkout(request(commit));
+        EXPECT_TRUE(co.ok()) << co.error().message;
+        return co ? read_file(co->dir.path() + "/version") : "";
+    }
+
     test::TempDir m_tmp;
     test::SourceRepo m_source;
     test::GitDaemon m_daemon;
@@ -81,9 +106,7 @@ TEST_F(CheckoutFixture, ChecksOutThePushedCommitNotTheBranchTip) {
     const std::string older = m_source.commit({{"version", "1\n"}}, "one");
     m_source.commit({{"version", "2\n"}}, "two");
     m_source.push();
-    auto co = m_service->checkout(request(older));
-    ASSERT_TRUE(co.ok()) << co.error().message;
-    EXPECT_EQ(read_file(co->dir.path() + "/version"), "1\n");
+    EXPECT_EQ(version_at(older), "1\n");
 }
 
 TEST_F(CheckoutFixture, EmptyCommitBuildsTheRefsCurrentHead) {
@@ -102,28 +125,18 @@ TEST_F(CheckoutFixture, ForcePushedBranchBuildsTheNewHead) {
     m_source.push();
     ASSERT_TRUE(m_service->checkout(request(old_tip)).ok());
 
-    m_source.reset_hard("HEAD~1");
-    const std::string new_tip = m_source.commit({{"version", "new\n"}}, "rewritten");
-    m_source.push("main", true);
-    auto co = m_service->checkout(request(new_tip));
-    ASSERT_TRUE(co.ok()) << co.error().message;
-    EXPECT_EQ(read_file(co->dir.path() + "/version"), "new\n");
+    const std::string new_tip = force_push_over_tip();
+    EXPECT_EQ(version_at(new_tip), "new\n");
 }
 
 TEST_F(CheckoutFixture, CommitForcePushedAwayBeforeFetchFailsNamingIt) {
     m_source.commit({{"version", "1\n"}}, "base");
     const std::string gone = m_source.commit({{"version", "gone\n"}}, "gone");
     m_source.push();
-    m_source.reset_hard("HEAD~1");
-    m_source.commit({{"version", "new\n"}}, "rewritten");
-    m_source.push("main", true);
+    force_push_over_tip();
     test::git({"gc", "-q", "--prune=now"}, m_source.bare());
 
-    auto co = m_service->checkout(request(gone));
-    ASSERT_FALSE(co.ok());
-    EXPECT_EQ(co.error().kind, util::ErrorKind::not_found);
-    EXPECT_NE(co.error().message.find(gone), std::string::npos) << co.error().message;
-    EXPECT_NE(co.error().message.find("force-pushed"), std::string::npos) << co.error().message;
+    expect_not_found(gone, "force-pushed");
 }
 
 TEST_F(CheckoutFixture, CommitNoLongerReachableFromTheRefFails) {
@@ -131,15 +144,9 @@ TEST_F(CheckoutFixture, CommitNoLongerReachableFromTheRefFails) {
     const std::string old_tip = m_source.commit({{"version", "old\n"}}, "old");
     m_source.push();
     ASSERT_TRUE(m_service->checkout(request(old_tip)).ok());  // the mirror now holds old_tip's objects
-    m_source.reset_hard("HEAD~1");
-    m_source.commit({{"version", "new\n"}}, "rewritten");
-    m_source.push("main", true);
+    force_push_over_tip();
 
-    auto co = m_service->checkout(request(old_tip));
-    ASSERT_FALSE(co.ok());
-    EXPECT_EQ(co.error().kind, util::ErrorKind::not_found);
-    EXPECT_NE(co.error().message.find(old_tip), std::string::npos) << co.error().message;
-    EXPECT_NE(co.error().message.find("no longer on refs/heads/main"), std::string::npos) << co.error().message;
+    expect_not_found(old_tip, "no longer on refs/heads/main");
 }
 
 TEST_F(CheckoutFixture, BuildsAnAnnotatedTag) {
