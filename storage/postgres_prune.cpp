@@ -57,7 +57,7 @@ util::Result<std::int64_t> PostgresStore::prune_deliveries(const PrunePolicy& po
         return write(
             [&] { return remove_rows(*m_write, "deliveries", "received_ms < $1", policy.deliveries_before, true); });
     }
-    const int batch = policy.batch > 0 ? policy.batch : 500;
+    const int batch = prune_batch(policy);
     const std::string where =
         "id IN (SELECT id FROM deliveries WHERE received_ms < $1 LIMIT " + std::to_string(batch) + ")";
     std::int64_t total = 0;

@@ -90,8 +90,9 @@ util::Result<std::int64_t> SqliteStore::prune_builds(const std::vector<BuildId>&
 }
 
 util::Result<std::int64_t> SqliteStore::prune_deliveries(const PrunePolicy& policy) {
+    const int batch = prune_batch(policy);
     const std::string where = "rowid IN (SELECT rowid FROM deliveries WHERE received_ms < " +
-                              std::to_string(policy.deliveries_before) + " LIMIT " + std::to_string(policy.batch) + ")";
+                              std::to_string(policy.deliveries_before) + " LIMIT " + std::to_string(batch) + ")";
     if (policy.dry_run) {
         std::lock_guard lock(m_write_mutex);
         return remove(*m_write, "deliveries", "received_ms < " + std::to_string(policy.deliveries_before), true);
@@ -101,7 +102,7 @@ util::Result<std::int64_t> SqliteStore::prune_deliveries(const PrunePolicy& poli
         auto n = write([&] { return remove(*m_write, "deliveries", where, false); });
         if (!n) return n.error();
         total += *n;
-        if (*n < policy.batch) return total;
+        if (*n < batch) return total;
     }
 }
 

@@ -40,12 +40,14 @@ void append_to_chunk(LogChunk& chunk, std::int64_t piece_start, std::string_view
     chunk.next_offset += static_cast<std::int64_t>(take);
 }
 
+int prune_batch(const PrunePolicy& policy) { return policy.batch > 0 ? policy.batch : 500; }
+
 util::Result<PruneResult> prune_in_batches(
     const std::vector<BuildId>& ids, const PrunePolicy& policy,
     const std::function<util::Result<std::int64_t>(const std::vector<BuildId>&)>& remove_builds,
     const std::function<util::Result<std::int64_t>()>& remove_deliveries) {
     PruneResult result;
-    const std::size_t batch = policy.batch > 0 ? static_cast<std::size_t>(policy.batch) : 500;
+    const auto batch = static_cast<std::size_t>(prune_batch(policy));
     for (std::size_t i = 0; i < ids.size(); i += batch) {
         const auto first = ids.begin() + static_cast<std::ptrdiff_t>(i);
         const auto last = ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), i + batch));

@@ -26,6 +26,9 @@ std::vector<std::string> image_references(const std::string& image, const std::s
 // up to `max_bytes` in the chunk, and advances next_offset.
 void append_to_chunk(LogChunk& chunk, std::int64_t piece_start, std::string_view piece, std::size_t max_bytes);
 
+// policy.batch, or 500 when it is not positive (a batch of 0 would never end).
+int prune_batch(const PrunePolicy& policy);
+
 // One prune() given the candidate builds: `remove_builds` for each batch of policy.batch ids (the rows it
 // removed or, dry, would remove), then `remove_deliveries` (the deliveries it removed).
 util::Result<PruneResult> prune_in_batches(

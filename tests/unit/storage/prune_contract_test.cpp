@@ -70,6 +70,7 @@ TEST_P(StoreContract, PruneLeavesYoungAndUnfinishedBuildsAndDropsOldDeliveries) 
 
     PrunePolicy policy;
     policy.keep_per_rule = 0;
+    policy.batch = 0;          // the default batch then, not a loop that never ends
     policy.builds_before = 0;  // nothing is old enough
     policy.deliveries_before = far_future() - 10;
     auto r = store->prune(policy);
