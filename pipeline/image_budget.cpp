@@ -1,7 +1,5 @@
 #include "pipeline/image_budget.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -170,25 +168,11 @@ FinalImages::FinalImages(BuildahOptions buildah)
       m_lock_path(buildah_storage_root(m_buildah.root) + "/hookyard-final-images.lock"),
       m_loop([this] { remove_queued(); }, k_release_retry) {}
 
-FinalImages::Building& FinalImages::Building::operator=(Building&& other) noexcept {
-    if (this != &other) {
-        if (m_fd >= 0) ::close(m_fd);
-        m_lock = std::move(other.m_lock);
-        m_fd = std::exchange(other.m_fd, -1);
-    }
-    return *this;
-}
-
-FinalImages::Building::~Building() {
-    if (m_fd >= 0) ::close(m_fd);  // releases the flock
-}
-
 FinalImages::Building FinalImages::building() {
     std::shared_lock lock(m_building);
     // Without the lock file (storage not created yet, read-only) only this process is coordinated.
-    const int fd = ::open(m_lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd >= 0) ::flock(fd, LOCK_SH);
-    return Building(std::move(lock), fd);
+    auto file_lock = util::FileLock::acquire(m_lock_path, util::FileLock::Mode::shared);
+    return Building(std::move(lock), file_lock ? std::move(*file_lock) : util::FileLock());
 }
 
 void FinalImages::stop() {
@@ -211,14 +195,8 @@ int FinalImages::remove_queued() {
     std::unique_lock no_build(m_building, std::try_to_lock);
     if (!no_build) return 0;
     // Another hookyard on this storage may be building the same image id: wait for its build stage too.
-    const int fd = ::open(m_lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        ::close(fd);
-        return 0;
-    }
-    const auto unlock = [fd] {
-        if (fd >= 0) ::close(fd);
-    };
+    auto file_lock = util::FileLock::try_acquire(m_lock_path, util::FileLock::Mode::exclusive);
+    if (!file_lock && file_lock.error().kind == util::ErrorKind::conflict) return 0;
     std::vector<std::string> queued;
     {
         std::lock_guard lock(m_mutex);
@@ -226,7 +204,6 @@ int FinalImages::remove_queued() {
     }
     int removed = 0;
     for (const auto& id : queued) removed += remove(id) ? 1 : 0;
-    unlock();
     return removed;
 }
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "pipeline/executor/buildah_executor.hpp"
+#include "util/file_lock.hpp"
 #include "util/result.hpp"
 #include "util/worker_loop.hpp"
 
@@ -84,14 +85,12 @@ public:
     class Building {
     public:
         Building() = default;
-        Building(std::shared_lock<std::shared_mutex> lock, int fd) : m_lock(std::move(lock)), m_fd(fd) {}
-        Building(Building&& other) noexcept : m_lock(std::move(other.m_lock)), m_fd(std::exchange(other.m_fd, -1)) {}
-        Building& operator=(Building&& other) noexcept;
-        ~Building();
+        Building(std::shared_lock<std::shared_mutex> lock, util::FileLock file_lock)
+            : m_lock(std::move(lock)), m_file_lock(std::move(file_lock)) {}
 
     private:
         std::shared_lock<std::shared_mutex> m_lock;
-        int m_fd = -1;
+        util::FileLock m_file_lock;
     };
     // Blocks only while one removal (one skopeo run) is in progress. Thread-safe.
     Building building();

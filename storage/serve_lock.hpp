@@ -5,22 +5,14 @@
 #include <memory>
 #include <string>
 
+#include "util/file_lock.hpp"
 #include "util/result.hpp"
 
 namespace hookyard::storage {
 
 // Held for the life of a serve: an flock on "PATH.lock" beside the database; released when destroyed or
 // when the process dies, however it dies.
-class ServeLock {
-public:
-    explicit ServeLock(int fd) : m_fd(fd) {}
-    ~ServeLock();
-    ServeLock(const ServeLock&) = delete;
-    ServeLock& operator=(const ServeLock&) = delete;
-
-private:
-    int m_fd;
-};
+using ServeLock = util::FileLock;
 
 // For "sqlite:PATH": takes PATH.lock, or conflict naming the file, that another serve holds it and what to
 // do. Other stores allow several instances: nullptr, success.

@@ -12,6 +12,7 @@
 
 #include "pipeline/checkout/git_remote.hpp"
 #include "pipeline/checkout/mirror_fetch.hpp"
+#include "util/file_lock.hpp"
 #include "util/log.hpp"
 
 namespace hookyard::pipeline {
@@ -42,34 +43,6 @@ bool valid_key(std::string_view key) {
     }
     return true;
 }
-
-// An exclusive flock held for the object's lifetime, so processes sharing a data dir take turns.
-class FileLock {
-public:
-    explicit FileLock(const std::string& path) {
-        m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (m_fd < 0) {
-            m_error = "cannot open lock file " + path + ": " + std::strerror(errno);
-            return;
-        }
-        while (::flock(m_fd, LOCK_EX) < 0) {
-            if (errno != EINTR) {
-                m_error = "cannot lock " + path + ": " + std::strerror(errno);
-                return;
-            }
-        }
-    }
-    ~FileLock() {
-        if (m_fd >= 0) ::close(m_fd);  // closing releases the flock
-    }
-    FileLock(const FileLock&) = delete;
-    FileLock& operator=(const FileLock&) = delete;
-    const std::string& error() const { return m_error; }
-
-private:
-    int m_fd = -1;
-    std::string m_error;
-};
 
 // Opens the bare mirror at `path`, creating it when missing; a directory that is not a repository
 // (an interrupted first clone) is replaced.
@@ -133,8 +106,9 @@ util::Status MirrorCache::with_exclusive(const std::string& repo_key,
     std::lock_guard key_lock(key->mutex);
     std::unique_lock no_readers(key->objects);
     const std::string path = mirror_path(repo_key);
-    FileLock file_lock(path + ".lock");
-    if (!file_lock.error().empty()) return util::make_error(util::ErrorKind::internal, file_lock.error());
+    // Processes sharing a data dir take turns on a mirror.
+    auto file_lock = util::FileLock::acquire(path + ".lock", util::FileLock::Mode::exclusive);
+    if (!file_lock) return file_lock.error();
     return fn(path);
 }
 
@@ -239,8 +213,8 @@ util::Result<Mirror> MirrorCache::update(const std::string& repo_key, const std:
         return util::make_error(util::ErrorKind::internal,
                                 "cannot create mirror directory for " + repo_key + ": " + ec.message());
     }
-    FileLock file_lock(mirror.path + ".lock");
-    if (!file_lock.error().empty()) return util::make_error(util::ErrorKind::internal, file_lock.error());
+    auto file_lock = util::FileLock::acquire(mirror.path + ".lock", util::FileLock::Mode::exclusive);
+    if (!file_lock) return file_lock.error();
 
     auto repo = open_or_create(mirror.path, mirror.stats.created);
     if (!repo) return repo.error();

@@ -2,11 +2,10 @@
 // but not the host (loopback, its own address, the bridge gateway) nor 169.254.169.254, unless allowed.
 // The "outside" and the metadata address are a network namespace this test creates behind a veth pair.
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "tests/integration/executor/sandbox_fixture.hpp"
+#include "util/file_lock.hpp"
 
 namespace hookyard::pipeline {
 namespace {
@@ -17,9 +16,9 @@ protected:
         if (!set_up_as_root_with({"nft", "ip"}, "nftables and iproute2")) return;
         // Every NetworkTest routes the host's 169.254.169.254 to its own namespace: one at a time on this
         // host, whatever process runs it (ctest -j2 runs tests of this fixture side by side).
-        m_host_lock = ::open("/run/lock/hookyard-network-test.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        ASSERT_GE(m_host_lock, 0) << "cannot open /run/lock/hookyard-network-test.lock";
-        ASSERT_EQ(::flock(m_host_lock, LOCK_EX), 0);
+        auto lock = util::FileLock::acquire("/run/lock/hookyard-network-test.lock", util::FileLock::Mode::exclusive);
+        ASSERT_TRUE(lock.ok()) << lock.error().message;
+        m_host_lock = std::move(*lock);
         const std::string n = std::to_string(::getpid() % 200 + 20);
         m_ns = "hookyard-test-" + std::to_string(::getpid());
         m_veth = "hyt" + std::to_string(::getpid());
@@ -57,7 +56,7 @@ protected:
                      "a 2>/dev/null; ip netns del " + m_ns + " 2>/dev/null");
         }
         SandboxTest::TearDown();
-        if (m_host_lock >= 0) ::close(m_host_lock);  // releases the host's routes to the next test
+        m_host_lock = util::FileLock();  // releases the host's routes to the next test
     }
 
     // Starts `command` in the background; its pid.
@@ -94,7 +93,7 @@ protected:
     }
 
     std::string m_ns, m_veth, m_outside, m_host, m_listeners;
-    int m_host_lock = -1;
+    util::FileLock m_host_lock;
     int m_port = 0;
 };
 
