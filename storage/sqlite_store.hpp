@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "storage/group_commit.hpp"
+#include "storage/sqlite_claim.hpp"
 #include "storage/sqlite_db.hpp"
 #include "storage/store.hpp"
 
@@ -82,7 +83,9 @@ private:
 
     std::unique_ptr<Db> m_write;
     std::unique_ptr<Db> m_read;
-    EventPlanner m_planner;  // guarded by m_write_mutex
+    EventPlanner m_planner;      // guarded by m_write_mutex
+    std::mutex m_claim_mutex;    // one claim at a time, so the cursor follows the committed claims
+    ClaimCursor m_claim_cursor;  // guarded by m_claim_mutex
     std::mutex m_write_mutex;
     std::mutex m_read_mutex;
     std::mutex m_counts_mutex;
