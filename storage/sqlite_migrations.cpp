@@ -172,9 +172,11 @@ ALTER TABLE builds ADD COLUMN trigger_reason TEXT NOT NULL DEFAULT '';
     // of the file (another process too) keeps them right: claim_supersede holds the queued builds a newer
     // build may replace (marked by that build's insert, or by a requeue), running_refs the image:tag of
     // running builds, and claim_scan.generation counts the changes that can make a skipped queued build
-    // claimable (a build leaving running, a requeue, a cancel, a delete).
+    // claimable (a build leaving running, a requeue, a cancel, a delete). builds_by_repository_state serves
+    // a repository's newest builds in one state (badges, the dashboard's filters) without reading the others.
     Migration{10, R"sql(
 CREATE INDEX builds_claim_order ON builds (state, attempts, id);
+CREATE INDEX builds_by_repository_state ON builds (repository, state, id);
 CREATE INDEX builds_by_sibling ON builds (repository, rule_index, ref, id);
 CREATE TABLE claim_supersede (id INTEGER PRIMARY KEY);
 INSERT INTO claim_supersede (id) SELECT id FROM builds WHERE state = 'queued';
@@ -188,9 +190,9 @@ INSERT OR IGNORE INTO running_refs (ref, build_id)
 CREATE TABLE claim_scan (generation INTEGER NOT NULL);
 INSERT INTO claim_scan (generation) VALUES (0);
 CREATE TRIGGER claim_build_insert AFTER INSERT ON builds BEGIN
-    INSERT OR IGNORE INTO claim_supersede (id) SELECT older FROM (SELECT MAX(id) AS older FROM builds
+    INSERT OR IGNORE INTO claim_supersede (id) SELECT id FROM builds
         WHERE repository = NEW.repository AND rule_index = NEW.rule_index AND ref = NEW.ref AND state = 'queued'
-        AND id < NEW.id) WHERE older IS NOT NULL;
+        AND id < NEW.id ORDER BY id DESC LIMIT 1;
 END;
 CREATE TRIGGER claim_build_state AFTER UPDATE OF state ON builds WHEN OLD.state != NEW.state BEGIN
     INSERT OR IGNORE INTO running_refs (ref, build_id)

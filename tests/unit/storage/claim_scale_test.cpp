@@ -109,7 +109,8 @@ TEST_F(ClaimScale, Migration10PicksUpTheRunningAndQueuedBuildsOfAnOlderFile) {
         ASSERT_TRUE((*db)
                         ->exec("DROP TRIGGER claim_build_insert; DROP TRIGGER claim_build_state; DROP TRIGGER "
                                "claim_build_delete; DROP TABLE claim_supersede; DROP TABLE running_refs; DROP TABLE "
-                               "claim_scan; DROP INDEX builds_claim_order; DROP INDEX builds_by_sibling; DELETE FROM "
+                               "claim_scan; DROP INDEX builds_claim_order; DROP INDEX builds_by_sibling; DROP INDEX "
+                               "builds_by_repository_state; DELETE FROM "
                                "schema_migrations WHERE version = 10")
                         .ok());
     }
