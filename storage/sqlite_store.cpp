@@ -220,7 +220,7 @@ Result<Build> SqliteStore::retry_build(BuildId id) {
 
 Status SqliteStore::append_log(BuildId id, std::string_view text) {
     if (text.empty()) return {};
-    return write([&]() -> Status {
+    return write_unsynced([&]() -> Status {
         auto q = m_write->query("SELECT log_size FROM builds WHERE id = ?");
         if (!q) return q.error();
         q->bind_all(id);
