@@ -9,8 +9,8 @@
 namespace hookyard::api {
 namespace {
 
-// How many builds a badge looks through at most (newest first) before it answers "unknown": keeps the
-// answer fast for a tag that was last pushed long ago.
+// How many builds of one state a badge looks through at most (newest first) for one pushing its tag: keeps
+// the answer fast for a tag that was last pushed long ago.
 constexpr int k_badge_page = 20;
 constexpr int k_badge_pages = 25;
 
@@ -96,21 +96,44 @@ void BadgeRoutes::add_routes(http::RouteTable& table, http::RateLimiter* limiter
                    })));
 }
 
-util::Result<BadgeStatus> BadgeRoutes::status(const std::string& repository, std::string_view tag) {
+namespace {
+
+// The newest build of `repository` in `state` that pushes `tag` (any when empty), read newest first through
+// the store's (repository, state) index, k_badge_page at a time; nullopt when none in k_badge_pages pages.
+util::Result<std::optional<storage::Build>> newest_badge_build(storage::Store& store, const std::string& repository,
+                                                               storage::BuildState state, std::string_view tag) {
     storage::BuildFilter filter;
     filter.repository = repository;
-    filter.limit = k_badge_page;
+    filter.state = state;
+    filter.limit = tag.empty() ? 1 : k_badge_page;
     for (int page = 0; page < k_badge_pages; ++page) {
-        auto builds = m_store.list_builds(filter);
+        auto builds = store.list_builds(filter);
         if (!builds) return builds.error();
-        bool verdict = false;
-        const BadgeStatus s = badge_status(*builds, tag, verdict);
-        if (verdict || s == BadgeStatus::building || builds->size() < static_cast<std::size_t>(k_badge_page)) {
-            return s;
+        for (auto& b : *builds) {
+            if (tag.empty() || std::find(b.tags.begin(), b.tags.end(), tag) != b.tags.end()) {
+                return std::optional<storage::Build>(std::move(b));
+            }
         }
+        if (builds->size() < static_cast<std::size_t>(filter.limit)) break;
         filter.before_id = builds->back().id;
     }
-    return BadgeStatus::unknown;
+    return std::optional<storage::Build>{};
+}
+
+}  // namespace
+
+util::Result<BadgeStatus> BadgeRoutes::status(const std::string& repository, std::string_view tag) {
+    // Only the newest succeeded, failed and running builds decide the badge: reading those three by state
+    // costs the same however many builds are queued or were canceled in between.
+    std::vector<storage::Build> deciding;
+    for (auto state : {storage::BuildState::succeeded, storage::BuildState::failed, storage::BuildState::running}) {
+        auto b = newest_badge_build(m_store, repository, state, tag);
+        if (!b) return b.error();
+        if (*b) deciding.push_back(std::move(**b));
+    }
+    std::sort(deciding.begin(), deciding.end(), [](const auto& a, const auto& b) { return a.id > b.id; });
+    bool verdict = false;
+    return badge_status(deciding, tag, verdict);
 }
 
 // `repo` empty: /badge/{owner}/{repo}.{ext}; else /badge/{owner}/{repo}/{tag}.{ext}.

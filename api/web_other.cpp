@@ -1,5 +1,7 @@
 // The repositories page (with "Build now") and the queue page.
 #include <charconv>
+#include <optional>
+#include <vector>
 
 #include "api/web_ui.hpp"
 #include "config/rules.hpp"
@@ -7,8 +9,10 @@
 namespace hookyard::api {
 namespace {
 
-// The repositories page looks this far back for each rule's last build.
+// The repositories page looks this far back for each rule's last build, a page at a time: most
+// repositories find every rule's in the first page.
 constexpr int k_last_build_scan = 200;
+constexpr int k_last_build_page = 20;
 // The queue page lists the newest this many builds of each state.
 constexpr int k_queue_rows = 50;
 constexpr int k_queue_superseded_rows = 20;
@@ -36,6 +40,31 @@ std::string rule_table_row(const config::RepositoryConfig& repo, std::size_t i, 
     return row + "</td></tr>";
 }
 
+// The newest build of each rule of `repo` among its last k_last_build_scan builds (nullopt: none there or
+// the store cannot be read), reading pages until every rule has one.
+std::vector<std::optional<storage::Build>> last_build_per_rule(storage::Store& store,
+                                                               const config::RepositoryConfig& repo) {
+    std::vector<std::optional<storage::Build>> last(repo.rules.size());
+    std::size_t found = 0;
+    storage::BuildFilter f;
+    f.repository = repo.github;
+    f.limit = k_last_build_page;
+    for (int read = 0; read < k_last_build_scan && found < last.size(); read += k_last_build_page) {
+        auto page = store.list_builds(f);
+        if (!page || page->empty()) break;
+        f.before_id = page->back().id;
+        const bool last_page = page->size() < static_cast<std::size_t>(k_last_build_page);
+        for (auto& b : *page) {
+            if (b.rule < last.size() && !last[b.rule]) {
+                last[b.rule] = std::move(b);
+                ++found;
+            }
+        }
+        if (last_page) break;
+    }
+    return last;
+}
+
 // The store's count of builds in `state`; 0 when the counters are unreadable.
 std::size_t counted(const util::Result<storage::StoreStats>& stats, storage::BuildState state) {
     if (!stats) return 0;
@@ -53,24 +82,14 @@ http::ServerResponse WebUi::repositories(const http::ServerRequest&, const http:
         "the push event, server.webhook_secret as the secret): <code id=\"webhook-url\">" +
         html_escape((base.empty() ? std::string("http://HOST:PORT") : base) + "/hooks/github") + "</code></p>";
     for (const auto& repo : m_config.repositories) {
-        storage::BuildFilter f;
-        f.repository = repo.github;
-        f.limit = k_last_build_scan;
-        auto recent = m_store.list_builds(f);
+        const auto last = last_build_per_rule(m_store, repo);
         body += "<section class=\"repo\"><h2>" + html_escape(repo.github) + "</h2><p>Pushes to <code>" +
                 html_escape(config::image_repository(repo)) +
                 "</code></p><table><thead><tr><th>Source type</th>"
                 "<th>Source</th><th>Docker tag</th><th>Dockerfile</th><th>Build context</th><th>Autobuild</th>"
                 "<th>Last build</th><th></th></tr></thead><tbody>";
         for (std::size_t i = 0; i < repo.rules.size(); ++i) {
-            const storage::Build* last = nullptr;
-            for (const auto& b : recent ? *recent : std::vector<storage::Build>{}) {
-                if (b.rule == i) {
-                    last = &b;
-                    break;
-                }
-            }
-            body += rule_table_row(repo, i, last, v.viewer);
+            body += rule_table_row(repo, i, last[i] ? &*last[i] : nullptr, v.viewer);
         }
         body += "</tbody></table>";
         body += "<p>Badge: <code>![build](" + html_escape(base) + "/badge/" + html_escape(repo.github) +

@@ -92,7 +92,8 @@ private:
 
     void step();
     void claim_more();
-    void reap();
+    // Joins the threads of finished builds; returns how many.
+    int reap();
     void poll_cancels();
     void run_slot(Slot& slot);
     // m_events.finish, with anything it throws logged and recorded as a failed build instead of escaping.
@@ -109,6 +110,7 @@ private:
     bool m_stopping = false;                                   // guarded by m_mutex
     std::vector<std::unique_ptr<Slot>> m_slots;                // guarded by m_mutex
     std::chrono::steady_clock::time_point m_next_cancel_poll;  // the loop's thread only
+    std::chrono::steady_clock::time_point m_next_claim;        // the loop's thread only
     std::vector<std::string> m_hold_reasons;                   // the loop's thread only
     util::WorkerLoop m_loop;                                   // last: stopped before the members its step uses go
 };

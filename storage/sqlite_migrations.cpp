@@ -168,6 +168,48 @@ CREATE INDEX pushed_images_by_image ON pushed_images (image);
 ALTER TABLE builds ADD COLUMN trigger_type TEXT NOT NULL DEFAULT 'push';
 ALTER TABLE builds ADD COLUMN trigger_reason TEXT NOT NULL DEFAULT '';
 )sql"},
+    // Claims whose cost does not grow with the queue (issue 12), kept up by triggers so that every writer
+    // of the file (another process too) keeps them right: claim_supersede holds the queued builds a newer
+    // build may replace (marked by that build's insert, or by a requeue), running_refs the image:tag of
+    // running builds, and claim_scan.generation counts the changes that can make a skipped queued build
+    // claimable (a build leaving running, a requeue, a cancel, a delete). builds_by_repository_state serves
+    // a repository's newest builds in one state (badges, the dashboard's filters) without reading the others.
+    Migration{10, R"sql(
+CREATE INDEX builds_claim_order ON builds (state, attempts, id);
+CREATE INDEX builds_by_repository_state ON builds (repository, state, id);
+CREATE INDEX builds_by_sibling ON builds (repository, rule_index, ref, id);
+CREATE TABLE claim_supersede (id INTEGER PRIMARY KEY);
+INSERT INTO claim_supersede (id) SELECT id FROM builds WHERE state = 'queued';
+CREATE TABLE running_refs (ref TEXT NOT NULL, build_id INTEGER NOT NULL, PRIMARY KEY (ref, build_id))
+    WITHOUT ROWID;
+CREATE INDEX running_refs_by_build ON running_refs (build_id);
+INSERT OR IGNORE INTO running_refs (ref, build_id)
+    SELECT b.image || ':' || t.value, b.id FROM builds b,
+        json_each(CASE WHEN json_valid(b.tags) THEN b.tags ELSE '[]' END) t
+    WHERE b.state = 'running' AND t.type = 'text';
+CREATE TABLE claim_scan (generation INTEGER NOT NULL);
+INSERT INTO claim_scan (generation) VALUES (0);
+CREATE TRIGGER claim_build_insert AFTER INSERT ON builds BEGIN
+    INSERT OR IGNORE INTO claim_supersede (id) SELECT id FROM builds
+        WHERE repository = NEW.repository AND rule_index = NEW.rule_index AND ref = NEW.ref AND state = 'queued'
+        AND id < NEW.id ORDER BY id DESC LIMIT 1;
+END;
+CREATE TRIGGER claim_build_state AFTER UPDATE OF state ON builds WHEN OLD.state != NEW.state BEGIN
+    INSERT OR IGNORE INTO running_refs (ref, build_id)
+        SELECT NEW.image || ':' || t.value, NEW.id
+        FROM json_each(CASE WHEN json_valid(NEW.tags) THEN NEW.tags ELSE '[]' END) t
+        WHERE NEW.state = 'running' AND t.type = 'text';
+    DELETE FROM running_refs WHERE OLD.state = 'running' AND build_id = OLD.id;
+    INSERT OR IGNORE INTO claim_supersede (id) SELECT NEW.id WHERE NEW.state = 'queued';
+    UPDATE claim_scan SET generation = generation + 1
+        WHERE OLD.state = 'running' OR NEW.state IN ('queued', 'canceled');
+END;
+CREATE TRIGGER claim_build_delete AFTER DELETE ON builds BEGIN
+    DELETE FROM running_refs WHERE build_id = OLD.id;
+    DELETE FROM claim_supersede WHERE id = OLD.id;
+    UPDATE claim_scan SET generation = generation + 1;
+END;
+)sql"},
 };
 
 // The integer the first row of `sql` starts with (0 without a row); the statement is reset on return.

@@ -73,8 +73,10 @@ Result<std::vector<Build>> SqliteStore::insert_builds(std::vector<NewBuild> buil
 }
 
 Result<std::optional<Build>> SqliteStore::claim_next_queued() {
-    return write([&]() -> Result<std::optional<Build>> {
-        auto picked = pick_claimable(*m_write);
+    std::lock_guard lock(m_claim_mutex);
+    ClaimCursor cursor = m_claim_cursor;  // kept only if the claim commits
+    auto out = write([&]() -> Result<std::optional<Build>> {
+        auto picked = pick_claimable(*m_write, cursor);
         if (!picked) return picked.error();
         if (!*picked) return std::optional<Build>{};  // supersessions made while picking still commit
         const BuildId id = **picked;
@@ -84,6 +86,8 @@ Result<std::optional<Build>> SqliteStore::claim_next_queued() {
         if (!b) return b.error();
         return std::optional<Build>(std::move(*b));
     });
+    if (out) m_claim_cursor = cursor;
+    return out;
 }
 
 Result<Build> SqliteStore::claim(BuildId id) {
@@ -216,7 +220,7 @@ Result<Build> SqliteStore::retry_build(BuildId id) {
 
 Status SqliteStore::append_log(BuildId id, std::string_view text) {
     if (text.empty()) return {};
-    return write([&]() -> Status {
+    return write_unsynced([&]() -> Status {
         auto q = m_write->query("SELECT log_size FROM builds WHERE id = ?");
         if (!q) return q.error();
         q->bind_all(id);

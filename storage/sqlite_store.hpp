@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "storage/group_commit.hpp"
+#include "storage/sqlite_claim.hpp"
 #include "storage/sqlite_db.hpp"
 #include "storage/store.hpp"
 
@@ -68,6 +69,20 @@ private:
         refresh_counts();
         return out;
     }
+    // `fn()` in one write transaction that commits without an fsync (synchronous=NORMAL for it alone): a
+    // log batch then holds the write lock that webhook intake's group commit needs for microseconds, not
+    // for a flush of the disk. It is durable once the next synced commit flushes the WAL (a kill -9 loses
+    // nothing committed; a power loss may lose these batches, never an accepted delivery). Changes no
+    // counter.
+    template <class F>
+    std::invoke_result_t<F&> write_unsynced(F&& fn) {
+        std::lock_guard lock(m_write_mutex);
+        if (auto st = m_write->exec("PRAGMA synchronous=NORMAL"); !st) return st.error();
+        auto out = m_write->write(fn);
+        // Every other write must stay synced: a failure to switch back is this call's error.
+        if (auto st = m_write->exec("PRAGMA synchronous=FULL"); !st) return st.error();
+        return out;
+    }
     // Re-reads the counters table into m_counts; the caller holds m_write_mutex. A failed read keeps the
     // last figures (the next write tries again).
     void refresh_counts();
@@ -82,7 +97,9 @@ private:
 
     std::unique_ptr<Db> m_write;
     std::unique_ptr<Db> m_read;
-    EventPlanner m_planner;  // guarded by m_write_mutex
+    EventPlanner m_planner;      // guarded by m_write_mutex
+    std::mutex m_claim_mutex;    // one claim at a time, so the cursor follows the committed claims
+    ClaimCursor m_claim_cursor;  // guarded by m_claim_mutex
     std::mutex m_write_mutex;
     std::mutex m_read_mutex;
     std::mutex m_counts_mutex;

@@ -32,6 +32,8 @@ std::string read_text(const std::string& path) {
 
 // How often a build that lost a storage race (see is_storage_race) is run again.
 constexpr int k_storage_race_retries = 2;
+// The least time between two looks at the build's process count while it prints.
+constexpr std::chrono::milliseconds k_pids_check_interval{20};
 
 // Variables buildah (or the containers libraries it uses) reads: a build arg by such a name must not change
 // how buildah itself runs, so its value goes on the command line instead of into the environment.
@@ -275,11 +277,17 @@ util::Status BuildahRun::build_with_buildah() {
     std::map<std::string, std::string> arg_env;
     const auto cmd = build_command(arg_env);
     BuildahOutputWatch watch;
+    std::chrono::steady_clock::time_point next_pids_check;
     const LogSink watched = [&](std::string_view line) {
         watch.observe(line);
         if (m_sink) m_sink(line);
         // A RUN step at its process limit is a fork bomb or needs a higher limit; either way it ends now.
-        if (m_cgroup && m_cgroup->stop_at_pids_limit()) note("RUN step at builder.limits.pids: stopping it");
+        // Reading the cgroup's files for every line cost a chatty build more than its RUN step (200,000 lines),
+        // so output looks at most every k_pids_check_interval (a fork bomb keeps printing fork errors).
+        const auto now = std::chrono::steady_clock::now();
+        if (!m_cgroup || now < next_pids_check) return;
+        next_pids_check = now + k_pids_check_interval;
+        if (m_cgroup->stop_at_pids_limit()) note("RUN step at builder.limits.pids: stopping it");
     };
     auto code = run_buildah(cmd, watched, m_limits, m_cancel, "buildah build", arg_env);
     for (int retry = 1; code && *code != 0 && is_storage_race(watch) && retry <= k_storage_race_retries; ++retry) {

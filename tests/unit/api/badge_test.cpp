@@ -45,6 +45,18 @@ TEST_F(BadgeTest, BuildingWhileANewerBuildRuns) {
     EXPECT_EQ(message("/badge/acme/web"), "building");
 }
 
+TEST_F(BadgeTest, TheVerdictStandsBehindAThousandQueuedAndCanceledBuilds) {
+    finish(queue("refs/heads/main"), BuildState::failed);
+    for (int i = 0; i < 1000; ++i) {
+        const auto id = queue("refs/heads/b" + std::to_string(i));
+        if (i % 2 == 0) {
+            ASSERT_TRUE(m_store->cancel_build(id));
+        }
+    }
+    EXPECT_EQ(message("/badge/acme/web"), "failing");
+    EXPECT_EQ(message("/badge/acme/web/latest"), "failing");
+}
+
 TEST_F(BadgeTest, ATagBadgeOnlyCountsTheBuildsPushingThatTag) {
     finish(queue("refs/tags/v1", "release", {"v1"}), BuildState::failed);
     finish(queue("refs/heads/main"), BuildState::succeeded);
