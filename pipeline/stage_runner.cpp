@@ -7,6 +7,7 @@
 
 #include "config/platform.hpp"
 #include "config/rules.hpp"
+#include "pipeline/commit_tags.hpp"
 #include "pipeline/platform_builds.hpp"
 #include "pipeline/push_guards.hpp"
 #include "storage/log_writer.hpp"
@@ -58,6 +59,8 @@ private:
     // `token` (default: the build's) is the cancel that stops it. Thread-safe (platforms' stages run at once).
     bool stage(const std::string& name, const std::function<util::Status()>& fn, CancelToken* token = nullptr);
     util::Status checkout_stage();
+    // Renders the tags again once the commit is known and waits for older builds pushing one of them.
+    util::Status render_commit_tags();
     util::Status locate_stage();
     util::Status build_stage();
     // One "build <platform>" stage per platform, in parallel; false (m_outcome filled) when one failed.
@@ -65,6 +68,8 @@ private:
     // Runs one build job to its end (canceled with `token`) into `out`.
     util::Status run_build(BuildRequest req, CancelToken& token, BuildResult& out, const std::string& log_prefix);
     util::Status push_stage();
+    // The push stage; true without one for a build that pushes nothing (a pull request's, see records.hpp).
+    bool push_unless_pull_request();
     // Pushes every platform's image and an index to `images`; records each platform's digest once.
     util::Result<std::string> push_platforms(PushRequest& req);
     // What the build and the hooks share: paths, build args, Docker Hub's variables, limits.
@@ -89,7 +94,7 @@ private:
 
     StageRunner& m_owner;
     const config::Config& m_config;
-    const storage::Build& m_build;
+    storage::Build m_build;  // a copy: checkout may render its tags again (commit_tags.hpp)
     CancelToken& m_token;
     RunOutcome m_outcome;
     std::mutex m_outcome_mutex;  // platforms' stages end at once: the first failure is the build's
@@ -252,7 +257,7 @@ RunOutcome StageRunner::Run::execute_stages() {
                     (!m_superseded.empty() ||
                      (stage("locate", [this] { return locate_stage(); }) &&
                       (m_platforms.size() > 1 ? build_platforms() : stage("build", [this] { return build_stage(); })) &&
-                      stage("push", [this] { return push_stage(); })));
+                      push_unless_pull_request()));
     release_built_images();
     if (ok && !m_superseded.empty()) {
         m_outcome.state = storage::BuildState::superseded;
@@ -295,11 +300,25 @@ util::Status StageRunner::Run::checkout_stage() {
     log("hookyard: checked out " + m_commit + " (" + std::to_string(result->stats.received_objects) +
         " objects fetched)");
     m_checkout.emplace(std::move(result.value()));
+    if (auto st = render_commit_tags(); !st) return st;
     auto replay = replay_reason(m_owner.m_store, m_owner.m_checkout, m_repo->github, m_build);
     if (!replay) return replay.error();
     m_superseded = *replay;
     if (!m_superseded.empty()) log("hookyard: superseded: " + m_superseded);
     return {};
+}
+
+util::Status StageRunner::Run::render_commit_tags() {
+    auto rendered = tags_for_commit(*m_repo, m_build, m_commit);
+    if (!rendered) return rendered.error();
+    if (rendered->tags == m_build.tags) return {};
+    m_build.tags = rendered->tags;
+    m_build.sanitized_tags = rendered->sanitized_tags;
+    if (auto st = m_owner.m_store.set_tags(m_build.id, m_build.tags, m_build.sanitized_tags); !st) return st;
+    std::string shown;
+    for (const auto& tag : m_build.tags) shown += (shown.empty() ? "" : ", ") + tag;
+    log("hookyard: tags rendered for " + m_commit + ": " + shown);
+    return wait_for_tag_pushers(m_owner.m_store, m_build, m_token, sink());
 }
 
 util::Status StageRunner::Run::locate_stage() {
@@ -325,7 +344,7 @@ BuildRequest StageRunner::Run::build_request() const {
     req.docker_hub.docker_repo = m_build.image;
     req.docker_hub.dockerfile_path = relative_dockerfile(m_location);
     req.docker_hub.docker_tag = m_build.tags.empty() ? "latest" : m_build.tags.front();
-    req.hooks = m_repo->hooks;
+    req.hooks = m_repo->hooks && !m_build.pull_request_external;  // a fork's hooks/ would run on this host
     req.timeout = m_config.builder.timeout;
     req.layout_ref = req.docker_hub.docker_tag;
     return req;
@@ -382,6 +401,12 @@ bool StageRunner::Run::build_platforms() {
     });
     // A cancel that came after the last platform finished is the push stage's to report.
     return all_ok;
+}
+
+bool StageRunner::Run::push_unless_pull_request() {
+    if (m_build.push) return stage("push", [this] { return push_stage(); });
+    log("hookyard: pull request #" + std::to_string(m_build.pull_request) + ": built, nothing is pushed");
+    return true;
 }
 
 util::Status StageRunner::Run::push_stage() {

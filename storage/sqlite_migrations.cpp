@@ -168,6 +168,12 @@ CREATE INDEX pushed_images_by_image ON pushed_images (image);
 ALTER TABLE builds ADD COLUMN trigger_type TEXT NOT NULL DEFAULT 'push';
 ALTER TABLE builds ADD COLUMN trigger_reason TEXT NOT NULL DEFAULT '';
 )sql"},
+    // Pull request builds (issue 16): the number, a fork's head, and builds that push nothing.
+    Migration{8, R"sql(
+ALTER TABLE builds ADD COLUMN pull_request INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE builds ADD COLUMN pull_request_external INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE builds ADD COLUMN no_push INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 // The integer the first row of `sql` starts with (0 without a row); the statement is reset on return.
