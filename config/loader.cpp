@@ -9,7 +9,7 @@
 #include "config/image_ref.hpp"
 #include "config/naming.hpp"
 #include "config/platform.hpp"
-#include "config/pull_requests.hpp"
+#include "config/pull_request_keys.hpp"
 #include "config/rules.hpp"
 #include "config/secret_policy.hpp"
 #include "config/ui.hpp"

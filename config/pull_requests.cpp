@@ -2,7 +2,7 @@
 
 #include "config/image_ref.hpp"
 #include "config/naming.hpp"
-#include "config/yaml_reader.hpp"
+#include "config/pull_request_keys.hpp"
 
 namespace hookyard::config {
 

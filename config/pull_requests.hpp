@@ -1,6 +1,7 @@
 #pragma once
 // Pull request builds (Docker Hub's Autotest): the repository keys `autotest` and `pull_requests`, and the
-// planning of a pull request event with the rules of its base branch. Pure, except the reader's diagnostics.
+// planning of a pull request event with the rules of its base branch (the keys are read by
+// pull_request_keys.hpp). Pure.
 
 #include <cstdint>
 #include <string>
@@ -8,17 +9,7 @@
 #include "config/model.hpp"
 #include "config/rules.hpp"
 
-namespace YAML {
-class Node;
-}  // namespace YAML
-
 namespace hookyard::config {
-
-class YamlReader;
-
-// Reads `autotest: off | internal | external` and `pull_requests: {push_tag: …}` of one repository node,
-// reporting bad values and bad push_tag templates on their lines.
-void read_pull_request_keys(YamlReader& reader, const YAML::Node& repo_node, RepositoryConfig& repo);
 
 struct PullRequestInfo {
     std::uint64_t number = 0;

@@ -24,25 +24,19 @@ TagValues branch_values() {
 
 LoadOutcome load_rule_tag(const std::string& tag) {
     const std::string text =
-        "server: { webhook_secret: s }\n"
-        "registries: { hub: { endpoint: docker.io } }\n"
-        "repositories:\n"
-        "  - github: acme/web\n"
-        "    registry: hub\n"
-        "    push_repo: acme/web\n"
-        "    rules:\n"
-        "      - source: main\n"
-        "        tag: '" +
-        tag + "'\n";
+        "server: { webhook_secret: s }\nregistries: { hub: { endpoint: docker.io } }\n"
+        "repositories: [{ github: acme/web, registry: hub, push_repo: acme/web,\n"
+        "  rules: [{ source: main, tag: '" +
+        tag + "' }] }]\n";
     return load_config_text(text, "hy.yaml", [](const std::string&) { return std::optional<std::string>(); });
 }
 
-// The one diagnostic of a config whose rule tag is `tag`: on the tag's line (9), naming `needle`.
+// The one diagnostic of a config whose rule tag is `tag`: on the tag's line (4), naming `needle`.
 void expect_tag_refused(const std::string& tag, const std::string& needle) {
     const auto out = load_rule_tag(tag);
     ASSERT_FALSE(out.config.has_value()) << tag;
     ASSERT_EQ(out.diagnostics.size(), 1u) << tag;
-    EXPECT_EQ(out.diagnostics[0].str().rfind("hy.yaml:9:", 0), 0u) << out.diagnostics[0].str();
+    EXPECT_EQ(out.diagnostics[0].str().rfind("hy.yaml:4:", 0), 0u) << out.diagnostics[0].str();
     EXPECT_NE(out.diagnostics[0].message.find(needle), std::string::npos) << out.diagnostics[0].message;
 }
 
