@@ -70,4 +70,19 @@ util::Status wait_for_tag_pushers(storage::Store& store, const storage::Build& b
     return util::make_error(util::ErrorKind::canceled, "canceled");
 }
 
+util::Status render_commit_tags(storage::Store& store, const config::RepositoryConfig& repo, storage::Build& build,
+                                const std::string& commit, const CancelToken& token,
+                                const std::function<void(std::string_view)>& log) {
+    auto rendered = tags_for_commit(repo, build, commit);
+    if (!rendered) return rendered.error();
+    if (rendered->tags == build.tags) return {};
+    build.tags = rendered->tags;
+    build.sanitized_tags = rendered->sanitized_tags;
+    if (auto st = store.set_tags(build.id, build.tags, build.sanitized_tags); !st) return st;
+    std::string shown;
+    for (const auto& tag : build.tags) shown += (shown.empty() ? "" : ", ") + tag;
+    log("hookyard: tags rendered for " + commit + ": " + shown);
+    return wait_for_tag_pushers(store, build, token, log);
+}
+
 }  // namespace hookyard::pipeline

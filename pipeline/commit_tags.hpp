@@ -31,4 +31,11 @@ util::Result<CommitTags> tags_for_commit(const config::RepositoryConfig& repo, c
 util::Status wait_for_tag_pushers(storage::Store& store, const storage::Build& build, const CancelToken& token,
                                   const std::function<void(std::string_view)>& log);
 
+// Applies tags_for_commit to `build` at checkout: when they changed, stores them (Store::set_tags), logs them
+// and waits for older pushers of them (wait_for_tag_pushers). Errors name the reason no tag renders, or come
+// from the store; canceled when `token` is.
+util::Status render_commit_tags(storage::Store& store, const config::RepositoryConfig& repo, storage::Build& build,
+                                const std::string& commit, const CancelToken& token,
+                                const std::function<void(std::string_view)>& log);
+
 }  // namespace hookyard::pipeline

@@ -59,8 +59,6 @@ private:
     // `token` (default: the build's) is the cancel that stops it. Thread-safe (platforms' stages run at once).
     bool stage(const std::string& name, const std::function<util::Status()>& fn, CancelToken* token = nullptr);
     util::Status checkout_stage();
-    // Renders the tags again once the commit is known and waits for older builds pushing one of them.
-    util::Status render_commit_tags();
     util::Status locate_stage();
     util::Status build_stage();
     // One "build <platform>" stage per platform, in parallel; false (m_outcome filled) when one failed.
@@ -72,6 +70,11 @@ private:
     bool push_unless_pull_request();
     // Pushes every platform's image and an index to `images`; records each platform's digest once.
     util::Result<std::string> push_platforms(PushRequest& req);
+    // The rule's cache setting; never for a fork's pull request: its layers must not land in the cache a
+    // branch build reuses, nor may it reuse layers built with the configured build args.
+    bool uses_cache() const {
+        return (m_rule && m_rule->cache ? *m_rule->cache : m_config.builder.cache) && !m_build.pull_request_external;
+    }
     // What the build and the hooks share: paths, build args, Docker Hub's variables, limits.
     BuildRequest build_request() const;
     // Moves the work dir of a failed build to <data_dir>/kept/<id> when the config asks for it.
@@ -300,25 +303,12 @@ util::Status StageRunner::Run::checkout_stage() {
     log("hookyard: checked out " + m_commit + " (" + std::to_string(result->stats.received_objects) +
         " objects fetched)");
     m_checkout.emplace(std::move(result.value()));
-    if (auto st = render_commit_tags(); !st) return st;
+    if (auto st = render_commit_tags(m_owner.m_store, *m_repo, m_build, m_commit, m_token, sink()); !st) return st;
     auto replay = replay_reason(m_owner.m_store, m_owner.m_checkout, m_repo->github, m_build);
     if (!replay) return replay.error();
     m_superseded = *replay;
     if (!m_superseded.empty()) log("hookyard: superseded: " + m_superseded);
     return {};
-}
-
-util::Status StageRunner::Run::render_commit_tags() {
-    auto rendered = tags_for_commit(*m_repo, m_build, m_commit);
-    if (!rendered) return rendered.error();
-    if (rendered->tags == m_build.tags) return {};
-    m_build.tags = rendered->tags;
-    m_build.sanitized_tags = rendered->sanitized_tags;
-    if (auto st = m_owner.m_store.set_tags(m_build.id, m_build.tags, m_build.sanitized_tags); !st) return st;
-    std::string shown;
-    for (const auto& tag : m_build.tags) shown += (shown.empty() ? "" : ", ") + tag;
-    log("hookyard: tags rendered for " + m_commit + ": " + shown);
-    return wait_for_tag_pushers(m_owner.m_store, m_build, m_token, sink());
 }
 
 util::Status StageRunner::Run::locate_stage() {
@@ -331,7 +321,7 @@ util::Status StageRunner::Run::locate_stage() {
 
 BuildRequest StageRunner::Run::build_request() const {
     BuildRequest req;
-    req.cache = m_rule && m_rule->cache ? *m_rule->cache : m_config.builder.cache;
+    req.cache = uses_cache();
     req.layout_dir = (m_work / "layout").string();
     req.work_dir = (m_work / "tmp").string();
     req.build_id = std::to_string(m_build.id);
@@ -344,7 +334,9 @@ BuildRequest StageRunner::Run::build_request() const {
     req.docker_hub.docker_repo = m_build.image;
     req.docker_hub.dockerfile_path = relative_dockerfile(m_location);
     req.docker_hub.docker_tag = m_build.tags.empty() ? "latest" : m_build.tags.front();
-    req.hooks = m_repo->hooks && !m_build.pull_request_external;  // a fork's hooks/ would run on this host
+    // A fork's hooks/ would run on this host, and its FROM could pull a private image with our credentials.
+    req.hooks = m_repo->hooks && !m_build.pull_request_external;
+    req.registry_credentials = !m_build.pull_request_external;
     req.timeout = m_config.builder.timeout;
     req.layout_ref = req.docker_hub.docker_tag;
     return req;
@@ -456,7 +448,7 @@ util::Result<std::string> StageRunner::Run::push_platforms(PushRequest& req) {
 }
 
 void StageRunner::Run::release_built_images() {
-    const bool cached = m_rule && m_rule->cache ? *m_rule->cache : m_config.builder.cache;
+    const bool cached = uses_cache();
     std::vector<const BuildResult*> built{&m_built};
     for (const auto& b : m_platforms_built) built.push_back(&b);
     for (const BuildResult* b : built) {

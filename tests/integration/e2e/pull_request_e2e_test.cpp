@@ -1,7 +1,8 @@
 // Pull requests end to end, all real: the pull request's head is served by git daemon as refs/pull/N/head of
 // the base repository (as GitHub serves it), the real `hookyard serve` builds it with buildah, reports
 // pending → success on the head commit to the GitHub statuses fake, and pushes nothing; a fork's build never
-// sees the configured build args; a newer commit supersedes the queued build and closing cancels.
+// sees the configured build args nor registry credentials; a newer commit supersedes the queued build and closing
+// cancels.
 
 #include <signal.h>
 
@@ -78,10 +79,12 @@ protected:
 
     std::string state_of(long long id) { return api_get("/api/v1/builds/" + std::to_string(id)).json()["state"]; }
 
-    // A Dockerfile whose RUN step prints the length of the SECRET build arg into the build log.
+    // A Dockerfile whose RUN step prints the length of the SECRET build arg into the build log; unique per
+    // test run, so that no layer cached by an earlier run answers instead of the RUN step.
     std::string secret_probe() const {
         return "FROM scratch\nCOPY busybox /bin/busybox\nARG SECRET\n"
-               "RUN [\"/bin/busybox\", \"sh\", \"-c\", \"echo secret-length=${#SECRET}\"]\n";
+               "RUN [\"/bin/busybox\", \"sh\", \"-c\", \"echo secret-length=${#SECRET} run=" +
+               std::to_string(::getpid()) + "-" + std::to_string(m_port) + "\"]\n";
     }
 };
 
@@ -121,6 +124,31 @@ TEST_F(PullRequestE2E, BuildsTheHeadReportsOnItAndPushesNothingAndAForkGetsNoBui
     EXPECT_NE(fork_log.find("secret-length=0"), std::string::npos) << fork_log;
     EXPECT_EQ(fork_log.find(k_pr_secret_arg), std::string::npos);
     EXPECT_TRUE(skopeo_inspect("acme/prs:latest").is_null());
+}
+
+// The registry wants basic auth: the repository's own pull request pulls a private base image with the
+// configured credentials, a fork's pull request of the same Dockerfile pulls anonymously and is refused.
+TEST_F(PullRequestE2E, AForksBuildPullsItsBaseImageWithoutRegistryCredentials) {
+    const auto base = send_push("refs/heads/main", std::string(40, '0'), m_head);
+    ASSERT_EQ(base.status, 202) << base.body;
+    ASSERT_EQ(wait_terminal(build_ids(base).at(0), 300s)["state"], "succeeded");
+    const std::string from_private =
+        "FROM " + m_registry->host() + "/acme/app:latest\nRUN [\"/bin/busybox\", \"true\"]\n";
+
+    const auto fork = send_pull_request("opened", 10, push_pull_ref(10, from_private), "forker/app");
+    ASSERT_EQ(fork.status, 202) << fork.body;
+    const auto fork_id = build_ids(fork).at(0);
+    EXPECT_EQ(wait_terminal(fork_id, 300s)["state"], "failed");
+    const auto fork_log = api_get("/api/v1/builds/" + std::to_string(fork_id) + "/log").body;
+    EXPECT_NE(fork_log.find("FROM pulls are anonymous"), std::string::npos) << fork_log;
+    const bool refused = fork_log.find("authentication required") != std::string::npos ||
+                         fork_log.find("unauthorized") != std::string::npos;
+    EXPECT_TRUE(refused) << "the registry refuses the anonymous pull:\n" << fork_log;
+
+    const auto own = send_pull_request("opened", 11, push_pull_ref(11, from_private));
+    ASSERT_EQ(own.status, 202) << own.body;
+    const auto own_build = wait_terminal(build_ids(own).at(0), 300s);
+    EXPECT_EQ(own_build["state"], "succeeded") << own_build.dump(2);
 }
 
 TEST_F(PullRequestE2E, ANewCommitSupersedesTheQueuedBuildAndClosingCancels) {
