@@ -28,8 +28,8 @@ protected:
         std::string text = read_file(m_config);
         const std::string repo = "  - github: acme/prs\n    registry: local\n    push_repo: " + m_registry->host() +
                                  "/acme/prs\n    clone_url: " + m_git->url("app.git") +
-                                 "\n    autotest: external\n    rules:\n"
-                                 "      - { source: main, tag: latest, build_args: { SECRET: " +
+                                 "\n    autotest: external\n    trigger_token: prs-trigger-token\n    rules:\n"
+                                 "      - { source: main, tag: 'latest,{sha:7}', build_args: { SECRET: " +
                                  k_pr_secret_arg + " } }\n";
         text.insert(text.find("subscribers:\n"), repo);
         write_file(m_config, text);
@@ -179,6 +179,28 @@ TEST_F(PullRequestE2E, ANewCommitSupersedesTheQueuedBuildAndClosingCancels) {
                               {std::string("Authorization: Bearer ") + k_token});
     EXPECT_EQ(stop.status / 100, 2) << stop.body;
     EXPECT_EQ(wait_terminal(blocker_id, 180s)["state"], "canceled");
+
+    // Closing also stops a pull request's running build.
+    const auto slow_pr = send_pull_request("opened", 12, push_pull_ref(12, dockerfile("/bin/busybox sleep 600")));
+    ASSERT_EQ(slow_pr.status, 202) << slow_pr.body;
+    const auto slow_id = build_ids(slow_pr).at(0);
+    ASSERT_TRUE(wait_until([&] { return state_of(slow_id) == "running"; }, 120s));
+    const auto closed_running = send_pull_request("closed", 12, std::string(40, 'a'));
+    EXPECT_EQ(closed_running.json()["canceled"], json::array({slow_id})) << closed_running.body;
+    EXPECT_EQ(wait_terminal(slow_id, 180s)["state"], "canceled");
+}
+
+// A trigger build is queued before its commit is known: {sha:7} renders once checkout resolved main's head,
+// and that tag is the one pushed.
+TEST_F(PullRequestE2E, ATriggerBuildRendersShaAfterCheckout) {
+    const auto triggered = request("POST", "/api/v1/trigger/prs-trigger-token", R"({"source_name": "main"})",
+                                   {"Content-Type: application/json"});
+    ASSERT_EQ(triggered.status, 202) << triggered.body;
+    const auto build = wait_terminal(build_ids(triggered).at(0), 300s);
+    ASSERT_EQ(build["state"], "succeeded") << build.dump(2);
+    EXPECT_EQ(build["commit"], m_head);
+    EXPECT_EQ(build["tags"], json::array({"latest", m_head.substr(0, 7)}));
+    EXPECT_EQ(skopeo_inspect("acme/prs:" + m_head.substr(0, 7))["Digest"], build["digest"]);
 }
 
 }  // namespace
