@@ -9,6 +9,7 @@
 #include "config/image_ref.hpp"
 #include "config/naming.hpp"
 #include "config/platform.hpp"
+#include "config/pull_request_keys.hpp"
 #include "config/rules.hpp"
 #include "config/secret_policy.hpp"
 #include "config/ui.hpp"
@@ -39,9 +40,11 @@ const std::vector<std::string> k_top_git_keys = {"token",
                                                  "ssh_known_hosts_file",
                                                  "submodule_hosts",
                                                  "allow_local_submodules"};
-const std::vector<std::string> k_repository_keys = {"github",     "registry",  "push_repo",     "push_repo_prefix",
-                                                    "image_name", "clone_url", "trigger_token", "trigger_token_file",
-                                                    "hooks",      "git",       "rules",         "allow_tag_collisions"};
+const std::vector<std::string> k_repository_keys = {
+    "github",     "registry",     "push_repo",     "push_repo_prefix",
+    "image_name", "clone_url",    "trigger_token", "trigger_token_file",
+    "hooks",      "git",          "rules",         "allow_tag_collisions",
+    "autotest",   "pull_requests"};
 const std::vector<std::string> k_rule_keys = {"source_type", "source",    "tag",          "dockerfile",
                                               "context",     "autobuild", "cache",        "submodules",
                                               "build_args",  "paths",     "ignore_paths", "platforms"};
@@ -243,6 +246,7 @@ private:
         m_r.read(n, "hooks", repo.hooks);
         m_r.read(n, "allow_tag_collisions", repo.allow_tag_collisions);
         parse_git(n["git"], repo.git, where + " git");
+        read_pull_request_keys(m_r, n, repo);
 
         const auto slash = repo.github.find('/');
         if (repo.github.empty()) {

@@ -130,6 +130,10 @@ struct Rule {
     int line = 0;
 };
 
+// Which pull requests build (Docker Hub's Autotest): none, those from branches of the repository itself, or
+// forks' too.
+enum class Autotest { off, internal, external };
+
 struct RepositoryConfig {
     std::string github;  // owner/name, as repository.full_name in the payload
     std::string registry;
@@ -145,6 +149,11 @@ struct RepositoryConfig {
     // Let a tag that sanitising changed overwrite the same tag of another ref (off: such a build fails).
     bool allow_tag_collisions = false;
     GitCredentials git;  // overrides the global git credentials when not empty
+    Autotest autotest = Autotest::off;
+    // pull_requests.push_tag: the tag template a pull request of the repository itself pushes ("pr-{pr}");
+    // empty = pull request builds push nothing. A fork's never push.
+    std::string pr_push_tag;
+    int pr_push_tag_line = 0;
     std::vector<Rule> rules;
     int line = 0;
 };

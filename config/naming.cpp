@@ -23,9 +23,9 @@ std::vector<std::string> rule_patterns(const RepositoryConfig& repo, const Rule&
             if (part.compare(i, 11, "{sourceref}") == 0) {
                 pattern += rule.is_regex ? "*" : rule.source;
                 i += 10;
-            } else if (part.size() >= i + 4 && part[i] == '{' && part[i + 1] == '\\' && part[i + 3] == '}') {
-                pattern += '*';
-                i += 3;
+            } else if (part[i] == '{' && part.find('}', i) != std::string::npos) {
+                pattern += '*';  // a capture group or a commit variable (tag_template.hpp)
+                i = part.find('}', i);
             } else if (part[i] != ' ' && part[i] != '\t') {
                 pattern += part[i] == '/' ? '-' : part[i];
             }

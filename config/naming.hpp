@@ -17,7 +17,7 @@ std::string final_tag(const RepositoryConfig& repo, const std::string& tag);
 
 // One warning (the later repository's line, the message) for every pair of repositories that push to the
 // same image repository with rules that can render the same final tag. Placeholders ({sourceref} of a regex
-// rule, {\1}..{\9}) count as any text; {sourceref} of a literal source is that name. Pure.
+// rule, {\1}..{\9}, commit variables) count as any text; {sourceref} of a literal source is that name. Pure.
 std::vector<std::pair<int, std::string>> shared_tag_warnings(const Config& config);
 
 // True when some string matches both patterns, where '*' matches any text (possibly empty) and every other

@@ -106,34 +106,10 @@ bool glob_match(std::string_view pattern, std::string_view path) {
 
 std::vector<std::string> render_tags(const std::string& tag_template, const std::string& sourceref,
                                      const std::vector<std::string>& captures, std::vector<std::string>* changed) {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (start <= tag_template.size()) {
-        auto comma = tag_template.find(',', start);
-        if (comma == std::string::npos) comma = tag_template.size();
-        const std::string part = trim(std::string_view(tag_template).substr(start, comma - start));
-        std::string rendered;
-        for (std::size_t i = 0; i < part.size(); ++i) {
-            if (part.compare(i, 11, "{sourceref}") == 0) {
-                rendered += sourceref;
-                i += 10;
-            } else if (part.size() >= i + 4 && part[i] == '{' && part[i + 1] == '\\' && part[i + 2] >= '1' &&
-                       part[i + 2] <= '9' && part[i + 3] == '}') {
-                const auto idx = static_cast<std::size_t>(part[i + 2] - '1');
-                if (idx < captures.size()) rendered += captures[idx];
-                i += 3;
-            } else {
-                rendered += part[i];
-            }
-        }
-        const auto tag = sanitize_tag(rendered);
-        if (!tag.empty() && std::find(out.begin(), out.end(), tag) == out.end()) {
-            out.push_back(tag);
-            if (changed != nullptr && tag != rendered) changed->push_back(tag);
-        }
-        start = comma + 1;
-    }
-    return out;
+    TagValues values;
+    values.sourceref = sourceref;
+    values.captures = captures;
+    return render_tag_template(tag_template, values, changed);
 }
 
 std::string image_repository(const RepositoryConfig& repo) {
@@ -153,16 +129,13 @@ Plan plan_builds(const RepositoryConfig& repo, const PushInfo& push) {
             return plan;
         }
     }
-    bool matched_any = false, filtered_any = false, manual_only_any = false;
+    bool matched_any = false, filtered_any = false;
     std::vector<std::string> captures;
     for (std::size_t i = 0; i < repo.rules.size(); ++i) {
         const Rule& rule = repo.rules[i];
         if (!source_matches(rule, ref, captures)) continue;
         matched_any = true;
-        if (!rule.autobuild && !push.manual) {
-            manual_only_any = true;
-            continue;
-        }
+        if (!rule.autobuild && !push.manual) continue;
         if (!push.manual && !paths_allow(rule, push.changed_files)) {
             filtered_any = true;
             continue;
@@ -170,8 +143,18 @@ Plan plan_builds(const RepositoryConfig& repo, const PushInfo& push) {
         PlannedBuild b;
         b.rule_index = i;
         b.source = ref;
-        b.tags = render_tags(rule.tag, ref.name, captures, &b.sanitized_tags);
-        if (b.tags.empty()) continue;  // the loader rejects templates that can render to nothing valid
+        const TagValues values{ref.name,
+                               captures,
+                               push.commit,
+                               ref.type == SourceType::branch ? ref.name : "",
+                               ref.type == SourceType::tag ? ref.name : "",
+                               push.pr,
+                               push.time_s};
+        b.tags = render_tag_template(rule.tag, values, &b.sanitized_tags);
+        // {sha} of a trigger build renders after checkout; whatever else renders nothing fails the build.
+        if (b.tags.empty() && !(push.commit.empty() && uses_commit(rule.tag))) {
+            b.tag_error = empty_render_reason(rule.tag, values);
+        }
         for (auto* list : {&b.tags, &b.sanitized_tags}) {
             for (auto& t : *list) t = final_tag(repo, t);
         }
@@ -188,10 +171,8 @@ Plan plan_builds(const RepositoryConfig& repo, const PushInfo& push) {
             plan.skipped_reason = "no rule matches " + what;
         else if (filtered_any)
             plan.skipped_reason = "no changed file of the push matches the rules' paths filters";
-        else if (manual_only_any)
-            plan.skipped_reason = "the rules matching " + what + " have autobuild: false";
         else
-            plan.skipped_reason = "the matching rules render no valid tag for " + what;
+            plan.skipped_reason = "the rules matching " + what + " have autobuild: false";
     }
     return plan;
 }
@@ -236,19 +217,7 @@ std::string compile_source(Rule& rule) {
 std::string check_tag_template(const Rule& rule) {
     const std::string& t = rule.tag;
     if (trim(t).empty()) return "tag is empty; write e.g. latest or '{sourceref}'";
-    for (std::size_t i = 0; i + 3 < t.size(); ++i) {
-        if (t[i] == '{' && t[i + 1] == '\\' && t[i + 2] >= '1' && t[i + 2] <= '9' && t[i + 3] == '}') {
-            const unsigned n = static_cast<unsigned>(t[i + 2] - '0');
-            if (!rule.is_regex) {
-                return "tag '" + t + "' uses {\\" + std::to_string(n) +
-                       "} but the source is not a regex; write the source as '/pattern/' with a capture group";
-            }
-            if (n > rule.capture_groups) {
-                return "tag '" + t + "' uses {\\" + std::to_string(n) + "} but the source regex has only " +
-                       std::to_string(rule.capture_groups) + " capture group(s)";
-            }
-        }
-    }
+    if (auto problem = check_tag_variables(t, rule.is_regex, rule.capture_groups); !problem.empty()) return problem;
     // Parts without placeholders are final: they must already be valid tags, as the registry sees them.
     std::size_t start = 0;
     while (start <= t.size()) {

@@ -2,12 +2,14 @@
 // Autobuild rules, as on Docker Hub: which pushes build what, and under which image references.
 // Everything here is a pure function of its arguments.
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "config/model.hpp"
+#include "config/tag_template.hpp"
 
 namespace hookyard::config {
 
@@ -24,7 +26,10 @@ struct PushInfo {
     std::string ref;                         // full ref, e.g. refs/heads/main
     std::vector<std::string> changed_files;  // union of commits[].added/modified/removed
     std::string head_commit_message;
-    bool manual = false;  // API trigger or CLI: rules with autobuild:false apply too
+    bool manual = false;      // API trigger or CLI: rules with autobuild:false apply too
+    std::string commit;       // the commit built, for {sha}; "" = not known yet (rendered after checkout)
+    std::string pr;           // the pull request number, for {pr}
+    std::int64_t time_s = 0;  // the build's time, for {date:…}
 };
 
 struct PlannedBuild {
@@ -37,6 +42,10 @@ struct PlannedBuild {
     std::string dockerfile;
     std::string context;
     std::map<std::string, std::string> build_args;
+    // Why `tags` is empty when the rule's template rendered nothing (the build fails with it); "" otherwise,
+    // and also while {sha} waits for the commit.
+    std::string tag_error;
+    bool push = true;  // false: built, never pushed (a pull request's without pull_requests.push_tag)
 };
 
 struct Plan {
@@ -44,7 +53,8 @@ struct Plan {
     std::string skipped_reason;  // why nothing was planned, when builds is empty
 };
 
-// Applies the repository's rules in order to one push. Every matching rule plans one build.
+// Applies the repository's rules in order to one push. Every matching rule plans one build, also when its tag
+// template renders no tag here (then with tag_error, for the build to fail with).
 // Nothing is planned (with a reason) for: a ref that is neither a branch nor a tag, a head commit message
 // containing [skip build], [build skip] or [skip ci], rules with autobuild:false (unless manual), and a
 // push whose listed changed files match no `paths` glob or only `ignore_paths` globs. Filters apply only
@@ -54,9 +64,7 @@ Plan plan_builds(const RepositoryConfig& repo, const PushInfo& push);
 // The image name (without tag) a repository pushes to: push_repo, or push_repo_prefix/image_name.
 std::string image_repository(const RepositoryConfig& repo);
 
-// Renders a tag template for a matched source: {sourceref} and {\1}..{\9}, split at commas, each part
-// trimmed and sanitised (see sanitize_tag), empty results dropped, duplicates removed. With `changed`, the
-// tags that sanitising altered are appended to it too.
+// Renders a tag template with only {sourceref} and {\1}..{\9} known (see render_tag_template).
 std::vector<std::string> render_tags(const std::string& tag_template, const std::string& sourceref,
                                      const std::vector<std::string>& captures,
                                      std::vector<std::string>* changed = nullptr);

@@ -7,6 +7,7 @@
 
 #include "config/platform.hpp"
 #include "config/rules.hpp"
+#include "pipeline/commit_tags.hpp"
 #include "pipeline/platform_builds.hpp"
 #include "pipeline/push_guards.hpp"
 #include "storage/log_writer.hpp"
@@ -65,8 +66,15 @@ private:
     // Runs one build job to its end (canceled with `token`) into `out`.
     util::Status run_build(BuildRequest req, CancelToken& token, BuildResult& out, const std::string& log_prefix);
     util::Status push_stage();
+    // The push stage; true without one for a build that pushes nothing (a pull request's, see records.hpp).
+    bool push_unless_pull_request();
     // Pushes every platform's image and an index to `images`; records each platform's digest once.
     util::Result<std::string> push_platforms(PushRequest& req);
+    // The rule's cache setting; never for a fork's pull request: its layers must not land in the cache a
+    // branch build reuses, nor may it reuse layers built with the configured build args.
+    bool uses_cache() const {
+        return (m_rule && m_rule->cache ? *m_rule->cache : m_config.builder.cache) && !m_build.pull_request_external;
+    }
     // What the build and the hooks share: paths, build args, Docker Hub's variables, limits.
     BuildRequest build_request() const;
     // Moves the work dir of a failed build to <data_dir>/kept/<id> when the config asks for it.
@@ -89,7 +97,7 @@ private:
 
     StageRunner& m_owner;
     const config::Config& m_config;
-    const storage::Build& m_build;
+    storage::Build m_build;  // a copy: checkout may render its tags again (commit_tags.hpp)
     CancelToken& m_token;
     RunOutcome m_outcome;
     std::mutex m_outcome_mutex;  // platforms' stages end at once: the first failure is the build's
@@ -252,7 +260,7 @@ RunOutcome StageRunner::Run::execute_stages() {
                     (!m_superseded.empty() ||
                      (stage("locate", [this] { return locate_stage(); }) &&
                       (m_platforms.size() > 1 ? build_platforms() : stage("build", [this] { return build_stage(); })) &&
-                      stage("push", [this] { return push_stage(); })));
+                      push_unless_pull_request()));
     release_built_images();
     if (ok && !m_superseded.empty()) {
         m_outcome.state = storage::BuildState::superseded;
@@ -295,6 +303,7 @@ util::Status StageRunner::Run::checkout_stage() {
     log("hookyard: checked out " + m_commit + " (" + std::to_string(result->stats.received_objects) +
         " objects fetched)");
     m_checkout.emplace(std::move(result.value()));
+    if (auto st = render_commit_tags(m_owner.m_store, *m_repo, m_build, m_commit, m_token, sink()); !st) return st;
     auto replay = replay_reason(m_owner.m_store, m_owner.m_checkout, m_repo->github, m_build);
     if (!replay) return replay.error();
     m_superseded = *replay;
@@ -312,7 +321,7 @@ util::Status StageRunner::Run::locate_stage() {
 
 BuildRequest StageRunner::Run::build_request() const {
     BuildRequest req;
-    req.cache = m_rule && m_rule->cache ? *m_rule->cache : m_config.builder.cache;
+    req.cache = uses_cache();
     req.layout_dir = (m_work / "layout").string();
     req.work_dir = (m_work / "tmp").string();
     req.build_id = std::to_string(m_build.id);
@@ -325,7 +334,9 @@ BuildRequest StageRunner::Run::build_request() const {
     req.docker_hub.docker_repo = m_build.image;
     req.docker_hub.dockerfile_path = relative_dockerfile(m_location);
     req.docker_hub.docker_tag = m_build.tags.empty() ? "latest" : m_build.tags.front();
-    req.hooks = m_repo->hooks;
+    // A fork's hooks/ would run on this host, and its FROM could pull a private image with our credentials.
+    req.hooks = m_repo->hooks && !m_build.pull_request_external;
+    req.registry_credentials = !m_build.pull_request_external;
     req.timeout = m_config.builder.timeout;
     req.layout_ref = req.docker_hub.docker_tag;
     return req;
@@ -384,6 +395,12 @@ bool StageRunner::Run::build_platforms() {
     return all_ok;
 }
 
+bool StageRunner::Run::push_unless_pull_request() {
+    if (m_build.push) return stage("push", [this] { return push_stage(); });
+    log("hookyard: pull request #" + std::to_string(m_build.pull_request) + ": built, nothing is pushed");
+    return true;
+}
+
 util::Status StageRunner::Run::push_stage() {
     if (m_registry == nullptr) {
         return util::make_error(util::ErrorKind::invalid_input,
@@ -431,7 +448,7 @@ util::Result<std::string> StageRunner::Run::push_platforms(PushRequest& req) {
 }
 
 void StageRunner::Run::release_built_images() {
-    const bool cached = m_rule && m_rule->cache ? *m_rule->cache : m_config.builder.cache;
+    const bool cached = uses_cache();
     std::vector<const BuildResult*> built{&m_built};
     for (const auto& b : m_platforms_built) built.push_back(&b);
     for (const BuildResult* b : built) {

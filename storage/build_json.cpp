@@ -57,6 +57,10 @@ nlohmann::json build_to_json(const storage::Build& b) {
             {"delivery", text_or_null(b.delivery)},
             {"pusher", text_or_null(b.pusher)},
             {"trigger", {{"type", b.trigger_type}, {"reason", b.trigger_reason}}},
+            {"pull_request",
+             b.pull_request > 0
+                 ? nlohmann::json{{"number", b.pull_request}, {"external", b.pull_request_external}, {"push", b.push}}
+                 : nlohmann::json(nullptr)},
             {"retry_of", b.retry_of > 0 ? nlohmann::json(b.retry_of) : nlohmann::json(nullptr)},
             {"superseded_by", b.superseded_by > 0 ? nlohmann::json(b.superseded_by) : nlohmann::json(nullptr)},
             {"attempts", b.attempts},

@@ -17,6 +17,7 @@ NewBuild make_new_build(const config::RepositoryConfig& repo, const config::Plan
     b.build_args = plan.build_args;
     b.source_type = config::to_string(plan.source.type);
     b.source_name = plan.source.name;
+    b.push = plan.push;
     return b;
 }
 

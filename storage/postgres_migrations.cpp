@@ -107,6 +107,14 @@ CREATE INDEX pushed_images_by_image ON pushed_images (image, seq);
 ALTER TABLE builds ADD COLUMN trigger_type TEXT NOT NULL DEFAULT 'push';
 ALTER TABLE builds ADD COLUMN trigger_reason TEXT NOT NULL DEFAULT '';
 )sql",
+    // 7 is another branch's (cluster leases); until it merges, a no-op keeps migration 8 at k_schema[7].
+    "SELECT 1",
+    // Pull request builds (issue 16): the number, a fork's head, and builds that push nothing.
+    R"sql(
+ALTER TABLE builds ADD COLUMN pull_request BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE builds ADD COLUMN pull_request_external BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE builds ADD COLUMN no_push BIGINT NOT NULL DEFAULT 0;
+)sql",
 };
 
 // Instances starting together against one database migrate one after the other (a session advisory lock).

@@ -13,7 +13,7 @@ const std::string k_build_columns =
     "id, state, repository, ref, commit_sha, rule_index, image, tags, digest, error, created_ms, started_ms, "
     "finished_ms, clone_url, dockerfile, context, build_args, source_type, source_name, delivery_id, "
     "head_commit_message, pusher, superseded_by, retry_of, attempts, cancel_requested, log_size, crash_streak, "
-    "forced, sanitized_tags, trigger_type, trigger_reason";
+    "forced, sanitized_tags, trigger_type, trigger_reason, pull_request, pull_request_external, no_push";
 
 // A JSON column's value as T; T{} when the text is not that.
 template <class T>
@@ -50,6 +50,9 @@ Build build_of(const Rows& rows, int row) {
     b.sanitized_tags = json_of<std::vector<std::string>>(c.text());
     b.trigger_type = c.text();
     b.trigger_reason = c.text();
+    b.pull_request = c.num();
+    b.pull_request_external = c.num() != 0;
+    b.push = c.num() == 0;
     return b;
 }
 
@@ -96,8 +99,9 @@ util::Result<BuildId> insert_build(Conn& db, const NewBuild& b, const std::strin
     return db.single_int(
         "INSERT INTO builds (state, repository, ref, commit_sha, rule_index, image, tags, clone_url, dockerfile, "
         "context, build_args, source_type, source_name, delivery_id, head_commit_message, pusher, created_ms, "
-        "retry_of, forced, sanitized_tags, trigger_type, trigger_reason) VALUES ('queued', $1, $2, $3, $4, $5, $6, $7, "
-        "$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id",
+        "retry_of, forced, sanitized_tags, trigger_type, trigger_reason, pull_request, pull_request_external, no_push) "
+        "VALUES ('queued', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, "
+        "$21, $22, $23, $24) RETURNING id",
         {b.repository,
          b.ref,
          b.commit,
@@ -118,7 +122,10 @@ util::Result<BuildId> insert_build(Conn& db, const NewBuild& b, const std::strin
          b.forced,
          util::to_json_string(nlohmann::json(b.sanitized_tags)),
          b.trigger_type,
-         b.trigger_reason});
+         b.trigger_reason,
+         b.pull_request,
+         b.pull_request_external ? 1 : 0,
+         b.push ? 0 : 1});
 }
 
 util::Result<Build> load_build(Conn& db, BuildId id) {

@@ -3,10 +3,13 @@
 
 #include "storage/postgres_store.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "storage/new_build.hpp"
 #include "storage/postgres_migrations.hpp"
 #include "storage/postgres_rows.hpp"
 #include "storage/store_rules.hpp"
+#include "util/json.hpp"
 
 namespace hookyard::storage::postgres {
 
@@ -81,6 +84,16 @@ Status PostgresStore::set_commit(BuildId id, const std::string& sha) {
     return write([&]() -> Status {
         if (auto b = load_build(*m_write, id); !b) return b.error();
         return m_write->exec("UPDATE builds SET commit_sha = $1 WHERE id = $2 AND commit_sha = ''", {sha, id});
+    });
+}
+
+Status PostgresStore::set_tags(BuildId id, const std::vector<std::string>& tags,
+                               const std::vector<std::string>& sanitized_tags) {
+    return write([&]() -> Status {
+        if (auto b = load_build(*m_write, id); !b) return b.error();
+        return m_write->exec(
+            "UPDATE builds SET tags = $1, sanitized_tags = $2 WHERE id = $3",
+            {util::to_json_string(nlohmann::json(tags)), util::to_json_string(nlohmann::json(sanitized_tags)), id});
     });
 }
 

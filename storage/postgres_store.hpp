@@ -23,6 +23,8 @@ public:
     util::Result<Build> claim(BuildId id) override;
     util::Result<int> requeue_running(int max_attempts) override;
     util::Status set_commit(BuildId id, const std::string& sha) override;
+    util::Status set_tags(BuildId id, const std::vector<std::string>& tags,
+                          const std::vector<std::string>& sanitized_tags) override;
     util::Status start_stage(BuildId id, const std::string& name) override;
     util::Status finish_stage(BuildId id, const std::string& name, BuildState result,
                               const std::string& error) override;

@@ -50,6 +50,11 @@ struct NewBuild {
     // base_image | link, and a sentence for people ("push of refs/heads/main by alice", "retry of #12").
     std::string trigger_type = "push";
     std::string trigger_reason;
+    // A pull request's build: its number (0 = not one), whether its head repository is a fork, and whether
+    // it pushes at all (only the repository's own, with pull_requests.push_tag).
+    std::int64_t pull_request = 0;
+    bool pull_request_external = false;
+    bool push = true;
 };
 
 struct Build : NewBuild {

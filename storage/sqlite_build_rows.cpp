@@ -15,7 +15,7 @@ const std::string k_columns =
     "id, state, repository, ref, commit_sha, rule_index, image, tags, digest, error, created_ms, started_ms, "
     "finished_ms, clone_url, dockerfile, context, build_args, source_type, source_name, delivery_id, "
     "head_commit_message, pusher, superseded_by, retry_of, attempts, cancel_requested, log_size, crash_streak, forced, "
-    "sanitized_tags, trigger_type, trigger_reason";
+    "sanitized_tags, trigger_type, trigger_reason, pull_request, pull_request_external, no_push";
 
 template <class T>
 T parse_json_or(const std::string& text, T fallback) {
@@ -62,6 +62,9 @@ Build row_to_build(const Stmt& s) {
     b.sanitized_tags = parse_json_or<std::vector<std::string>>(s.text_at(29), {});
     b.trigger_type = s.text_at(30);
     b.trigger_reason = s.text_at(31);
+    b.pull_request = s.int_at(32);
+    b.pull_request_external = s.int_at(33) != 0;
+    b.push = s.int_at(34) == 0;
     return b;
 }
 
@@ -99,15 +102,16 @@ util::Result<BuildId> insert_build(Db& db, const NewBuild& b, const std::string&
     auto q = db.query(
         "INSERT INTO builds (state, repository, ref, commit_sha, rule_index, image, tags, clone_url, dockerfile, "
         "context, build_args, source_type, source_name, delivery_id, head_commit_message, pusher, created_ms, "
-        "retry_of, forced, sanitized_tags, trigger_type, trigger_reason) "
-        "VALUES ('queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "retry_of, forced, sanitized_tags, trigger_type, trigger_reason, pull_request, pull_request_external, no_push) "
+        "VALUES ('queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!q) return q.error();
     const std::string tags = util::to_json_string(nlohmann::json(b.tags));
     const std::string args = util::to_json_string(nlohmann::json(b.build_args));
     const std::string sanitized = util::to_json_string(nlohmann::json(b.sanitized_tags));
     q->bind_all(b.repository, b.ref, b.commit, b.rule, b.image, tags, b.clone_url, b.dockerfile, b.context, args,
                 b.source_type, b.source_name, delivery, b.head_commit_message, b.pusher, now_ms(), retry_of,
-                b.forced ? 1 : 0, sanitized, b.trigger_type, b.trigger_reason);
+                b.forced ? 1 : 0, sanitized, b.trigger_type, b.trigger_reason, b.pull_request,
+                b.pull_request_external ? 1 : 0, b.push ? 0 : 1);
     if (auto st = q->run(); !st) return st.error();
     return db.last_insert_id();
 }

@@ -168,6 +168,12 @@ CREATE INDEX pushed_images_by_image ON pushed_images (image);
 ALTER TABLE builds ADD COLUMN trigger_type TEXT NOT NULL DEFAULT 'push';
 ALTER TABLE builds ADD COLUMN trigger_reason TEXT NOT NULL DEFAULT '';
 )sql"},
+    // Pull request builds (issue 16): the number, a fork's head, and builds that push nothing.
+    Migration{8, R"sql(
+ALTER TABLE builds ADD COLUMN pull_request INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE builds ADD COLUMN pull_request_external INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE builds ADD COLUMN no_push INTEGER NOT NULL DEFAULT 0;
+)sql"},
     // Claims whose cost does not grow with the queue (issue 12), kept up by triggers so that every writer
     // of the file (another process too) keeps them right: claim_supersede holds the queued builds a newer
     // build may replace (marked by that build's insert, or by a requeue), running_refs the image:tag of

@@ -3,12 +3,15 @@
 
 #include "storage/sqlite_store.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "storage/new_build.hpp"
 #include "storage/sqlite_build_rows.hpp"
 #include "storage/sqlite_claim.hpp"
 #include "storage/sqlite_migrations.hpp"
 #include "storage/sqlite_outbox.hpp"
 #include "storage/store_rules.hpp"
+#include "util/json.hpp"
 
 namespace hookyard::storage {
 namespace sqlite {
@@ -104,6 +107,19 @@ Status SqliteStore::set_commit(BuildId id, const std::string& sha) {
         auto q = m_write->query("UPDATE builds SET commit_sha = ? WHERE id = ? AND commit_sha = ''");
         if (!q) return q.error();
         return q->bind_all(sha, id).run();
+    });
+}
+
+Status SqliteStore::set_tags(BuildId id, const std::vector<std::string>& tags,
+                             const std::vector<std::string>& sanitized_tags) {
+    return write([&]() -> Status {
+        if (auto b = load_build(*m_write, id); !b) return b.error();
+        auto q = m_write->query("UPDATE builds SET tags = ?, sanitized_tags = ? WHERE id = ?");
+        if (!q) return q.error();
+        return q
+            ->bind_all(util::to_json_string(nlohmann::json(tags)), util::to_json_string(nlohmann::json(sanitized_tags)),
+                       id)
+            .run();
     });
 }
 

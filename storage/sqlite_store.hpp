@@ -24,6 +24,8 @@ public:
     util::Result<std::optional<Build>> claim_next_queued() override;
     util::Result<Build> claim(BuildId id) override;
     util::Status set_commit(BuildId id, const std::string& sha) override;
+    util::Status set_tags(BuildId id, const std::vector<std::string>& tags,
+                          const std::vector<std::string>& sanitized_tags) override;
     util::Status start_stage(BuildId id, const std::string& name) override;
     util::Status finish_stage(BuildId id, const std::string& name, BuildState result,
                               const std::string& error) override;

@@ -70,6 +70,10 @@ public:
     // Records the commit a build resolved at checkout (trigger builds are queued without one); a no-op when
     // the build already has a commit. not_found for an unknown build.
     virtual util::Status set_commit(BuildId id, const std::string& sha) = 0;
+    // Replaces the tags of a build whose tag template rendered again once its commit was known (a trigger
+    // build's {sha}); idempotent. not_found for an unknown build.
+    virtual util::Status set_tags(BuildId id, const std::vector<std::string>& tags,
+                                  const std::vector<std::string>& sanitized_tags) = 0;
     // Appends a running stage to a running build; conflict if the build is not running.
     virtual util::Status start_stage(BuildId id, const std::string& name) = 0;
     // Ends the build's running stage of that name with succeeded|failed|canceled (duration measured by

@@ -177,8 +177,14 @@ util::Status BuildahRun::prepare_sandbox() {
 }
 
 util::Status BuildahRun::prepare_pull_credentials() {
-    auto pull =
-        PullCredentials::write(m_options.credentials_root, m_request.build_id, m_options.pull_registries, m_env);
+    auto registries = m_options.pull_registries;
+    if (!m_request.registry_credentials) {
+        // The registries stay known (http ones need their registries.conf entry); only the secrets go.
+        for (auto& r : registries) r.username.clear(), r.password.clear(), r.credentials_file.clear();
+        m_env.erase("REGISTRY_AUTH_FILE");  // buildah would read the host's credentials from it
+        note("FROM pulls are anonymous: this build gets no registry credentials");
+    }
+    auto pull = PullCredentials::write(m_options.credentials_root, m_request.build_id, registries, m_env);
     if (!pull) return pull.error();
     m_pull = std::move(*pull);
     std::string hosts;

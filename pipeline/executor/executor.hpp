@@ -42,6 +42,7 @@ struct BuildRequest {
     DockerHubVars docker_hub;                       // also passed as build args and to hooks
     bool cache = true;                              // keep and reuse the layer cache
     bool hooks = false;                             // run Docker Hub hooks/ next to the Dockerfile
+    bool registry_credentials = true;               // false: FROM pulls go anonymously (a fork's pull request)
     std::chrono::seconds timeout{3600};             // whole build: hooks + build + export
     std::string layout_dir;                         // output OCI layout; must be absent or empty
     std::string layout_ref = "latest";              // the reference name inside the layout (index.json)

@@ -119,6 +119,16 @@ public:
         return {};
     }
 
+    Status set_tags(BuildId id, const std::vector<std::string>& tags,
+                    const std::vector<std::string>& sanitized_tags) override {
+        std::lock_guard lock(m_d->mutex);
+        auto it = m_d->builds.find(id);
+        if (it == m_d->builds.end()) return not_found(id);
+        it->second.tags = tags;
+        it->second.sanitized_tags = sanitized_tags;
+        return {};
+    }
+
     Status start_stage(BuildId id, const std::string& name) override {
         std::lock_guard lock(m_d->mutex);
         auto it = m_d->builds.find(id);

@@ -46,8 +46,14 @@ public:
         if (at_root("forced")) m_out.forced = v;
         return scalar();
     }
-    bool number_integer(number_integer_t) override { return scalar(); }
-    bool number_unsigned(number_unsigned_t) override { return scalar(); }
+    bool number_integer(number_integer_t v) override {
+        if (at_root("number") && v > 0) m_out.pr.number = static_cast<std::uint64_t>(v);
+        return scalar();
+    }
+    bool number_unsigned(number_unsigned_t v) override {
+        if (at_root("number")) m_out.pr.number = v;
+        return scalar();
+    }
     bool number_float(number_float_t, const string_t&) override { return scalar(); }
     bool binary(binary_t&) override { return scalar(); }
     bool string(string_t& v) override {
@@ -61,6 +67,8 @@ public:
                 m_out.after = std::move(v);
             else if (k == "zen")
                 m_out.zen = std::move(v);
+            else if (k == "action")
+                m_out.pr.action = std::move(v);
         } else if (depth == 2 && m_stack[1].object) {
             const auto& parent = m_stack[0].key;
             const auto& k = m_stack[1].key;
@@ -72,6 +80,12 @@ public:
                 m_out.head_commit_message = std::move(v);
             else if (parent == "pusher" && k == "name")
                 m_out.pusher = std::move(v);
+            else if (parent == "sender" && k == "login")
+                m_out.pr.sender = std::move(v);
+            else if (parent == "pull_request" && k == "title")
+                m_out.pr.title = std::move(v);
+        } else if (std::string* field = pull_request_field()) {
+            *field = std::move(v);
         } else if (depth == 4 && m_stack[0].key == "commits" && !m_stack[1].object && m_stack[2].object &&
                    !m_stack[3].object) {
             const auto& k = m_stack[2].key;
@@ -113,6 +127,22 @@ private:
     }
     bool scalar() { return root_object(); }
     bool at_root(std::string_view key) const { return m_stack.size() == 1 && m_stack[0].key == key; }
+    // The PullRequestFields member the current string goes to: pull_request.{head,base}.{sha,ref} and
+    // pull_request.head.repo.full_name; nullptr for anything else.
+    std::string* pull_request_field() {
+        const auto depth = m_stack.size();
+        if (depth < 3 || m_stack[0].key != "pull_request" ||
+            !std::all_of(m_stack.begin(), m_stack.end(), [](const Frame& f) { return f.object; })) {
+            return nullptr;
+        }
+        const auto& side = m_stack[1].key;
+        const auto& k = m_stack[2].key;
+        if (depth == 3 && side == "head" && k == "sha") return &m_out.pr.head_sha;
+        if (depth == 3 && side == "head" && k == "ref") return &m_out.pr.head_ref;
+        if (depth == 3 && side == "base" && k == "ref") return &m_out.pr.base_ref;
+        if (depth == 4 && side == "head" && k == "repo" && m_stack[3].key == "full_name") return &m_out.pr.head_repo;
+        return nullptr;
+    }
     bool open(bool object) {
         if (m_stack.empty() && !object) {
             m_error = "payload is not a JSON object";
@@ -174,6 +204,20 @@ util::Result<PushEvent> parse_payload(std::string_view content_type, std::string
         return make_error(ErrorKind::invalid_input, sax.error().empty() ? "malformed JSON payload" : sax.error());
     }
     return out;
+}
+
+util::Status check_pull_request(const PushEvent& p) {
+    const auto bad = [](const char* message) { return make_error(ErrorKind::invalid_input, message); };
+    if (p.repository.empty()) return bad("pull_request payload has no repository.full_name");
+    if (p.pr.action.empty()) return bad("pull_request payload has no 'action' string");
+    if (p.pr.number == 0) return bad("pull_request payload has no positive 'number'");
+    if (p.pr.action == "closed") return {};
+    const bool hex = std::all_of(p.pr.head_sha.begin(), p.pr.head_sha.end(), [](char c) { return hex_value(c) >= 0; });
+    if (p.pr.head_sha.size() != 40 || !hex) {
+        return bad("pull_request payload's pull_request.head.sha must be a 40-character hexadecimal commit id");
+    }
+    if (p.pr.base_ref.empty()) return bad("pull_request payload has no pull_request.base.ref");
+    return {};
 }
 
 util::Status check_push(const PushEvent& p) {

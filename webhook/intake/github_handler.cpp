@@ -8,6 +8,7 @@
 #include "util/log.hpp"
 #include "util/signature.hpp"
 #include "webhook/intake/clone_url.hpp"
+#include "webhook/intake/pull_request.hpp"
 
 namespace hookyard::intake {
 namespace {
@@ -93,8 +94,10 @@ void GithubHandler::handle(const http::ServerRequest& req, http::Responder respo
         count(in.event, "ignored");
         return respond(http::json_response(200, dump({{"delivery", in.delivery}, {"pong", true}, {"zen", push->zen}})));
     }
+    if (in.event == "pull_request") return handle_pull_request(in, *push, std::move(respond));
     if (in.event != "push") {
-        return ignore(in, "event '" + in.event + "' does not trigger builds; hookyard builds on push", respond);
+        return ignore(in, "event '" + in.event + "' does not trigger builds; hookyard builds on push and pull_request",
+                      respond);
     }
     // 4. Plan: deletions, unknown repositories and unmatched refs queue nothing.
     Plan p = plan(*push);
@@ -102,6 +105,22 @@ void GithubHandler::handle(const http::ServerRequest& req, http::Responder respo
     if (p.repo == nullptr) return ignore(in, p.ignored, respond);
     // 5. Store and answer once durable.
     store(in, *p.repo, std::move(p.builds), std::move(respond));
+}
+
+void GithubHandler::handle_pull_request(const Incoming& in, const PushEvent& event, http::Responder respond) {
+    auto p = plan_pull_request(m_config, event);
+    if (!p.rejected.empty()) return reject(in, {400, p.rejected}, respond);
+    if (p.repo == nullptr) return ignore(in, p.ignored, respond);
+    if (!p.close) return store(in, *p.repo, std::move(p.builds), std::move(respond));
+    // Closed (merged or not): what it queued would test code nobody merges any more.
+    auto canceled = cancel_pull_request(m_store, p.repo->github, event.pr.number);
+    if (!canceled) {
+        count(in.event, "failed");
+        return respond(
+            http::json_error(503, "could not cancel the pull request's builds: " + canceled.error().message));
+    }
+    count(in.event, "accepted");
+    respond(http::json_response(200, dump({{"delivery", in.delivery}, {"canceled", *canceled}})));
 }
 
 std::optional<GithubHandler::Rejection> GithubHandler::verify(const http::ServerRequest& req, Incoming& in) const {
@@ -153,6 +172,8 @@ GithubHandler::Plan GithubHandler::plan(const PushEvent& push) const {
     info.ref = push.ref;
     info.changed_files = push.changed_files;
     info.head_commit_message = push.head_commit_message;
+    info.commit = push.after;
+    info.time_s = storage::now_ms() / 1000;
     const auto planned = config::plan_builds(*repo, info);
     if (planned.builds.empty()) {
         out.ignored = planned.skipped_reason.empty() ? "no rule matches " + push.ref : planned.skipped_reason;

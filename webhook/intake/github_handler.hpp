@@ -40,6 +40,8 @@ private:
 
     std::optional<Rejection> verify(const http::ServerRequest& request, Incoming& in) const;
     Plan plan(const PushEvent& push) const;
+    // Queues a pull request's builds, or cancels them when it closed (pull_request.hpp).
+    void handle_pull_request(const Incoming& in, const PushEvent& event, http::Responder respond);
     void store(const Incoming& in, const config::RepositoryConfig& repo, std::vector<storage::NewBuild> builds,
                http::Responder respond);
     void reject(const Incoming& in, const Rejection& rejection, const http::Responder& respond) const;

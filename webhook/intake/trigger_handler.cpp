@@ -66,6 +66,7 @@ std::vector<storage::NewBuild> plan(const config::Config& config, const config::
         config::PushInfo info;
         info.ref = ref;
         info.manual = true;
+        info.time_s = storage::now_ms() / 1000;  // {sha} waits for checkout (commit_tags.hpp)
         for (const auto& p : config::plan_builds(repo, info).builds) {
             const auto& tags = p.tags;
             if (!request.docker_tag.empty() && std::find(tags.begin(), tags.end(), request.docker_tag) == tags.end()) {

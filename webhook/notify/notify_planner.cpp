@@ -46,7 +46,7 @@ void plan_into(const config::Config& config, const storage::Build& b, std::strin
     }
     if (!config.github.token.empty() && !b.commit.empty()) {
         const std::string url = config.github.api_url + "/repos/" + b.repository + "/statuses/" + b.commit;
-        const std::string target_url = base + "/api/v1/builds/" + std::to_string(b.id) + "/log";
+        const std::string target_url = base + "/builds/" + std::to_string(b.id);  // the dashboard's build page
         out.push_back({b.id, k_github_target, std::string(event), url,
                        util::to_json_string(github_status_payload(b, event, target_url))});
     }

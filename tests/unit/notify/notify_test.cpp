@@ -126,7 +126,7 @@ TEST(EventPlanner, SendsGithubStatusesOnlyWithATokenAndACommit) {
     ASSERT_EQ(items.size(), 1u);
     EXPECT_EQ(items[0].target, k_github_target);
     EXPECT_EQ(items[0].url, "https://ghe.example.com/api/v3/repos/acme/web/statuses/" + b.commit);
-    EXPECT_EQ(json::parse(items[0].body)["target_url"], "https://builds.example.com/api/v1/builds/42/log");
+    EXPECT_EQ(json::parse(items[0].body)["target_url"], "https://builds.example.com/builds/42");
     EXPECT_EQ(items[0].body.find("ghp_x"), std::string::npos) << "the token is added at send time, never stored";
     b.commit.clear();
     EXPECT_TRUE(planner(b, "build.queued").empty());
