@@ -1,10 +1,11 @@
 #include "storage/sqlite_claim.hpp"
 
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "storage/sqlite_build_rows.hpp"
 #include "storage/sqlite_outbox.hpp"
-#include "storage/store_rules.hpp"
 
 namespace hookyard::storage::sqlite {
 namespace {
