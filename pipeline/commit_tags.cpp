@@ -11,15 +11,21 @@ namespace {
 
 constexpr auto k_pusher_poll = std::chrono::milliseconds(500);
 
-// The running build older than `build` that pushes one of its image references, if any.
-util::Result<std::optional<storage::Build>> older_pusher(storage::Store& store, const storage::Build& build) {
+// True for builds queued without a commit (a trigger's, `hookyard build`'s): they may wait here themselves.
+bool renders_at_checkout(const storage::Build& b) { return b.trigger_type == "trigger_url" || b.trigger_type == "api"; }
+
+// A running build that pushes one of `build`'s image references and that `build` must wait for, if any: every
+// one whose tags were fixed when it was queued (it claimed before these tags were stored), and older ones of
+// those that render at checkout too (two such builds never wait for each other).
+util::Result<std::optional<storage::Build>> other_pusher(storage::Store& store, const storage::Build& build) {
     storage::BuildFilter filter;
     filter.state = storage::BuildState::running;
     filter.limit = 500;
     auto running = store.list_builds(filter);
     if (!running) return running.error();
     for (const auto& other : *running) {
-        if (other.id >= build.id || other.image != build.image) continue;
+        if (other.id == build.id || other.image != build.image) continue;
+        if (other.id > build.id && renders_at_checkout(other)) continue;
         for (const auto& tag : build.tags) {
             if (std::find(other.tags.begin(), other.tags.end(), tag) != other.tags.end()) return {other};
         }
@@ -57,7 +63,7 @@ util::Status wait_for_tag_pushers(storage::Store& store, const storage::Build& b
                                   const std::function<void(std::string_view)>& log) {
     bool told = false;
     while (!token.canceled()) {
-        auto other = older_pusher(store, build);
+        auto other = other_pusher(store, build);
         if (!other) return other.error();
         if (!other->has_value()) return {};
         if (!told) {

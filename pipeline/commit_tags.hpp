@@ -26,8 +26,9 @@ struct CommitTags {
 util::Result<CommitTags> tags_for_commit(const config::RepositoryConfig& repo, const storage::Build& build,
                                          const std::string& commit);
 
-// Returns once no older running build pushes one of `build`'s image references (polling the store), or
-// canceled when `token` is; `log` is told once what it waits for. Errors come from the store.
+// Returns once no other running build pushes one of `build`'s image references (polling the store), or
+// canceled when `token` is; `log` is told once what it waits for. Of two builds that both render their tags at
+// checkout (trigger_url, api), only the newer waits. Errors come from the store.
 util::Status wait_for_tag_pushers(storage::Store& store, const storage::Build& build, const CancelToken& token,
                                   const std::function<void(std::string_view)>& log);
 

@@ -48,25 +48,38 @@ TEST_F(CommitTagsTest, ATemplateRenderingNothingFailsTheBuildWithTheReason) {
     EXPECT_TRUE(m_pusher.requests().empty());
 }
 
-TEST_F(CommitTagsTest, WaitsForAnOlderRunningBuildPushingTheSameTag) {
+// A push build claimed before the trigger build stored its new tags runs with them: the trigger build waits
+// for it even though it is newer. A newer trigger build rendering the same tag is not waited for (it waits).
+TEST_F(CommitTagsTest, WaitsForARunningBuildPushingTheSameTag) {
     use_rule_tag("{sha:7}");
-    const auto older = claimed([](storage::NewBuild& b) { b.tags = {"ccccccc"}; });
-    auto newer = claimed([](storage::NewBuild& b) { b.tags = {"ccccccc"}; });
+    const auto as_trigger = [](storage::NewBuild& b) {
+        b.tags = {"ccccccc"};
+        b.trigger_type = "trigger_url";
+    };
+    const auto trigger = claimed(as_trigger);
+    claimed(as_trigger);  // stays running throughout
+    const auto push_build = claimed([](storage::NewBuild& b) { b.tags = {"ccccccc"}; });
     CancelToken token;
     std::vector<std::string> told;
-    std::atomic<bool> waiting{false};
+    std::atomic<bool> waiting{false}, returned{false};
     std::thread finisher([&] {
         // The waiter logs once, before its first poll interval.
         while (!waiting) std::this_thread::yield();
-        EXPECT_TRUE(m_store->finish_build(older.id, BuildState::succeeded, "", "").ok());
+        EXPECT_TRUE(m_store->finish_build(push_build.id, BuildState::succeeded, "", "").ok());
+        // Waiting on the newer trigger build as well would never end: stop it then, failing the test.
+        if (!test::wait_until([&] { return returned.load(); }, std::chrono::seconds(30))) {
+            token.cancel(CancelToken::Reason::canceled);
+        }
     });
-    EXPECT_TRUE(wait_for_tag_pushers(*m_store, newer, token, [&](std::string_view l) {
-                    told.emplace_back(l);
-                    waiting = true;
-                }).ok());
+    const auto status = wait_for_tag_pushers(*m_store, trigger, token, [&](std::string_view l) {
+        told.emplace_back(l);
+        waiting = true;
+    });
+    returned = true;
     finisher.join();
+    EXPECT_TRUE(status.ok()) << status.error().message;
     ASSERT_EQ(told.size(), 1u);
-    EXPECT_NE(told[0].find("build " + std::to_string(older.id)), std::string::npos);
+    EXPECT_NE(told[0].find("build " + std::to_string(push_build.id)), std::string::npos) << told[0];
 }
 
 }  // namespace
