@@ -7,6 +7,7 @@
 
 #include "config/platform.hpp"
 #include "config/rules.hpp"
+#include "pipeline/executor/test_stage.hpp"
 #include "pipeline/platform_builds.hpp"
 #include "pipeline/push_guards.hpp"
 #include "storage/log_writer.hpp"
@@ -64,6 +65,9 @@ private:
     bool build_platforms();
     // Runs one build job to its end (canceled with `token`) into `out`.
     util::Status run_build(BuildRequest req, CancelToken& token, BuildResult& out, const std::string& log_prefix);
+    // Runs the build's *.test.yml files (pipeline/executor/test_stage.hpp) against the built image; with
+    // several platforms, against the host's (else the first) platform's image.
+    util::Status test_stage();
     util::Status push_stage();
     // Pushes every platform's image and an index to `images`; records each platform's digest once.
     util::Result<std::string> push_platforms(PushRequest& req);
@@ -252,6 +256,7 @@ RunOutcome StageRunner::Run::execute_stages() {
                     (!m_superseded.empty() ||
                      (stage("locate", [this] { return locate_stage(); }) &&
                       (m_platforms.size() > 1 ? build_platforms() : stage("build", [this] { return build_stage(); })) &&
+                      (!has_tests(build_request()) || stage("test", [this] { return test_stage(); })) &&
                       stage("push", [this] { return push_stage(); })));
     release_built_images();
     if (ok && !m_superseded.empty()) {
@@ -382,6 +387,17 @@ bool StageRunner::Run::build_platforms() {
     });
     // A cancel that came after the last platform finished is the push stage's to report.
     return all_ok;
+}
+
+util::Status StageRunner::Run::test_stage() {
+    const BuildResult* image = &m_built;
+    for (std::size_t i = 0; i < m_platforms_built.size(); ++i) {
+        if (i == 0 || m_platforms[i] == config::host_platform().text()) image = &m_platforms_built[i];
+    }
+    TestRequest req{build_request(), image->image_id, "oci:" + image->layout_dir + ":" + image->layout_ref};
+    auto job = m_owner.m_executor.start_tests(std::move(req), sink());
+    CancelCallback stop_job(m_token, [&job] { job->cancel(); });
+    return job->wait();
 }
 
 util::Status StageRunner::Run::push_stage() {

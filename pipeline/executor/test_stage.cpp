@@ -1,0 +1,191 @@
+#include "pipeline/executor/test_stage.hpp"
+
+#include <unistd.h>
+
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "pipeline/executor/buildah_run.hpp"
+#include "pipeline/executor/hooks.hpp"
+#include "pipeline/executor/test_stage_run.hpp"
+
+namespace hookyard::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+using util::ErrorKind;
+using util::make_error;
+
+// How many of sut's last output lines a failure's message carries (the whole output is in the log).
+constexpr std::size_t k_failure_lines = 10;
+
+std::string dockerfile_dir(const BuildRequest& request) { return fs::path(request.dockerfile).parent_path().string(); }
+
+}  // namespace
+
+bool has_tests(const BuildRequest& request) {
+    return !find_test_files(dockerfile_dir(request)).empty() ||
+           (request.hooks && !hook_path(request, Hook::test).empty());
+}
+
+TestRun::TestRun(const BuildahOptions& options, TestRequest request, LogSink sink, const CancelSignal& cancel)
+    : m_options(options),
+      m_request(std::move(request)),
+      m_sink(std::move(sink)),
+      m_cancel(cancel),
+      m_env(executor_base_env(options)) {
+    m_limits.deadline = std::chrono::steady_clock::now() + m_request.build.timeout;
+    m_limits.grace = options.kill_grace;
+    if (m_options.containment) m_scope = m_options.containment->open(m_request.build.build_id + "-test");
+    if (m_options.sandbox.isolation == config::Isolation::oci && m_scope && !m_scope->cgroup().empty()) {
+        m_cgroup = std::make_unique<BuildCgroup>(cgroup_relative(m_scope->cgroup()), m_options.sandbox.limits);
+    }
+}
+
+TestRun::~TestRun() {
+    remove_containers();
+    stop_network();
+    std::error_code ec;
+    if (!m_work_dir.empty()) fs::remove_all(m_work_dir, ec);
+}
+
+ChildPlacement TestRun::placement() const { return m_scope ? m_scope->placement() : ChildPlacement{}; }
+
+void TestRun::note(const std::string& line) const {
+    const std::lock_guard lock(m_log_mutex);
+    if (m_sink) m_sink("hookyard: " + line);
+}
+
+util::Status TestRun::run() {
+    util::Status status = prepare();
+    const BuildRequest& build = m_request.build;
+    if (status) status = run_hook_file(Hook::pre_test, build, m_env, m_sink, m_limits, m_cancel, nullptr, placement());
+    if (status && build.hooks && !hook_path(build, Hook::test).empty()) {
+        note("hooks/test replaces the *.test.yml files");
+        status = run_hook_file(Hook::test, build, m_env, m_sink, m_limits, m_cancel, nullptr, placement());
+    } else if (status) {
+        status = run_files();
+    }
+    if (status) status = run_hook_file(Hook::post_test, build, m_env, m_sink, m_limits, m_cancel, nullptr, placement());
+    remove_containers();
+    if (m_pulled_layout) {
+        // This run's copy of the image (the build removed its own: cache off).
+        const CancelSignal never;
+        (void)buildah({"rmi", "--force", m_request.image_id}, {}, never, "buildah rmi");
+    }
+    if (!status) note("tests failed: " + status.error().message);
+    return status;
+}
+
+util::Status TestRun::prepare() {
+    if (find_program(m_options.buildah, m_env).empty()) {
+        return make_error(ErrorKind::not_found, "buildah is not installed (no '" + m_options.buildah +
+                                                    "' on PATH); install the Debian package buildah");
+    }
+    std::error_code ec;
+    const fs::path base =
+        m_request.build.work_dir.empty() ? fs::temp_directory_path(ec) : fs::path(m_request.build.work_dir);
+    fs::create_directories(base, ec);
+    std::string tmpl = (base / "test-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+        return make_error(ErrorKind::internal, "cannot create a work dir for the tests under " + base.string());
+    }
+    m_work_dir = tmpl;
+    if (!m_options.sandbox.containers_conf.empty()) m_env["CONTAINERS_CONF"] = m_options.sandbox.containers_conf;
+    return {};
+}
+
+util::Status TestRun::run_files() {
+    const auto files = find_test_files(dockerfile_dir(m_request.build));
+    for (const auto& path : files) {
+        if (auto st = run_file(path); !st) return st;
+    }
+    return {};
+}
+
+util::Status TestRun::run_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    const fs::path relative = fs::path(path).lexically_relative(m_request.build.context_dir);
+    const std::string name =
+        relative.empty() || *relative.begin() == ".." ? fs::path(path).filename().string() : relative.generic_string();
+    auto file = parse_test_file(name, text.str(), m_request.build.docker_hub.to_map());
+    if (!file) return file.error();
+    note("test " + name + ": running sut" +
+         (file->services.size() > 1 ? " after " + std::to_string(file->services.size() - 1) + " service(s)" : ""));
+    auto status = run_services(*file);
+    remove_containers();
+    stop_network();
+    if (status) note("test " + name + " passed");
+    return status;
+}
+
+util::Status TestRun::run_services(const TestFile& file) {
+    if (file.services.size() > 1) {
+        if (auto st = start_network(file); !st) return st;
+    }
+    for (const auto& service : file.services) {
+        if (auto st = create(file, service); !st) return st;
+    }
+    // Dependencies run until sut is done; each has a stop signal of its own.
+    std::vector<std::unique_ptr<CancelSignal>> stops;
+    std::vector<std::thread> running;
+    for (std::size_t i = 0; i + 1 < m_containers.size(); ++i) {
+        stops.push_back(std::make_unique<CancelSignal>());
+        running.emplace_back([this, i, stop = stops.back().get()] { (void)run_container(m_containers[i], *stop); });
+    }
+    auto outcome = run_container(m_containers.back(), m_cancel);
+    for (auto& stop : stops) stop->raise();
+    for (auto& t : running) t.join();
+    if (!outcome) return outcome.error();
+    return test_failed(file, *outcome);
+}
+
+util::Result<ChildOutcome> TestRun::run_container(const Container& c, const CancelSignal& cancel) {
+    const bool sut = c.service->name == "sut";
+    auto output = std::make_shared<std::deque<std::string>>();
+    const LogSink sink = [this, sut, output, prefix = c.service->name + " | "](std::string_view line) {
+        const std::lock_guard lock(m_log_mutex);
+        if (m_sink) m_sink(prefix + std::string(line));
+        if (!sut) return;
+        output->emplace_back(line);
+        if (output->size() > k_failure_lines) output->pop_front();
+    };
+    ChildSpec spec{{m_options.buildah}, m_env, m_work_dir, placement()};
+    if (m_options.sandbox.isolation == config::Isolation::oci) {
+        spec.argv.insert(spec.argv.end(), {"--cgroup-manager", m_options.sandbox.cgroup_manager});
+    }
+    if (!m_options.root.empty()) spec.argv.insert(spec.argv.end(), {"--root", m_options.root});
+    if (!m_options.runroot.empty()) spec.argv.insert(spec.argv.end(), {"--runroot", m_options.runroot});
+    const auto args = run_args(c);
+    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+    auto outcome = run_child(spec, sink, m_limits, cancel);
+    if (outcome && sut) {
+        std::string tail;
+        for (const auto& line : *output) tail += (tail.empty() ? "" : " | ") + line;
+        m_sut_output = tail;
+    }
+    return outcome;
+}
+
+util::Status TestRun::test_failed(const TestFile& file, const ChildOutcome& outcome) const {
+    if (outcome.canceled) return make_error(ErrorKind::canceled, "tests canceled during " + file.name);
+    if (outcome.timed_out) {
+        return make_error(ErrorKind::timeout, "tests ran past the build timeout of " +
+                                                  std::to_string(m_request.build.timeout.count()) + " s in " +
+                                                  file.name + "; raise builder.timeout or make the test faster");
+    }
+    if (outcome.signal != 0) {
+        return make_error(ErrorKind::internal,
+                          file.name + ": sut was killed by signal " + std::to_string(outcome.signal));
+    }
+    if (outcome.exit_code == 0) return {};
+    return make_error(ErrorKind::invalid_input, file.name + ": sut failed with exit code " +
+                                                    std::to_string(outcome.exit_code) +
+                                                    "; its last output: " + m_sut_output);
+}
+
+}  // namespace hookyard::pipeline

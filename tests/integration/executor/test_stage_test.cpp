@@ -1,0 +1,117 @@
+// The test stage with real buildah containers: a depends_on service reached by name over the shared network,
+// a failing sut's exit code and output, cancel, clean-up, and FILE:LINE errors for what the runner refuses.
+
+#include "pipeline/executor/test_stage.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/integration/executor/build_fixture.hpp"
+#include "tests/support/proc.hpp"
+
+namespace hookyard::pipeline {
+namespace {
+
+using namespace std::chrono_literals;
+using test_fixture::LogLines;
+using test_fixture::nonce;
+
+class TestStageTest : public test_fixture::ExecutorTest {
+protected:
+    // Builds a FROM scratch + busybox image whose context holds `test_file` as docker-compose.test.yml.
+    TestRequest built(const std::string& test_file) {
+        const auto ctx = make_context("ctx",
+                                      "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", "
+                                      "\"--install\", \"-s\", \"/bin\"]\nENV NONCE=" +
+                                          nonce() + "\nCMD [\"/bin/sh\"]\n");
+        test::write_file(ctx + "/docker-compose.test.yml", test_file);
+        TestRequest request;
+        request.build = request_for(ctx, "tests");
+        LogLines log;
+        auto result = build(request.build, log);
+        EXPECT_TRUE(result.ok()) << log.text();
+        if (!result.ok()) return request;
+        request.image_id = result->image_id;
+        request.layout = "oci:" + result->layout_dir + ":" + result->layout_ref;
+        return request;
+    }
+
+    // Test containers are removed whatever the outcome.
+    void expect_no_containers() {
+        std::string out;
+        test::sh(buildah_cli() + " containers --quiet 2>&1", &out);
+        EXPECT_EQ(out, "") << "test containers left behind";
+    }
+};
+
+TEST_F(TestStageTest, SutReachesItsDependencyByNameOverTheSharedNetwork) {
+    auto request = built(R"(services:
+  sut:
+    build: .
+    command: ["sh", "-c", "for i in $$(seq 300); do wget -q -O- http://web:8080/ && exit 0; sleep 0.2; done; exit 1"]
+    depends_on: [web]
+  web:
+    image: $IMAGE_NAME
+    working_dir: /www
+    environment: { GREETING: served-by-web }
+    command: ["sh", "-c", "echo $$GREETING > index.html && exec httpd -f -p 8080 -h ."]
+)");
+    request.build.docker_hub.docker_repo = "localhost/acme/app";
+    request.build.docker_hub.docker_tag = "latest";
+    LogLines log;
+    const auto status = m_executor->start_tests(request, log.sink())->wait();
+    EXPECT_TRUE(status.ok()) << status.error().message << "\n" << log.text();
+    EXPECT_NE(log.text().find("sut | served-by-web"), std::string::npos) << log.text();
+    expect_no_containers();
+}
+
+TEST_F(TestStageTest, FailingSutFailsWithItsExitCodeAndOutput) {
+    const auto request = built("services:\n  sut:\n    build: .\n    command: sh -c 'echo broken-$$NONCE; exit 3'\n");
+    LogLines log;
+    const auto status = m_executor->start_tests(request, log.sink())->wait();
+    ASSERT_FALSE(status.ok()) << log.text();
+    EXPECT_EQ(status.error().kind, util::ErrorKind::invalid_input);
+    const auto& message = status.error().message;
+    EXPECT_NE(message.find("docker-compose.test.yml: sut failed with exit code 3"), std::string::npos) << message;
+    EXPECT_NE(message.find("broken-"), std::string::npos) << message;
+    EXPECT_NE(log.text().find("sut | broken-"), std::string::npos) << log.text();
+    expect_no_containers();
+}
+
+TEST_F(TestStageTest, CancelStopsTheTestContainers) {
+    const std::string token = nonce();
+    const auto request = built("services:\n  sut:\n    build: .\n    command: sleep " + token + "\n");
+    LogLines log;
+    auto job = m_executor->start_tests(request, log.sink());
+    ASSERT_TRUE(test::wait_until([&] { return !test::live_processes_matching("sleep " + token).empty(); }, 120s))
+        << log.text();
+    job->cancel();
+    const auto status = job->wait();
+    ASSERT_FALSE(status.ok());
+    EXPECT_EQ(status.error().kind, util::ErrorKind::canceled) << status.error().message;
+    EXPECT_TRUE(test::wait_until([&] { return test::live_processes_matching("sleep " + token).empty(); }, 30s));
+    expect_no_containers();
+}
+
+TEST_F(TestStageTest, WhatTheRunnerDoesNotSupportIsAnErrorNamingFileAndLine) {
+    const auto ctx = make_context("ctx", "FROM scratch\n");
+    TestRequest request;
+    request.build = request_for(ctx, "refused");
+    request.image_id = "sha256:" + std::string(64, '0');
+    test::write_file(ctx + "/a.test.yml", "services:\n  sut:\n    build: .\n    privileged: true\n");
+    test::write_file(ctx + "/b.test.yml",
+                     "services:\n  sut:\n    build: .\n    depends_on: [db]\n  db:\n    image: elsewhere.example/db\n");
+    LogLines log;
+    auto status = m_executor->start_tests(request, log.sink())->wait();
+    ASSERT_FALSE(status.ok());
+    EXPECT_EQ(status.error().message.rfind("a.test.yml:4: services.sut.privileged is not supported", 0), 0u)
+        << status.error().message;
+    std::filesystem::remove(ctx + "/a.test.yml");
+    status = m_executor->start_tests(request, log.sink())->wait();
+    ASSERT_FALSE(status.ok());
+    EXPECT_EQ(status.error().message.rfind("b.test.yml:6: services.db: image elsewhere.example/db is neither", 0), 0u)
+        << status.error().message;
+    expect_no_containers();
+}
+
+}  // namespace
+}  // namespace hookyard::pipeline
