@@ -84,8 +84,12 @@ util::Status TestRun::create(const TestFile& file, const ComposeService& service
     c.name = "hookyard-test-" + container_safe(m_request.build.build_id) + "-" + std::to_string(::getpid()) + "-" +
              std::to_string(++m_created);
     from.insert(from.end(), {"--name", c.name, *image});
-    const LogSink log = [this](std::string_view line) { note(std::string(line)); };
-    auto code = buildah(from, log, m_cancel, "buildah from " + service.image, env);
+    note("container " + c.name + " for " + service.name + " from " + *image);
+    // `buildah from --quiet` prints the container's name; anything else (pull progress, errors) is logged.
+    const LogSink log = [this, name = c.name](std::string_view line) {
+        if (line != name) note(std::string(line));
+    };
+    auto code = buildah(from, log, m_cancel, "buildah from " + *image, env);
     if (!code) return code.error();
     if (*code != 0) {
         return make_error(ErrorKind::invalid_input, file.name + ":" + std::to_string(service.line) + ": services." +

@@ -113,5 +113,32 @@ TEST_F(TestStageTest, WhatTheRunnerDoesNotSupportIsAnErrorNamingFileAndLine) {
     expect_no_containers();
 }
 
+TEST_F(TestStageTest, HooksRunAroundTheTestsAndHooksTestReplacesTheFiles) {
+    const auto ctx = make_context("ctx", "FROM scratch\n");
+    TestRequest request;
+    request.build = request_for(ctx, "hooks");
+    request.build.hooks = true;
+    request.image_id = "sha256:" + std::string(64, '0');
+    test::write_file(ctx + "/docker-compose.test.yml", "services:\n  sut:\n    build: .\n    command: exit 1\n");
+    for (const char* hook : {"pre_test", "test", "post_test"}) {
+        test::write_file(ctx + "/hooks/" + hook, std::string("#!/bin/sh\necho hook-") + hook + "\n", true);
+    }
+    LogLines log;
+    auto status = m_executor->start_tests(request, log.sink())->wait();
+    ASSERT_TRUE(status.ok()) << status.error().message << "\n" << log.text();
+    const auto text = log.text();
+    const auto pre = text.find("hook-pre_test");
+    const auto replaced = text.find("hook-test");
+    const auto post = text.find("hook-post_test");
+    ASSERT_NE(post, std::string::npos) << text;
+    EXPECT_LT(pre, replaced) << text;
+    EXPECT_LT(replaced, post) << text;
+
+    test::write_file(ctx + "/hooks/test", "#!/bin/sh\nexit 4\n", true);
+    status = m_executor->start_tests(request, log.sink())->wait();
+    ASSERT_FALSE(status.ok());
+    EXPECT_EQ(status.error().message, "hooks/test failed with exit code 4; see the build log for its output");
+}
+
 }  // namespace
 }  // namespace hookyard::pipeline
