@@ -135,16 +135,24 @@ util::Status TestRun::run_services(const TestFile& file) {
     std::vector<std::thread> running;
     for (std::size_t i = 0; i + 1 < m_containers.size(); ++i) {
         stops.push_back(std::make_unique<CancelSignal>());
-        running.emplace_back([this, i, stop = stops.back().get()] { (void)run_container(m_containers[i], *stop); });
+        running.emplace_back([this, i, stop = stops.back().get()] {
+            const auto scope = side_scope(m_containers[i].service->name);
+            (void)run_container(m_containers[i], *stop, scope ? scope->placement() : ChildPlacement{});
+        });
     }
-    auto outcome = run_container(m_containers.back(), m_cancel);
+    auto outcome = run_container(m_containers.back(), m_cancel, placement());
     for (auto& stop : stops) stop->raise();
     for (auto& t : running) t.join();
     if (!outcome) return outcome.error();
     return test_failed(file, *outcome);
 }
 
-util::Result<ChildOutcome> TestRun::run_container(const Container& c, const CancelSignal& cancel) {
+std::unique_ptr<ContainmentScope> TestRun::side_scope(const std::string& name) const {
+    return m_options.containment ? m_options.containment->open(m_request.build.build_id + "-test-" + name) : nullptr;
+}
+
+util::Result<ChildOutcome> TestRun::run_container(const Container& c, const CancelSignal& cancel,
+                                                  const ChildPlacement& placement) {
     const bool sut = c.service->name == "sut";
     auto output = std::make_shared<std::deque<std::string>>();
     const LogSink sink = [this, sut, output, prefix = c.service->name + " | "](std::string_view line) {
@@ -154,14 +162,7 @@ util::Result<ChildOutcome> TestRun::run_container(const Container& c, const Canc
         output->emplace_back(line);
         if (output->size() > k_failure_lines) output->pop_front();
     };
-    ChildSpec spec{{m_options.buildah}, m_env, m_work_dir, placement()};
-    if (m_options.sandbox.isolation == config::Isolation::oci) {
-        spec.argv.insert(spec.argv.end(), {"--cgroup-manager", m_options.sandbox.cgroup_manager});
-    }
-    if (!m_options.root.empty()) spec.argv.insert(spec.argv.end(), {"--root", m_options.root});
-    if (!m_options.runroot.empty()) spec.argv.insert(spec.argv.end(), {"--runroot", m_options.runroot});
-    const auto args = run_args(c);
-    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+    const ChildSpec spec{buildah_command(m_options, run_args(c)), m_env, m_work_dir, placement};
     auto outcome = run_child(spec, sink, m_limits, cancel);
     if (outcome && sut) {
         std::string tail;
@@ -183,6 +184,11 @@ util::Status TestRun::test_failed(const TestFile& file, const ChildOutcome& outc
                           file.name + ": sut was killed by signal " + std::to_string(outcome.signal));
     }
     if (outcome.exit_code == 0) return {};
+    if (m_cgroup && !m_cgroup->exceeded().empty()) {
+        return make_error(ErrorKind::invalid_input, file.name + ": sut failed with exit code " +
+                                                        std::to_string(outcome.exit_code) + ": " +
+                                                        m_cgroup->exceeded());
+    }
     return make_error(ErrorKind::invalid_input, file.name + ": sut failed with exit code " +
                                                     std::to_string(outcome.exit_code) +
                                                     "; its last output: " + m_sut_output);

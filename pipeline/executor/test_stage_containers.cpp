@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/image_ref.hpp"
+#include "pipeline/executor/buildah_run.hpp"
 #include "pipeline/executor/test_stage_run.hpp"
 
 namespace hookyard::pipeline {
@@ -41,13 +42,7 @@ std::vector<std::string> json_words(const nlohmann::json& config, const char* ke
 
 util::Result<int> TestRun::buildah(std::vector<std::string> args, const LogSink& sink, const CancelSignal& cancel,
                                    const std::string& what, const std::map<std::string, std::string>& extra_env) {
-    ChildSpec spec{{m_options.buildah}, m_env, m_work_dir, placement()};
-    if (m_options.sandbox.isolation == config::Isolation::oci) {
-        spec.argv.insert(spec.argv.end(), {"--cgroup-manager", m_options.sandbox.cgroup_manager});
-    }
-    if (!m_options.root.empty()) spec.argv.insert(spec.argv.end(), {"--root", m_options.root});
-    if (!m_options.runroot.empty()) spec.argv.insert(spec.argv.end(), {"--runroot", m_options.runroot});
-    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+    ChildSpec spec{buildah_command(m_options, std::move(args)), m_env, m_work_dir, placement()};
     for (const auto& [k, v] : extra_env) spec.env[k] = v;
     ChildLimits limits = m_limits;
     if (&cancel != &m_cancel) limits.deadline = std::chrono::steady_clock::now() + k_test_cleanup_timeout;
@@ -195,7 +190,8 @@ util::Status TestRun::start_network(const TestFile& file) {
                           "a test with depends_on needs unshare and ip; install the Debian "
                           "packages util-linux and iproute2");
     }
-    ChildPlacement holder = placement();
+    m_holder_scope = side_scope("netns");
+    ChildPlacement holder = m_holder_scope ? m_holder_scope->placement() : ChildPlacement{};
     holder.on_spawn = [this, inner = holder.on_spawn](pid_t pid) {
         m_holder_pid = pid;  // unshare and sh exec in place: this pid ends up in the namespace
         return inner ? inner(pid) : util::Status{};
@@ -242,6 +238,7 @@ void TestRun::stop_network() {
         m_holder_stop->raise();
         m_holder.join();
     }
+    m_holder_scope.reset();
     m_netns.clear();
     m_hosts_file.clear();
 }

@@ -45,8 +45,12 @@ private:
     util::Status run_files();
     util::Status run_file(const std::string& path);
     util::Status run_services(const TestFile& file);
-    // Runs `c` to its end, its output to the log; the outcome's exit code is the test's for sut.
-    util::Result<ChildOutcome> run_container(const Container& c, const CancelSignal& cancel);
+    // Runs `c` to its end in `placement`, its output to the log; the outcome's exit code is the test's for sut.
+    util::Result<ChildOutcome> run_container(const Container& c, const CancelSignal& cancel,
+                                             const ChildPlacement& placement);
+    // A containment scope of its own for a child that runs next to others (when one child of a scope ends,
+    // whatever else is in the scope is killed); null without containment.
+    std::unique_ptr<ContainmentScope> side_scope(const std::string& name) const;
     util::Status test_failed(const TestFile& file, const ChildOutcome& outcome) const;
 
     // test_stage_containers.cpp
@@ -85,6 +89,7 @@ private:
     std::string m_hosts_file;
     std::atomic<pid_t> m_holder_pid{0};
     std::unique_ptr<CancelSignal> m_holder_stop;
+    std::unique_ptr<ContainmentScope> m_holder_scope;
     std::thread m_holder;
     std::mutex m_holder_mutex;
     std::condition_variable m_holder_ready;

@@ -5,7 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/integration/executor/build_fixture.hpp"
+#include "pipeline/executor/build_cgroup.hpp"
+#include "tests/integration/executor/sandbox_fixture.hpp"
 #include "tests/support/proc.hpp"
 
 namespace hookyard::pipeline {
@@ -15,19 +16,20 @@ using namespace std::chrono_literals;
 using test_fixture::LogLines;
 using test_fixture::nonce;
 
-class TestStageTest : public test_fixture::ExecutorTest {
+template <class Base>
+class TestStageFixture : public Base {
 protected:
     // Builds a FROM scratch + busybox image whose context holds `test_file` as docker-compose.test.yml.
     TestRequest built(const std::string& test_file) {
-        const auto ctx = make_context("ctx",
-                                      "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", "
-                                      "\"--install\", \"-s\", \"/bin\"]\nENV NONCE=" +
-                                          nonce() + "\nCMD [\"/bin/sh\"]\n");
+        const auto ctx = this->make_context("ctx",
+                                            "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", "
+                                            "\"--install\", \"-s\", \"/bin\"]\nENV NONCE=" +
+                                                nonce() + "\nCMD [\"/bin/sh\"]\n");
         test::write_file(ctx + "/docker-compose.test.yml", test_file);
         TestRequest request;
-        request.build = request_for(ctx, "tests");
+        request.build = this->request_for(ctx, "tests");
         LogLines log;
-        auto result = build(request.build, log);
+        auto result = this->build(request.build, log);
         EXPECT_TRUE(result.ok()) << log.text();
         if (!result.ok()) return request;
         request.image_id = result->image_id;
@@ -38,8 +40,24 @@ protected:
     // Test containers are removed whatever the outcome.
     void expect_no_containers() {
         std::string out;
-        test::sh(buildah_cli() + " containers --quiet 2>&1", &out);
+        test::sh(this->buildah_cli() + " containers --quiet 2>&1", &out);
         EXPECT_EQ(out, "") << "test containers left behind";
+    }
+};
+
+using TestStageTest = TestStageFixture<test_fixture::ExecutorTest>;
+
+// The build sandbox of `hookyard serve`: runc, a containment cgroup and builder.limits.
+class TestStageSandboxTest : public TestStageFixture<test_fixture::SandboxTest> {
+protected:
+    void SetUp() override {
+        TestStageFixture::SetUp();
+        if (IsSkipped()) return;
+        if (cgroup_v1_mount("memory").empty()) GTEST_SKIP() << "limits need the cgroup v1 memory hierarchy";
+        SandboxOptions sandbox;
+        sandbox.limits = {64ULL * 1024 * 1024, 0, 0};
+        use_sandbox(sandbox);
+        if (!m_options.containment->uses_cgroups()) GTEST_SKIP() << m_options.containment->describe();
     }
 };
 
@@ -138,6 +156,27 @@ TEST_F(TestStageTest, HooksRunAroundTheTestsAndHooksTestReplacesTheFiles) {
     status = m_executor->start_tests(request, log.sink())->wait();
     ASSERT_FALSE(status.ok());
     EXPECT_EQ(status.error().message, "hooks/test failed with exit code 4; see the build log for its output");
+}
+
+TEST_F(TestStageSandboxTest, TestContainersRunUnderTheBuildsLimits) {
+    // dd touches its whole 256 MiB buffer: four times the limit. The web service shares sut's network.
+    const auto request = built(R"(services:
+  sut:
+    build: .
+    command: sh -c 'for i in $$(seq 300); do wget -q -O- http://web:8080/ && break; sleep 0.2; done; dd if=/dev/zero of=/dev/null bs=256M count=1'
+    depends_on: [web]
+  web:
+    build: .
+    command: sh -c 'mkdir /w && echo web-up > /w/index.html && httpd -f -p 8080 -h /w'
+)");
+    LogLines log;
+    const auto status = m_executor->start_tests(request, log.sink())->wait();
+    ASSERT_FALSE(status.ok()) << log.text();
+    EXPECT_NE(status.error().message.find("ran out of memory"), std::string::npos) << status.error().message;
+    EXPECT_NE(status.error().message.find("64 MiB (builder.limits.memory)"), std::string::npos)
+        << status.error().message;
+    EXPECT_NE(log.text().find("sut | web-up"), std::string::npos) << log.text();
+    expect_no_containers();
 }
 
 }  // namespace
