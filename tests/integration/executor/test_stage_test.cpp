@@ -8,6 +8,7 @@
 #include "pipeline/executor/build_cgroup.hpp"
 #include "tests/integration/executor/sandbox_fixture.hpp"
 #include "tests/support/proc.hpp"
+#include "tests/support/registry_server.hpp"
 
 namespace hookyard::pipeline {
 namespace {
@@ -92,6 +93,27 @@ TEST_F(TestStageTest, FailingSutFailsWithItsExitCodeAndOutput) {
     EXPECT_NE(message.find("docker-compose.test.yml: sut failed with exit code 3"), std::string::npos) << message;
     EXPECT_NE(message.find("broken-"), std::string::npos) << message;
     EXPECT_NE(log.text().find("sut | broken-"), std::string::npos) << log.text();
+    expect_no_containers();
+}
+
+TEST_F(TestStageTest, DependencyImageIsPulledFromAConfiguredRegistry) {
+    auto request = built("services: {}\n");  // the built image is pushed as the dependency's image
+    test::RegistryServer registry;
+    const std::string web = registry.host() + "/acme/web:1";
+    std::string out;
+    ASSERT_EQ(test::sh("skopeo copy --dest-tls-verify=false " + request.layout + " docker://" + web + " 2>&1", &out), 0)
+        << out;
+    m_options.pull_registries = {PullRegistry{"local", registry.host(), true, "", "", ""}};
+    m_executor = make_buildah_executor(m_options);
+    test::write_file(
+        std::filesystem::path(request.build.dockerfile).parent_path() / "docker-compose.test.yml",
+        "services:\n  sut:\n    build: .\n    command: sh -c 'for i in $$(seq 300); do wget -q -O- "
+        "http://web:8080/ && exit 0; sleep 0.2; done; exit 1'\n    depends_on: [web]\n  web:\n    image: " +
+            web + "\n    command: sh -c 'mkdir /w && echo pulled-web > /w/index.html && httpd -f -p 8080 -h /w'\n");
+    LogLines log;
+    const auto status = m_executor->start_tests(request, log.sink())->wait();
+    EXPECT_TRUE(status.ok()) << status.error().message << "\n" << log.text();
+    EXPECT_NE(log.text().find("sut | pulled-web"), std::string::npos) << log.text();
     expect_no_containers();
 }
 
