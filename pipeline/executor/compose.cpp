@@ -11,7 +11,6 @@
 namespace hookyard::pipeline {
 namespace {
 
-namespace fs = std::filesystem;
 using util::ErrorKind;
 using util::make_error;
 
@@ -254,7 +253,7 @@ util::Result<std::vector<ComposeService>> start_order(const std::map<std::string
 std::vector<std::string> find_test_files(const std::string& dir) {
     std::vector<std::string> out;
     std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
         const std::string name = entry.path().filename().string();
         const std::string suffix = ".test.yml";
         if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&

@@ -1,7 +1,10 @@
 #include "pipeline/executor/test_stage.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +21,9 @@ namespace fs = std::filesystem;
 using util::ErrorKind;
 using util::make_error;
 
+// Listing and removing a killed hookyard's test containers at start-up.
+constexpr std::chrono::seconds k_stale_scan_timeout{60};
+
 // How many of sut's last output lines a failure's message carries (the whole output is in the log).
 constexpr std::size_t k_failure_lines = 10;
 
@@ -30,15 +36,39 @@ bool has_tests(const BuildRequest& request) {
            (request.hooks && !hook_path(request, Hook::test).empty());
 }
 
+int remove_stale_test_containers(const BuildahOptions& buildah) {
+    const auto env = executor_base_env(buildah);
+    const CancelSignal never;
+    const ChildLimits limits{std::chrono::steady_clock::now() + k_stale_scan_timeout, buildah.kill_grace};
+    std::vector<std::string> names;
+    const LogSink collect = [&names](std::string_view line) { names.emplace_back(line); };
+    const auto listed = run_child(
+        {buildah_command(buildah, {"containers", "--noheading", "--format", "{{.ContainerName}}"}), env, "", {}},
+        collect, limits, never);
+    if (!listed || !listed->ok()) return 0;
+    int removed = 0;
+    for (const auto& name : names) {
+        // hookyard-test-<build>-<pid>-<n>: the pid is the second number from the end.
+        const auto last = name.rfind('-');
+        const auto before = last == std::string::npos || last == 0 ? std::string::npos : name.rfind('-', last - 1);
+        if (name.rfind(k_test_container_prefix, 0) != 0 || before == std::string::npos) continue;
+        const pid_t pid = static_cast<pid_t>(std::atol(name.substr(before + 1, last - before - 1).c_str()));
+        if (pid <= 0 || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+        const auto rm = run_child({buildah_command(buildah, {"rm", name}), env, "", {}}, {}, limits, never);
+        if (rm && rm->ok()) ++removed;
+    }
+    return removed;
+}
+
 TestRun::TestRun(const BuildahOptions& options, TestRequest request, LogSink sink, const CancelSignal& cancel)
     : m_options(options),
       m_request(std::move(request)),
+      m_limits{std::chrono::steady_clock::now() + m_request.build.timeout, options.kill_grace},
       m_sink(std::move(sink)),
       m_cancel(cancel),
-      m_env(executor_base_env(options)) {
-    m_limits.deadline = std::chrono::steady_clock::now() + m_request.build.timeout;
-    m_limits.grace = options.kill_grace;
-    if (m_options.containment) m_scope = m_options.containment->open(m_request.build.build_id + "-test");
+      m_env(executor_base_env(options)),
+      m_scope(options.containment ? options.containment->open(m_request.build.build_id + "-test") : nullptr) {
+    // Containers' limits as a build's RUN steps have them (build_cgroup.hpp).
     if (m_options.sandbox.isolation == config::Isolation::oci && m_scope && !m_scope->cgroup().empty()) {
         m_cgroup = std::make_unique<BuildCgroup>(cgroup_relative(m_scope->cgroup()), m_options.sandbox.limits);
     }

@@ -23,11 +23,16 @@
 // Debian's podman 4.3 with runc cannot start a container here (runc fails setting RLIMIT_NOFILE for the
 // container) and its pods need the catatonit package.
 
+#include "pipeline/executor/buildah_executor.hpp"
 #include "pipeline/executor/executor.hpp"
 
 namespace hookyard::pipeline {
 
 // True when the build has tests: a *.test.yml next to request.dockerfile, or hooks on and hooks/test there.
 bool has_tests(const BuildRequest& request);
+
+// Removes the test containers (hookyard-test-<build>-<pid>-<n>) in `buildah`'s storage whose hookyard process
+// <pid> is gone: a killed hookyard could not remove them. Returns how many it removed. Blocking (buildah).
+int remove_stale_test_containers(const BuildahOptions& buildah);
 
 }  // namespace hookyard::pipeline

@@ -76,8 +76,8 @@ util::Status TestRun::create(const TestFile& file, const ComposeService& service
     if (!image) return image.error();
     Container& c = m_containers.emplace_back();
     c.service = &service;
-    c.name = "hookyard-test-" + container_safe(m_request.build.build_id) + "-" + std::to_string(::getpid()) + "-" +
-             std::to_string(++m_created);
+    c.name = k_test_container_prefix + container_safe(m_request.build.build_id) + "-" + std::to_string(::getpid()) +
+             "-" + std::to_string(++m_created);
     from.insert(from.end(), {"--name", c.name, *image});
     note("container " + c.name + " for " + service.name + " from " + *image);
     // `buildah from --quiet` prints the container's name; anything else (pull progress, errors) is logged.

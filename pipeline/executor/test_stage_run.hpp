@@ -23,6 +23,9 @@
 
 namespace hookyard::pipeline {
 
+// Every test container's name starts so (then <build id>-<hookyard's pid>-<n>).
+inline constexpr const char* k_test_container_prefix = "hookyard-test-";
+
 class TestRun {
 public:
     // `cancel` must outlive the run. Not thread-safe; run() is called once, on a worker thread.
@@ -73,11 +76,11 @@ private:
 
     const BuildahOptions& m_options;
     TestRequest m_request;
-    LogSink m_sink;  // serialised by m_log_mutex: services write at once
+    ChildLimits m_limits;  // the stage's deadline: builder.timeout from its start
+    LogSink m_sink;        // serialised by m_log_mutex: services write at once
     mutable std::mutex m_log_mutex;
     const CancelSignal& m_cancel;
     std::map<std::string, std::string> m_env;
-    ChildLimits m_limits;
     std::string m_work_dir;
     std::string m_image;           // the image under test as `buildah from` takes it; "" until first needed
     bool m_pulled_layout = false;  // m_image came from the OCI layout: this run's copy, removed at the end

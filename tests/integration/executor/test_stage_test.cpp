@@ -4,6 +4,8 @@
 #include "pipeline/executor/test_stage.hpp"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include "pipeline/executor/build_cgroup.hpp"
 #include "tests/integration/executor/sandbox_fixture.hpp"
@@ -36,6 +38,15 @@ protected:
         request.image_id = result->image_id;
         request.layout = "oci:" + result->layout_dir + ":" + result->layout_ref;
         return request;
+    }
+
+    // Runs the tests of `request`: they must pass, with `line` in the log.
+    void expect_pass(const TestRequest& request, const std::string& line) {
+        LogLines log;
+        const auto status = this->m_executor->start_tests(request, log.sink())->wait();
+        EXPECT_TRUE(status.ok()) << status.error().message << "\n" << log.text();
+        EXPECT_NE(log.text().find(line), std::string::npos) << log.text();
+        expect_no_containers();
     }
 
     // Test containers are removed whatever the outcome.
@@ -76,11 +87,7 @@ TEST_F(TestStageTest, SutReachesItsDependencyByNameOverTheSharedNetwork) {
 )");
     request.build.docker_hub.docker_repo = "localhost/acme/app";
     request.build.docker_hub.docker_tag = "latest";
-    LogLines log;
-    const auto status = m_executor->start_tests(request, log.sink())->wait();
-    EXPECT_TRUE(status.ok()) << status.error().message << "\n" << log.text();
-    EXPECT_NE(log.text().find("sut | served-by-web"), std::string::npos) << log.text();
-    expect_no_containers();
+    expect_pass(request, "sut | served-by-web");
 }
 
 TEST_F(TestStageTest, FailingSutFailsWithItsExitCodeAndOutput) {
@@ -110,11 +117,7 @@ TEST_F(TestStageTest, DependencyImageIsPulledFromAConfiguredRegistry) {
         "services:\n  sut:\n    build: .\n    command: sh -c 'for i in $$(seq 300); do wget -q -O- "
         "http://web:8080/ && exit 0; sleep 0.2; done; exit 1'\n    depends_on: [web]\n  web:\n    image: " +
             web + "\n    command: sh -c 'mkdir /w && echo pulled-web > /w/index.html && httpd -f -p 8080 -h /w'\n");
-    LogLines log;
-    const auto status = m_executor->start_tests(request, log.sink())->wait();
-    EXPECT_TRUE(status.ok()) << status.error().message << "\n" << log.text();
-    EXPECT_NE(log.text().find("sut | pulled-web"), std::string::npos) << log.text();
-    expect_no_containers();
+    expect_pass(request, "sut | pulled-web");
 }
 
 TEST_F(TestStageTest, CancelStopsTheTestContainers) {
@@ -151,6 +154,20 @@ TEST_F(TestStageTest, WhatTheRunnerDoesNotSupportIsAnErrorNamingFileAndLine) {
     EXPECT_EQ(status.error().message.rfind("b.test.yml:6: services.db: image elsewhere.example/db is neither", 0), 0u)
         << status.error().message;
     expect_no_containers();
+}
+
+TEST_F(TestStageTest, StartUpRemovesTheTestContainersOfAKilledHookyardOnly) {
+    pid_t dead = 4194303;  // pid_max's ceiling: no process has it on a normal host
+    while (::kill(dead, 0) == 0) --dead;
+    const std::string stale = "hookyard-test-7-" + std::to_string(dead) + "-1";
+    const std::string live = "hookyard-test-8-" + std::to_string(::getpid()) + "-1";
+    for (const auto& name : {stale, live}) {
+        ASSERT_EQ(test::sh(buildah_cli() + " from --name " + name + " scratch >/dev/null 2>&1"), 0) << name;
+    }
+    EXPECT_EQ(remove_stale_test_containers(m_options), 1);
+    std::string out;
+    test::sh(buildah_cli() + " containers --noheading --format '{{.ContainerName}}' 2>&1", &out);
+    EXPECT_EQ(out, live + "\n");
 }
 
 TEST_F(TestStageTest, HooksRunAroundTheTestsAndHooksTestReplacesTheFiles) {

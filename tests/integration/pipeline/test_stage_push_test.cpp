@@ -7,9 +7,9 @@
 #include <filesystem>
 
 #include "config/loader.hpp"
-#include "pipeline/executor/buildah_executor.hpp"
 #include "pipeline/registry_pusher.hpp"
 #include "pipeline/stage_runner.hpp"
+#include "tests/integration/executor/build_fixture.hpp"
 #include "tests/support/fake_checkout.hpp"
 #include "tests/support/fake_store.hpp"
 #include "tests/support/registry_server.hpp"
@@ -20,56 +20,51 @@ namespace {
 
 using storage::BuildState;
 
-class TestStageBuild : public ::testing::Test {
+// The config of one repository acme/app pushing to `registry`, its work under `data_dir`.
+config::Config one_repository(const test::RegistryServer& registry, const std::string& data_dir) {
+    std::string yaml = R"(server: { webhook_secret: test-stage-test-0123456789 }
+data_dir: DATA
+registries: { local: { endpoint: "URL" } }
+repositories:
+  - github: acme/app
+    registry: local
+    push_repo: HOST/acme/app
+    clone_url: https://example.invalid/acme/app.git
+    rules: [{ source: main, tag: latest }]
+)";
+    for (const auto& [from, to] :
+         {std::pair<std::string, std::string>{"DATA", data_dir}, {"URL", registry.url()}, {"HOST", registry.host()}}) {
+        yaml.replace(yaml.find(from), from.size(), to);
+    }
+    auto loaded = config::load_config_text(yaml, "test.yaml", [](const std::string&) { return std::nullopt; });
+    EXPECT_TRUE(loaded.config.has_value()) << (loaded.diagnostics.empty() ? "" : loaded.diagnostics[0].message);
+    return loaded.config ? *loaded.config : config::Config{};
+}
+
+// Real buildah on a storage of the test's own (ExecutorTest), a real registry, the fake checkout and store.
+class TestStageBuild : public test_fixture::ExecutorTest {
 protected:
-    void SetUp() override {
-        if (!test::have_program("buildah") || !std::filesystem::exists("/bin/busybox")) {
-            GTEST_SKIP() << "needs buildah and busybox-static (scripts/setup installs them)";
-        }
-        m_registry = std::make_unique<test::RegistryServer>();
-        const std::string yaml =
-            "server: { webhook_secret: test-stage-test-0123456789 }\ndata_dir: " + (m_dir / "data") +
-            "\nregistries:\n  local: { endpoint: \"" + m_registry->url() +
-            "\" }\nrepositories:\n  - { github: acme/app, registry: local, push_repo: " + m_registry->host() +
-            "/acme/app, clone_url: 'https://example.invalid/acme/app.git',\n"
-            "      rules: [{ source: main, tag: latest }] }\n";
-        auto loaded = config::load_config_text(yaml, "test.yaml", [](const std::string&) { return std::nullopt; });
-        ASSERT_TRUE(loaded.config.has_value()) << (loaded.diagnostics.empty() ? "" : loaded.diagnostics[0].message);
-        m_config = std::move(*loaded.config);
-        m_options.root = m_dir / "storage";
-        m_options.runroot = m_dir / "run";
-        m_executor = make_buildah_executor(m_options);
-    }
-
-    void TearDown() override {
-        test::sh("buildah --root '" + m_options.root + "' --runroot '" + m_options.runroot +
-                 "' rmi --all --force >/dev/null 2>&1");
-    }
-
     // Runs a build of a FROM scratch + busybox image whose test file's sut runs `sut_command`.
     storage::Build run(const std::string& sut_command) {
-        const std::string dockerfile =
-            "FROM scratch\nCOPY --chmod=0755 busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", "
-            "\"-s\", \"/bin\"]\nCMD [\"/bin/sh\"]\n";
         test::FakeCheckout checkout(
-            {{"Dockerfile", dockerfile},
+            {{"Dockerfile",
+              "FROM scratch\nCOPY --chmod=0755 busybox /bin/busybox\nRUN [\"/bin/busybox\", "
+              "\"--install\", \"-s\", \"/bin\"]\nCMD [\"/bin/sh\"]\n"},
              {"busybox", test::read_file("/bin/busybox")},
              {"docker-compose.test.yml", "services:\n  sut:\n    build: .\n    command: " + sut_command + "\n"}});
         RegistryPusher pusher;
         StageRunner runner(m_config, *m_store, checkout, *m_executor, pusher);
-        storage::NewBuild b;
-        b.repository = "acme/app";
-        b.ref = "refs/heads/main";
-        b.image = m_registry->host() + "/acme/app";
-        b.tags = {"latest"};
-        b.context = "/";
-        b.dockerfile = "Dockerfile";
-        auto inserted = m_store->insert_builds({b});
+        storage::NewBuild wanted;  // context and Dockerfile: the defaults (the checkout's root, Dockerfile)
+        wanted.repository = "acme/app";
+        wanted.ref = "refs/heads/main";
+        wanted.image = m_registry.host() + "/acme/app";
+        wanted.tags = {"latest"};
+        auto inserted = m_store->insert_builds({wanted});
         EXPECT_TRUE(inserted.ok());
-        const auto build = *m_store->claim(inserted->at(0).id);
+        const auto claimed = *m_store->claim(inserted->at(0).id);
         CancelToken token;
-        m_outcome = runner.run(build, token);
-        return *m_store->get_build(build.id);
+        m_outcome = runner.run(claimed, token);
+        return *m_store->get_build(claimed.id);
     }
 
     std::string log_of(const storage::Build& build) {
@@ -78,23 +73,21 @@ protected:
     }
 
     int skopeo_inspect(std::string& out) {
-        return test::sh("skopeo inspect --tls-verify=false docker://" + m_registry->host() + "/acme/app:latest 2>&1",
+        return test::sh("skopeo inspect --tls-verify=false docker://" + m_registry.host() + "/acme/app:latest 2>&1",
                         &out);
     }
 
+    // The stages in order, a failed one marked with "!".
     std::vector<std::string> stage_names(const storage::Build& b) {
         std::vector<std::string> out;
         for (const auto& s : b.stages) out.push_back(s.name + (s.state == BuildState::succeeded ? "" : "!"));
         return out;
     }
 
-    test::TempDir m_dir;
-    std::unique_ptr<test::RegistryServer> m_registry;
-    config::Config m_config;
-    BuildahOptions m_options;
-    std::unique_ptr<Executor> m_executor;
-    std::unique_ptr<storage::Store> m_store = test::make_fake_store();
     RunOutcome m_outcome;
+    test::RegistryServer m_registry;
+    std::unique_ptr<storage::Store> m_store = test::make_fake_store();
+    config::Config m_config = one_repository(m_registry, m_dir / "data");
 };
 
 TEST_F(TestStageBuild, PassingSutLetsTheImageBePushed) {
