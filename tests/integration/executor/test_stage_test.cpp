@@ -3,8 +3,10 @@
 
 #include "pipeline/executor/test_stage.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "pipeline/executor/build_cgroup.hpp"
@@ -216,6 +218,20 @@ TEST_F(TestStageSandboxTest, TestContainersRunUnderTheBuildsLimits) {
         << status.error().message;
     EXPECT_NE(log.text().find("sut | web-up"), std::string::npos) << log.text();
     expect_no_containers();
+}
+
+TEST_F(TestStageSandboxTest, SutAloneGetsTheBuildsFilteredNetwork) {
+    require_root_and({"nft", "ip"}, "nftables and iproute2");
+    if (IsSkipped()) return;
+    // The network tests' host lock: they replace the filtered network's rules too.
+    const int lock = ::open("/run/lock/hookyard-network-test.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    ASSERT_GE(lock, 0);
+    ASSERT_EQ(::flock(lock, LOCK_EX), 0);
+    if (use_filtered_network()) {
+        const auto request = built("services:\n  sut:\n    build: .\n    command: sh -c 'ip -4 -o addr show eth0'\n");
+        expect_pass(request, "inet 10.213.");
+    }
+    ::close(lock);
 }
 
 }  // namespace
