@@ -8,6 +8,7 @@
 #include "config/platform.hpp"
 #include "config/rules.hpp"
 #include "pipeline/commit_tags.hpp"
+#include "pipeline/executor/test_stage.hpp"
 #include "pipeline/platform_builds.hpp"
 #include "pipeline/push_guards.hpp"
 #include "storage/log_writer.hpp"
@@ -65,6 +66,9 @@ private:
     bool build_platforms();
     // Runs one build job to its end (canceled with `token`) into `out`.
     util::Status run_build(BuildRequest req, CancelToken& token, BuildResult& out, const std::string& log_prefix);
+    // Runs the build's *.test.yml files (pipeline/executor/test_stage.hpp) against the built image; with
+    // several platforms, against the host's (else the first) platform's image.
+    util::Status test_stage();
     util::Status push_stage();
     // The push stage; true without one for a build that pushes nothing (a pull request's, see records.hpp).
     bool push_unless_pull_request();
@@ -260,6 +264,7 @@ RunOutcome StageRunner::Run::execute_stages() {
                     (!m_superseded.empty() ||
                      (stage("locate", [this] { return locate_stage(); }) &&
                       (m_platforms.size() > 1 ? build_platforms() : stage("build", [this] { return build_stage(); })) &&
+                      (!has_tests(build_request()) || stage("test", [this] { return test_stage(); })) &&
                       push_unless_pull_request()));
     release_built_images();
     if (ok && !m_superseded.empty()) {
@@ -399,6 +404,17 @@ bool StageRunner::Run::push_unless_pull_request() {
     if (m_build.push) return stage("push", [this] { return push_stage(); });
     log("hookyard: pull request #" + std::to_string(m_build.pull_request) + ": built, nothing is pushed");
     return true;
+}
+
+util::Status StageRunner::Run::test_stage() {
+    const BuildResult* image = &m_built;
+    for (std::size_t i = 0; i < m_platforms_built.size(); ++i) {
+        if (i == 0 || m_platforms[i] == config::host_platform().text()) image = &m_platforms_built[i];
+    }
+    TestRequest req{build_request(), image->image_id, "oci:" + image->layout_dir + ":" + image->layout_ref};
+    auto job = m_owner.m_executor.start_tests(std::move(req), sink());
+    CancelCallback stop_job(m_token, [&job] { job->cancel(); });
+    return job->wait();
 }
 
 util::Status StageRunner::Run::push_stage() {

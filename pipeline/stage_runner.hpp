@@ -1,5 +1,5 @@
 #pragma once
-// The stage runner: one build through checkout → locate → build → push, each stage recorded in the
+// The stage runner: one build through checkout → locate → build → [test] → push, each stage recorded in the
 // store with its times and outcome, the log written to the store in batches
 // (storage::LogWriter), capped at builder.max_log_size.
 
@@ -52,6 +52,9 @@ public:
     // cannot run fails its stage before anything builds; one failing platform cancels the others and nothing
     // is pushed; the push puts an index at every tag, and each platform's manifest digest is recorded as the
     // pushed image "platform:<os/arch>" (storage's build JSON lists them as `platforms`).
+    // A build with tests (*.test.yml next to the Dockerfile, or hooks/test: pipeline/executor/test_stage.hpp)
+    // runs stage "test" between build and push, against the built image (with several platforms: the
+    // host's, else the first); a failing test fails the build and nothing is pushed.
     // Whatever the outcome, a built image's OCI layout (every platform's) is deleted before run() returns
     // (also from a kept work dir) and, when the layer cache was on, the image itself is handed to
     // `final_images`.

@@ -2,25 +2,27 @@
 
 #include <atomic>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
 
 #include "pipeline/executor/buildah_run.hpp"
 #include "pipeline/executor/hooks.hpp"
+#include "pipeline/executor/test_stage_run.hpp"
 
 namespace hookyard::pipeline {
 namespace {
 
-class BuildahJob final : public BuildJob {
+// A job (BuildJob or TestJob) whose work runs on a thread of its own until it returns its outcome.
+template <class Base, class Outcome>
+class WorkerJob final : public Base {
 public:
-    BuildahJob(std::shared_ptr<const BuildahOptions> options, BuildRequest request, LogSink sink) {
-        m_thread = std::thread([this, options = std::move(options), request = std::move(request),
-                                sink = std::move(sink)]() mutable {
-            std::optional<util::Result<BuildResult>> result;
+    explicit WorkerJob(std::function<Outcome(const CancelSignal&)> work) {
+        m_thread = std::thread([this, work = std::move(work)] {
+            std::optional<Outcome> result;
             try {
-                BuildahRun run(*options, std::move(request), std::move(sink), m_cancel);
-                result.emplace(run.run());
+                result.emplace(work(m_cancel));
             } catch (const std::exception& e) {
                 result.emplace(util::make_error(util::ErrorKind::internal, std::string("build crashed: ") + e.what()));
             }
@@ -32,14 +34,14 @@ public:
         });
     }
 
-    ~BuildahJob() override {
+    ~WorkerJob() override {
         cancel();
         join();
     }
 
     void cancel() override { m_cancel.raise(); }
 
-    util::Result<BuildResult> wait() override {
+    Outcome wait() override {
         join();
         const std::lock_guard lock(m_mutex);
         return *m_result;
@@ -54,7 +56,7 @@ private:
 
     CancelSignal m_cancel;
     std::mutex m_mutex;
-    std::optional<util::Result<BuildResult>> m_result;
+    std::optional<Outcome> m_result;
     std::atomic<bool> m_done{false};
     std::once_flag m_joined;
     std::thread m_thread;  // last: starts after every member it uses exists
@@ -67,7 +69,17 @@ public:
           m_base_env(executor_base_env(*m_options)) {}
 
     std::unique_ptr<BuildJob> start(BuildRequest request, LogSink sink) override {
-        return std::make_unique<BuildahJob>(m_options, std::move(request), std::move(sink));
+        return std::make_unique<WorkerJob<BuildJob, util::Result<BuildResult>>>(
+            [options = m_options, request = std::move(request), sink = std::move(sink)](const CancelSignal& cancel) {
+                return BuildahRun(*options, request, sink, cancel).run();
+            });
+    }
+
+    std::unique_ptr<TestJob> start_tests(TestRequest request, LogSink sink) override {
+        return std::make_unique<WorkerJob<TestJob, util::Status>>(
+            [options = m_options, request = std::move(request), sink = std::move(sink)](const CancelSignal& cancel) {
+                return TestRun(*options, request, sink, cancel).run();
+            });
     }
 
     util::Status run_hook(Hook hook, const BuildRequest& request, const LogSink& sink) override {

@@ -197,15 +197,19 @@ util::Status BuildahRun::run_hook(Hook hook, bool* ran) {
     return run_hook_file(hook, m_request, m_env, m_sink, m_limits, m_cancel, ran, placement());
 }
 
-std::vector<std::string> BuildahRun::buildah_argv(std::vector<std::string> args) const {
-    std::vector<std::string> argv{m_options.buildah};
-    if (m_options.sandbox.isolation == config::Isolation::oci) {
-        argv.insert(argv.end(), {"--cgroup-manager", m_options.sandbox.cgroup_manager});
+std::vector<std::string> buildah_command(const BuildahOptions& options, std::vector<std::string> args) {
+    std::vector<std::string> argv{options.buildah};
+    if (options.sandbox.isolation == config::Isolation::oci) {
+        argv.insert(argv.end(), {"--cgroup-manager", options.sandbox.cgroup_manager});
     }
-    if (!m_options.root.empty()) argv.insert(argv.end(), {"--root", m_options.root});
-    if (!m_options.runroot.empty()) argv.insert(argv.end(), {"--runroot", m_options.runroot});
+    if (!options.root.empty()) argv.insert(argv.end(), {"--root", options.root});
+    if (!options.runroot.empty()) argv.insert(argv.end(), {"--runroot", options.runroot});
     argv.insert(argv.end(), std::make_move_iterator(args.begin()), std::make_move_iterator(args.end()));
     return argv;
+}
+
+std::vector<std::string> BuildahRun::buildah_argv(std::vector<std::string> args) const {
+    return buildah_command(m_options, std::move(args));
 }
 
 util::Result<int> BuildahRun::run_buildah(std::vector<std::string> args, const LogSink& sink, const ChildLimits& limits,

@@ -18,6 +18,10 @@ namespace hookyard::pipeline {
 // buildah must pass them as --root/--runroot so the image lands where the executor looks for it).
 std::map<std::string, std::string> executor_base_env(const BuildahOptions& options);
 
+// `buildah [--cgroup-manager M] [--root R] [--runroot RR] args…`: the executor's storage, and the cgroup
+// manager of the sandbox under OCI isolation.
+std::vector<std::string> buildah_command(const BuildahOptions& options, std::vector<std::string> args);
+
 class BuildahRun {
 public:
     // `cancel` must outlive the run. Not thread-safe; run() is called once, on a worker thread.

@@ -21,8 +21,8 @@ std::map<std::string, std::string> DockerHubVars::to_map() const {
 
 std::string_view to_string(Hook hook) {
     static constexpr util::EnumNames k_names(
-        Hook::post_push,
-        std::array<std::string_view, 6>{"post_checkout", "pre_build", "build", "post_build", "pre_push", "post_push"});
+        Hook::post_push, std::array<std::string_view, 9>{"post_checkout", "pre_build", "build", "post_build",
+                                                         "pre_test", "test", "post_test", "pre_push", "post_push"});
     return k_names(hook, "unknown");
 }
 

@@ -62,7 +62,7 @@ struct BuildResult {
 };
 
 // Docker Hub hooks, in the order Docker Hub runs them.
-enum class Hook { post_checkout, pre_build, build, post_build, pre_push, post_push };
+enum class Hook { post_checkout, pre_build, build, post_build, pre_test, test, post_test, pre_push, post_push };
 // "post_checkout", ... — the file name under hooks/.
 std::string_view to_string(Hook hook);
 
@@ -88,6 +88,26 @@ public:
     virtual bool finished() const = 0;
 };
 
+// The test stage's input (test_stage.hpp says what runs).
+struct TestRequest {
+    BuildRequest build;    // the build's request: test files and hooks next to its Dockerfile, its variables
+    std::string image_id;  // the image under test, "sha256:<hex>" (BuildResult::image_id)
+    std::string layout;    // the same image as "oci:<layout_dir>:<layout_ref>", used when storage lost it
+};
+
+// A running test stage. Thread-safe like BuildJob: cancel() from any thread while another is in wait().
+class TestJob {
+public:
+    virtual ~TestJob() = default;  // an unfinished job is canceled and waited for
+    // Stops the running test containers and hooks; wait() then returns ErrorKind::canceled. Idempotent.
+    virtual void cancel() = 0;
+    // Blocks until the tests have finished: success, or the first failing test's error (invalid_input
+    // naming the file and the exit code, with its last output lines), timeout, canceled, not_found.
+    virtual util::Status wait() = 0;
+    // True once the outcome is known (wait() would not block).
+    virtual bool finished() const = 0;
+};
+
 class Executor {
 public:
     virtual ~Executor() = default;
@@ -105,6 +125,10 @@ public:
     // file does not exist; invalid_input naming the hook and its exit code when it fails; timeout when
     // it ran too long (its process group is killed). Thread-safe.
     virtual util::Status run_hook(Hook hook, const BuildRequest& request, const LogSink& sink) = 0;
+
+    // Starts the test stage (test_stage.hpp) on a worker thread and returns at once; the tests' output
+    // streams to `sink`. Never returns nullptr. Thread-safe.
+    virtual std::unique_ptr<TestJob> start_tests(TestRequest request, LogSink sink) = 0;
 };
 
 }  // namespace hookyard::pipeline

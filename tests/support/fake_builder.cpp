@@ -35,6 +35,13 @@ private:
     bool m_canceled = false;
 };
 
+class PassedTests final : public pipeline::TestJob {
+public:
+    void cancel() override {}
+    util::Status wait() override { return {}; }
+    bool finished() const override { return true; }
+};
+
 // Blocks until `token` is canceled.
 void wait_for_cancel(pipeline::CancelToken& token) {
     std::promise<void> canceled;
@@ -59,6 +66,11 @@ util::Status FakeExecutor::run_hook(pipeline::Hook hook, const pipeline::BuildRe
     std::lock_guard lock(m_mutex);
     m_hooks.push_back(hook);
     return {};
+}
+
+std::unique_ptr<pipeline::TestJob> FakeExecutor::start_tests(pipeline::TestRequest, pipeline::LogSink) {
+    ++m_tests;
+    return std::make_unique<PassedTests>();
 }
 
 std::vector<pipeline::Hook> FakeExecutor::hooks_run() const {

@@ -22,16 +22,20 @@ public:
     // Records the hook and succeeds.
     util::Status run_hook(pipeline::Hook hook, const pipeline::BuildRequest& request,
                           const pipeline::LogSink& sink) override;
+    // Counts the test run; the tests pass at once.
+    std::unique_ptr<pipeline::TestJob> start_tests(pipeline::TestRequest request, pipeline::LogSink sink) override;
 
     void fail_with(util::Error error) { m_error = std::move(error); }
     void block_until_canceled() { m_block = true; }
     int builds_started() const { return m_started.load(); }
+    int tests_started() const { return m_tests.load(); }
     std::vector<pipeline::Hook> hooks_run() const;
 
 private:
     std::optional<util::Error> m_error;
     bool m_block = false;
     std::atomic<int> m_started{0};
+    std::atomic<int> m_tests{0};
     mutable std::mutex m_mutex;
     std::vector<pipeline::Hook> m_hooks;
 };
