@@ -42,9 +42,9 @@ const std::vector<std::string> k_top_git_keys = {"token",
 const std::vector<std::string> k_repository_keys = {"github",     "registry",  "push_repo",     "push_repo_prefix",
                                                     "image_name", "clone_url", "trigger_token", "trigger_token_file",
                                                     "hooks",      "git",       "rules",         "allow_tag_collisions"};
-const std::vector<std::string> k_rule_keys = {"source_type", "source",    "tag",          "dockerfile",
-                                              "context",     "autobuild", "cache",        "submodules",
-                                              "build_args",  "paths",     "ignore_paths", "platforms"};
+const std::vector<std::string> k_rule_keys = {"source_type",  "source",    "tag",        "dockerfile", "context",
+                                              "autobuild",    "cache",     "submodules", "build_args", "paths",
+                                              "ignore_paths", "platforms", "reuse"};
 const std::vector<std::string> k_subscriber_keys = {"name",        "url",          "format", "secret",
                                                     "secret_file", "repositories", "events"};
 const std::vector<std::string> k_github_keys = {"token", "token_file", "api_url", "url"};
@@ -347,6 +347,7 @@ private:
         m_r.read(n, "context", rule.context);
         m_r.read(n, "autobuild", rule.autobuild);
         m_r.read(n, "cache", rule.cache);
+        m_r.read(n, "reuse", rule.reuse);
         m_r.read(n, "submodules", rule.submodules);
         m_r.read(n, "build_args", rule.build_args);
         m_r.read(n, "paths", rule.paths);

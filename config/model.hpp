@@ -127,6 +127,8 @@ struct Rule {
     std::vector<std::string> paths;
     std::vector<std::string> ignore_paths;
     std::vector<std::string> platforms;  // overrides builder.platforms when not empty
+    // Re-tag the image of a succeeded build with the same identity instead of building (pipeline/reuse.hpp).
+    bool reuse = true;
     int line = 0;
 };
 

@@ -107,6 +107,21 @@ CREATE INDEX pushed_images_by_image ON pushed_images (image, seq);
 ALTER TABLE builds ADD COLUMN trigger_type TEXT NOT NULL DEFAULT 'push';
 ALTER TABLE builds ADD COLUMN trigger_reason TEXT NOT NULL DEFAULT '';
 )sql",
+    // 7 and 8: reserved for other branches' migrations (an empty entry is neither applied nor recorded).
+    "",
+    "",
+    // Build reuse (issue 17): a build's identity, its resolved base images, the build it re-tagged, and
+    // the builds that opted out.
+    R"sql(
+CREATE TABLE build_reuse (
+    build_id BIGINT PRIMARY KEY,
+    reuse BIGINT NOT NULL DEFAULT 1,
+    identity TEXT NOT NULL DEFAULT '',
+    base_images TEXT NOT NULL DEFAULT '{}',
+    reused_from BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX build_reuse_by_identity ON build_reuse (identity);
+)sql",
 };
 
 // Instances starting together against one database migrate one after the other (a session advisory lock).
@@ -134,7 +149,7 @@ util::Status apply_missing(Conn& db) {
     }
     // Every migration not recorded yet applies (as in SQLite: branches may merge out of order).
     for (int version = 1; version <= latest_schema_version(); ++version) {
-        if (applied.count(version) > 0) continue;
+        if (applied.count(version) > 0 || *k_schema[static_cast<std::size_t>(version - 1)] == '\0') continue;
         if (auto st = apply_one(db, version); !st) return st;
     }
     return {};

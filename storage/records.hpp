@@ -50,6 +50,9 @@ struct NewBuild {
     // base_image | link, and a sentence for people ("push of refs/heads/main by alice", "retry of #12").
     std::string trigger_type = "push";
     std::string trigger_reason;
+    // May re-tag the image of a succeeded build with the same identity instead of building (the trigger or
+    // API body's "reuse": false, `hookyard build --no-reuse` clear it; pipeline/reuse.hpp).
+    bool reuse = true;
 };
 
 struct Build : NewBuild {
@@ -71,6 +74,12 @@ struct Build : NewBuild {
     std::map<std::string, std::string> pushed;
     bool cancel_requested = false;
     std::int64_t log_size = 0;
+    // Build reuse (Store::record_identity): what the build is made of, as one hash ("" until computed),
+    // the base images it resolved (FROM reference → manifest digest), and the build whose image it
+    // re-tagged instead of building (0 = it built).
+    std::string identity;
+    std::map<std::string, std::string> base_images;
+    BuildId reused_from = 0;
 };
 
 // One accepted webhook delivery.

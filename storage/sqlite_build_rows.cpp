@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "storage/sqlite_reuse.hpp"
 #include "util/json.hpp"
 
 namespace hookyard::storage::sqlite {
@@ -109,7 +110,9 @@ util::Result<BuildId> insert_build(Db& db, const NewBuild& b, const std::string&
                 b.source_type, b.source_name, delivery, b.head_commit_message, b.pusher, now_ms(), retry_of,
                 b.forced ? 1 : 0, sanitized, b.trigger_type, b.trigger_reason);
     if (auto st = q->run(); !st) return st.error();
-    return db.last_insert_id();
+    const BuildId id = db.last_insert_id();
+    if (auto st = insert_reuse_flag(db, id, b); !st) return st.error();
+    return id;
 }
 
 util::Result<Build> load_build(Db& db, BuildId id) {
@@ -122,6 +125,7 @@ util::Result<Build> load_build(Db& db, BuildId id) {
     Build b = row_to_build(*q);
     if (auto st = load_stages(db, b); !st) return st.error();
     if (auto st = load_pushed(db, b); !st) return st.error();
+    if (auto st = load_reuse(db, b); !st) return st.error();
     return b;
 }
 
@@ -145,6 +149,7 @@ util::Result<std::vector<Build>> load_builds(Db& db, const BuildFilter& filter) 
     for (auto& b : out) {
         if (auto st = load_stages(db, b); !st) return st.error();
         if (auto st = load_pushed(db, b); !st) return st.error();
+        if (auto st = load_reuse(db, b); !st) return st.error();
     }
     return out;
 }

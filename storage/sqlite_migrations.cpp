@@ -168,6 +168,18 @@ CREATE INDEX pushed_images_by_image ON pushed_images (image);
 ALTER TABLE builds ADD COLUMN trigger_type TEXT NOT NULL DEFAULT 'push';
 ALTER TABLE builds ADD COLUMN trigger_reason TEXT NOT NULL DEFAULT '';
 )sql"},
+    // Build reuse (issue 17): a build's identity, its resolved base images, the build it re-tagged, and
+    // the builds that opted out. A table of its own: most builds never need a row's worth of it.
+    Migration{9, R"sql(
+CREATE TABLE build_reuse (
+    build_id INTEGER PRIMARY KEY,
+    reuse INTEGER NOT NULL DEFAULT 1,
+    identity TEXT NOT NULL DEFAULT '',
+    base_images TEXT NOT NULL DEFAULT '{}',
+    reused_from INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX build_reuse_by_identity ON build_reuse (identity);
+)sql"},
 };
 
 // The integer the first row of `sql` starts with (0 without a row); the statement is reset on return.
