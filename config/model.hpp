@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "config/base_images.hpp"
 #include "config/ui.hpp"
 
 namespace re2 {
@@ -129,6 +130,8 @@ struct Rule {
     std::vector<std::string> platforms;  // overrides builder.platforms when not empty
     // Re-tag the image of a succeeded build with the same identity instead of building (pipeline/reuse.hpp).
     bool reuse = true;
+    // Rebuild the last succeeded commit when a base image it was built FROM changes (base_images.hpp).
+    bool rebuild_on_base_change = false;
     int line = 0;
 };
 
@@ -147,6 +150,8 @@ struct RepositoryConfig {
     // Let a tag that sanitising changed overwrite the same tag of another ref (off: such a build fails).
     bool allow_tag_collisions = false;
     GitCredentials git;  // overrides the global git credentials when not empty
+    // Rebuild the rules' last succeeded commits when hookyard pushes an image of one of these repositories.
+    std::vector<std::string> rebuild_when_pushed;
     std::vector<Rule> rules;
     int line = 0;
 };
@@ -200,6 +205,7 @@ struct Config {
     GithubConfig github;
     NotifyConfig notify;
     RetentionConfig retention;
+    BaseImagesConfig base_images;
     UiConfig ui;
 
     // The repository entry for a GitHub full name (case-insensitive, as GitHub names are), or nullptr.

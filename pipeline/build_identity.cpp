@@ -108,7 +108,7 @@ void read_arg(const std::vector<std::string>& words, bool global, DockerfileFact
 DockerfileFacts read_dockerfile(std::string_view text, const std::map<std::string, std::string>& build_args) {
     DockerfileFacts facts;
     std::map<std::string, std::string> vars = build_args;
-    std::set<std::string> stages;
+    std::map<std::string, std::string> stages;  // upper-cased stage name → its base image
     bool seen_from = false;
     for (const auto& instruction : dockerfile_instructions(text)) {
         const auto words = words_of(instruction);
@@ -121,13 +121,17 @@ DockerfileFacts read_dockerfile(std::string_view text, const std::map<std::strin
             if (words[i].rfind("--", 0) != 0) rest.push_back(words[i]);
         }
         if (rest.empty()) continue;
-        if (rest.size() >= 3 && upper(rest[1]) == "AS") stages.insert(upper(rest[2]));
         const std::string image = substitute(rest[0], vars);
+        const auto stage = stages.find(upper(image));
+        // A stage built FROM an earlier stage starts from that stage's base image.
+        facts.final_base = stage != stages.end() ? stage->second : upper(image) == "SCRATCH" ? "" : image;
+        if (rest.size() >= 3 && upper(rest[1]) == "AS") stages[upper(rest[2])] = facts.final_base;
         if (image.find('$') != std::string::npos) {
             if (facts.unresolved.empty()) facts.unresolved = rest[0];
+            facts.final_base.clear();
             continue;
         }
-        if (upper(image) == "SCRATCH" || stages.count(upper(image)) > 0) continue;
+        if (upper(image) == "SCRATCH" || stage != stages.end()) continue;
         if (std::find(facts.bases.begin(), facts.bases.end(), image) == facts.bases.end()) facts.bases.push_back(image);
     }
     return facts;

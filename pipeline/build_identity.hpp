@@ -20,6 +20,7 @@ struct DockerfileFacts {
     std::vector<std::string> bases;
     std::set<std::string> declared_args;  // every name an ARG instruction declares
     std::string unresolved;               // a FROM naming a variable nothing sets ("" = none): not reusable
+    std::string final_base;               // the image the last stage starts from ("" = scratch or unresolved)
 };
 
 // Reads FROM and ARG instructions (line continuations joined, comments skipped). `build_args` (the build's

@@ -61,6 +61,7 @@ std::string compute_identity(const config::Config& config, ImagePusher& pusher, 
         return "";
     }
     IdentityInputs id;
+    out.final_base = facts.final_base;
     if (!resolve_bases(config, pusher, facts.bases, id.base_digests, log, token)) return "";
     out.base_images = id.base_digests;
     id.context_digest = *context;
@@ -125,6 +126,20 @@ ReuseDecision decide_reuse(const config::Config& config, storage::Store& store, 
         log("hookyard: could not record the build identity: " + st.error().message);
     }
     return out;
+}
+
+std::map<std::string, std::string> provenance_labels(const std::string& source_url, const std::string& commit,
+                                                     const ReuseDecision& decision) {
+    const std::string prefix = "org.opencontainers.image.";
+    std::map<std::string, std::string> labels{{prefix + "source", source_url},
+                                              {prefix + "revision", commit},
+                                              {prefix + "created", storage::format_rfc3339(storage::now_ms())}};
+    if (!decision.final_base.empty()) {
+        labels[prefix + "base.name"] = decision.final_base;
+        const auto digest = decision.base_images.find(decision.final_base);
+        if (digest != decision.base_images.end()) labels[prefix + "base.digest"] = digest->second;
+    }
+    return labels;
 }
 
 util::Result<std::string> push_reused(storage::Store& store, ImagePusher& pusher, const storage::Build& build,

@@ -34,7 +34,14 @@ struct ReuseDecision {
     std::map<std::string, std::string> base_images;  // FROM reference → the digest resolved now
     std::optional<storage::Build> source;            // the succeeded build whose image to re-tag; nullopt = build
     storage::BuildId reused_from = 0;                // the build that built that image
+    std::string final_base;                          // the image the last stage starts from ("" = scratch)
 };
+
+// The OCI labels of a built image: org.opencontainers.image.source (`source_url`), .revision (`commit`),
+// .created (now), and .base.name / .base.digest of the last stage's base image when it has one. Image
+// config, not per-tag data: an image reused under other tags keeps them.
+std::map<std::string, std::string> provenance_labels(const std::string& source_url, const std::string& commit,
+                                                     const ReuseDecision& decision);
 
 // Computes and records the identity; looks for a build to reuse unless the rule (`reuse: false`) or the
 // build (`"reuse": false`, a retry) opted out. Never fails the build: a step that cannot be done (an

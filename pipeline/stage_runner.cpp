@@ -330,6 +330,8 @@ BuildRequest StageRunner::Run::build_request() const {
     req.hooks = m_repo->hooks;
     req.timeout = m_config.builder.timeout;
     req.layout_ref = req.docker_hub.docker_tag;
+    req.labels = provenance_labels(util::redact_url(m_repo->clone_url.empty() ? m_build.clone_url : m_repo->clone_url),
+                                   m_commit, m_reuse);
     return req;
 }
 
