@@ -4,9 +4,6 @@
 #include <functional>
 #include <map>
 
-#include "config/model.hpp"
-#include "config/yaml_reader.hpp"
-
 namespace hookyard::config {
 namespace {
 

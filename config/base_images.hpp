@@ -4,24 +4,11 @@
 //   rules: [{ …, rebuild_on_base_change: true }]
 //   repositories: [{ github: acme/app, rebuild_when_pushed: [acme/base], … }]
 
-#include <chrono>
-#include <string>
-#include <vector>
-
-namespace YAML {
-class Node;
-}  // namespace YAML
+#include "config/diagnostics.hpp"
+#include "config/model.hpp"
+#include "config/yaml_reader.hpp"
 
 namespace hookyard::config {
-
-class YamlReader;
-class Diagnostics;
-struct Config;
-
-struct BaseImagesConfig {
-    // Between two checks of every base image opted-in rules' last builds used (jittered by ±10%).
-    std::chrono::seconds watch_interval{3600};
-};
 
 // Reads the base_images: mapping `n` (absent = defaults) into `out`.
 void parse_base_images(YamlReader& reader, const YAML::Node& n, BaseImagesConfig& out);

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/base_images.hpp"
 #include "config/builder.hpp"
 #include "config/image_ref.hpp"
 #include "config/naming.hpp"

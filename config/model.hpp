@@ -11,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "config/base_images.hpp"
 #include "config/ui.hpp"
 
 namespace re2 {
@@ -189,6 +188,12 @@ struct RetentionConfig {
     std::chrono::seconds deliveries{30 * 24 * 3600};
     std::chrono::seconds kept_workdirs{7 * 24 * 3600};
     std::chrono::seconds interval{3600};
+};
+
+// base_images: (config/base_images.hpp reads it).
+struct BaseImagesConfig {
+    // Between two checks of every base image opted-in rules' last builds used (jittered by ±10%).
+    std::chrono::seconds watch_interval{3600};
 };
 
 struct Config {

@@ -171,16 +171,11 @@ util::Result<std::string> context_digest(const std::string& dir) {
 }
 
 std::string build_identity(const IdentityInputs& in) {
-    // Versioned: a change of what counts must not match identities computed before it.
-    const nlohmann::json canonical = {{"v", 1},
-                                      {"context", in.context_digest},
-                                      {"dockerfile_path", in.dockerfile_path},
-                                      {"dockerfile", sha256_digest(in.dockerfile_text)},
-                                      {"build_args", in.build_args},
-                                      {"automatic_args", in.automatic_args},
-                                      {"platforms", in.platforms},
-                                      {"hooks", in.hooks},
-                                      {"bases", in.base_digests}};
+    // Versioned (the leading 1): a change of what counts must not match identities computed before it.
+    // Positional: the order of the fields is part of the format (version 1).
+    const nlohmann::json canonical =
+        nlohmann::json::array({1, in.context_digest, in.dockerfile_path, sha256_digest(in.dockerfile_text),
+                               in.build_args, in.automatic_args, in.platforms, in.hooks, in.base_digests});
     return sha256_digest(canonical.dump());
 }
 
