@@ -56,14 +56,14 @@ TEST(BaseImagesConfig, LinksMustNameConfiguredRepositoriesAndFormNoCycle) {
     EXPECT_NE(all_messages(unknown).find("acme/nope, which is not a configured repository"), std::string::npos)
         << all_messages(unknown);
 
-    const auto cycle = load_links("repositories:\n" + repo("acme/a", "acme/b") + repo("acme/b", "acme/c") +
-                                  repo("acme/c", "acme/a"));
+    const auto cycle =
+        load_links("repositories:\n" + repo("acme/a", "acme/b") + repo("acme/b", "acme/c") + repo("acme/c", "acme/a"));
     ASSERT_FALSE(cycle.config.has_value());
     EXPECT_NE(all_messages(cycle).find("cycle: acme/a → acme/b → acme/c → acme/a"), std::string::npos)
         << all_messages(cycle);
     EXPECT_FALSE(load_links("repositories:\n" + repo("acme/a", "acme/a")).config.has_value());
-    EXPECT_TRUE(load_links("repositories:\n" + repo("acme/a", "") + repo("acme/b", "acme/a") +
-                           repo("acme/c", "acme/a, acme/b"))
-                    .config.has_value())
+    EXPECT_TRUE(
+        load_links("repositories:\n" + repo("acme/a", "") + repo("acme/b", "acme/a") + repo("acme/c", "acme/a, acme/b"))
+            .config.has_value())
         << "a diamond is no cycle";
 }
