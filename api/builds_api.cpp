@@ -5,6 +5,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "api/provenance.hpp"
 #include "storage/build_json.hpp"
 #include "util/json.hpp"
 #include "util/signature.hpp"
@@ -56,6 +57,7 @@ void BuildsApi::add_routes(http::RouteTable& table) {
     add_guarded(table, "GET", "/api/v1/builds/{id}/notifications", &BuildsApi::notifications);
     add_guarded(table, "POST", "/api/v1/builds/{id}/cancel", &BuildsApi::cancel);
     add_guarded(table, "POST", "/api/v1/builds/{id}/retry", &BuildsApi::retry);
+    add_guarded(table, "GET", "/api/v1/builds/{id}/provenance", &BuildsApi::provenance);
 }
 
 void BuildsApi::add_guarded(http::RouteTable& table, std::string method, std::string_view pattern, Handler handler) {
@@ -116,6 +118,12 @@ http::ServerResponse BuildsApi::get(storage::BuildId id, const Query&) {
     auto b = m_store.get_build(id);
     if (!b) return http::json_error(b.error());
     return build_response(200, *b);
+}
+
+http::ServerResponse BuildsApi::provenance(storage::BuildId id, const Query&) {
+    auto b = m_store.get_build(id);
+    if (!b) return http::json_error(b.error());
+    return http::json_response(200, util::to_json_string(provenance_statement(*b)));
 }
 
 http::ServerResponse BuildsApi::cancel(storage::BuildId id, const Query&) {

@@ -6,6 +6,7 @@
 //   GET  /api/v1/builds/{id}/notifications                   the build's outbox with attempts, and callbacks
 //   POST /api/v1/builds/{id}/cancel                          200, 409 when already finished
 //   POST /api/v1/builds/{id}/retry                           201 with the new build
+//   GET  /api/v1/builds/{id}/provenance                      the SLSA v1 provenance statement (in-toto)
 // Every error answer is {"error": "..."} with the status that names the class of problem.
 
 #include <functional>
@@ -48,6 +49,8 @@ private:
     http::ServerResponse notifications(storage::BuildId id, const Query& query);
     http::ServerResponse cancel(storage::BuildId id, const Query& query);
     http::ServerResponse retry(storage::BuildId id, const Query& query);
+    // The build's SLSA v1 provenance statement (api/provenance.hpp).
+    http::ServerResponse provenance(storage::BuildId id, const Query& query);
     http::ServerResponse follow_log(storage::BuildId id, storage::LogChunk first);
     // The build's JSON, with "waiting" for a queued build while the pipeline holds claims.
     nlohmann::json to_json(const storage::Build& b, const std::vector<std::string>& waiting) const;

@@ -1,4 +1,4 @@
-// hookyard build -c FILE --repo owner/name --ref REF [--commit SHA] [--verbose]
+// hookyard build -c FILE --repo owner/name --ref REF [--commit SHA] [--no-reuse] [--verbose]
 // Runs the same pipeline as the service, in the foreground, with progress on the terminal.
 
 #include <cstdio>
@@ -17,7 +17,7 @@ namespace hookyard::cli {
 namespace {
 
 constexpr const char* k_usage =
-    "usage: hookyard build -c FILE --repo owner/name --ref refs/heads/main [--commit SHA] [--verbose]\n"
+    "usage: hookyard build -c FILE --repo owner/name --ref refs/heads/main [--commit SHA] [--no-reuse] [--verbose]\n"
     "  runs one build of the rules matching REF in the foreground; exit 0 and image@digest lines on success\n";
 
 // Prints stages as they start and end, and the build log with --verbose.
@@ -53,9 +53,11 @@ private:
 // Runs one planned build in the foreground and prints its outcome; returns whether it succeeded, or an
 // error from the store.
 util::Result<bool> run_one(PipelineService& service, storage::Store& store, const config::RepositoryConfig& repo,
-                           const config::PlannedBuild& planned, const std::string& ref, const std::string& commit) {
+                           const config::PlannedBuild& planned, const std::string& ref, const std::string& commit,
+                           bool reuse) {
     auto nb = storage::make_new_build(repo, planned, ref);
     nb.commit = commit;
+    nb.reuse = reuse;
     nb.pusher = "hookyard-cli";
     nb.trigger_type = "api";
     nb.trigger_reason = "hookyard build --ref " + ref + (commit.empty() ? "" : " --commit " + commit);
@@ -103,7 +105,7 @@ int run_plan(const config::Config& cfg, const config::RepositoryConfig& repo, co
     service.dispatcher().start();  // notifications of this build go out while it runs
     int failures = 0;
     for (const auto& planned : plan.builds) {
-        auto ok = run_one(service, **store, repo, planned, ref, parsed.value("--commit"));
+        auto ok = run_one(service, **store, repo, planned, ref, parsed.value("--commit"), !parsed.has("--no-reuse"));
         if (!ok) {
             std::fprintf(stderr, "hookyard: %s\n", ok.error().message.c_str());
             return 1;
@@ -119,8 +121,9 @@ int run_plan(const config::Config& cfg, const config::RepositoryConfig& repo, co
 
 int cmd_build(const Args& args) {
     // Unknown flags are ignored, as they always were.
-    const auto parsed =
-        parse_args(args, {{{"--config", "-c"}, {"--repo"}, {"--ref"}, {"--commit"}, bool_flag("--verbose")}});
+    const auto parsed = parse_args(
+        args,
+        {{{"--config", "-c"}, {"--repo"}, {"--ref"}, {"--commit"}, bool_flag("--verbose"), bool_flag("--no-reuse")}});
     const std::string path = parsed.value("--config"), repo_name = parsed.value("--repo");
     std::string ref = parsed.value("--ref");
     if (parsed.help || path.empty() || repo_name.empty() || ref.empty()) return print_usage(k_usage, parsed.help);

@@ -6,6 +6,7 @@
 #include "pipeline/disk_watermark.hpp"
 #include "pipeline/executor/buildah_env.hpp"
 #include "pipeline/pull_policy.hpp"
+#include "pipeline/rebuilds.hpp"
 #include "util/log.hpp"
 #include "webhook/notify/notify_planner.hpp"
 
@@ -29,17 +30,31 @@ pipeline::MirrorMaintenance make_maintenance(const config::Config& config, pipel
 // Finishing wakes the dispatcher so notifications go out at once, not at its next poll.
 class NotifyingEvents : public pipeline::BuildEvents {
 public:
-    NotifyingEvents(storage::Store& store, notify::Dispatcher& dispatcher, std::function<void()> finished)
-        : m_store(store), m_dispatcher(dispatcher), m_finished(std::move(finished)) {}
+    NotifyingEvents(const config::Config& config, storage::Store& store, notify::Dispatcher& dispatcher,
+                    std::function<void()> finished)
+        : m_config(config), m_store(store), m_dispatcher(dispatcher), m_finished(std::move(finished)) {}
     void started(const storage::Build&) override { m_dispatcher.wake(); }
     util::Status finish(const storage::Build& build, const pipeline::RunOutcome& outcome) override {
         auto st = m_store.finish_build(build.id, outcome.state, outcome.digest, outcome.error);
+        if (st && outcome.state == storage::BuildState::succeeded) queue_linked(build, outcome.digest);
         m_dispatcher.wake();
         m_finished();
         return st;
     }
 
 private:
+    // Repositories with rebuild_when_pushed naming this one rebuild (the scheduler's next poll claims them).
+    void queue_linked(storage::Build pushed, const std::string& digest) {
+        pushed.digest = digest;
+        auto n = pipeline::queue_linked_rebuilds(m_config, m_store, pushed);
+        if (!n)
+            util::log_warn("pipeline",
+                           "linked rebuilds after #" + std::to_string(pushed.id) + ": " + n.error().message);
+        if (n && *n > 0)
+            util::log_info("pipeline", std::to_string(*n) + " linked rebuild(s) after #" + std::to_string(pushed.id));
+    }
+
+    const config::Config& m_config;
     storage::Store& m_store;
     notify::Dispatcher& m_dispatcher;
     std::function<void()> m_finished;
@@ -83,7 +98,7 @@ PipelineService::PipelineService(const config::Config& config, storage::Store& s
       m_http(make_http_client(config)) {
     m_store.set_event_planner(notify::make_event_planner(config));
     m_dispatcher = std::make_unique<notify::Dispatcher>(store, config, *m_http, notify::dispatcher_options(config));
-    m_events = std::make_unique<NotifyingEvents>(store, *m_dispatcher, [this] {
+    m_events = std::make_unique<NotifyingEvents>(config, store, *m_dispatcher, [this] {
         if (m_budget) m_budget->wake();
     });
     if (config.builder.cache) {
@@ -107,6 +122,8 @@ PipelineService::PipelineService(const config::Config& config, storage::Store& s
         return reasons;
     };
     m_scheduler = std::make_unique<pipeline::Scheduler>(store, *m_runner, *m_events, options);
+    m_base_watcher = std::make_unique<pipeline::BaseImageWatcher>(
+        config, store, m_pusher, [this] { m_scheduler->wake(); }, "");
 }
 
 PipelineService::~PipelineService() { stop(); }
@@ -133,9 +150,11 @@ void PipelineService::start() {
     m_final_images.start();
     m_maintenance.start();
     if (m_budget) m_budget->start();
+    m_base_watcher->start();
 }
 
 void PipelineService::stop() {
+    if (m_base_watcher) m_base_watcher->stop();
     if (m_scheduler) m_scheduler->stop();
     m_final_images.stop();
     m_maintenance.stop();

@@ -14,6 +14,7 @@
 #include "pipeline/checkout/work_pool.hpp"
 #include "pipeline/executor/buildah_executor.hpp"
 #include "pipeline/image_budget.hpp"
+#include "pipeline/rebuilds.hpp"
 #include "pipeline/registry_pusher.hpp"
 #include "pipeline/scheduler.hpp"
 #include "pipeline/stage_runner.hpp"
@@ -74,6 +75,7 @@ private:
     std::unique_ptr<pipeline::ImageBudgetJob> m_budget;  // builder.cache_max_size; null with the cache off
     std::unique_ptr<http::Client> m_http;
     std::unique_ptr<notify::Dispatcher> m_dispatcher;
+    std::unique_ptr<pipeline::BaseImageWatcher> m_base_watcher;  // base_images.watch_interval, serve only
 };
 
 }  // namespace hookyard::cli

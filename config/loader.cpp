@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/base_images.hpp"
 #include "config/builder.hpp"
 #include "config/image_ref.hpp"
 #include "config/naming.hpp"
@@ -18,9 +19,9 @@
 namespace hookyard::config {
 namespace {
 
-const std::vector<std::string> k_top_keys = {"server",     "data_dir",     "storage",     "builder",
-                                             "registries", "repositories", "subscribers", "git",
-                                             "github",     "notify",       "retention",   "ui"};
+const std::vector<std::string> k_top_keys = {"server",       "data_dir",    "storage",    "builder", "registries",
+                                             "repositories", "subscribers", "git",        "github",  "notify",
+                                             "retention",    "ui",          "base_images"};
 const std::vector<std::string> k_server_keys = {"listen",          "webhook_secret", "webhook_secret_file",
                                                 "api_token",       "api_token_file", "public_url",
                                                 "max_connections", "rate_limit"};
@@ -40,14 +41,24 @@ const std::vector<std::string> k_top_git_keys = {"token",
                                                  "ssh_known_hosts_file",
                                                  "submodule_hosts",
                                                  "allow_local_submodules"};
-const std::vector<std::string> k_repository_keys = {
-    "github",     "registry",     "push_repo",     "push_repo_prefix",
-    "image_name", "clone_url",    "trigger_token", "trigger_token_file",
-    "hooks",      "git",          "rules",         "allow_tag_collisions",
-    "autotest",   "pull_requests"};
-const std::vector<std::string> k_rule_keys = {"source_type", "source",    "tag",          "dockerfile",
-                                              "context",     "autobuild", "cache",        "submodules",
-                                              "build_args",  "paths",     "ignore_paths", "platforms"};
+const std::vector<std::string> k_repository_keys = {"github",
+                                                    "registry",
+                                                    "push_repo",
+                                                    "push_repo_prefix",
+                                                    "image_name",
+                                                    "clone_url",
+                                                    "trigger_token",
+                                                    "trigger_token_file",
+                                                    "hooks",
+                                                    "git",
+                                                    "rules",
+                                                    "allow_tag_collisions",
+                                                    "autotest",
+                                                    "pull_requests",
+                                                    "rebuild_when_pushed"};
+const std::vector<std::string> k_rule_keys = {
+    "source_type", "source",     "tag",   "dockerfile",   "context",   "autobuild", "cache",
+    "submodules",  "build_args", "paths", "ignore_paths", "platforms", "reuse",     "rebuild_on_base_change"};
 const std::vector<std::string> k_subscriber_keys = {"name",        "url",          "format", "secret",
                                                     "secret_file", "repositories", "events"};
 const std::vector<std::string> k_github_keys = {"token", "token_file", "api_url", "url"};
@@ -91,6 +102,7 @@ public:
         parse_notify(root["notify"], c.notify);
         parse_retention(root["retention"], c.retention);
         parse_ui(m_r, root["ui"], c.ui);
+        parse_base_images(m_r, root["base_images"], c.base_images);
         if (const auto regs = root["registries"]; regs && m_r.expect_map(regs, "registries")) {
             for (const auto& kv : regs) parse_registry(kv.first.Scalar(), kv.second, c);
         }
@@ -102,6 +114,7 @@ public:
             for (const auto& node : subs) parse_subscriber(node, c);
         }
         check_secrets(root, c, m_r.diags());
+        check_repository_links(c, m_r.diags());
         for (auto& [line, message] : shared_tag_warnings(c)) m_r.diags().warn(line, std::move(message));
         if (c.storage.empty()) c.storage = "sqlite:" + c.data_dir + "/hookyard.db";
         validate_storage(root, c);
@@ -245,6 +258,7 @@ private:
         m_r.read_secret(n, "trigger_token", repo.trigger_token);
         m_r.read(n, "hooks", repo.hooks);
         m_r.read(n, "allow_tag_collisions", repo.allow_tag_collisions);
+        m_r.read(n, "rebuild_when_pushed", repo.rebuild_when_pushed);
         parse_git(n["git"], repo.git, where + " git");
         read_pull_request_keys(m_r, n, repo);
 
@@ -351,6 +365,8 @@ private:
         m_r.read(n, "context", rule.context);
         m_r.read(n, "autobuild", rule.autobuild);
         m_r.read(n, "cache", rule.cache);
+        m_r.read(n, "reuse", rule.reuse);
+        m_r.read(n, "rebuild_on_base_change", rule.rebuild_on_base_change);
         m_r.read(n, "submodules", rule.submodules);
         m_r.read(n, "build_args", rule.build_args);
         m_r.read(n, "paths", rule.paths);

@@ -127,6 +127,10 @@ struct Rule {
     std::vector<std::string> paths;
     std::vector<std::string> ignore_paths;
     std::vector<std::string> platforms;  // overrides builder.platforms when not empty
+    // Re-tag the image of a succeeded build with the same identity instead of building (pipeline/reuse.hpp).
+    bool reuse = true;
+    // Rebuild the last succeeded commit when a base image it was built FROM changes (base_images.hpp).
+    bool rebuild_on_base_change = false;
     int line = 0;
 };
 
@@ -154,6 +158,8 @@ struct RepositoryConfig {
     // empty = pull request builds push nothing. A fork's never push.
     std::string pr_push_tag;
     int pr_push_tag_line = 0;
+    // Rebuild the rules' last succeeded commits when hookyard pushes an image of one of these repositories.
+    std::vector<std::string> rebuild_when_pushed;
     std::vector<Rule> rules;
     int line = 0;
 };
@@ -193,6 +199,12 @@ struct RetentionConfig {
     std::chrono::seconds interval{3600};
 };
 
+// base_images: (config/base_images.hpp reads it).
+struct BaseImagesConfig {
+    // Between two checks of every base image opted-in rules' last builds used (jittered by ±10%).
+    std::chrono::seconds watch_interval{3600};
+};
+
 struct Config {
     std::string source_file;
     ServerConfig server;
@@ -207,6 +219,7 @@ struct Config {
     GithubConfig github;
     NotifyConfig notify;
     RetentionConfig retention;
+    BaseImagesConfig base_images;
     UiConfig ui;
 
     // The repository entry for a GitHub full name (case-insensitive, as GitHub names are), or nullptr.

@@ -48,6 +48,20 @@ public:
     // Errors as push(). Thread-safe.
     virtual util::Result<PushedIndex> push_platforms(const PushRequest& request, const LogSink& log,
                                                      CancelToken& token) = 0;
+    // The manifest digest `image` (host/repository:tag or host/repository@digest) has on `registry`: one
+    // HEAD. not_found when the registry does not have it. Thread-safe.
+    virtual util::Result<std::string> resolve(const config::RegistryConfig& registry, const std::string& image,
+                                              CancelToken& token) {
+        (void)registry, (void)token;
+        return util::make_error(util::ErrorKind::invalid_input, "this pusher cannot look up " + image);
+    }
+    // Puts `source` (host/repository@digest, on request.registry) at every reference of request.images
+    // without uploading a layer (build reuse); returns the digest. Errors as push(). Thread-safe.
+    virtual util::Result<std::string> retag(const std::string& source, const PushRequest& request, const LogSink& log,
+                                            CancelToken& token) {
+        (void)request, (void)log, (void)token;
+        return util::make_error(util::ErrorKind::invalid_input, "this pusher cannot re-tag " + source);
+    }
 };
 
 }  // namespace hookyard::pipeline

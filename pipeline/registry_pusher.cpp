@@ -76,6 +76,50 @@ util::Result<PushedIndex> RegistryPusher::push_platforms(const PushRequest& requ
     return pushed;
 }
 
+namespace {
+
+// "host/repository" and the tag or digest of an image reference ("latest" when it has neither).
+util::Result<std::pair<config::ImageRef, std::string>> split_reference(const std::string& image) {
+    const auto at = image.find('@');
+    auto ref = config::parse_image_ref(image.substr(0, at));
+    if (!ref) return ref.error();
+    std::string reference = at != std::string::npos ? image.substr(at + 1) : ref->tag.empty() ? "latest" : ref->tag;
+    return std::make_pair(*ref, reference);
+}
+
+}  // namespace
+
+util::Result<std::string> RegistryPusher::resolve(const config::RegistryConfig& registry, const std::string& image,
+                                                  CancelToken& token) {
+    auto parts = split_reference(image);
+    if (!parts) return parts.error();
+    auto client = client_for(registry);
+    if (!client) return client.error();
+    return (*client)->manifest_digest(parts->first.repository, parts->second, &token);
+}
+
+util::Result<std::string> RegistryPusher::retag(const std::string& source, const PushRequest& request,
+                                                const LogSink& log, CancelToken& token) {
+    auto from = split_reference(source);
+    if (!from) return from.error();
+    auto client = client_for(request.registry);
+    if (!client) return client.error();
+    std::map<std::string, std::vector<std::string>> tags_by_repo;
+    for (const auto& ref_text : request.images) {
+        auto ref = split_reference(ref_text);
+        if (!ref) return ref.error();
+        tags_by_repo[ref->first.repository].push_back(ref->second);
+    }
+    for (const auto& [repository, tags] : tags_by_repo) {
+        auto result = (*client)->retag(from->first.repository, from->second, repository, tags, &token);
+        if (!result) return result.error();
+        log("hookyard: re-tagged " + source + " as " + request.registry.host + "/" + repository + " (" +
+            std::to_string(result->manifests_put) + " manifests put, " + std::to_string(result->blobs_mounted) +
+            " blobs mounted)");
+    }
+    return from->second;
+}
+
 util::Result<std::string> RegistryPusher::push_image(const OciImage& image, const PushRequest& request,
                                                      const LogSink& log, CancelToken& token) {
     auto client = client_for(request.registry);

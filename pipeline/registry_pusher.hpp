@@ -25,6 +25,11 @@ public:
     util::Result<PushedIndex> push_platforms(const PushRequest& request, const LogSink& log,
                                              CancelToken& token) override;
 
+    util::Result<std::string> resolve(const config::RegistryConfig& registry, const std::string& image,
+                                      CancelToken& token) override;
+    util::Result<std::string> retag(const std::string& source, const PushRequest& request, const LogSink& log,
+                                    CancelToken& token) override;
+
 private:
     // Pushes `image` to every reference of the request; the digest at the tags.
     util::Result<std::string> push_image(const OciImage& image, const PushRequest& request, const LogSink& log,

@@ -11,6 +11,7 @@
 #include "pipeline/executor/test_stage.hpp"
 #include "pipeline/platform_builds.hpp"
 #include "pipeline/push_guards.hpp"
+#include "pipeline/reuse.hpp"
 #include "storage/log_writer.hpp"
 #include "util/log.hpp"
 
@@ -61,6 +62,8 @@ private:
     bool stage(const std::string& name, const std::function<util::Status()>& fn, CancelToken* token = nullptr);
     util::Status checkout_stage();
     util::Status locate_stage();
+    // Re-tags an identical succeeded build's image (pipeline/reuse.hpp) in the build stage's place, or builds.
+    bool build_or_reuse();
     util::Status build_stage();
     // One "build <platform>" stage per platform, in parallel; false (m_outcome filled) when one failed.
     bool build_platforms();
@@ -119,6 +122,7 @@ private:
     std::vector<std::string> m_platforms;        // what the rule builds; one or none = a plain build
     std::vector<BuildResult> m_platforms_built;  // multi-platform: one per m_platforms entry
     std::string m_commit;                        // the build's, or the one checkout resolved
+    ReuseDecision m_reuse;     // at build: the identity, and the build whose image is re-tagged instead
     std::string m_superseded;  // set at checkout when the build is a replay (push_guards.hpp): why it stops
 };
 
@@ -260,12 +264,12 @@ RunOutcome StageRunner::Run::execute_stages() {
     }
     make_work_dir();
 
-    const bool ok = stage("checkout", [this] { return checkout_stage(); }) &&
-                    (!m_superseded.empty() ||
-                     (stage("locate", [this] { return locate_stage(); }) &&
-                      (m_platforms.size() > 1 ? build_platforms() : stage("build", [this] { return build_stage(); })) &&
-                      (!has_tests(build_request()) || stage("test", [this] { return test_stage(); })) &&
-                      push_unless_pull_request()));
+    const bool ok =
+        stage("checkout", [this] { return checkout_stage(); }) &&
+        (!m_superseded.empty() ||
+         (stage("locate", [this] { return locate_stage(); }) && build_or_reuse() &&
+          (m_reuse.source || !has_tests(build_request()) || stage("test", [this] { return test_stage(); })) &&
+          push_unless_pull_request()));
     release_built_images();
     if (ok && !m_superseded.empty()) {
         m_outcome.state = storage::BuildState::superseded;
@@ -344,7 +348,24 @@ BuildRequest StageRunner::Run::build_request() const {
     req.registry_credentials = !m_build.pull_request_external;
     req.timeout = m_config.builder.timeout;
     req.layout_ref = req.docker_hub.docker_tag;
+    req.labels = provenance_labels(util::redact_url(m_repo->clone_url.empty() ? m_build.clone_url : m_repo->clone_url),
+                                   m_commit, m_reuse);
     return req;
+}
+
+bool StageRunner::Run::build_or_reuse() {
+    BuildRequest req = build_request();
+    const ReuseInputs in{m_build, *m_repo, m_rule, m_location, req.docker_hub.to_map(), m_platforms};
+    m_reuse = decide_reuse(m_config, m_owner.m_store, m_owner.m_pusher, in, sink(), m_token);
+    if (m_reuse.source) {
+        // The image is in the registry already: the push stage re-tags it, no hook runs.
+        return stage("build", [this] {
+            log("hookyard: reused from #" + std::to_string(m_reuse.reused_from) + " (" + m_reuse.source->image + "@" +
+                m_reuse.source->digest + ")");
+            return util::Status{};
+        });
+    }
+    return m_platforms.size() > 1 ? build_platforms() : stage("build", [this] { return build_stage(); });
 }
 
 util::Status StageRunner::Run::build_stage() {
@@ -421,6 +442,14 @@ util::Status StageRunner::Run::push_stage() {
     if (m_registry == nullptr) {
         return util::make_error(util::ErrorKind::invalid_input,
                                 "registry '" + m_repo->registry + "' is not configured");
+    }
+    if (m_reuse.source) {
+        if (auto st = check_tag_owners(m_owner.m_store, m_build, m_repo->allow_tag_collisions); !st) return st;
+        auto digest =
+            push_reused(m_owner.m_store, m_owner.m_pusher, m_build, *m_reuse.source, *m_registry, sink(), m_token);
+        if (!digest) return digest.error();
+        m_outcome.digest = *digest;
+        return {};
     }
     const BuildRequest hook_req = build_request();
     if (auto st = m_owner.m_executor.run_hook(Hook::pre_push, hook_req, sink()); !st) return st;

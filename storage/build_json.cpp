@@ -33,7 +33,10 @@ nlohmann::json build_to_json(const storage::Build& b) {
                           {"started_at", time_or_null(s.started_at)},
                           {"finished_at", time_or_null(s.finished_at)},
                           {"duration_ms", s.finished_at > 0 ? nlohmann::json(s.duration_ms) : nlohmann::json(nullptr)},
-                          {"error", text_or_null(s.error)}});
+                          {"error", text_or_null(s.error)},
+                          {"note", s.name == "build" && b.reused_from > 0
+                                       ? nlohmann::json("reused from #" + std::to_string(b.reused_from))
+                                       : nlohmann::json(nullptr)}});
     }
     return {{"id", b.id},
             {"state", storage::to_string(b.state)},
@@ -61,6 +64,8 @@ nlohmann::json build_to_json(const storage::Build& b) {
              b.pull_request > 0
                  ? nlohmann::json{{"number", b.pull_request}, {"external", b.pull_request_external}, {"push", b.push}}
                  : nlohmann::json(nullptr)},
+            {"reused_from", b.reused_from > 0 ? nlohmann::json(b.reused_from) : nlohmann::json(nullptr)},
+            {"base_images", b.base_images},
             {"retry_of", b.retry_of > 0 ? nlohmann::json(b.retry_of) : nlohmann::json(nullptr)},
             {"superseded_by", b.superseded_by > 0 ? nlohmann::json(b.superseded_by) : nlohmann::json(nullptr)},
             {"attempts", b.attempts},

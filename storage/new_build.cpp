@@ -25,6 +25,7 @@ NewBuild retry_of(const Build& old) {
     NewBuild b = old;
     b.trigger_type = "retry";
     b.trigger_reason = "retry of #" + std::to_string(old.id);
+    b.reuse = false;  // a retry is asked for because the image is in doubt: it always builds
     return b;
 }
 

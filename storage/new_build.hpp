@@ -12,7 +12,8 @@ namespace hookyard::storage {
 // commit/pusher/message left for the caller. Pure.
 NewBuild make_new_build(const config::RepositoryConfig& repo, const config::PlannedBuild& plan, const std::string& ref);
 
-// The build a retry of `old` queues: the same commit, rule, image and tags, triggered as `retry of #N`.
+// The build a retry of `old` queues: the same commit, rule, image and tags, triggered as `retry of #N`,
+// never reusing an image.
 NewBuild retry_of(const Build& old);
 
 }  // namespace hookyard::storage

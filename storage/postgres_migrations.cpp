@@ -107,13 +107,25 @@ CREATE INDEX pushed_images_by_image ON pushed_images (image, seq);
 ALTER TABLE builds ADD COLUMN trigger_type TEXT NOT NULL DEFAULT 'push';
 ALTER TABLE builds ADD COLUMN trigger_reason TEXT NOT NULL DEFAULT '';
 )sql",
-    // 7 is another branch's (cluster leases); until it merges, a no-op keeps migration 8 at k_schema[7].
-    "SELECT 1",
+    // 7: reserved for another branch's migration (an empty entry is neither applied nor recorded).
+    "",
     // Pull request builds (issue 16): the number, a fork's head, and builds that push nothing.
     R"sql(
 ALTER TABLE builds ADD COLUMN pull_request BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE builds ADD COLUMN pull_request_external BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE builds ADD COLUMN no_push BIGINT NOT NULL DEFAULT 0;
+)sql",
+    // Build reuse (issue 17): a build's identity, its resolved base images, the build it re-tagged, and
+    // the builds that opted out.
+    R"sql(
+CREATE TABLE build_reuse (
+    build_id BIGINT PRIMARY KEY,
+    reuse BIGINT NOT NULL DEFAULT 1,
+    identity TEXT NOT NULL DEFAULT '',
+    base_images TEXT NOT NULL DEFAULT '{}',
+    reused_from BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX build_reuse_by_identity ON build_reuse (identity);
 )sql",
 };
 
@@ -142,7 +154,7 @@ util::Status apply_missing(Conn& db) {
     }
     // Every migration not recorded yet applies (as in SQLite: branches may merge out of order).
     for (int version = 1; version <= latest_schema_version(); ++version) {
-        if (applied.count(version) > 0) continue;
+        if (applied.count(version) > 0 || *k_schema[static_cast<std::size_t>(version - 1)] == '\0') continue;
         if (auto st = apply_one(db, version); !st) return st;
     }
     return {};

@@ -40,6 +40,7 @@ util::Result<std::int64_t> PostgresStore::prune_builds(const std::vector<BuildId
             {"build_stages", "build_id = ANY($1::bigint[])"},
             {"build_logs", "build_id = ANY($1::bigint[])"},
             {"pushed_images", "build_id = ANY($1::bigint[])"},
+            {"build_reuse", "build_id = ANY($1::bigint[])"},
             {"builds", "id = ANY($1::bigint[]) AND state NOT IN ('queued', 'running')"},
         };
         for (const auto& [table, where] : steps) {

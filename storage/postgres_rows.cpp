@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "storage/postgres_reuse.hpp"
 #include "util/json.hpp"
 
 namespace hookyard::storage::postgres {
@@ -75,7 +76,7 @@ util::Status load_children(Conn& db, Build& b) {
     auto pushed = db.query("SELECT image, digest FROM pushed_images WHERE build_id = $1", {b.id});
     if (!pushed) return pushed.error();
     for (int i = 0; i < pushed->size(); ++i) b.pushed[pushed->text_at(i, 0)] = pushed->text_at(i, 1);
-    return {};
+    return load_reuse(db, b);
 }
 
 // A random (version 4) UUID for X-Hookyard-Delivery.
@@ -96,7 +97,7 @@ std::string random_uuid() {
 }  // namespace
 
 util::Result<BuildId> insert_build(Conn& db, const NewBuild& b, const std::string& delivery, BuildId retry_of) {
-    return db.single_int(
+    auto id = db.single_int(
         "INSERT INTO builds (state, repository, ref, commit_sha, rule_index, image, tags, clone_url, dockerfile, "
         "context, build_args, source_type, source_name, delivery_id, head_commit_message, pusher, created_ms, "
         "retry_of, forced, sanitized_tags, trigger_type, trigger_reason, pull_request, pull_request_external, no_push) "
@@ -126,6 +127,9 @@ util::Result<BuildId> insert_build(Conn& db, const NewBuild& b, const std::strin
          b.pull_request,
          b.pull_request_external ? 1 : 0,
          b.push ? 0 : 1});
+    if (!id) return id.error();
+    if (auto st = insert_reuse_flag(db, *id, b); !st) return st.error();
+    return id;
 }
 
 util::Result<Build> load_build(Conn& db, BuildId id) {

@@ -29,6 +29,10 @@ public:
     util::Status finish_stage(BuildId id, const std::string& name, BuildState result,
                               const std::string& error) override;
     util::Status record_pushed(BuildId id, const std::string& image, const std::string& digest) override;
+    // Build reuse (postgres_reuse.cpp).
+    util::Status record_identity(BuildId id, const std::string& identity,
+                                 const std::map<std::string, std::string>& base_images, BuildId reused_from) override;
+    util::Result<std::optional<Build>> find_reusable(const std::string& identity) override;
     util::Status finish_build(BuildId id, BuildState terminal, const std::string& digest,
                               const std::string& error) override;
     util::Status append_log(BuildId id, std::string_view text) override;

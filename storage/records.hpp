@@ -55,6 +55,9 @@ struct NewBuild {
     std::int64_t pull_request = 0;
     bool pull_request_external = false;
     bool push = true;
+    // May re-tag the image of a succeeded build with the same identity instead of building (the trigger or
+    // API body's "reuse": false, `hookyard build --no-reuse` clear it; pipeline/reuse.hpp).
+    bool reuse = true;
 };
 
 struct Build : NewBuild {
@@ -76,6 +79,12 @@ struct Build : NewBuild {
     std::map<std::string, std::string> pushed;
     bool cancel_requested = false;
     std::int64_t log_size = 0;
+    // Build reuse (Store::record_identity): what the build is made of, as one hash ("" until computed),
+    // the base images it resolved (FROM reference → manifest digest), and the build whose image it
+    // re-tagged instead of building (0 = it built).
+    std::string identity;
+    std::map<std::string, std::string> base_images;
+    BuildId reused_from = 0;
 };
 
 // One accepted webhook delivery.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "storage/sqlite_reuse.hpp"
 #include "util/json.hpp"
 
 namespace hookyard::storage::sqlite {
@@ -113,7 +114,9 @@ util::Result<BuildId> insert_build(Db& db, const NewBuild& b, const std::string&
                 b.forced ? 1 : 0, sanitized, b.trigger_type, b.trigger_reason, b.pull_request,
                 b.pull_request_external ? 1 : 0, b.push ? 0 : 1);
     if (auto st = q->run(); !st) return st.error();
-    return db.last_insert_id();
+    const BuildId id = db.last_insert_id();
+    if (auto st = insert_reuse_flag(db, id, b); !st) return st.error();
+    return id;
 }
 
 util::Result<Build> load_build(Db& db, BuildId id) {
@@ -126,6 +129,7 @@ util::Result<Build> load_build(Db& db, BuildId id) {
     Build b = row_to_build(*q);
     if (auto st = load_stages(db, b); !st) return st.error();
     if (auto st = load_pushed(db, b); !st) return st.error();
+    if (auto st = load_reuse(db, b); !st) return st.error();
     return b;
 }
 
@@ -149,6 +153,7 @@ util::Result<std::vector<Build>> load_builds(Db& db, const BuildFilter& filter) 
     for (auto& b : out) {
         if (auto st = load_stages(db, b); !st) return st.error();
         if (auto st = load_pushed(db, b); !st) return st.error();
+        if (auto st = load_reuse(db, b); !st) return st.error();
     }
     return out;
 }

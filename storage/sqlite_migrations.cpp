@@ -174,6 +174,18 @@ ALTER TABLE builds ADD COLUMN pull_request INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE builds ADD COLUMN pull_request_external INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE builds ADD COLUMN no_push INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    // Build reuse (issue 17): a build's identity, its resolved base images, the build it re-tagged, and
+    // the builds that opted out. A table of its own: most builds never need a row's worth of it.
+    Migration{9, R"sql(
+CREATE TABLE build_reuse (
+    build_id INTEGER PRIMARY KEY,
+    reuse INTEGER NOT NULL DEFAULT 1,
+    identity TEXT NOT NULL DEFAULT '',
+    base_images TEXT NOT NULL DEFAULT '{}',
+    reused_from INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX build_reuse_by_identity ON build_reuse (identity);
+)sql"},
     // Claims whose cost does not grow with the queue (issue 12), kept up by triggers so that every writer
     // of the file (another process too) keeps them right: claim_supersede holds the queued builds a newer
     // build may replace (marked by that build's insert, or by a requeue), running_refs the image:tag of

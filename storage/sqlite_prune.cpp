@@ -72,6 +72,7 @@ util::Result<std::int64_t> SqliteStore::prune_builds(const std::vector<BuildId>&
             {"build_stages", "build_id IN " + in},
             {"build_logs", "build_id IN " + in},
             {"pushed_images", "build_id IN " + in},
+            {"build_reuse", "build_id IN " + in},
             // A build queued or started since the candidates were read is not touched.
             {"builds", "id IN " + in + " AND state NOT IN ('queued', 'running')"},
         };

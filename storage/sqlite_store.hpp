@@ -33,6 +33,10 @@ public:
                               const std::string& error) override;
     util::Result<int> requeue_running(int max_attempts) override;
     util::Status record_pushed(BuildId id, const std::string& image, const std::string& digest) override;
+    // Build reuse (sqlite_reuse.cpp).
+    util::Status record_identity(BuildId id, const std::string& identity,
+                                 const std::map<std::string, std::string>& base_images, BuildId reused_from) override;
+    util::Result<std::optional<Build>> find_reusable(const std::string& identity) override;
     util::Result<Build> cancel_build(BuildId id) override;
     util::Result<Build> retry_build(BuildId id) override;
     util::Status append_log(BuildId id, std::string_view text) override;

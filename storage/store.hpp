@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -101,6 +102,15 @@ public:
     // running build points at `digest`, so that a build a crash interrupts later need not push (nor build)
     // it again; Build::pushed lists them. Overwrites the same image's record. not_found for an unknown build.
     virtual util::Status record_pushed(BuildId id, const std::string& image, const std::string& digest) = 0;
+
+    // --- build reuse (pipeline/reuse.hpp) ---
+    // Records the build's identity, the base images it resolved (reference → digest) and the build whose
+    // image it re-tagged (0 = none), replacing an earlier record. not_found for an unknown build.
+    virtual util::Status record_identity(BuildId id, const std::string& identity,
+                                         const std::map<std::string, std::string>& base_images,
+                                         BuildId reused_from) = 0;
+    // The succeeded build with this identity and a digest that finished last; nullopt when none.
+    virtual util::Result<std::optional<Build>> find_reusable(const std::string& identity) = 0;
 
     // --- for the API ---
     // queued → canceled at once; running → cancel_requested set (the scheduler polls it and stops the

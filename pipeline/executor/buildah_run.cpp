@@ -268,6 +268,7 @@ std::vector<std::string> BuildahRun::build_command(std::map<std::string, std::st
         }
         shown += " --build-arg " + k;  // values may be secrets: names only in the log
     }
+    for (const auto& [k, v] : m_request.labels) cmd.insert(cmd.end(), {"--label", k + "=" + v});
     cmd.insert(cmd.end(), m_options.extra_build_flags.begin(), m_options.extra_build_flags.end());
     cmd.push_back(m_request.context_dir);
     note(shown + " " + m_request.context_dir);

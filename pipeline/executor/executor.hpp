@@ -50,6 +50,7 @@ struct BuildRequest {
     // Target platform "os/arch[/variant]": built with --platform and BuildKit's automatic build args
     // (platforms.hpp; the rule's build_args win over them). Empty = the host's, exactly as without it.
     std::string platform;
+    std::map<std::string, std::string> labels;  // image config labels (--label K=V), e.g. OCI provenance
 };
 
 struct BuildResult {

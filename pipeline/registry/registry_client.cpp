@@ -11,6 +11,7 @@
 
 #include "config/image_ref.hpp"
 #include "pipeline/registry/blob_upload.hpp"
+#include "pipeline/registry/retag.hpp"
 #include "pipeline/registry/session.hpp"
 #include "util/log.hpp"
 
@@ -89,7 +90,40 @@ public:
         return result;
     }
 
+    util::Result<std::string> manifest_digest(const std::string& repository, const std::string& reference,
+                                              CancelToken* cancel) override {
+        return with_session("repository:" + repository + ":pull", repository, cancel,
+                            [&](Session& session) { return detail::head_manifest(session, repository, reference); });
+    }
+
+    util::Result<PushResult> retag(const std::string& from_repository, const std::string& digest,
+                                   const std::string& repository, const std::vector<std::string>& tags,
+                                   CancelToken* cancel) override {
+        std::string scope = "repository:" + repository + ":pull,push";
+        if (from_repository != repository) scope += " repository:" + from_repository + ":pull";
+        return with_session(scope, repository, cancel, [&](Session& session) -> util::Result<PushResult> {
+            PushResult result;
+            if (auto st = detail::copy_manifest(session, from_repository, digest, repository, tags, result); !st)
+                return st.error();
+            return result;
+        });
+    }
+
 private:
+    // Runs `fn` on a session for `scope` (`repository` names it in messages), ended by `cancel`.
+    template <class F>
+    std::invoke_result_t<F&, Session&> with_session(const std::string& scope, const std::string& repository,
+                                                    CancelToken* cancel, F&& fn) {
+        auto auth = authenticator();
+        if (!auth) return auth.error();
+        Session session(*m_http, **auth, m_options,
+                        ErrorContext{m_options.registry, repository, "", (*auth)->anonymous()}, scope);
+        std::atomic<bool> canceled{false};
+        CancelCallback stop(cancel, [&canceled] { canceled = true; });
+        session.set_abort(&canceled);
+        return fn(session);
+    }
+
     // The authenticator for the current credentials (re-read from credentials_file at every push, so an
     // externally refreshed token is picked up); kept across pushes while credentials stay the same.
     util::Result<std::shared_ptr<Authenticator>> authenticator() {

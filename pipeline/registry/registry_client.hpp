@@ -53,6 +53,17 @@ public:
     // waits on the network) with ErrorKind::canceled.
     virtual util::Result<PushResult> push(const OciImage& image, const std::string& repository,
                                           const std::vector<std::string>& tags, CancelToken* cancel = nullptr) = 0;
+    // The manifest digest `reference` (a tag or a digest) of `repository` points at: one HEAD. not_found
+    // when the registry does not have it; other errors as push().
+    virtual util::Result<std::string> manifest_digest(const std::string& repository, const std::string& reference,
+                                                      CancelToken* cancel = nullptr) = 0;
+    // Puts the manifest `digest` of `from_repository` (an image or an index) at every tag of `repository`
+    // without uploading a layer: manifest PUTs, and cross-repository blob mounts when the repositories
+    // differ. not_found when the registry no longer has the manifest; invalid_input when it refuses to
+    // mount a blob; other errors as push().
+    virtual util::Result<PushResult> retag(const std::string& from_repository, const std::string& digest,
+                                           const std::string& repository, const std::vector<std::string>& tags,
+                                           CancelToken* cancel = nullptr) = 0;
 };
 
 // Creates a client for one registry over `http` (which carries the TLS settings). Fails with

@@ -206,6 +206,27 @@ public:
         return {};
     }
 
+    Status record_identity(BuildId id, const std::string& identity,
+                           const std::map<std::string, std::string>& base_images, BuildId reused_from) override {
+        std::lock_guard lock(m_d->mutex);
+        auto it = m_d->builds.find(id);
+        if (it == m_d->builds.end()) return not_found(id);
+        it->second.identity = identity;
+        it->second.base_images = base_images;
+        it->second.reused_from = reused_from;
+        return {};
+    }
+    Result<std::optional<Build>> find_reusable(const std::string& identity) override {
+        std::lock_guard lock(m_d->mutex);
+        std::optional<Build> found;
+        for (const auto& [id, b] : m_d->builds) {
+            if (identity.empty() || b.identity != identity || b.state != BuildState::succeeded || b.digest.empty())
+                continue;
+            if (!found || b.finished_at >= found->finished_at) found = b;
+        }
+        return found;
+    }
+
     Result<std::optional<Build>> last_succeeded(const std::string& repository, std::size_t rule,
                                                 const std::string& ref) override {
         std::lock_guard lock(m_d->mutex);

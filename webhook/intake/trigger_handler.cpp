@@ -18,6 +18,7 @@ namespace {
 struct Request {
     std::vector<std::string> refs;
     std::string docker_tag;
+    bool reuse = true;  // "reuse": false builds even when an identical image exists (pipeline/reuse.hpp)
 };
 
 std::string full_ref(config::SourceType type, const std::string& name) {
@@ -32,6 +33,10 @@ util::Result<Request> parse_body(const std::string& text, const config::Reposito
         if (body.is_discarded() || !body.is_object()) return bad("trigger body must be a JSON object");
     }
     Request out;
+    if (body.contains("reuse")) {
+        if (!body["reuse"].is_boolean()) return bad("reuse must be true or false");
+        out.reuse = body["reuse"].get<bool>();
+    }
     if (body.contains("source_name")) {
         // Types are checked before any get<>: a number where a string belongs is the client's error, not ours.
         if (body.contains("source_type") && !body["source_type"].is_string()) {
@@ -77,6 +82,7 @@ std::vector<storage::NewBuild> plan(const config::Config& config, const config::
             b.pusher = "api-trigger";
             b.trigger_type = "trigger_url";
             b.trigger_reason = "trigger URL for " + ref;
+            b.reuse = request.reuse;
             b.clone_url = clone_url_for(config, repo);
             builds.push_back(std::move(b));
         }
