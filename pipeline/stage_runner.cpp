@@ -11,8 +11,7 @@
 #include "pipeline/executor/test_stage.hpp"
 #include "pipeline/platform_builds.hpp"
 #include "pipeline/push_guards.hpp"
-#include "pipeline/reuse.hpp"
-#include "storage/log_writer.hpp"
+#include "pipeline/stage_run.hpp"
 #include "util/log.hpp"
 
 namespace fs = std::filesystem;
@@ -35,96 +34,13 @@ storage::LogLimits log_limits(const config::Config& config) {
 
 }  // namespace
 
-// The state of one run: where it works, what each stage produced, the outcome so far. Each stage is one
-// named member function returning its Status; stage() records it.
-class StageRunner::Run {
-public:
-    Run(StageRunner& owner, const storage::Build& build, CancelToken& token)
-        : m_owner(owner),
-          m_config(owner.m_config),
-          m_build(build),
-          m_token(token),
-          m_log(owner.m_store, build.id, log_limits(owner.m_config)),
-          m_commit(build.commit) {}
-
-    RunOutcome execute();
-    RunOutcome execute_stages();
-
-private:
-    // Finds the build's repository, rule and registry in the config; false (m_outcome filled) when gone.
-    bool resolve();
-    // The pushed digest when a crashed attempt already pushed every image of the build with one digest.
-    std::optional<std::string> all_pushed() const;
-    // A fresh <data_dir>/work/<id>-<attempt>; the directories of earlier attempts are removed.
-    void make_work_dir();
-    // Runs `fn` as stage `name`; returns false (with m_outcome filled) when it failed or was canceled.
-    // `token` (default: the build's) is the cancel that stops it. Thread-safe (platforms' stages run at once).
-    bool stage(const std::string& name, const std::function<util::Status()>& fn, CancelToken* token = nullptr);
-    util::Status checkout_stage();
-    util::Status locate_stage();
-    // Re-tags an identical succeeded build's image (pipeline/reuse.hpp) in the build stage's place, or builds.
-    bool build_or_reuse();
-    util::Status build_stage();
-    // One "build <platform>" stage per platform, in parallel; false (m_outcome filled) when one failed.
-    bool build_platforms();
-    // Runs one build job to its end (canceled with `token`) into `out`.
-    util::Status run_build(BuildRequest req, CancelToken& token, BuildResult& out, const std::string& log_prefix);
-    // Runs the build's *.test.yml files (pipeline/executor/test_stage.hpp) against the built image; with
-    // several platforms, against the host's (else the first) platform's image.
-    util::Status test_stage();
-    util::Status push_stage();
-    // The push stage; true without one for a build that pushes nothing (a pull request's, see records.hpp).
-    bool push_unless_pull_request();
-    // Pushes every platform's image and an index to `images`; records each platform's digest once.
-    util::Result<std::string> push_platforms(PushRequest& req);
-    // The rule's cache setting; never for a fork's pull request: its layers must not land in the cache a
-    // branch build reuses, nor may it reuse layers built with the configured build args.
-    bool uses_cache() const {
-        return (m_rule && m_rule->cache ? *m_rule->cache : m_config.builder.cache) && !m_build.pull_request_external;
-    }
-    // What the build and the hooks share: paths, build args, Docker Hub's variables, limits.
-    BuildRequest build_request() const;
-    // Moves the work dir of a failed build to <data_dir>/kept/<id> when the config asks for it.
-    void keep_failed_work();
-    // Deletes the built OCI layout and releases the final image (the push is over, whatever its outcome).
-    void release_built_images();
-    // The build ends `state` with `error`; a shutdown leaves it to crash recovery.
-    void end(storage::BuildState state, std::string error);
-    void log(std::string_view line);
-    LogSink sink(std::string prefix = "") {
-        return [this, prefix = std::move(prefix)](std::string_view line) {
-            prefix.empty() ? log(line) : log(prefix + std::string(line));
-        };
-    }
-    util::Status canceled_status() const {
-        return util::make_error(util::ErrorKind::canceled, m_token.reason() == CancelToken::Reason::shutdown
-                                                               ? "interrupted by shutdown"
-                                                               : "canceled");
-    }
-
-    StageRunner& m_owner;
-    const config::Config& m_config;
-    storage::Build m_build;  // a copy: checkout may render its tags again (commit_tags.hpp)
-    CancelToken& m_token;
-    RunOutcome m_outcome;
-    std::mutex m_outcome_mutex;  // platforms' stages end at once: the first failure is the build's
-    bool m_ended = false;
-    storage::LogWriter m_log;  // batches the log's writes; closed before run() returns
-
-    const config::RepositoryConfig* m_repo = nullptr;
-    const config::RegistryConfig* m_registry = nullptr;
-    const config::Rule* m_rule = nullptr;
-    fs::path m_work;
-    WorkDir m_work_dir;
-    std::optional<Checkout> m_checkout;
-    BuildLocation m_location;
-    BuildResult m_built;
-    std::vector<std::string> m_platforms;        // what the rule builds; one or none = a plain build
-    std::vector<BuildResult> m_platforms_built;  // multi-platform: one per m_platforms entry
-    std::string m_commit;                        // the build's, or the one checkout resolved
-    ReuseDecision m_reuse;     // at build: the identity, and the build whose image is re-tagged instead
-    std::string m_superseded;  // set at checkout when the build is a replay (push_guards.hpp): why it stops
-};
+StageRunner::Run::Run(StageRunner& owner, const storage::Build& build, CancelToken& token)
+    : m_owner(owner),
+      m_config(owner.m_config),
+      m_build(build),
+      m_token(token),
+      m_log(owner.m_store, build.id, log_limits(owner.m_config)),
+      m_commit(build.commit) {}
 
 StageRunner::StageRunner(const config::Config& config, storage::Store& store, CheckoutService& checkout,
                          Executor& executor, ImagePusher& pusher, BuildObserver* observer, PlatformSupport platforms,
@@ -421,12 +337,6 @@ bool StageRunner::Run::build_platforms() {
     return all_ok;
 }
 
-bool StageRunner::Run::push_unless_pull_request() {
-    if (m_build.push) return stage("push", [this] { return push_stage(); });
-    log("hookyard: pull request #" + std::to_string(m_build.pull_request) + ": built, nothing is pushed");
-    return true;
-}
-
 util::Status StageRunner::Run::test_stage() {
     const BuildResult* image = &m_built;
     for (std::size_t i = 0; i < m_platforms_built.size(); ++i) {
@@ -436,88 +346,6 @@ util::Status StageRunner::Run::test_stage() {
     auto job = m_owner.m_executor.start_tests(std::move(req), sink());
     CancelCallback stop_job(m_token, [&job] { job->cancel(); });
     return job->wait();
-}
-
-util::Status StageRunner::Run::push_stage() {
-    if (m_registry == nullptr) {
-        return util::make_error(util::ErrorKind::invalid_input,
-                                "registry '" + m_repo->registry + "' is not configured");
-    }
-    if (m_reuse.source) {
-        if (auto st = check_tag_owners(m_owner.m_store, m_build, m_repo->allow_tag_collisions); !st) return st;
-        auto digest =
-            push_reused(m_owner.m_store, m_owner.m_pusher, m_build, *m_reuse.source, *m_registry, sink(), m_token);
-        if (!digest) return digest.error();
-        m_outcome.digest = *digest;
-        return {};
-    }
-    const BuildRequest hook_req = build_request();
-    if (auto st = m_owner.m_executor.run_hook(Hook::pre_push, hook_req, sink()); !st) return st;
-    // Another ref's build may have pushed one of our sanitised tags while this one was building.
-    if (auto st = check_tag_owners(m_owner.m_store, m_build, m_repo->allow_tag_collisions); !st) return st;
-    PushRequest req;
-    req.layout_dir = m_built.layout_dir;
-    req.layout_ref = m_built.layout_ref;
-    req.registry = *m_registry;
-    // One image at a time, each recorded once the registry has it (blobs pushed for the first are only
-    // checked for the others).
-    for (const auto& tag : m_build.tags) {
-        req.images = {m_build.image + ":" + tag};
-        auto digest = m_platforms.size() > 1 ? push_platforms(req) : m_owner.m_pusher.push(req, sink(), m_token);
-        if (!digest) return digest.error();
-        m_outcome.digest = *digest;
-        log("hookyard: pushed " + req.images.front() + "@" + *digest);
-        if (auto st = m_owner.m_store.record_pushed(m_build.id, req.images.front(), *digest); !st) {
-            // Only a crash right now would make the build push this image again.
-            log("hookyard: could not record the push: " + st.error().message);
-        }
-    }
-    return m_owner.m_executor.run_hook(Hook::post_push, hook_req, sink());
-}
-
-util::Result<std::string> StageRunner::Run::push_platforms(PushRequest& req) {
-    if (req.platforms.empty()) {
-        for (std::size_t i = 0; i < m_platforms.size(); ++i) {
-            req.platforms.push_back({m_platforms[i], m_platforms_built[i].layout_dir, m_platforms_built[i].layout_ref});
-        }
-    }
-    auto pushed = m_owner.m_pusher.push_platforms(req, sink(), m_token);
-    if (!pushed) return pushed.error();
-    for (const auto& [platform, digest] : pushed->platforms) {
-        log("hookyard: " + platform + " manifest " + digest);
-        if (auto st = m_owner.m_store.record_pushed(m_build.id, "platform:" + platform, digest); !st) {
-            log("hookyard: could not record the " + platform + " digest: " + st.error().message);
-        }
-    }
-    return pushed->digest;
-}
-
-void StageRunner::Run::release_built_images() {
-    const bool cached = uses_cache();
-    std::vector<const BuildResult*> built{&m_built};
-    for (const auto& b : m_platforms_built) built.push_back(&b);
-    for (const BuildResult* b : built) {
-        if (b->layout_dir.empty()) continue;
-        std::error_code ec;
-        // Rebuilt from the cache in seconds when needed, and as big as the image: never kept for inspection.
-        fs::remove_all(b->layout_dir, ec);
-        if (ec) log("hookyard: could not remove the OCI layout " + b->layout_dir + ": " + ec.message());
-        // Without the cache the executor removed the image already.
-        if (m_owner.m_final_images != nullptr && cached) m_owner.m_final_images->release(b->image_id);
-    }
-}
-
-void StageRunner::Run::keep_failed_work() {
-    if (!m_config.builder.keep_failed_workdirs || m_outcome.interrupted) return;
-    // Kept under <data_dir>/kept, out of <data_dir>/work, which start-up clears of crash leftovers.
-    m_work_dir.keep();
-    if (m_checkout) m_checkout->dir.keep();
-    std::error_code ec;
-    const fs::path kept = fs::path(m_config.data_dir) / "kept" / std::to_string(m_build.id);
-    fs::create_directories(kept.parent_path(), ec);
-    fs::remove_all(kept, ec);
-    fs::rename(m_work, kept, ec);
-    log("hookyard: work dir kept for inspection: " + (ec ? m_work : kept).string());
 }
 
 }  // namespace hookyard::pipeline
