@@ -6,7 +6,6 @@
 #include "pipeline/executor/registry_auth.hpp"
 #include "pipeline/executor/runtime_probe_cache.hpp"
 #include "pipeline/executor/sandbox_network.hpp"
-#include "pipeline/executor/test_stage.hpp"
 
 namespace hookyard::pipeline {
 namespace {
@@ -36,9 +35,6 @@ util::Result<PreparedSandbox> prepare_sandbox(const config::Config& config, cons
     if (find_program(buildah.buildah, env).empty()) {
         return util::make_error(util::ErrorKind::not_found,
                                 "buildah is not installed; install the Debian package buildah (scripts/setup)");
-    }
-    if (const int n = remove_stale_test_containers(buildah); n > 0) {
-        out.notes.push_back("removed " + std::to_string(n) + " test container(s) a killed hookyard left");
     }
     std::vector<std::string> argv{buildah.buildah};
     if (!buildah.root.empty()) argv.insert(argv.end(), {"--root", buildah.root});

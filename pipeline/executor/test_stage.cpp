@@ -8,6 +8,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "pipeline/executor/buildah_run.hpp"
@@ -124,6 +125,12 @@ util::Status TestRun::prepare() {
     }
     m_work_dir = tmpl;
     if (!m_options.sandbox.containers_conf.empty()) m_env["CONTAINERS_CONF"] = m_options.sandbox.containers_conf;
+    static std::once_flag scanned;
+    std::call_once(scanned, [this] {
+        if (const int n = remove_stale_test_containers(m_options); n > 0) {
+            note("removed " + std::to_string(n) + " test container(s) a killed hookyard left");
+        }
+    });
     return {};
 }
 

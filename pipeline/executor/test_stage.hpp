@@ -33,6 +33,7 @@ bool has_tests(const BuildRequest& request);
 
 // Removes the test containers (hookyard-test-<build>-<pid>-<n>) in `buildah`'s storage whose hookyard process
 // <pid> is gone: a killed hookyard could not remove them. Returns how many it removed. Blocking (buildah).
+// The first test stage of each process runs it (not serve's start-up, which it would slow down).
 int remove_stale_test_containers(const BuildahOptions& buildah);
 
 }  // namespace hookyard::pipeline

@@ -158,7 +158,7 @@ TEST_F(TestStageTest, WhatTheRunnerDoesNotSupportIsAnErrorNamingFileAndLine) {
     expect_no_containers();
 }
 
-TEST_F(TestStageTest, StartUpRemovesTheTestContainersOfAKilledHookyardOnly) {
+TEST_F(TestStageTest, StaleTestContainersOfAKilledHookyardAreRemovedAndLiveOnesStay) {
     pid_t dead = 4194303;  // pid_max's ceiling: no process has it on a normal host
     while (::kill(dead, 0) == 0) --dead;
     const std::string stale = "hookyard-test-7-" + std::to_string(dead) + "-1";
