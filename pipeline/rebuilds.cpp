@@ -103,7 +103,7 @@ BaseImageWatcher::~BaseImageWatcher() { stop(); }
 void BaseImageWatcher::start() {
     bool opted_in = false;
     for (const auto& repo : m_config.repositories) {
-        for (const auto& rule : repo.rules) opted_in |= rule.rebuild_on_base_change;
+        for (const auto& rule : repo.rules) opted_in = opted_in || rule.rebuild_on_base_change;
     }
     if (!opted_in || m_loop) return;
     m_next = std::chrono::steady_clock::now() + m_config.base_images.watch_interval;
@@ -133,6 +133,8 @@ util::Result<int> BaseImageWatcher::check_once() {
     std::vector<std::pair<storage::Build, std::vector<storage::Build>>> watched;  // last build, its repo's newest
     std::set<std::string> references;
     for (const auto& repo : m_config.repositories) {
+        const auto opted_in = [](const config::Rule& r) { return r.rebuild_on_base_change; };
+        if (std::none_of(repo.rules.begin(), repo.rules.end(), opted_in)) continue;  // no store reads for it
         const auto newest = recent_builds(m_store, repo.github, std::nullopt);
         for (auto& [rule, last] : last_succeeded_per_rule(m_store, repo.github)) {
             if (rule >= repo.rules.size() || !repo.rules[rule].rebuild_on_base_change) continue;

@@ -2,8 +2,6 @@
 // local registry behind basic auth (credentials only under registries:). The app image carries the OCI
 // provenance labels (read back with skopeo) and the API serves its SLSA provenance statement.
 
-#include <signal.h>
-
 #include <filesystem>
 
 #include "tests/integration/e2e/e2e_fixture.hpp"
@@ -20,20 +18,29 @@ const std::string k_oci_label = "org.opencontainers.image.";
 class BaseImageE2E : public PipelineE2E {
 protected:
     void SetUp() override {
-        PipelineE2E::SetUp();
-        if (HasFatalFailure()) return;
+        // The base repository is served by the same git daemon, which SetUp starts over the git root.
         m_base = std::make_unique<SourceRepo>(m_dir / "git", "base");
         write_file(m_base->work() + "/busybox", read_file("/bin/busybox"), true);
         git({"add", "busybox"}, m_base->work());
         m_base_head = push_base("base 1");
-        // acme/linked builds the app's repository too and is rebuilt whenever hookyard pushes acme/base.
-        restart_with("  - github: acme/base\n    registry: local\n    push_repo: " + m_registry->host() +
-                     "/acme/base\n    clone_url: " + m_git->url("base.git") +
-                     "\n    rules: [{ source_type: branch, source: main, tag: '1' }]\n"
-                     "  - github: acme/linked\n    registry: local\n    push_repo: " +
-                     m_registry->host() + "/acme/linked\n    clone_url: " + m_git->url("app.git") +
-                     "\n    rebuild_when_pushed: [acme/base]\n"
-                     "    rules: [{ source_type: branch, source: main, tag: latest }]\n");
+        PipelineE2E::SetUp();
+    }
+
+    // acme/base, and acme/linked (the app's repository again) rebuilt whenever hookyard pushes acme/base;
+    // a short watch interval, and acme/app's main rule (not its tag rule) opted in.
+    void adjust_config(std::string& yaml) override {
+        const std::string repositories =
+            "  - github: acme/base\n    registry: local\n    push_repo: " + m_registry->host() +
+            "/acme/base\n    clone_url: " + m_git->url("base.git") +
+            "\n    rules: [{ source_type: branch, source: main, tag: '1' }]\n"
+            "  - github: acme/linked\n    registry: local\n    push_repo: " +
+            m_registry->host() + "/acme/linked\n    clone_url: " + m_git->url("app.git") +
+            "\n    rebuild_when_pushed: [acme/base]\n"
+            "    rules: [{ source_type: branch, source: main, tag: latest }]\n";
+        yaml.replace(yaml.find("subscribers:\n"), 0, repositories);
+        yaml.replace(yaml.find("repositories:\n"), 0, "base_images: { watch_interval: 2s }\n");
+        const std::string main_rule = "tag: 'latest,{sourceref}'";
+        yaml.replace(yaml.find(main_rule), main_rule.size(), main_rule + ", rebuild_on_base_change: true");
     }
 
     // Commits a base Dockerfile writing `text` to /base and pushes it to main; the commit.
@@ -44,20 +51,6 @@ protected:
             text);
         m_base->push("main");
         return sha;
-    }
-
-    // Stops the service, adds `repositories` (YAML list items) to the config's repositories, starts it again.
-    void restart_with(const std::string& repositories) {
-        m_hookyard->signal(SIGTERM);
-        ASSERT_GE(m_hookyard->wait(30s), 0);
-        std::string config = read_file(m_config);
-        config.replace(config.find("subscribers:\n"), 0, repositories);
-        // A short watch interval, and acme/app's main rule (not its tag rule) opted in.
-        config.replace(config.find("repositories:\n"), 0, "base_images: { watch_interval: 2s }\n");
-        const std::string main_rule = "tag: 'latest,{sourceref}'";
-        config.replace(config.find(main_rule), main_rule.size(), main_rule + ", rebuild_on_base_change: true");
-        write_file(m_config, config);
-        start_hookyard();
     }
 
     // Builds acme/base's main (its image is <registry>/acme/base:1); the build's JSON.

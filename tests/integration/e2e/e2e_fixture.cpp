@@ -118,6 +118,9 @@ void PipelineE2E::SetUp() {
                    "/x', format: hookyard }\n"
                    "  - { name: slow, url: '" +
                    m_slow_receiver.url("/slow") + "', format: hookyard }\n");
+    std::string yaml = read_file(m_config);
+    adjust_config(yaml);
+    write_file(m_config, yaml);
     start_hookyard();
 }
 
@@ -132,7 +135,8 @@ void PipelineE2E::TearDown() {
 void PipelineE2E::start_hookyard() {
     m_hookyard = std::make_unique<Process>(std::vector<std::string>{hookyard_bin(), "serve", "-c", m_config},
                                            m_dir / ("hookyard-" + std::to_string(++m_starts) + ".log"));
-    ASSERT_TRUE(wait_until([&] { return port_open(m_port) && api_get("/healthz").status == 200; }, 30s))
+    // Generous: on a loaded machine the start-up's sandbox probes alone took more than 30 s.
+    ASSERT_TRUE(wait_until([&] { return port_open(m_port) && api_get("/healthz").status == 200; }, 120s))
         << m_hookyard->log();
 }
 

@@ -65,6 +65,9 @@ protected:
     nlohmann::json skopeo_inspect(const std::string& repo_and_tag);
 
     std::string dockerfile(const std::string& run_script) const;
+    // Called by SetUp with the config text before it is written and the service starts: a fixture may add
+    // to it (the registry and the git daemon are up).
+    virtual void adjust_config(std::string& yaml) { (void)yaml; }
 
     TempDir m_dir;
     std::unique_ptr<RegistryServer> m_registry;
