@@ -81,6 +81,7 @@ PipelineService::PipelineService(const config::Config& config, storage::Store& s
       m_runner(std::make_unique<pipeline::StageRunner>(config, store, *m_checkout, *m_executor, m_pusher, observer,
                                                        pipeline::PlatformSupport(), &m_final_images)),
       m_http(make_http_client(config)) {
+    m_store.set_cluster(storage::ClusterIdentity{config.cluster.instance_id, config.cluster.lease});
     m_store.set_event_planner(notify::make_event_planner(config));
     m_dispatcher = std::make_unique<notify::Dispatcher>(store, config, *m_http, notify::dispatcher_options(config));
     m_events = std::make_unique<NotifyingEvents>(store, *m_dispatcher, [this] {
@@ -99,6 +100,8 @@ PipelineService::PipelineService(const config::Config& config, storage::Store& s
     }
     pipeline::SchedulerOptions options;
     options.concurrency = config.builder.concurrency;
+    options.heartbeat = config.cluster.heartbeat;
+    options.max_recoveries = k_max_recoveries;
     options.hold = [this, hold = std::move(hold)] {
         auto reasons = hold ? hold() : std::vector<std::string>{};
         if (m_budget) {

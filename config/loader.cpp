@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "config/builder.hpp"
+#include "config/cluster.hpp"
 #include "config/image_ref.hpp"
 #include "config/naming.hpp"
 #include "config/platform.hpp"
@@ -17,9 +18,9 @@
 namespace hookyard::config {
 namespace {
 
-const std::vector<std::string> k_top_keys = {"server",     "data_dir",     "storage",     "builder",
-                                             "registries", "repositories", "subscribers", "git",
-                                             "github",     "notify",       "retention",   "ui"};
+const std::vector<std::string> k_top_keys = {"server",       "data_dir",    "storage", "builder", "registries",
+                                             "repositories", "subscribers", "git",     "github",  "notify",
+                                             "retention",    "ui",          "cluster"};
 const std::vector<std::string> k_server_keys = {"listen",          "webhook_secret", "webhook_secret_file",
                                                 "api_token",       "api_token_file", "public_url",
                                                 "max_connections", "rate_limit"};
@@ -88,6 +89,7 @@ public:
         parse_notify(root["notify"], c.notify);
         parse_retention(root["retention"], c.retention);
         parse_ui(m_r, root["ui"], c.ui);
+        parse_cluster(m_r, root["cluster"], c.cluster);
         if (const auto regs = root["registries"]; regs && m_r.expect_map(regs, "registries")) {
             for (const auto& kv : regs) parse_registry(kv.first.Scalar(), kv.second, c);
         }

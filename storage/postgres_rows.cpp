@@ -13,7 +13,7 @@ const std::string k_build_columns =
     "id, state, repository, ref, commit_sha, rule_index, image, tags, digest, error, created_ms, started_ms, "
     "finished_ms, clone_url, dockerfile, context, build_args, source_type, source_name, delivery_id, "
     "head_commit_message, pusher, superseded_by, retry_of, attempts, cancel_requested, log_size, crash_streak, "
-    "forced, sanitized_tags, trigger_type, trigger_reason";
+    "forced, sanitized_tags, trigger_type, trigger_reason, instance";
 
 // A JSON column's value as T; T{} when the text is not that.
 template <class T>
@@ -50,6 +50,7 @@ Build build_of(const Rows& rows, int row) {
     b.sanitized_tags = json_of<std::vector<std::string>>(c.text());
     b.trigger_type = c.text();
     b.trigger_reason = c.text();
+    b.instance = c.text();
     return b;
 }
 

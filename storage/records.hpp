@@ -71,6 +71,8 @@ struct Build : NewBuild {
     std::map<std::string, std::string> pushed;
     bool cancel_requested = false;
     std::int64_t log_size = 0;
+    // The cluster.instance_id of the instance that claimed it last (runs or ran it); empty before a claim.
+    std::string instance;
 };
 
 // One accepted webhook delivery.

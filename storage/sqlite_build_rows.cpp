@@ -15,7 +15,7 @@ const std::string k_columns =
     "id, state, repository, ref, commit_sha, rule_index, image, tags, digest, error, created_ms, started_ms, "
     "finished_ms, clone_url, dockerfile, context, build_args, source_type, source_name, delivery_id, "
     "head_commit_message, pusher, superseded_by, retry_of, attempts, cancel_requested, log_size, crash_streak, forced, "
-    "sanitized_tags, trigger_type, trigger_reason";
+    "sanitized_tags, trigger_type, trigger_reason, instance";
 
 template <class T>
 T parse_json_or(const std::string& text, T fallback) {
@@ -62,6 +62,7 @@ Build row_to_build(const Stmt& s) {
     b.sanitized_tags = parse_json_or<std::vector<std::string>>(s.text_at(29), {});
     b.trigger_type = s.text_at(30);
     b.trigger_reason = s.text_at(31);
+    b.instance = s.text_at(32);
     return b;
 }
 
