@@ -1,0 +1,38 @@
+#pragma once
+// Several `hookyard serve` instances on one PostgreSQL database (issue 14), on top of the functional
+// fixture's servers and config: each instance has its own port and data dir, and may add a cluster:
+// section of its own. The fixture's SQLite instance is stopped; instances start when a test says so.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/integration/e2e/e2e_fixture.hpp"
+
+namespace hookyard::test {
+
+class ClusterE2E : public PipelineE2E {
+protected:
+    void SetUp() override;
+    void TearDown() override;
+
+    // The config lines instance `i` adds to the fixture's (e.g. a cluster: section); none by default.
+    virtual std::string instance_yaml(int i) const;
+    // Writes instance `i`'s config and starts it; asserts that /healthz answers within a minute.
+    void start_instance(int i);
+    // SIGKILLs instance `i` (its build processes are orphaned, as when a machine dies).
+    void kill_instance(int i);
+    // Points the fixture's requests (send_push, api_get, wait_terminal …) at instance `i`.
+    void use(int i) { m_port = m_ports.at(static_cast<std::size_t>(i)); }
+    // What instance `i` logged so far ("" before it started).
+    std::string instance_log(int i) const;
+
+    std::vector<int> m_ports;  // instance i listens on m_ports[i]
+
+private:
+    std::string m_base_config;  // the fixture's config, without storage:
+    std::string m_database_url;
+    std::vector<std::unique_ptr<Process>> m_instances;
+};
+
+}  // namespace hookyard::test
