@@ -133,12 +133,15 @@ util::Status PipelineService::recover() {
 void PipelineService::start() {
     m_dispatcher->start();
     m_scheduler->start();
+    // Another instance's queued build or cancel request wakes the scheduler at once (PostgreSQL).
+    m_store.on_work([this] { m_scheduler->wake(); });
     m_final_images.start();
     m_maintenance.start();
     if (m_budget) m_budget->start();
 }
 
 void PipelineService::stop() {
+    m_store.on_work({});
     if (m_scheduler) m_scheduler->stop();
     m_final_images.stop();
     m_maintenance.stop();

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "storage/postgres_listen.hpp"
 #include "util/json.hpp"
 
 namespace hookyard::storage::postgres {
@@ -94,7 +95,7 @@ std::string random_uuid() {
 }  // namespace
 
 util::Result<BuildId> insert_build(Conn& db, const NewBuild& b, const std::string& delivery, BuildId retry_of) {
-    return db.single_int(
+    auto id = db.single_int(
         "INSERT INTO builds (state, repository, ref, commit_sha, rule_index, image, tags, clone_url, dockerfile, "
         "context, build_args, source_type, source_name, delivery_id, head_commit_message, pusher, created_ms, "
         "retry_of, forced, sanitized_tags, trigger_type, trigger_reason) VALUES ('queued', $1, $2, $3, $4, $5, $6, $7, "
@@ -120,6 +121,11 @@ util::Result<BuildId> insert_build(Conn& db, const NewBuild& b, const std::strin
          util::to_json_string(nlohmann::json(b.sanitized_tags)),
          b.trigger_type,
          b.trigger_reason});
+    // Builders listening elsewhere claim it at once (delivered when this transaction commits).
+    if (id) {
+        if (auto st = notify_work(db); !st) return st.error();
+    }
+    return id;
 }
 
 util::Result<Build> load_build(Conn& db, BuildId id) {

@@ -15,7 +15,16 @@ using util::make_error;
 using util::Result;
 using util::Status;
 
-PostgresStore::~PostgresStore() { flush(); }
+PostgresStore::~PostgresStore() {
+    on_work({});
+    flush();
+}
+
+void PostgresStore::on_work(std::function<void()> wake) {
+    std::lock_guard lock(m_listener_mutex);
+    m_listener.reset();  // joins the old thread first: the old callback never runs after this
+    if (wake) m_listener = std::make_unique<Listener>(m_listen_url, std::move(wake));
+}
 
 void PostgresStore::refresh_counts() {
     auto rows = m_write->query("SELECT name, n FROM counters");
@@ -161,7 +170,10 @@ Result<bool> PostgresStore::recover_build(BuildId id, int max_attempts, const st
         "lease_until_ms = 0 WHERE id = $1 AND crash_streak + 1 <= $2",
         {id, max_attempts});
     if (!requeued) return requeued.error();
-    if (requeued->affected() > 0) return true;
+    if (requeued->affected() > 0) {
+        if (auto st = notify_work(*m_write); !st) return st.error();
+        return true;
+    }
     // Found running for the (max_attempts + 1)th time in a row: it stops crash-looping the service.
     const std::string reason = "interrupted by " + std::to_string(max_attempts + 1) +
                                " restarts of hookyard in a row while running; not retried again (retry it by hand)";
@@ -201,6 +213,7 @@ Result<Build> PostgresStore::cancel_build(BuildId id) {
             if (changed) changed = queue_events(*m_write, m_planner, id);
         } else if (b->state == BuildState::running) {
             changed = m_write->exec("UPDATE builds SET cancel_requested = 1 WHERE id = $1", {id});
+            if (changed) changed = notify_work(*m_write);
         } else {
             changed = cannot_cancel(*b);
         }
@@ -275,6 +288,7 @@ util::Result<std::unique_ptr<Store>> make_postgres_store(const std::string& url)
     if (!reader) return reader.error();
     auto store = std::make_unique<PostgresStore>(std::move(*writer), std::move(*reader));
     store->load_counts();
+    store->set_listen_url(url);
     return std::unique_ptr<Store>(std::move(store));
 }
 

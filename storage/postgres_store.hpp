@@ -6,6 +6,7 @@
 // notification claims skip rows another instance holds. Internal to storage/: callers use open_store().
 
 #include "storage/postgres_conn.hpp"
+#include "storage/postgres_listen.hpp"
 #include "storage/store_base.hpp"
 
 namespace hookyard::storage::postgres {
@@ -21,6 +22,9 @@ public:
     util::Result<int> requeue_running(int max_attempts) override;
     util::Status renew_build_leases() override;
     util::Result<int> requeue_expired(int max_attempts) override;
+    void on_work(std::function<void()> wake) override;
+    // The database on_work() listens to (make_postgres_store sets it).
+    void set_listen_url(std::string url) { m_listen_url = std::move(url); }
     util::Status set_commit(BuildId id, const std::string& sha) override;
     util::Status start_stage(BuildId id, const std::string& name) override;
     util::Status finish_stage(BuildId id, const std::string& name, BuildState result,
@@ -62,6 +66,9 @@ public:
     util::Result<PruneResult> prune(const PrunePolicy& policy) override;
 
 private:
+    std::string m_listen_url;
+    std::mutex m_listener_mutex;
+    std::unique_ptr<Listener> m_listener;  // guarded by m_listener_mutex; null while nobody listens
     // `fn()` in one transaction on the write connection, under its lock; then the counters are re-read.
     template <class F>
     std::invoke_result_t<F&> write(F&& fn) {

@@ -108,6 +108,11 @@ public:
         (void)max_attempts;
         return 0;
     }
+    // Calls `wake` (on a thread of the store's) soon after a transaction on this database, this instance's
+    // or another's, queued or re-queued a build or requested a cancel, so that a builder reacts at once
+    // instead of at its next poll. An empty function stops the calls (returns once none runs). A store only
+    // one process uses (SQLite) never calls it: that process wakes its scheduler itself.
+    virtual void on_work(std::function<void()> wake) { (void)wake; }
     // The succeeded build of this repository + rule + ref that finished last and has a commit: what the rule's
     // tags point at now. nullopt when there is none. The stage runner compares a replayed push against it.
     virtual util::Result<std::optional<Build>> last_succeeded(const std::string& repository, std::size_t rule,

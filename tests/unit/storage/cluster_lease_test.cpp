@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "storage/store.hpp"
 #include "tests/support/fake_store.hpp"
 #include "tests/unit/storage/store_contract.hpp"
@@ -108,6 +110,24 @@ TEST_F(ClusterLease, AStartingInstanceReleasesOnlyItsOwnNotificationLeases) {
     EXPECT_TRUE(b->claim_due_notifications(10, 10, {}, 60s)->empty());
     EXPECT_EQ(*a->release_notification_leases(), 1) << "a restarted: its own lease goes";
     EXPECT_EQ(b->claim_due_notifications(10, 10, {}, 60s)->size(), 1u);
+}
+
+TEST_F(ClusterLease, AnotherInstancesQueuedBuildAndCancelRequestWakeAListeningInstance) {
+    auto a = instance("listener", 60s), b = instance("writer", 60s);
+    ASSERT_TRUE(a && b);
+    std::atomic<int> wakes{0};
+    a->on_work([&] { ++wakes; });
+    ASSERT_TRUE(hookyard::test::wait_until([&] { return wakes > 0; }, 20s)) << "a wake once listening";
+    int seen = wakes;
+    const Build build = claimed_by(*b);
+    ASSERT_TRUE(hookyard::test::wait_until([&] { return wakes > seen; }, 20s)) << "b queued a build";
+    seen = wakes;
+    ASSERT_TRUE(b->cancel_build(build.id).ok());
+    ASSERT_TRUE(hookyard::test::wait_until([&] { return wakes > seen; }, 20s)) << "b requested a cancel";
+    a->on_work({});
+    seen = wakes;
+    ASSERT_TRUE(b->insert_builds({hookyard::test::web_build("refs/heads/other")}).ok());
+    EXPECT_FALSE(hookyard::test::wait_until([&] { return wakes > seen; }, 1s)) << "no wake after on_work({})";
 }
 
 }  // namespace
