@@ -40,9 +40,11 @@ void ClusterE2E::TearDown() {
     PipelineE2E::TearDown();
 }
 
-std::string ClusterE2E::instance_yaml(int) const { return ""; }
+std::string ClusterE2E::instance_yaml(int i) const {
+    return "cluster: { instance_id: node-" + std::to_string(i) + " }\n";
+}
 
-void ClusterE2E::start_instance(int i) {
+void ClusterE2E::start_instance(int i, const std::vector<std::string>& args) {
     const auto n = static_cast<std::size_t>(i);
     std::string text = "storage: \"" + m_database_url + "\"\n" + instance_yaml(i) + m_base_config;
     text = std::regex_replace(text, std::regex("127\\.0\\.0\\.1:" + std::to_string(m_ports[0]) + "\""),
@@ -50,9 +52,9 @@ void ClusterE2E::start_instance(int i) {
     text = std::regex_replace(text, std::regex("data_dir: .*"), "data_dir: " + (m_dir / "data-") + std::to_string(i));
     const std::string config = m_dir / ("instance-" + std::to_string(i) + ".yaml");
     write_file(config, text);
-    m_instances[n] =
-        std::make_unique<Process>(std::vector<std::string>{binary_dir() + "/hookyard", "serve", "-c", config},
-                                  m_dir / ("instance-" + std::to_string(i) + ".log"));
+    std::vector<std::string> argv{binary_dir() + "/hookyard", "serve", "-c", config};
+    argv.insert(argv.end(), args.begin(), args.end());
+    m_instances[n] = std::make_unique<Process>(argv, m_dir / ("instance-" + std::to_string(i) + ".log"));
     const int port = m_ports[n];
     ASSERT_TRUE(wait_until([&] { return port_open(port) || !m_instances[n]->running(); }, 60s) &&
                 m_instances[n]->running())

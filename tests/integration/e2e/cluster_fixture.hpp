@@ -16,10 +16,12 @@ protected:
     void SetUp() override;
     void TearDown() override;
 
-    // The config lines instance `i` adds to the fixture's (e.g. a cluster: section); none by default.
+    // The config lines instance `i` adds to the fixture's: by default its name, cluster.instance_id node-<i>
+    // (instances on one host would otherwise share the host name).
     virtual std::string instance_yaml(int i) const;
-    // Writes instance `i`'s config and starts it; asserts that /healthz answers within a minute.
-    void start_instance(int i);
+    // Writes instance `i`'s config and starts `hookyard serve` with it and `args`; asserts that it listens
+    // within a minute.
+    void start_instance(int i, const std::vector<std::string>& args = {});
     // SIGKILLs instance `i` (its build processes are orphaned, as when a machine dies).
     void kill_instance(int i);
     // Points the fixture's requests (send_push, api_get, wait_terminal …) at instance `i`.
