@@ -20,9 +20,8 @@ void ClusterE2E::SetUp() {
     ASSERT_NE(pg, nullptr) << error;
     // One database per test: the tests of one process share the server.
     static int databases = 0;
-    const std::string name = "cluster_" + std::to_string(++databases);
-    ASSERT_TRUE(pg->create_database(name, &error)) << error;
-    m_database_url = pg->url(name);
+    m_database = "cluster_" + std::to_string(++databases);
+    ASSERT_TRUE(pg->create_database(m_database, &error)) << error;
     m_base_config = read_file(m_config);
     m_ports = {m_port, free_port(), free_port()};
     m_instances.resize(m_ports.size());
@@ -46,7 +45,8 @@ std::string ClusterE2E::instance_yaml(int i) const {
 
 void ClusterE2E::start_instance(int i, const std::vector<std::string>& args) {
     const auto n = static_cast<std::size_t>(i);
-    std::string text = "storage: \"" + m_database_url + "\"\n" + instance_yaml(i) + m_base_config;
+    std::string text =
+        "storage: \"" + PostgresServer::shared()->url(m_database) + "\"\n" + instance_yaml(i) + m_base_config;
     text = std::regex_replace(text, std::regex("127\\.0\\.0\\.1:" + std::to_string(m_ports[0]) + "\""),
                               "127.0.0.1:" + std::to_string(m_ports[n]) + "\"");
     text = std::regex_replace(text, std::regex("data_dir: .*"), "data_dir: " + (m_dir / "data-") + std::to_string(i));
@@ -56,7 +56,7 @@ void ClusterE2E::start_instance(int i, const std::vector<std::string>& args) {
     argv.insert(argv.end(), args.begin(), args.end());
     m_instances[n] = std::make_unique<Process>(argv, m_dir / ("instance-" + std::to_string(i) + ".log"));
     const int port = m_ports[n];
-    ASSERT_TRUE(wait_until([&] { return port_open(port) || !m_instances[n]->running(); }, 60s) &&
+    ASSERT_TRUE(wait_until([&] { return port_open(port) || !m_instances[n]->running(); }, 180s) &&
                 m_instances[n]->running())
         << m_instances[n]->log();
 }

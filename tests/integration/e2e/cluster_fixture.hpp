@@ -20,7 +20,7 @@ protected:
     // (instances on one host would otherwise share the host name).
     virtual std::string instance_yaml(int i) const;
     // Writes instance `i`'s config and starts `hookyard serve` with it and `args`; asserts that it listens
-    // within a minute.
+    // within 3 minutes (the sandbox set-up of a loaded machine takes one).
     void start_instance(int i, const std::vector<std::string>& args = {});
     // SIGKILLs instance `i` (its build processes are orphaned, as when a machine dies).
     void kill_instance(int i);
@@ -30,10 +30,10 @@ protected:
     std::string instance_log(int i) const;
 
     std::vector<int> m_ports;  // instance i listens on m_ports[i]
+    std::string m_database;    // the instances' database on PostgresServer::shared()
 
 private:
     std::string m_base_config;  // the fixture's config, without storage:
-    std::string m_database_url;
     std::vector<std::unique_ptr<Process>> m_instances;
 };
 
