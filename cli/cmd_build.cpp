@@ -1,6 +1,8 @@
 // hookyard build -c FILE --repo owner/name --ref REF [--commit SHA] [--no-reuse] [--verbose]
 // Runs the same pipeline as the service, in the foreground, with progress on the terminal.
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
@@ -102,6 +104,10 @@ int run_plan(const config::Config& cfg, const config::RepositoryConfig& repo, co
     }
     TerminalObserver observer(parsed.has("--verbose"));
     PipelineService service(cfg, **store, &observer, std::move(*sandbox));
+    // Nothing renews this process's claims: on a database that serve instances share, a name of its own
+    // and a long lease keep them (and a restart of this host's serve) from taking the build it runs.
+    (*store)->set_cluster(storage::ClusterIdentity{cfg.cluster.instance_id + "-build-" + std::to_string(::getpid()),
+                                                   std::chrono::hours(24)});
     service.dispatcher().start();  // notifications of this build go out while it runs
     int failures = 0;
     for (const auto& planned : plan.builds) {

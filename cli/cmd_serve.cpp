@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "api/metrics.hpp"
 #include "cli/build_sandbox.hpp"
@@ -84,10 +85,22 @@ void log_platforms(const config::Config& cfg) {
     for (const auto& line : platforms.warnings(cfg)) util::log_warn("serve", line);
 }
 
+// What one `serve` does (--role): all = intake and builds; intake = HTTP only (webhooks, API, dashboard),
+// never claims a build nor sends notifications; builder = claims and builds, sends notifications, serves
+// the API and /metrics but no webhook routes.
+enum class ServeRole { all, intake, builder };
+
+std::optional<ServeRole> parse_role(const std::string& text) {
+    if (text.empty() || text == "all") return ServeRole::all;
+    if (text == "intake") return ServeRole::intake;
+    if (text == "builder") return ServeRole::builder;
+    return std::nullopt;
+}
+
 // Listens with `routes` until SIGINT or SIGTERM (blocked in `signals`), then stops accepting, finishes
 // in-flight requests and stops the pipeline (running builds resume at the next start). The exit code.
 int serve_until_stopped(const config::Config& cfg, const sigset_t& signals, ServeRoutes& routes,
-                        PipelineService& pipeline, storage::PruneJob& pruner, storage::Store& store) {
+                        PipelineService& pipeline, storage::PruneJob& pruner, storage::Store& store, ServeRole role) {
     http::ServerOptions options;
     options.listen = cfg.server.listen;
     options.max_connections = cfg.server.max_connections;
@@ -97,7 +110,7 @@ int serve_until_stopped(const config::Config& cfg, const sigset_t& signals, Serv
         return 1;
     }
     util::log_info("serve", config::summarize(cfg));
-    pipeline.start();
+    if (role != ServeRole::intake) pipeline.start();
     pruner.start();
     util::log_info("serve", "listening on " + cfg.server.listen + " (port " + std::to_string((*server)->port()) + ")");
 
@@ -116,12 +129,21 @@ int serve_until_stopped(const config::Config& cfg, const sigset_t& signals, Serv
 
 int cmd_serve(const Args& args) {
     // Unknown flags are ignored, as they always were.
-    const auto parsed = parse_args(args, {{{"--config", "-c"}}});
+    const auto parsed = parse_args(args, {{{"--config", "-c"}, {"--role"}}});
     const std::string path = parsed.value("--config");
-    if (parsed.help || path.empty()) return print_usage("usage: hookyard serve -c FILE\n", parsed.help);
+    const auto role = parse_role(parsed.value("--role"));
+    if (parsed.help || path.empty() || !role) {
+        return print_usage("usage: hookyard serve -c FILE [--role all|intake|builder]\n", parsed.help);
+    }
     const auto loaded = load_config_or_report(path);
     if (!loaded) return 2;
     const config::Config& cfg = *loaded;
+    if (*role != ServeRole::all && cfg.storage.rfind("sqlite:", 0) == 0) {
+        util::log_error("serve",
+                        "--role intake|builder needs a database that several instances share (storage: "
+                        "postgresql://…); with SQLite run one `hookyard serve` without --role");
+        return 2;
+    }
 
     // Signals are taken synchronously by this thread: block them before any other thread exists.
     const sigset_t signals = block_stop_signals();
@@ -155,13 +177,16 @@ int cmd_serve(const Args& args) {
     // crash left running go back to the queue (or fail, when interrupted too often).
     PipelineService pipeline(cfg, **store, nullptr, std::move(*sandbox), held);
     pipeline.on_cache_bytes([&metrics](std::uint64_t bytes) { metrics.set_cache_bytes(bytes); });
-    if (auto st = pipeline.recover(); !st) {
+    // An intake never claims: recovering would re-queue the builds of the builders it shares the database with.
+    if (auto st = *role == ServeRole::intake ? util::Status{} : pipeline.recover(); !st) {
         util::log_error("serve", st.error().message);
         return 1;
     }
     ServeRoutes routes(
-        cfg, **store, metrics, [&pipeline] { pipeline.wake(); }, held);
-    return serve_until_stopped(cfg, signals, routes, pipeline, pruner, **store);
+        cfg, **store, metrics, [&pipeline] { pipeline.wake(); }, held, *role != ServeRole::builder);
+    util::log_info("serve", "role " + std::string(parsed.value("--role").empty() ? "all" : parsed.value("--role")) +
+                                ", instance " + cfg.cluster.instance_id);
+    return serve_until_stopped(cfg, signals, routes, pipeline, pruner, **store, *role);
 }
 
 }  // namespace hookyard::cli

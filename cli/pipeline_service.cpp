@@ -96,6 +96,7 @@ PipelineService::PipelineService(const config::Config& config, storage::Store& s
       m_runner(std::make_unique<pipeline::StageRunner>(config, store, *m_checkout, *m_executor, m_pusher, observer,
                                                        pipeline::PlatformSupport(), &m_final_images)),
       m_http(make_http_client(config)) {
+    m_store.set_cluster(storage::ClusterIdentity{config.cluster.instance_id, config.cluster.lease});
     m_store.set_event_planner(notify::make_event_planner(config));
     m_dispatcher = std::make_unique<notify::Dispatcher>(store, config, *m_http, notify::dispatcher_options(config));
     m_events = std::make_unique<NotifyingEvents>(config, store, *m_dispatcher, [this] {
@@ -114,6 +115,8 @@ PipelineService::PipelineService(const config::Config& config, storage::Store& s
     }
     pipeline::SchedulerOptions options;
     options.concurrency = config.builder.concurrency;
+    options.heartbeat = config.cluster.heartbeat;
+    options.max_recoveries = k_max_recoveries;
     options.hold = [this, hold = std::move(hold)] {
         auto reasons = hold ? hold() : std::vector<std::string>{};
         if (m_budget) {
@@ -147,6 +150,8 @@ util::Status PipelineService::recover() {
 void PipelineService::start() {
     m_dispatcher->start();
     m_scheduler->start();
+    // Another instance's queued build or cancel request wakes the scheduler at once (PostgreSQL).
+    m_store.on_work([this] { m_scheduler->wake(); });
     m_final_images.start();
     m_maintenance.start();
     if (m_budget) m_budget->start();
@@ -155,6 +160,7 @@ void PipelineService::start() {
 
 void PipelineService::stop() {
     if (m_base_watcher) m_base_watcher->stop();
+    m_store.on_work({});
     if (m_scheduler) m_scheduler->stop();
     m_final_images.stop();
     m_maintenance.stop();

@@ -50,7 +50,7 @@ util::Status StorePipelineStatus::health() {
 util::Result<storage::StoreStats> StorePipelineStatus::stats() { return m_store.stats(); }
 
 ServeRoutes::ServeRoutes(const config::Config& config, storage::Store& store, api::Metrics& metrics,
-                         std::function<void()> on_queued, std::function<std::vector<std::string>()> held)
+                         std::function<void()> on_queued, std::function<std::vector<std::string>()> held, bool intake)
     : m_status(store, held),
       m_github(
           config, store,
@@ -66,9 +66,11 @@ ServeRoutes::ServeRoutes(const config::Config& config, storage::Store& store, ap
       m_token_limiter(config.server.rate_limit),
       m_public_limiter(config.server.rate_limit),
       m_page_workers(k_page_threads, k_page_queue) {
-    m_github.add_routes(m_table);  // never rate limited: GitHub shows a 429 as a failing hook and does not retry
-    m_trigger.add_routes(m_table, &m_token_limiter);
-    m_callback.add_routes(m_table, &m_token_limiter);
+    if (intake) {
+        m_github.add_routes(m_table);  // never rate limited: GitHub shows a 429 as a failing hook, no retry
+        m_trigger.add_routes(m_table, &m_token_limiter);
+        m_callback.add_routes(m_table, &m_token_limiter);
+    }
     m_builds.add_routes(m_table);
     m_health.add_routes(m_table);
     m_metrics.add_routes(m_table);

@@ -44,8 +44,11 @@ public:
     // `config`, `store` and `metrics` must outlive this; `on_queued` is called (on any thread) after a
     // push, trigger or retry queued builds, and may be empty. `held` (may be empty) says why builds wait
     // (low disk space): /healthz answers degraded and queued builds show it.
+    // Without `intake` (serve --role builder) the webhook routes (GitHub, trigger URL, Docker Hub
+    // callback) are not served: a load balancer sends deliveries to the instances that take them.
     ServeRoutes(const config::Config& config, storage::Store& store, api::Metrics& metrics,
-                std::function<void()> on_queued, std::function<std::vector<std::string>()> held = {});
+                std::function<void()> on_queued, std::function<std::vector<std::string>()> held = {},
+                bool intake = true);
     ServeRoutes(const ServeRoutes&) = delete;
     ServeRoutes& operator=(const ServeRoutes&) = delete;
 

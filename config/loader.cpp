@@ -7,6 +7,7 @@
 
 #include "config/base_images.hpp"
 #include "config/builder.hpp"
+#include "config/cluster.hpp"
 #include "config/image_ref.hpp"
 #include "config/naming.hpp"
 #include "config/platform.hpp"
@@ -19,9 +20,9 @@
 namespace hookyard::config {
 namespace {
 
-const std::vector<std::string> k_top_keys = {"server",       "data_dir",    "storage",    "builder", "registries",
-                                             "repositories", "subscribers", "git",        "github",  "notify",
-                                             "retention",    "ui",          "base_images"};
+const std::vector<std::string> k_top_keys = {"server",       "data_dir",    "storage",     "builder", "registries",
+                                             "repositories", "subscribers", "git",         "github",  "notify",
+                                             "retention",    "ui",          "base_images", "cluster"};
 const std::vector<std::string> k_server_keys = {"listen",          "webhook_secret", "webhook_secret_file",
                                                 "api_token",       "api_token_file", "public_url",
                                                 "max_connections", "rate_limit"};
@@ -103,6 +104,7 @@ public:
         parse_retention(root["retention"], c.retention);
         parse_ui(m_r, root["ui"], c.ui);
         parse_base_images(m_r, root["base_images"], c.base_images);
+        parse_cluster(m_r, root["cluster"], c.cluster);
         if (const auto regs = root["registries"]; regs && m_r.expect_map(regs, "registries")) {
             for (const auto& kv : regs) parse_registry(kv.first.Scalar(), kv.second, c);
         }

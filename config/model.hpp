@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "config/cluster.hpp"
 #include "config/ui.hpp"
 
 namespace re2 {
@@ -221,6 +222,7 @@ struct Config {
     RetentionConfig retention;
     BaseImagesConfig base_images;
     UiConfig ui;
+    ClusterConfig cluster;
 
     // The repository entry for a GitHub full name (case-insensitive, as GitHub names are), or nullptr.
     const RepositoryConfig* find_repository(std::string_view full_name) const;

@@ -76,8 +76,25 @@ void Scheduler::step() {
         poll_cancels();
         m_next_cancel_poll = std::chrono::steady_clock::now() + m_options.cancel_poll;
     }
+    if (m_options.heartbeat.count() > 0 && std::chrono::steady_clock::now() >= m_next_heartbeat) {
+        heartbeat();
+        m_next_heartbeat = std::chrono::steady_clock::now() + m_options.heartbeat;
+    }
     claim_more();
     m_next_claim = std::chrono::steady_clock::now() + k_claim_gap;
+}
+
+void Scheduler::heartbeat() {
+    if (auto st = m_store.renew_build_leases(); !st) {
+        util::log_warn(k_component, "cannot renew the leases of running builds: " + st.error().message);
+    }
+    auto requeued = m_store.requeue_expired(m_options.max_recoveries);
+    if (!requeued) {
+        util::log_warn(k_component, "cannot re-queue builds of stopped instances: " + requeued.error().message);
+    } else if (*requeued > 0) {
+        util::log_info(k_component, "re-queued " + std::to_string(*requeued) +
+                                        " build(s) whose instance stopped renewing its lease");
+    }
 }
 
 bool Scheduler::held() {

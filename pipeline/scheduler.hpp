@@ -58,6 +58,11 @@ struct SchedulerOptions {
     std::chrono::milliseconds poll_interval{1000};
     // How often running builds are checked for an API cancel request.
     std::chrono::milliseconds cancel_poll{250};
+    // How often the leases of this instance's running builds are renewed, and builds whose lease expired
+    // (their instance died) go back to the queue (Store::requeue_expired); 0 = never.
+    std::chrono::milliseconds heartbeat{0};
+    // Store::requeue_expired's max_attempts: a build found abandoned this often in a row fails.
+    int max_recoveries = 5;
     // Checked before every claim (may be empty): while it returns reasons, nothing is claimed and queued
     // builds stay queued (low disk space). Called on the scheduler's thread; must be cheap.
     std::function<std::vector<std::string>()> hold;
@@ -95,6 +100,8 @@ private:
     // Joins the threads of finished builds; returns how many.
     int reap();
     void poll_cancels();
+    // Renews this instance's build leases and re-queues expired ones (SchedulerOptions::heartbeat).
+    void heartbeat();
     void run_slot(Slot& slot);
     // m_events.finish, with anything it throws logged and recorded as a failed build instead of escaping.
     util::Status finish_safely(const storage::Build& build, RunOutcome outcome);
@@ -111,6 +118,7 @@ private:
     std::vector<std::unique_ptr<Slot>> m_slots;                // guarded by m_mutex
     std::chrono::steady_clock::time_point m_next_cancel_poll;  // the loop's thread only
     std::chrono::steady_clock::time_point m_next_claim;        // the loop's thread only
+    std::chrono::steady_clock::time_point m_next_heartbeat;    // the loop's thread only
     std::vector<std::string> m_hold_reasons;                   // the loop's thread only
     util::WorkerLoop m_loop;                                   // last: stopped before the members its step uses go
 };

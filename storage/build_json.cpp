@@ -67,6 +67,7 @@ nlohmann::json build_to_json(const storage::Build& b) {
             {"reused_from", b.reused_from > 0 ? nlohmann::json(b.reused_from) : nlohmann::json(nullptr)},
             {"base_images", b.base_images},
             {"retry_of", b.retry_of > 0 ? nlohmann::json(b.retry_of) : nlohmann::json(nullptr)},
+            {"instance", text_or_null(b.instance)},
             {"superseded_by", b.superseded_by > 0 ? nlohmann::json(b.superseded_by) : nlohmann::json(nullptr)},
             {"attempts", b.attempts},
             {"cancel_requested", b.cancel_requested},

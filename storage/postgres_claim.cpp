@@ -99,19 +99,4 @@ util::Result<std::optional<Build>> PostgresStore::claim_next_queued() {
     });
 }
 
-util::Result<int> PostgresStore::fail_exhausted(int max_attempts) {
-    auto rows = m_write->query("SELECT id FROM builds WHERE state = 'running' AND crash_streak + 1 > $1 FOR UPDATE",
-                               {max_attempts});
-    if (!rows) return rows.error();
-    const std::string reason = "interrupted by " + std::to_string(max_attempts + 1) +
-                               " restarts of hookyard in a row while running; not retried again (retry it by hand)";
-    for (int i = 0; i < rows->size(); ++i) {
-        const BuildId id = rows->int_at(i, 0);
-        if (auto st = transition(*m_write, id, BuildState::failed); !st) return st.error();
-        if (auto st = m_write->exec("UPDATE builds SET error = $1 WHERE id = $2", {reason, id}); !st) return st.error();
-        if (auto st = queue_events(*m_write, m_planner, id); !st) return st.error();
-    }
-    return rows->size();
-}
-
 }  // namespace hookyard::storage::postgres

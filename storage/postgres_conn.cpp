@@ -1,5 +1,8 @@
 #include "storage/postgres_conn.hpp"
 
+#include <poll.h>
+
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
@@ -112,6 +115,22 @@ util::Status Conn::ensure_connected() {
     }
     return util::make_error(ErrorKind::transient, "lost the connection to PostgreSQL at " + m_name + ": " +
                                                       util::redact(PQerrorMessage(m_conn)));
+}
+
+util::Result<int> Conn::wait_notifications(std::chrono::milliseconds timeout) {
+    const int fd = PQsocket(m_conn);
+    pollfd p{fd, POLLIN, 0};
+    const int ready = fd < 0 ? -1 : ::poll(&p, 1, static_cast<int>(timeout.count()));
+    if ((ready < 0 && errno != EINTR) || (ready > 0 && PQconsumeInput(m_conn) == 0)) {
+        return util::make_error(ErrorKind::transient, "lost the listening connection to PostgreSQL at " + m_name +
+                                                          ": " + util::redact(PQerrorMessage(m_conn)));
+    }
+    int n = 0;
+    while (PGnotify* note = PQnotifies(m_conn)) {
+        ++n;
+        PQfreemem(note);
+    }
+    return n;
 }
 
 util::Error Conn::error_of(const PGresult* result, std::string_view sql) const {

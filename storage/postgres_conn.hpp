@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -104,6 +105,9 @@ public:
     template <class F>
     std::invoke_result_t<F&> transaction(F&& fn);
 
+    // On a connection that ran LISTEN: waits up to `timeout` for NOTIFY messages and returns how many came
+    // (0 after the timeout); transient when the connection broke (open a new one).
+    util::Result<int> wait_notifications(std::chrono::milliseconds timeout);
     // The URL with its password redacted: what messages name.
     const std::string& name() const { return m_name; }
 

@@ -107,8 +107,13 @@ CREATE INDEX pushed_images_by_image ON pushed_images (image, seq);
 ALTER TABLE builds ADD COLUMN trigger_type TEXT NOT NULL DEFAULT 'push';
 ALTER TABLE builds ADD COLUMN trigger_reason TEXT NOT NULL DEFAULT '';
 )sql",
-    // 7: reserved for another branch's migration (an empty entry is neither applied nor recorded).
-    "",
+    // 7, issue 14: several instances on one database. A claimed build records its instance and a lease
+    // that instance renews; a notification being delivered records who leased it.
+    R"sql(
+ALTER TABLE builds ADD COLUMN instance TEXT NOT NULL DEFAULT '';
+ALTER TABLE builds ADD COLUMN lease_until_ms BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE notifications ADD COLUMN leased_by TEXT NOT NULL DEFAULT '';
+)sql",
     // Pull request builds (issue 16): the number, a fork's head, and builds that push nothing.
     R"sql(
 ALTER TABLE builds ADD COLUMN pull_request BIGINT NOT NULL DEFAULT 0;

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "storage/postgres_listen.hpp"
 #include "storage/postgres_reuse.hpp"
 #include "util/json.hpp"
 
@@ -14,7 +15,7 @@ const std::string k_build_columns =
     "id, state, repository, ref, commit_sha, rule_index, image, tags, digest, error, created_ms, started_ms, "
     "finished_ms, clone_url, dockerfile, context, build_args, source_type, source_name, delivery_id, "
     "head_commit_message, pusher, superseded_by, retry_of, attempts, cancel_requested, log_size, crash_streak, "
-    "forced, sanitized_tags, trigger_type, trigger_reason, pull_request, pull_request_external, no_push";
+    "forced, sanitized_tags, trigger_type, trigger_reason, pull_request, pull_request_external, no_push, instance";
 
 // A JSON column's value as T; T{} when the text is not that.
 template <class T>
@@ -54,6 +55,7 @@ Build build_of(const Rows& rows, int row) {
     b.pull_request = c.num();
     b.pull_request_external = c.num() != 0;
     b.push = c.num() == 0;
+    b.instance = c.text();
     return b;
 }
 
@@ -129,6 +131,8 @@ util::Result<BuildId> insert_build(Conn& db, const NewBuild& b, const std::strin
          b.push ? 0 : 1});
     if (!id) return id.error();
     if (auto st = insert_reuse_flag(db, *id, b); !st) return st.error();
+    // Builders listening elsewhere claim it at once (delivered when this transaction commits).
+    if (auto st = notify_work(db); !st) return st.error();
     return id;
 }
 

@@ -11,6 +11,10 @@
 
 namespace hookyard::storage::postgres {
 
+// The database's clock in unix ms, as SQL: build leases are set and checked against it, so instances on
+// several machines need not agree on the time.
+constexpr const char* k_db_now_ms = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT";
+
 // Inserts one queued build; returns its id.
 util::Result<BuildId> insert_build(Conn& db, const NewBuild& b, const std::string& delivery, BuildId retry_of);
 // The build with stages and pushed images; not_found when absent.

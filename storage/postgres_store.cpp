@@ -18,40 +18,24 @@ using util::make_error;
 using util::Result;
 using util::Status;
 
-PostgresStore::PostgresStore(std::unique_ptr<Conn> writer, std::unique_ptr<Conn> reader)
-    : m_write(std::move(writer)),
-      m_read(std::move(reader)),
-      m_accepts([this](const std::vector<PendingAccept>& batch) { return commit_accepts(batch); }) {
-    std::lock_guard lock(m_write_mutex);
-    refresh_counts();
+PostgresStore::~PostgresStore() {
+    on_work({});
+    flush();
 }
 
-void PostgresStore::set_event_planner(EventPlanner planner) {
-    std::lock_guard lock(m_write_mutex);
-    m_planner = std::move(planner);
+void PostgresStore::on_work(std::function<void()> wake) {
+    std::lock_guard lock(m_listener_mutex);
+    m_listener.reset();  // joins the old thread first: the old callback never runs after this
+    if (wake) m_listener = std::make_unique<Listener>(m_listen_url, std::move(wake));
 }
 
 void PostgresStore::refresh_counts() {
     auto rows = m_write->query("SELECT name, n FROM counters");
     if (!rows) return;
-    StoreStats s;
-    constexpr std::string_view k_prefix = "builds.";
-    for (int i = 0; i < rows->size(); ++i) {
-        const std::string name = rows->text_at(i, 0);
-        if (name == "deliveries") s.deliveries = rows->int_at(i, 1);
-        if (name.rfind(k_prefix, 0) != 0) continue;
-        if (auto state = parse_build_state(name.substr(k_prefix.size())))
-            s.builds_by_state[*state] = rows->int_at(i, 1);
-    }
-    std::lock_guard lock(m_counts_mutex);
-    m_counts = std::move(s);
+    std::vector<std::pair<std::string, std::int64_t>> counts;
+    for (int i = 0; i < rows->size(); ++i) counts.emplace_back(rows->text_at(i, 0), rows->int_at(i, 1));
+    set_counts(counts);
 }
-
-void PostgresStore::accept_delivery(Delivery delivery, std::vector<NewBuild> builds, AcceptCallback done) {
-    m_accepts.submit(PendingAccept{std::move(delivery), std::move(builds), std::move(done)});
-}
-
-void PostgresStore::flush() { m_accepts.flush(); }
 
 Result<std::vector<Build>> PostgresStore::insert_builds(std::vector<NewBuild> builds) {
     return write([&]() -> Result<std::vector<Build>> {
@@ -73,6 +57,12 @@ Result<Build> PostgresStore::queued_build(BuildId id) {
 
 Result<Build> PostgresStore::start_running(BuildId id) {
     if (auto st = transition(*m_write, id, BuildState::running); !st) return st.error();
+    if (auto st = m_write->exec(
+            "UPDATE builds SET instance = $1, lease_until_ms = " + std::string(k_db_now_ms) + " + $2 WHERE id = $3",
+            {m_cluster.instance_id, static_cast<std::int64_t>(m_cluster.lease.count()), id});
+        !st) {
+        return st.error();
+    }
     return queued_build(id);
 }
 
@@ -143,24 +133,67 @@ Status PostgresStore::finish_build(BuildId id, BuildState terminal, const std::s
 
 Result<int> PostgresStore::requeue_running(int max_attempts) {
     return write([&]() -> Result<int> {
-        const TimeMs now = now_ms();
-        auto stages = m_write->exec(
-            "UPDATE build_stages SET state = 'failed', finished_ms = $1, duration_ms = $1 - started_ms, "
-            "error = 'interrupted by restart' WHERE state = 'running' AND build_id IN "
-            "(SELECT id FROM builds WHERE state = 'running')",
-            {now});
-        if (!stages) return stages.error();
         // Only builds running at this crash continue their streak.
         if (auto st = m_write->exec("UPDATE builds SET crash_streak = 0 WHERE state = 'queued'"); !st) {
             return st.error();
         }
-        if (auto failed = fail_exhausted(max_attempts); !failed) return failed.error();
-        auto requeued = m_write->query(
-            "UPDATE builds SET state = 'queued', started_ms = 0, attempts = attempts + 1, "
-            "crash_streak = crash_streak + 1 WHERE state = 'running'");
-        if (!requeued) return requeued.error();
-        return requeued->affected();
+        return recover_running(true, max_attempts, "interrupted by restart");
     });
+}
+
+Result<int> PostgresStore::requeue_expired(int max_attempts) {
+    return write(
+        [&] { return recover_running(false, max_attempts, "interrupted: its instance stopped renewing the lease"); });
+}
+
+Status PostgresStore::renew_build_leases() {
+    return write([&] {
+        return m_write->exec("UPDATE builds SET lease_until_ms = " + std::string(k_db_now_ms) +
+                                 " + $1 WHERE state = 'running' AND instance = $2",
+                             {static_cast<std::int64_t>(m_cluster.lease.count()), m_cluster.instance_id});
+    });
+}
+
+Result<int> PostgresStore::recover_running(bool own_too, int max_attempts, const std::string& why) {
+    // The database's clock decides expiry: instances on several machines need not agree on the time.
+    auto rows = m_write->query("SELECT id FROM builds WHERE state = 'running' AND (lease_until_ms < " +
+                                   std::string(k_db_now_ms) + " OR ($1 = 1 AND instance = $2)) ORDER BY id FOR UPDATE",
+                               {own_too ? 1 : 0, m_cluster.instance_id});
+    if (!rows) return rows.error();
+    int requeued = 0;
+    for (int i = 0; i < rows->size(); ++i) {
+        auto back = recover_build(rows->int_at(i, 0), max_attempts, why);
+        if (!back) return back.error();
+        requeued += *back ? 1 : 0;
+    }
+    return requeued;
+}
+
+Result<bool> PostgresStore::recover_build(BuildId id, int max_attempts, const std::string& why) {
+    const TimeMs now = now_ms();
+    if (auto st = m_write->exec(
+            "UPDATE build_stages SET state = 'failed', finished_ms = $1, duration_ms = $1 - started_ms, error = $2 "
+            "WHERE build_id = $3 AND state = 'running'",
+            {now, why, id});
+        !st) {
+        return st.error();
+    }
+    auto requeued = m_write->query(
+        "UPDATE builds SET state = 'queued', started_ms = 0, attempts = attempts + 1, crash_streak = crash_streak + 1, "
+        "lease_until_ms = 0 WHERE id = $1 AND crash_streak + 1 <= $2",
+        {id, max_attempts});
+    if (!requeued) return requeued.error();
+    if (requeued->affected() > 0) {
+        if (auto st = notify_work(*m_write); !st) return st.error();
+        return true;
+    }
+    // Found running for the (max_attempts + 1)th time in a row: it stops crash-looping the service.
+    const std::string reason = "interrupted by " + std::to_string(max_attempts + 1) +
+                               " restarts of hookyard in a row while running; not retried again (retry it by hand)";
+    if (auto st = transition(*m_write, id, BuildState::failed); !st) return st.error();
+    if (auto st = m_write->exec("UPDATE builds SET error = $1 WHERE id = $2", {reason, id}); !st) return st.error();
+    if (auto st = queue_events(*m_write, m_planner, id); !st) return st.error();
+    return false;
 }
 
 Status PostgresStore::record_pushed(BuildId id, const std::string& image, const std::string& digest) {
@@ -175,6 +208,14 @@ Status PostgresStore::record_pushed(BuildId id, const std::string& image, const 
     });
 }
 
+Result<Build> PostgresStore::retry_build(BuildId id) {
+    return write([&]() -> Result<Build> {
+        auto copy = retry_copy(load_build(*m_write, id));
+        auto inserted = copy ? insert_build(*m_write, *copy, "", id) : Result<BuildId>(copy.error());
+        return inserted ? queued_build(*inserted) : Result<Build>(inserted.error());
+    });
+}
+
 Result<Build> PostgresStore::cancel_build(BuildId id) {
     return write([&]() -> Result<Build> {
         auto b = load_build(*m_write, id);
@@ -185,21 +226,12 @@ Result<Build> PostgresStore::cancel_build(BuildId id) {
             if (changed) changed = queue_events(*m_write, m_planner, id);
         } else if (b->state == BuildState::running) {
             changed = m_write->exec("UPDATE builds SET cancel_requested = 1 WHERE id = $1", {id});
+            if (changed) changed = notify_work(*m_write);
         } else {
             changed = cannot_cancel(*b);
         }
         if (!changed) return changed.error();
         return load_build(*m_write, id);
-    });
-}
-
-Result<Build> PostgresStore::retry_build(BuildId id) {
-    return write([&]() -> Result<Build> {
-        auto original = load_build(*m_write, id);
-        if (!original) return original.error();
-        if (!is_terminal(original->state)) return cannot_retry(*original);
-        auto copy = insert_build(*m_write, retry_of(*original), "", id);
-        return copy ? queued_build(*copy) : Result<Build>(copy.error());
     });
 }
 
@@ -267,7 +299,10 @@ util::Result<std::unique_ptr<Store>> make_postgres_store(const std::string& url)
     if (auto st = migrate(**writer); !st) return st.error();
     auto reader = Conn::open(url);
     if (!reader) return reader.error();
-    return std::unique_ptr<Store>(std::make_unique<PostgresStore>(std::move(*writer), std::move(*reader)));
+    auto store = std::make_unique<PostgresStore>(std::move(*writer), std::move(*reader));
+    store->load_counts();
+    store->set_listen_url(url);
+    return std::unique_ptr<Store>(std::move(store));
 }
 
 }  // namespace hookyard::storage::postgres

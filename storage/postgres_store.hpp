@@ -5,23 +5,26 @@
 // CONFLICT), claims are serialised by an advisory lock and lock their row with FOR UPDATE SKIP LOCKED,
 // notification claims skip rows another instance holds. Internal to storage/: callers use open_store().
 
-#include <memory>
-#include <mutex>
-
-#include "storage/group_commit.hpp"
 #include "storage/postgres_conn.hpp"
-#include "storage/store.hpp"
+#include "storage/postgres_listen.hpp"
+#include "storage/store_base.hpp"
 
 namespace hookyard::storage::postgres {
 
-class PostgresStore final : public Store {
+class PostgresStore final : public StoreBase<Conn> {
 public:
-    PostgresStore(std::unique_ptr<Conn> writer, std::unique_ptr<Conn> reader);
+    using StoreBase::StoreBase;
+    ~PostgresStore() override;
 
     // The scheduler's side: claims and crash recovery (postgres_claim.cpp, postgres_store.cpp).
     util::Result<std::optional<Build>> claim_next_queued() override;
     util::Result<Build> claim(BuildId id) override;
     util::Result<int> requeue_running(int max_attempts) override;
+    util::Status renew_build_leases() override;
+    util::Result<int> requeue_expired(int max_attempts) override;
+    void on_work(std::function<void()> wake) override;
+    // The database on_work() listens to (make_postgres_store sets it).
+    void set_listen_url(std::string url) { m_listen_url = std::move(url); }
     util::Status set_commit(BuildId id, const std::string& sha) override;
     util::Status set_tags(BuildId id, const std::vector<std::string>& tags,
                           const std::vector<std::string>& sanitized_tags) override;
@@ -38,9 +41,6 @@ public:
     util::Status append_log(BuildId id, std::string_view text) override;
 
     // Intake and the API's writes (postgres_store.cpp).
-    void set_event_planner(EventPlanner planner) override;
-    void accept_delivery(Delivery delivery, std::vector<NewBuild> builds, AcceptCallback done) override;
-    void flush() override;
     util::Result<std::vector<Build>> insert_builds(std::vector<NewBuild> builds) override;
     util::Result<Build> retry_build(BuildId id) override;
     util::Result<Build> cancel_build(BuildId id) override;
@@ -52,7 +52,6 @@ public:
                                                       const std::string& ref) override;
     util::Result<std::vector<Build>> list_builds(const BuildFilter& filter) override;
     util::Result<LogChunk> read_log(BuildId id, std::int64_t offset, std::size_t max_bytes) override;
-    util::Result<StoreStats> stats() override;
     util::Status ping() override;
 
     // The outbox and callbacks (postgres_store_reads.cpp).
@@ -62,17 +61,20 @@ public:
                                                                     std::chrono::milliseconds lease) override;
     util::Status record_notification_attempt(NotificationId id, const NotificationAttempt& attempt, bool delivered,
                                              TimeMs next_attempt_at) override;
-    util::Result<std::vector<Notification>> list_notifications(BuildId id) override;
     util::Status add_callback(BuildId id, const BuildCallback& callback) override;
     util::Result<std::vector<BuildCallback>> list_callbacks(BuildId id) override;
+    util::Result<std::vector<Notification>> list_notifications(BuildId id) override;
 
-    // Retention and leases (postgres_prune.cpp).
-    util::Result<PruneResult> prune(const PrunePolicy& policy) override;
+    // Leases and retention (postgres_prune.cpp).
     util::Result<bool> acquire_lease(const std::string& name, const std::string& holder,
                                      std::chrono::milliseconds ttl) override;
     util::Status release_lease(const std::string& name, const std::string& holder) override;
+    util::Result<PruneResult> prune(const PrunePolicy& policy) override;
 
 private:
+    std::string m_listen_url;
+    std::mutex m_listener_mutex;
+    std::unique_ptr<Listener> m_listener;  // guarded by m_listener_mutex; null while nobody listens
     // `fn()` in one transaction on the write connection, under its lock; then the counters are re-read.
     template <class F>
     std::invoke_result_t<F&> write(F&& fn) {
@@ -90,11 +92,13 @@ private:
         std::lock_guard lock(m_read_mutex);
         return m_read->transaction(fn);
     }
-    // Re-reads the counters table into m_counts; the caller holds m_write_mutex. A failed read keeps the
-    // last figures.
-    void refresh_counts();
-    // Fails the running builds crash recovery found running too often in a row (in its transaction).
-    util::Result<int> fail_exhausted(int max_attempts);
+    void refresh_counts() override;
+    // In the write transaction: recovers the running builds whose lease expired, and with `own_too` those
+    // this instance claimed; returns how many went back to the queue.
+    util::Result<int> recover_running(bool own_too, int max_attempts, const std::string& why);
+    // In the write transaction: fails the build's open stages with `why` and re-queues it (true), or fails
+    // it when it was found running max_attempts + 1 times in a row (false).
+    util::Result<bool> recover_build(BuildId id, int max_attempts, const std::string& why);
     // In the write transaction: queues the events of a build that just changed state (build.queued for a
     // new one) and returns it as stored.
     util::Result<Build> queued_build(BuildId id);
@@ -102,18 +106,9 @@ private:
     util::Result<Build> start_running(BuildId id);
     util::Result<std::optional<Build>> first_build(const std::string& sql, const std::vector<Param>& params);
     util::Result<AcceptOutcome> accept_one(const PendingAccept& p);
-    std::vector<util::Result<AcceptOutcome>> commit_accepts(const std::vector<PendingAccept>& batch);
+    std::vector<util::Result<AcceptOutcome>> commit_accepts(const std::vector<PendingAccept>& batch) override;
     util::Result<std::int64_t> prune_builds(const std::vector<BuildId>& ids, bool dry_run);
     util::Result<std::int64_t> prune_deliveries(const PrunePolicy& policy);
-
-    std::unique_ptr<Conn> m_write;
-    std::unique_ptr<Conn> m_read;
-    EventPlanner m_planner;  // guarded by m_write_mutex
-    std::mutex m_write_mutex;
-    std::mutex m_read_mutex;
-    std::mutex m_counts_mutex;
-    StoreStats m_counts;         // guarded by m_counts_mutex
-    GroupCommitQueue m_accepts;  // last: its thread stops (after draining) before the connections close
 };
 
 // Connects twice to `url` and applies pending migrations. Errors name the URL with its password redacted.

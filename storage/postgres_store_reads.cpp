@@ -114,8 +114,8 @@ Result<std::vector<Notification>> PostgresStore::claim_due_notifications(int max
         if (!rows) return rows.error();
         auto out = notifications_of(*rows);
         for (const auto& n : out) {
-            auto st = m_write->exec("UPDATE notifications SET next_attempt_ms = $1 WHERE id = $2",
-                                    {now + static_cast<std::int64_t>(lease.count()), n.id});
+            auto st = m_write->exec("UPDATE notifications SET next_attempt_ms = $1, leased_by = $2 WHERE id = $3",
+                                    {now + static_cast<std::int64_t>(lease.count()), m_cluster.instance_id, n.id});
             if (!st) return st.error();
         }
         return out;
@@ -128,7 +128,7 @@ Status PostgresStore::record_notification_attempt(NotificationId id, const Notif
         const char* state = delivered ? "delivered" : (next_attempt_at == 0 ? "failed" : "pending");
         auto updated = m_write->query(
             "UPDATE notifications SET attempts = attempts + 1, state = $1, next_attempt_ms = $2, delivered_ms = $3, "
-            "last_error = $4 WHERE id = $5 AND state = 'pending' RETURNING attempts",
+            "last_error = $4, leased_by = '' WHERE id = $5 AND state = 'pending' RETURNING attempts",
             {state, next_attempt_at, delivered ? a.at : 0, a.error, id});
         if (!updated) return updated.error();
         if (updated->empty()) {
@@ -145,8 +145,11 @@ Status PostgresStore::record_notification_attempt(NotificationId id, const Notif
 Result<int> PostgresStore::release_notification_leases() {
     const TimeMs now = now_ms();
     return write([&]() -> Result<int> {
+        // Another live instance's leases stay: it is delivering those now. A dead one's run out by themselves.
         auto rows = m_write->query(
-            "UPDATE notifications SET next_attempt_ms = $1 WHERE state = 'pending' AND next_attempt_ms > $1", {now});
+            "UPDATE notifications SET next_attempt_ms = $1, leased_by = '' WHERE state = 'pending' AND "
+            "next_attempt_ms > $1 AND leased_by IN ('', $2)",
+            {now, m_cluster.instance_id});
         if (!rows) return rows.error();
         return rows->affected();
     });
@@ -199,11 +202,6 @@ Result<std::vector<BuildCallback>> PostgresStore::list_callbacks(BuildId id) {
                 return cb;
             });
     });
-}
-
-Result<StoreStats> PostgresStore::stats() {
-    std::lock_guard lock(m_counts_mutex);
-    return m_counts;
 }
 
 Status PostgresStore::ping() {

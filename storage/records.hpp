@@ -85,6 +85,8 @@ struct Build : NewBuild {
     std::string identity;
     std::map<std::string, std::string> base_images;
     BuildId reused_from = 0;
+    // The cluster.instance_id of the instance that claimed it last (runs or ran it); empty before a claim.
+    std::string instance;
 };
 
 // One accepted webhook delivery.

@@ -16,7 +16,7 @@ const std::string k_columns =
     "id, state, repository, ref, commit_sha, rule_index, image, tags, digest, error, created_ms, started_ms, "
     "finished_ms, clone_url, dockerfile, context, build_args, source_type, source_name, delivery_id, "
     "head_commit_message, pusher, superseded_by, retry_of, attempts, cancel_requested, log_size, crash_streak, forced, "
-    "sanitized_tags, trigger_type, trigger_reason, pull_request, pull_request_external, no_push";
+    "sanitized_tags, trigger_type, trigger_reason, pull_request, pull_request_external, no_push, instance";
 
 template <class T>
 T parse_json_or(const std::string& text, T fallback) {
@@ -66,6 +66,7 @@ Build row_to_build(const Stmt& s) {
     b.pull_request = s.int_at(32);
     b.pull_request_external = s.int_at(33) != 0;
     b.push = s.int_at(34) == 0;
+    b.instance = s.text_at(35);
     return b;
 }
 

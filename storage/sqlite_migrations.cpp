@@ -168,6 +168,13 @@ CREATE INDEX pushed_images_by_image ON pushed_images (image);
 ALTER TABLE builds ADD COLUMN trigger_type TEXT NOT NULL DEFAULT 'push';
 ALTER TABLE builds ADD COLUMN trigger_reason TEXT NOT NULL DEFAULT '';
 )sql"},
+    // Issue 14: the instance that claimed a build and its lease, who leased a notification (as in
+    // PostgreSQL; one serve per SQLite file never checks them).
+    Migration{7, R"sql(
+ALTER TABLE builds ADD COLUMN instance TEXT NOT NULL DEFAULT '';
+ALTER TABLE builds ADD COLUMN lease_until_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE notifications ADD COLUMN leased_by TEXT NOT NULL DEFAULT '';
+)sql"},
     // Pull request builds (issue 16): the number, a fork's head, and builds that push nothing.
     Migration{8, R"sql(
 ALTER TABLE builds ADD COLUMN pull_request INTEGER NOT NULL DEFAULT 0;

@@ -21,40 +21,14 @@ using util::make_error;
 using util::Result;
 using util::Status;
 
-SqliteStore::SqliteStore(std::unique_ptr<Db> writer, std::unique_ptr<Db> reader)
-    : m_write(std::move(writer)),
-      m_read(std::move(reader)),
-      m_accepts([this](const std::vector<PendingAccept>& batch) { return commit_accepts(batch); }) {
-    std::lock_guard lock(m_write_mutex);
-    refresh_counts();
-}
-
 void SqliteStore::refresh_counts() {
     auto q = m_write->query("SELECT name, n FROM counters");
     if (!q) return;
-    StoreStats s;
-    auto st = q->each_row([&] {
-        const std::string name = q->text_at(0);
-        if (name == "deliveries") s.deliveries = q->int_at(1);
-        constexpr std::string_view k_builds = "builds.";
-        if (name.rfind(k_builds, 0) != 0) return;
-        if (auto state = parse_build_state(name.substr(k_builds.size()))) s.builds_by_state[*state] = q->int_at(1);
-    });
-    if (!st) return;
-    std::lock_guard lock(m_counts_mutex);
-    m_counts = std::move(s);
+    std::vector<std::pair<std::string, std::int64_t>> counts;
+    if (auto st = q->each_row([&] { counts.emplace_back(q->text_at(0), q->int_at(1)); }); st) set_counts(counts);
 }
 
-void SqliteStore::accept_delivery(Delivery delivery, std::vector<NewBuild> builds, AcceptCallback done) {
-    m_accepts.submit(PendingAccept{std::move(delivery), std::move(builds), std::move(done)});
-}
-
-void SqliteStore::flush() { m_accepts.flush(); }
-
-void SqliteStore::set_event_planner(EventPlanner planner) {
-    std::lock_guard lock(m_write_mutex);
-    m_planner = std::move(planner);
-}
+SqliteStore::~SqliteStore() { flush(); }
 
 Result<std::vector<Build>> SqliteStore::insert_builds(std::vector<NewBuild> builds) {
     return write([&]() -> Result<std::vector<Build>> {
@@ -83,8 +57,7 @@ Result<std::optional<Build>> SqliteStore::claim_next_queued() {
         if (!picked) return picked.error();
         if (!*picked) return std::optional<Build>{};  // supersessions made while picking still commit
         const BuildId id = **picked;
-        if (auto st = transition(*m_write, id, BuildState::running); !st) return st.error();
-        if (auto st = queue_events(*m_write, m_planner, id); !st) return st.error();
+        if (auto st = start_running(id); !st) return st.error();
         auto b = load_build(*m_write, id);
         if (!b) return b.error();
         return std::optional<Build>(std::move(*b));
@@ -95,10 +68,17 @@ Result<std::optional<Build>> SqliteStore::claim_next_queued() {
 
 Result<Build> SqliteStore::claim(BuildId id) {
     return write([&]() -> Result<Build> {
-        if (auto st = transition(*m_write, id, BuildState::running); !st) return st.error();
-        if (auto st = queue_events(*m_write, m_planner, id); !st) return st.error();
+        if (auto st = start_running(id); !st) return st.error();
         return load_build(*m_write, id);
     });
+}
+
+Status SqliteStore::start_running(BuildId id) {
+    if (auto st = transition(*m_write, id, BuildState::running); !st) return st;
+    auto q = m_write->query("UPDATE builds SET instance = ?, lease_until_ms = ? WHERE id = ?");
+    if (!q) return q.error();
+    if (auto st = q->bind_all(m_cluster.instance_id, now_ms() + m_cluster.lease.count(), id).run(); !st) return st;
+    return queue_events(*m_write, m_planner, id);
 }
 
 Status SqliteStore::set_commit(BuildId id, const std::string& sha) {
@@ -224,10 +204,9 @@ Result<Build> SqliteStore::cancel_build(BuildId id) {
 
 Result<Build> SqliteStore::retry_build(BuildId id) {
     return write([&]() -> Result<Build> {
-        auto b = load_build(*m_write, id);
-        if (!b) return b.error();
-        if (!is_terminal(b->state)) return cannot_retry(*b);
-        auto nid = insert_build(*m_write, retry_of(*b), "", id);
+        auto copy = retry_copy(load_build(*m_write, id));
+        if (!copy) return copy.error();
+        auto nid = insert_build(*m_write, *copy, "", id);
         if (!nid) return nid.error();
         if (auto st = queue_events(*m_write, m_planner, *nid); !st) return st.error();
         return load_build(*m_write, *nid);
@@ -311,7 +290,9 @@ util::Result<std::unique_ptr<Store>> make_sqlite_store(const std::string& path) 
     if (auto st = sqlite::migrate(**writer); !st) return st.error();
     auto reader = sqlite::Db::open(path);
     if (!reader) return reader.error();
-    return std::unique_ptr<Store>(std::make_unique<sqlite::SqliteStore>(std::move(*writer), std::move(*reader)));
+    auto store = std::make_unique<sqlite::SqliteStore>(std::move(*writer), std::move(*reader));
+    store->load_counts();
+    return std::unique_ptr<Store>(std::move(store));
 }
 
 }  // namespace hookyard::storage

@@ -3,24 +3,21 @@
 // writes, under m_write_mutex) and one read connection (under m_read_mutex), so reads never wait for an
 // fsync. WAL mode keeps readers and the writer apart. Internal to storage/: callers use make_sqlite_store().
 
-#include <memory>
 #include <mutex>
 
-#include "storage/group_commit.hpp"
 #include "storage/sqlite_claim.hpp"
 #include "storage/sqlite_db.hpp"
-#include "storage/store.hpp"
+#include "storage/store_base.hpp"
 
 namespace hookyard::storage::sqlite {
 
-class SqliteStore final : public Store {
+class SqliteStore final : public StoreBase<Db> {
 public:
-    SqliteStore(std::unique_ptr<Db> writer, std::unique_ptr<Db> reader);
+    using StoreBase::StoreBase;
+    ~SqliteStore() override;
 
     // Builds (sqlite_store.cpp).
-    void accept_delivery(Delivery delivery, std::vector<NewBuild> builds, AcceptCallback done) override;
     util::Result<std::vector<Build>> insert_builds(std::vector<NewBuild> builds) override;
-    void set_event_planner(EventPlanner planner) override;
     util::Result<std::optional<Build>> claim_next_queued() override;
     util::Result<Build> claim(BuildId id) override;
     util::Status set_commit(BuildId id, const std::string& sha) override;
@@ -40,7 +37,6 @@ public:
     util::Result<Build> cancel_build(BuildId id) override;
     util::Result<Build> retry_build(BuildId id) override;
     util::Status append_log(BuildId id, std::string_view text) override;
-    void flush() override;
 
     // Reads, outbox and callbacks (sqlite_store_reads.cpp).
     util::Result<Build> get_build(BuildId id) override;
@@ -58,7 +54,6 @@ public:
     util::Result<std::vector<Notification>> list_notifications(BuildId id) override;
     util::Status add_callback(BuildId id, const BuildCallback& callback) override;
     util::Result<std::vector<BuildCallback>> list_callbacks(BuildId id) override;
-    util::Result<StoreStats> stats() override;
     // Retention (sqlite_prune.cpp).
     util::Result<PruneResult> prune(const PrunePolicy& policy) override;
     util::Result<bool> acquire_lease(const std::string& name, const std::string& holder,
@@ -89,9 +84,9 @@ private:
         if (auto st = m_write->exec("PRAGMA synchronous=FULL"); !st) return st.error();
         return out;
     }
-    // Re-reads the counters table into m_counts; the caller holds m_write_mutex. A failed read keeps the
-    // last figures (the next write tries again).
-    void refresh_counts();
+    void refresh_counts() override;
+    // In the write transaction: queued → running for this instance, with its events.
+    util::Status start_running(BuildId id);
     util::Result<std::vector<BuildId>> prunable_builds(const PrunePolicy& policy);
     util::Result<std::int64_t> prune_builds(const std::vector<BuildId>& ids, bool dry_run);
     util::Result<std::int64_t> prune_deliveries(const PrunePolicy& policy);
@@ -99,18 +94,10 @@ private:
     util::Result<std::optional<Build>> first_build_locked(Stmt& q);
     util::Result<LogChunk> read_log_locked(BuildId id, std::int64_t offset, std::size_t max_bytes);
     util::Result<AcceptOutcome> accept_one(const PendingAccept& p);
-    std::vector<util::Result<AcceptOutcome>> commit_accepts(const std::vector<PendingAccept>& batch);
+    std::vector<util::Result<AcceptOutcome>> commit_accepts(const std::vector<PendingAccept>& batch) override;
 
-    std::unique_ptr<Db> m_write;
-    std::unique_ptr<Db> m_read;
-    EventPlanner m_planner;      // guarded by m_write_mutex
     std::mutex m_claim_mutex;    // one claim at a time, so the cursor follows the committed claims
     ClaimCursor m_claim_cursor;  // guarded by m_claim_mutex
-    std::mutex m_write_mutex;
-    std::mutex m_read_mutex;
-    std::mutex m_counts_mutex;
-    StoreStats m_counts;         // guarded by m_counts_mutex
-    GroupCommitQueue m_accepts;  // last: its thread stops (after draining) before the connections close
 };
 
 }  // namespace hookyard::storage::sqlite

@@ -124,11 +124,6 @@ Result<std::vector<BuildCallback>> SqliteStore::list_callbacks(BuildId id) {
     return load_callbacks(*m_read, id);
 }
 
-Result<StoreStats> SqliteStore::stats() {
-    std::lock_guard lock(m_counts_mutex);
-    return m_counts;
-}
-
 Status SqliteStore::ping() {
     std::lock_guard lock(m_read_mutex);
     auto q = m_read->query("SELECT COUNT(*) FROM schema_migrations");

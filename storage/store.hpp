@@ -36,6 +36,12 @@ struct PruneResult {
     std::int64_t rows = 0;        // every row removed: builds, logs, stages, notifications, attempts, callbacks
 };
 
+// Who claims through this store (cluster: in the config): several instances may share one database.
+struct ClusterIdentity {
+    std::string instance_id;                 // recorded on every build it claims (Build::instance)
+    std::chrono::milliseconds lease{30000};  // a claim not renewed for this long counts as abandoned
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -89,8 +95,29 @@ public:
     // marked failed "interrupted by restart"), except builds this recovery finds running for the
     // (max_attempts + 1)th time in a row, which fail with that reason: a build that crashes the service stops
     // crash-looping it, while a build that was only unlucky once in a while goes on. Every build it finds
-    // queued gets crash_streak 0. Returns how many were re-queued. Call once per start.
+    // queued gets crash_streak 0. Returns how many were re-queued. Call once per start. On a database that
+    // several instances share (PostgreSQL) only this instance's running builds and those whose lease
+    // expired are recovered: another live instance's builds stay running.
     virtual util::Result<int> requeue_running(int max_attempts = 3) = 0;
+    // --- several instances on one database ---
+    // Names this instance; claims from now on record it and a lease of identity.lease. Call before any
+    // claim. Without it the instance is "" and the lease 30 s.
+    virtual void set_cluster(const ClusterIdentity& identity) { (void)identity; }
+    // Extends to now + lease the lease of every running build this instance claimed. The scheduler calls it
+    // every cluster.heartbeat, so a live instance never loses a build.
+    virtual util::Status renew_build_leases() { return {}; }
+    // Re-queues, as requeue_running() does, only the running builds whose lease expired (their instance
+    // died); the others are left alone. Call periodically. Returns how many went back to the queue. A store
+    // only one process uses (SQLite: one serve per file) has none: 0.
+    virtual util::Result<int> requeue_expired(int max_attempts) {
+        (void)max_attempts;
+        return 0;
+    }
+    // Calls `wake` (on a thread of the store's) soon after a transaction on this database, this instance's
+    // or another's, queued or re-queued a build or requested a cancel, so that a builder reacts at once
+    // instead of at its next poll. An empty function stops the calls (returns once none runs). A store only
+    // one process uses (SQLite) never calls it: that process wakes its scheduler itself.
+    virtual void on_work(std::function<void()> wake) { (void)wake; }
     // The succeeded build of this repository + rule + ref that finished last and has a commit: what the rule's
     // tags point at now. nullopt when there is none. The stage runner compares a replayed push against it.
     virtual util::Result<std::optional<Build>> last_succeeded(const std::string& repository, std::size_t rule,
@@ -138,7 +165,8 @@ public:
     virtual util::Status record_notification_attempt(NotificationId id, const NotificationAttempt& attempt,
                                                      bool delivered, TimeMs next_attempt_at) = 0;
     // Makes every pending notification due now, dropping leases a dead dispatcher held and waiting backoffs
-    // (a restart retries at once). Call at start, with no other dispatcher on this store. Returns how many.
+    // (a restart retries at once). Call at start. On a shared database (PostgreSQL) only the leases this
+    // instance held are dropped: another live instance's stay, a dead one's run out. Returns how many.
     virtual util::Result<int> release_notification_leases() = 0;
     // A build's notifications with every attempt, oldest first (empty for an unknown build).
     virtual util::Result<std::vector<Notification>> list_notifications(BuildId id) = 0;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "storage/new_build.hpp"
+
 namespace hookyard::storage {
 
 util::Error cannot_cancel(const Build& b) {
@@ -14,6 +16,12 @@ util::Error cannot_retry(const Build& b) {
     return util::make_error(util::ErrorKind::conflict, "build " + std::to_string(b.id) + " is still " +
                                                            std::string(to_string(b.state)) +
                                                            "; retry it once it has finished (or cancel it first)");
+}
+
+util::Result<NewBuild> retry_copy(const util::Result<Build>& original) {
+    if (!original) return original.error();
+    if (!is_terminal(original->state)) return cannot_retry(*original);
+    return retry_of(*original);
 }
 
 util::Error newer_schema(const std::string& database, std::int64_t found, int known) {

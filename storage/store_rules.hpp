@@ -16,6 +16,9 @@ namespace hookyard::storage {
 util::Error cannot_cancel(const Build& b);
 // conflict: `b` is still queued or running, so it cannot be retried yet.
 util::Error cannot_retry(const Build& b);
+// The build a retry of `original` (as loaded, not_found included) queues; cannot_retry() while it is not
+// terminal.
+util::Result<NewBuild> retry_copy(const util::Result<Build>& original);
 // invalid_input: `database` has schema version `found`, newer than the `known` one of this hookyard.
 util::Error newer_schema(const std::string& database, std::int64_t found, int known);
 

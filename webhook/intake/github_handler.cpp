@@ -194,7 +194,12 @@ void GithubHandler::store(const Incoming& in, const config::RepositoryConfig& re
             if (!r) {
                 count(event, "failed");
                 util::log_error("webhook", "delivery " + delivery + " not stored: " + r.error().message);
-                respond(http::json_error(503, "could not store the delivery; GitHub may redeliver it"));
+                // GitHub does not redeliver by itself: the hook's "Recent Deliveries" page does, by hand.
+                auto busy = http::json_error(503,
+                                             "could not store the delivery (the database is unreachable); "
+                                             "redeliver it from the webhook's Recent Deliveries page");
+                busy.headers.emplace_back("Retry-After", "30");
+                respond(std::move(busy));
                 return;
             }
             count(event, r->duplicate ? "duplicate" : "accepted");

@@ -156,3 +156,19 @@ TEST_F(SqliteStore, StatsCostNothingAtAnyStoreSize) {
     EXPECT_LT(took, std::chrono::milliseconds(200))
         << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms for 1000 scrapes";
 }
+
+// One serve per file (a lock): the claim records the instance, and recovery at start is immediate, whoever
+// claimed and whatever the lease.
+TEST_F(SqliteStore, AClaimRecordsTheInstanceAndRecoveryTakesEveryRunningBuildAtOnce) {
+    auto store = open();
+    store->set_cluster(ClusterIdentity{"solo", std::chrono::hours(1)});
+    NewBuild b;
+    b.repository = "acme/web", b.ref = "refs/heads/main", b.image = "docker.io/acme/web";
+    ASSERT_TRUE(store->insert_builds({b}).ok());
+    auto claimed = store->claim_next_queued();
+    ASSERT_TRUE(claimed.ok() && claimed->has_value());
+    EXPECT_EQ((*claimed)->instance, "solo");
+    EXPECT_EQ(*store->requeue_expired(3), 0);
+    store->set_cluster(ClusterIdentity{"renamed", std::chrono::hours(1)});
+    EXPECT_EQ(*store->requeue_running(3), 1);
+}

@@ -1,0 +1,75 @@
+#include "tests/integration/e2e/cluster_fixture.hpp"
+
+#include <signal.h>
+
+#include <regex>
+
+#include "tests/support/postgres_server.hpp"
+
+namespace hookyard::test {
+
+using namespace std::chrono_literals;
+
+void ClusterE2E::SetUp() {
+    PipelineE2E::SetUp();
+    if (HasFatalFailure()) return;
+    m_hookyard->signal(SIGTERM);
+    ASSERT_GE(m_hookyard->wait(20s), 0);
+    std::string error;
+    PostgresServer* pg = PostgresServer::shared(&error);
+    ASSERT_NE(pg, nullptr) << error;
+    // One database per test: the tests of one process share the server.
+    static int databases = 0;
+    m_database = "cluster_" + std::to_string(++databases);
+    ASSERT_TRUE(pg->create_database(m_database, &error)) << error;
+    m_base_config = read_file(m_config);
+    m_ports = {m_port, free_port(), free_port()};
+    m_instances.resize(m_ports.size());
+}
+
+void ClusterE2E::TearDown() {
+    for (std::size_t i = 0; i < m_instances.size(); ++i) {
+        auto& p = m_instances[i];
+        if (p && p->running()) {
+            p->signal(SIGTERM);
+            if (p->wait(20s) < 0) p->signal(SIGKILL);
+        }
+        if (HasFailure() && p) std::cerr << "instance " << i << "'s log:\n" << p->log() << "\n";
+    }
+    PipelineE2E::TearDown();
+}
+
+std::string ClusterE2E::instance_yaml(int i) const {
+    return "cluster: { instance_id: node-" + std::to_string(i) + " }\n";
+}
+
+void ClusterE2E::start_instance(int i, const std::vector<std::string>& args) {
+    const auto n = static_cast<std::size_t>(i);
+    std::string text =
+        "storage: \"" + PostgresServer::shared()->url(m_database) + "\"\n" + instance_yaml(i) + m_base_config;
+    text = std::regex_replace(text, std::regex("127\\.0\\.0\\.1:" + std::to_string(m_ports[0]) + "\""),
+                              "127.0.0.1:" + std::to_string(m_ports[n]) + "\"");
+    text = std::regex_replace(text, std::regex("data_dir: .*"), "data_dir: " + (m_dir / "data-") + std::to_string(i));
+    const std::string config = m_dir / ("instance-" + std::to_string(i) + ".yaml");
+    write_file(config, text);
+    std::vector<std::string> argv{binary_dir() + "/hookyard", "serve", "-c", config};
+    argv.insert(argv.end(), args.begin(), args.end());
+    m_instances[n] = std::make_unique<Process>(argv, m_dir / ("instance-" + std::to_string(i) + ".log"));
+    const int port = m_ports[n];
+    ASSERT_TRUE(wait_until([&] { return port_open(port) || !m_instances[n]->running(); }, 180s) &&
+                m_instances[n]->running())
+        << m_instances[n]->log();
+}
+
+void ClusterE2E::kill_instance(int i) {
+    auto& p = m_instances.at(static_cast<std::size_t>(i));
+    ::kill(p->pid(), SIGKILL);
+    ASSERT_EQ(p->wait(10s), 128 + SIGKILL);
+}
+
+std::string ClusterE2E::instance_log(int i) const {
+    const auto& p = m_instances.at(static_cast<std::size_t>(i));
+    return p ? p->log() : "";
+}
+
+}  // namespace hookyard::test

@@ -1,0 +1,40 @@
+#pragma once
+// Several `hookyard serve` instances on one PostgreSQL database (issue 14), on top of the functional
+// fixture's servers and config: each instance has its own port and data dir, and may add a cluster:
+// section of its own. The fixture's SQLite instance is stopped; instances start when a test says so.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/integration/e2e/e2e_fixture.hpp"
+
+namespace hookyard::test {
+
+class ClusterE2E : public PipelineE2E {
+protected:
+    void SetUp() override;
+    void TearDown() override;
+
+    // The config lines instance `i` adds to the fixture's: by default its name, cluster.instance_id node-<i>
+    // (instances on one host would otherwise share the host name).
+    virtual std::string instance_yaml(int i) const;
+    // Writes instance `i`'s config and starts `hookyard serve` with it and `args`; asserts that it listens
+    // within 3 minutes (the sandbox set-up of a loaded machine takes one).
+    void start_instance(int i, const std::vector<std::string>& args = {});
+    // SIGKILLs instance `i` (its build processes are orphaned, as when a machine dies).
+    void kill_instance(int i);
+    // Points the fixture's requests (send_push, api_get, wait_terminal …) at instance `i`.
+    void use(int i) { m_port = m_ports.at(static_cast<std::size_t>(i)); }
+    // What instance `i` logged so far ("" before it started).
+    std::string instance_log(int i) const;
+
+    std::vector<int> m_ports;  // instance i listens on m_ports[i]
+    std::string m_database;    // the instances' database on PostgresServer::shared()
+
+private:
+    std::string m_base_config;  // the fixture's config, without storage:
+    std::vector<std::unique_ptr<Process>> m_instances;
+};
+
+}  // namespace hookyard::test
