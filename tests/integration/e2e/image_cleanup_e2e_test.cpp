@@ -92,8 +92,8 @@ TEST_F(ImageCleanupE2E, APushedBuildLeavesNoFinalImageNorLayoutAndItsLayerCacheS
     const auto again = retried.json()["id"].get<long long>();
     ASSERT_EQ(wait_terminal(again)["state"], "succeeded");
     const std::string log = log_of(again);
-    // Step 3 of 5: the provenance labels (pipeline/reuse.hpp) are a LABEL step after the Dockerfile's four.
-    EXPECT_TRUE(std::regex_search(log, std::regex("STEP 3/5: RUN[^\n]*\n--> Using cache"))) << log;
+    // Step 3 of 4 or more: each provenance label (pipeline/reuse.hpp) is a LABEL step after the Dockerfile's.
+    EXPECT_TRUE(std::regex_search(log, std::regex("STEP 3/[0-9]+: RUN[^\n]*\n--> Using cache"))) << log;
     const auto rebuilt = built_image(again);
     EXPECT_TRUE(wait_until([&] { return !buildah_has(rebuilt.id); }, k_removal_wait)) << rebuilt.id;
 }
