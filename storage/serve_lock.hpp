@@ -14,7 +14,8 @@ namespace hookyard::storage {
 // when the process dies, however it dies.
 using ServeLock = util::FileLock;
 
-// For "sqlite:PATH": takes PATH.lock, or conflict naming the file, that another serve holds it and what to
+// For "sqlite:PATH": takes PATH.lock (retrying for up to 10 s while another holder has it), or conflict
+// naming the file, that another serve holds it and what to
 // do. Other stores allow several instances: nullptr, success.
 util::Result<std::unique_ptr<ServeLock>> lock_for_serve(const std::string& storage_url);
 
