@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "pipeline/executor/containment.hpp"
 #include "tests/integration/executor/build_fixture.hpp"
 #include "tests/support/proc.hpp"
 
@@ -14,6 +15,18 @@ using namespace std::chrono_literals;
 using test_fixture::ExecutorTest;
 using test_fixture::LogLines;
 using test_fixture::nonce;
+
+// As `hookyard serve` runs builds: each in a containment cgroup of its own, so ending a build also ends its
+// RUN step's container (under OCI isolation runc keeps it outside buildah's process group).
+class ContainedBuildTest : public ExecutorTest {
+protected:
+    void SetUp() override {
+        ExecutorTest::SetUp();
+        if (IsSkipped()) return;
+        m_options.containment = ProcessContainment::make({m_dir / "data", ""});
+        m_executor = make_buildah_executor(m_options);
+    }
+};
 
 // A build whose RUN sleeps until killed; `token` makes the RUN shell's command line unique.
 std::string sleeping_dockerfile(const std::string& token) {
@@ -47,7 +60,7 @@ void expect_nothing_left(const BuildRequest& request, int pgid, const std::strin
     EXPECT_FALSE(std::filesystem::exists(request.layout_dir));
 }
 
-TEST_F(ExecutorTest, CancelKillsTheBuildsProcessGroupAndCleansUp) {
+TEST_F(ContainedBuildTest, CancelKillsTheBuildsProcessGroupAndCleansUp) {
     const std::string token = nonce();
     const auto ctx = make_context("ctx", sleeping_dockerfile(token));
     const auto request = request_for(ctx, "cancel");
@@ -67,7 +80,7 @@ TEST_F(ExecutorTest, CancelKillsTheBuildsProcessGroupAndCleansUp) {
     EXPECT_EQ(job->wait().error().kind, util::ErrorKind::canceled);
 }
 
-TEST_F(ExecutorTest, TimeoutKillsTheBuildsProcessGroup) {
+TEST_F(ContainedBuildTest, TimeoutKillsTheBuildsProcessGroup) {
     const std::string token = nonce();
     const auto ctx = make_context("ctx", sleeping_dockerfile(token));
     auto request = request_for(ctx, "timeout");
@@ -83,7 +96,7 @@ TEST_F(ExecutorTest, TimeoutKillsTheBuildsProcessGroup) {
     expect_nothing_left(request, pgid, token);
 }
 
-TEST_F(ExecutorTest, DestroyingARunningJobCancelsIt) {
+TEST_F(ContainedBuildTest, DestroyingARunningJobCancelsIt) {
     const std::string token = nonce();
     const auto ctx = make_context("ctx", sleeping_dockerfile(token));
     const auto request = request_for(ctx, "destroy");
