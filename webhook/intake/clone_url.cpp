@@ -33,4 +33,18 @@ util::Status check_payload_clone_url(const config::Config& config, const config:
                                 repo.github);
 }
 
+PayloadRepository find_payload_repository(const config::Config& config, const std::string& repository,
+                                          const std::string& payload_url) {
+    PayloadRepository out;
+    const auto* repo = config.find_repository(repository);
+    if (repo == nullptr) {
+        out.ignored = "repository " + repository + " is not configured";
+    } else if (auto st = check_payload_clone_url(config, *repo, payload_url); !st) {
+        out.rejected = st.error().message;
+    } else {
+        out.repo = repo;
+    }
+    return out;
+}
+
 }  // namespace hookyard::intake

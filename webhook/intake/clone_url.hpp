@@ -20,4 +20,15 @@ std::string clone_url_for(const config::Config& config, const config::Repository
 util::Status check_payload_clone_url(const config::Config& config, const config::RepositoryConfig& repo,
                                      const std::string& payload_url);
 
+// The configured repository a payload names, or why it builds nothing: `ignored` when `repository` is not
+// configured (acknowledged: GitHub would show a 4xx as a failing hook), `rejected` when the payload's clone
+// URL names another repository (check_payload_clone_url). Exactly one of repo, ignored, rejected is set.
+struct PayloadRepository {
+    const config::RepositoryConfig* repo = nullptr;
+    std::string ignored;
+    std::string rejected;
+};
+PayloadRepository find_payload_repository(const config::Config& config, const std::string& repository,
+                                          const std::string& payload_url);
+
 }  // namespace hookyard::intake

@@ -159,15 +159,13 @@ GithubHandler::Plan GithubHandler::plan(const PushEvent& push) const {
         out.ignored = "ref longer than " + std::to_string(k_max_ref_bytes) + " bytes; nothing to build";
         return out;
     }
-    const auto* repo = m_config.find_repository(push.repository);
-    if (repo == nullptr) {
-        out.ignored = "repository " + push.repository + " is not configured";
+    auto found = find_payload_repository(m_config, push.repository, push.clone_url);
+    if (found.repo == nullptr) {
+        out.ignored = std::move(found.ignored);
+        if (!found.rejected.empty()) out.rejection = Rejection{400, std::move(found.rejected)};
         return out;
     }
-    if (auto st = check_payload_clone_url(m_config, *repo, push.clone_url); !st) {
-        out.rejection = Rejection{400, st.error().message};
-        return out;
-    }
+    const auto* repo = found.repo;
     config::PushInfo info;
     info.ref = push.ref;
     info.changed_files = push.changed_files;

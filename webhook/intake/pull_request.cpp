@@ -50,15 +50,13 @@ PullRequestPlan plan_pull_request(const config::Config& config, const PushEvent&
         out.ignored = "pull request action '" + action + "' does not build; opened, synchronize and reopened do";
         return out;
     }
-    const auto* repo = config.find_repository(ev.repository);
-    if (repo == nullptr) {
-        out.ignored = "repository " + ev.repository + " is not configured";
+    auto found = find_payload_repository(config, ev.repository, ev.clone_url);
+    if (found.repo == nullptr) {
+        out.ignored = std::move(found.ignored);
+        out.rejected = std::move(found.rejected);
         return out;
     }
-    if (auto st = check_payload_clone_url(config, *repo, ev.clone_url); !st) {
-        out.rejected = st.error().message;
-        return out;
-    }
+    const auto* repo = found.repo;
     out.repo = repo;
     if (action == "closed") {
         out.close = true;
