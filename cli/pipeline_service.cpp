@@ -5,6 +5,7 @@
 #include "http/lazy_client.hpp"
 #include "pipeline/disk_watermark.hpp"
 #include "pipeline/executor/buildah_env.hpp"
+#include "pipeline/executor/buildah_leftovers.hpp"
 #include "pipeline/pull_policy.hpp"
 #include "pipeline/rebuilds.hpp"
 #include "util/log.hpp"
@@ -136,6 +137,8 @@ util::Status PipelineService::recover() {
     // collide with the resumed builds.
     util::log_info("pipeline", "build processes are contained by " + m_containment->describe());
     for (const auto& line : m_containment->kill_leftovers()) util::log_warn("pipeline", line);
+    pipeline::log_removed_containers(pipeline::remove_buildah_leftovers(buildah_options(m_config, m_containment, {})),
+                                     "at start");
     auto n = m_store.requeue_running(k_max_recoveries);
     if (!n) return n.error();
     if (*n > 0)

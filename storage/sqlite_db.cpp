@@ -76,6 +76,21 @@ util::Result<std::unique_ptr<Db>> Db::open(const std::string& path) {
     return db;
 }
 
+void Db::count_wal_pages() {
+    sqlite3_wal_hook(
+        m_handle,
+        [](void* self, sqlite3*, const char*, int pages) {
+            static_cast<Db*>(self)->m_wal_pages.store(pages);
+            return SQLITE_OK;
+        },
+        this);
+}
+
+util::Status Db::checkpoint_passive() {
+    const int rc = sqlite3_wal_checkpoint_v2(m_handle, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    return rc == SQLITE_OK ? util::Status{} : error(rc, "wal_checkpoint(PASSIVE)");
+}
+
 Db::~Db() {
     for (auto& [sql, stmt] : m_cache) sqlite3_finalize(stmt);
     sqlite3_close(m_handle);

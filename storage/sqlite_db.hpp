@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -91,6 +92,15 @@ public:
     // The cached prepared statement for `sql`, ready to bind.
     util::Result<Stmt> query(const std::string& sql);
 
+    // Turns SQLite's automatic checkpoint off for this connection (it would run inside the commit that crosses
+    // its threshold, holding the write lock through two fsyncs) and counts instead: wal_pages() is the WAL's
+    // size in pages after this connection's last commit. Thread-safe to read.
+    void count_wal_pages();
+    int wal_pages() const { return m_wal_pages.load(); }
+    // Copies what it can of the WAL into the database without waiting for or blocking anyone (a PASSIVE
+    // checkpoint); the next writer then starts the WAL over.
+    util::Status checkpoint_passive();
+
     std::int64_t last_insert_id() const;
     int changes() const;
     // An error for return code `rc` while doing `what`, with SQLite's message; busy/locked → transient.
@@ -111,6 +121,7 @@ private:
     sqlite3* m_handle;
     std::string m_path;
     std::map<std::string, sqlite3_stmt*, std::less<>> m_cache;
+    std::atomic<int> m_wal_pages{0};
 };
 
 // BEGIN IMMEDIATE on construction (check ok()), ROLLBACK on destruction unless commit() succeeded.

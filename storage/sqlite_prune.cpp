@@ -116,6 +116,7 @@ util::Result<PruneResult> SqliteStore::prune(const PrunePolicy& policy) {
     if (!result) return result;
     if (!policy.dry_run) {
         std::lock_guard lock(m_write_mutex);
+        const auto paused = m_checkpointer ? m_checkpointer->pause() : std::unique_lock<std::mutex>();
         // incremental_vacuum is a no-op unless auto_vacuum=incremental; the checkpoint shrinks the WAL.
         (void)m_write->exec("PRAGMA incremental_vacuum");
         (void)m_write->exec("PRAGMA wal_checkpoint(TRUNCATE)");

@@ -30,6 +30,14 @@ void SqliteStore::refresh_counts() {
 
 SqliteStore::~SqliteStore() { flush(); }
 
+void SqliteStore::checkpoint_in_background(std::unique_ptr<Db> own) {
+    m_checkpointer =
+        std::make_unique<WalCheckpointer>(*m_write, std::move(own), [this](const std::function<Status()>& fn) {
+            // A write transaction that changes nothing: it holds SQLite's write lock and commits no frame.
+            return write_unsynced(fn);
+        });
+}
+
 Result<std::vector<Build>> SqliteStore::insert_builds(std::vector<NewBuild> builds) {
     return write([&]() -> Result<std::vector<Build>> {
         std::vector<BuildId> ids;
@@ -290,7 +298,10 @@ util::Result<std::unique_ptr<Store>> make_sqlite_store(const std::string& path) 
     if (auto st = sqlite::migrate(**writer); !st) return st.error();
     auto reader = sqlite::Db::open(path);
     if (!reader) return reader.error();
+    auto checkpoints = sqlite::Db::open(path);
+    if (!checkpoints) return checkpoints.error();
     auto store = std::make_unique<sqlite::SqliteStore>(std::move(*writer), std::move(*reader));
+    store->checkpoint_in_background(std::move(*checkpoints));
     store->load_counts();
     return std::unique_ptr<Store>(std::move(store));
 }

@@ -5,6 +5,7 @@
 
 #include <mutex>
 
+#include "storage/sqlite_checkpointer.hpp"
 #include "storage/sqlite_claim.hpp"
 #include "storage/sqlite_db.hpp"
 #include "storage/store_base.hpp"
@@ -15,6 +16,8 @@ class SqliteStore final : public StoreBase<Db> {
 public:
     using StoreBase::StoreBase;
     ~SqliteStore() override;
+    // Moves WAL checkpoints to a thread with connection `own` (sqlite_checkpointer.hpp). Call once, before use.
+    void checkpoint_in_background(std::unique_ptr<Db> own);
 
     // Builds (sqlite_store.cpp).
     util::Result<std::vector<Build>> insert_builds(std::vector<NewBuild> builds) override;
@@ -96,8 +99,9 @@ private:
     util::Result<AcceptOutcome> accept_one(const PendingAccept& p);
     std::vector<util::Result<AcceptOutcome>> commit_accepts(const std::vector<PendingAccept>& batch) override;
 
-    std::mutex m_claim_mutex;    // one claim at a time, so the cursor follows the committed claims
-    ClaimCursor m_claim_cursor;  // guarded by m_claim_mutex
+    std::unique_ptr<WalCheckpointer> m_checkpointer;  // null until checkpoint_in_background()
+    std::mutex m_claim_mutex;                         // one claim at a time, so the cursor follows the committed claims
+    ClaimCursor m_claim_cursor;                       // guarded by m_claim_mutex
 };
 
 }  // namespace hookyard::storage::sqlite

@@ -7,6 +7,7 @@
 #include <optional>
 #include <thread>
 
+#include "pipeline/executor/buildah_leftovers.hpp"
 #include "pipeline/executor/buildah_run.hpp"
 #include "pipeline/executor/hooks.hpp"
 #include "pipeline/executor/test_stage_run.hpp"
@@ -71,7 +72,12 @@ public:
     std::unique_ptr<BuildJob> start(BuildRequest request, LogSink sink) override {
         return std::make_unique<WorkerJob<BuildJob, util::Result<BuildResult>>>(
             [options = m_options, request = std::move(request), sink = std::move(sink)](const CancelSignal& cancel) {
-                return BuildahRun(*options, request, sink, cancel).run();
+                auto result = BuildahRun(*options, request, sink, cancel).run();
+                // The run (and its scope) is gone: a buildah killed mid-step left its working containers.
+                if (!result) {
+                    log_removed_containers(remove_buildah_leftovers(*options), "after build " + request.build_id);
+                }
+                return result;
             });
     }
 

@@ -50,6 +50,8 @@ public:
     // "cgroup <dir>" or "process groups (<why no cgroup>)", for the start-up log.
     std::string describe() const;
     bool uses_cgroups() const { return !m_instance_cgroup.empty(); }
+    // This instance's cgroup directory, parent of every build scope's; "" in process-group mode.
+    const std::string& instance_cgroup() const { return m_instance_cgroup; }
 
     // A fresh scope named after `name` (e.g. the build id). Thread-safe.
     std::unique_ptr<ContainmentScope> open(const std::string& name);
