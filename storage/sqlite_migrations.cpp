@@ -235,6 +235,11 @@ CREATE TRIGGER claim_build_delete AFTER DELETE ON builds BEGIN
     UPDATE claim_scan SET generation = generation + 1;
 END;
 )sql"},
+    // The dashboard's repositories page (issue 13): each rule's newest build in one index step, whatever the
+    // history (builds_by_sibling has the ref between the rule and the id).
+    Migration{13, R"sql(
+CREATE INDEX builds_by_rule ON builds (repository, rule_index, id);
+)sql"},
 };
 
 // The integer the first row of `sql` starts with (0 without a row); the statement is reset on return.

@@ -167,6 +167,24 @@ TEST_F(WebPagesTest, RepositoriesShowRulesWebhookUrlAndNoSecrets) {
     }
 }
 
+// Each rule's newest build, however many builds of other rules came after it (the page once looked only
+// 200 builds back).
+TEST_F(WebPagesTest, RepositoriesFindARulesLastBuildBehindManyOthers) {
+    storage::NewBuild tag_build;
+    tag_build.repository = "acme/web";
+    tag_build.ref = "refs/tags/v1";
+    tag_build.rule = 1;
+    const auto old = m_store->insert_builds({tag_build});
+    ASSERT_TRUE(old.ok());
+    finish(old->at(0).id, BuildState::failed);
+    storage::BuildId newest = 0;
+    for (int i = 0; i < 250; ++i) newest = queue("refs/heads/main");
+    const auto r = call("GET", "/repositories", login_cookie(test::k_web_viewer_token));
+    EXPECT_NE(r.body.find("href=\"/builds/" + std::to_string(old->at(0).id) + "\""), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("s-failed"), std::string::npos);
+    EXPECT_NE(r.body.find("href=\"/builds/" + std::to_string(newest) + "\""), std::string::npos);
+}
+
 TEST_F(WebPagesTest, QueueShowsRunningQueuedAndConcurrency) {
     const auto running = queue("refs/heads/main");
     ASSERT_TRUE(m_store->claim(running));
