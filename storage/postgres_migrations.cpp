@@ -135,9 +135,10 @@ CREATE INDEX build_reuse_by_identity ON build_reuse (identity);
     "",  // 10: SQLite only
     "",  // 11
     "",  // 12
-    // 13, issue 13: the dashboard's repositories page reads each rule's newest build in one index step.
+    // 13, issue 13: the dashboard at any history size: each rule's newest build, a ref's newest builds.
     R"sql(
 CREATE INDEX builds_by_rule ON builds (repository, rule_index, id);
+CREATE INDEX builds_by_ref ON builds (ref, id);
 )sql",
 };
 

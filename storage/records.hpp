@@ -108,6 +108,7 @@ struct BuildFilter {
     int limit = 50;                   // clamped to 1..500
     BuildId before_id = 0;            // > 0: only builds with a smaller id (paging, newest first)
     std::optional<std::size_t> rule;  // only builds of this rule index (meaningful with `repository`)
+    std::optional<std::string> ref;   // only builds of exactly this ref ("refs/heads/main")
 };
 
 struct LogChunk {

@@ -153,6 +153,22 @@ TEST_F(WebPagesTest, BuildsFilterAndPageWithBefore) {
     EXPECT_EQ(call("GET", "/builds?state=failed&fragment=rows", cookie).body, "");
 }
 
+// The ref filter finds a ref's builds however many others came after them (it once scanned 1,000 builds).
+TEST_F(WebPagesTest, BuildsRefFilterFindsOldBuildsByShortOrFullRef) {
+    const auto tagged = queue("refs/tags/v1");
+    for (int i = 0; i < 1100; ++i) queue("refs/heads/main");
+    const auto cookie = login_cookie(test::k_web_viewer_token);
+    const std::string link = "href=\"/builds/" + std::to_string(tagged) + "\"";
+    for (const char* ref : {"v1", "refs/tags/v1"}) {
+        const auto r = call("GET", std::string("/builds?ref=") + ref + "&fragment=rows", cookie);
+        EXPECT_NE(r.body.find(link), std::string::npos) << ref;
+        EXPECT_EQ(r.body.find(">main<"), std::string::npos) << ref;
+    }
+    const auto main = call("GET", "/builds?ref=main", cookie);
+    EXPECT_NE(main.body.find("Older builds"), std::string::npos);
+    EXPECT_EQ(main.body.find(link), std::string::npos);
+}
+
 TEST_F(WebPagesTest, RepositoriesShowRulesWebhookUrlAndNoSecrets) {
     finish(queue("refs/heads/main"), BuildState::succeeded);
     const auto op = login_cookie(test::k_web_operator_token);
