@@ -1,4 +1,5 @@
 // The builds list, the build page and its live JSON.
+#include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
 
@@ -9,8 +10,6 @@ namespace hookyard::api {
 namespace {
 
 constexpr int k_builds_per_page = 50;
-// A ref filter is applied to what the store lists; this many store pages at most are scanned for it.
-constexpr int k_ref_filter_pages = 20;
 // The build page first shows at most this much of the log's end; earlier parts load on demand.
 constexpr std::int64_t k_log_tail_bytes = 256 * 1024;
 constexpr std::size_t k_log_view_bytes = 1024 * 1024;
@@ -29,6 +28,26 @@ std::string short_ref(const std::string& ref) {
 }
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+// One more than a page of `f`'s newest builds (the extra one says there are older ones). A ref filter
+// ("main" or "refs/heads/main") reads each full ref the short name stands for by the store's ref index and
+// merges them, so it costs the same at any history size.
+util::Result<std::vector<storage::Build>> builds_page(storage::Store& store, storage::BuildFilter f,
+                                                      const std::string& ref) {
+    f.limit = k_builds_per_page + 1;
+    if (ref.empty()) return store.list_builds(f);
+    const std::string name = short_ref(ref);
+    std::vector<storage::Build> rows;
+    for (const std::string& full : {name, "refs/heads/" + name, "refs/tags/" + name}) {
+        f.ref = full;
+        auto list = store.list_builds(f);
+        if (!list) return list.error();
+        for (auto& b : *list) rows.push_back(std::move(b));
+    }
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.id > b.id; });
+    if (rows.size() > static_cast<std::size_t>(f.limit)) rows.resize(static_cast<std::size_t>(f.limit));
+    return rows;
+}
 
 std::string triggered_by(const storage::Build& b) {
     if (b.retry_of > 0) return "retry of #" + std::to_string(b.retry_of);
@@ -71,23 +90,13 @@ http::ServerResponse WebUi::builds(const http::ServerRequest& req, const http::P
     if (!repository.empty()) f.repository = repository;
     if (!state.empty()) f.state = storage::parse_build_state(state);
     f.before_id = builds_int(query_value(req.target, "before"), 0);
-    f.limit = k_builds_per_page;
-    std::vector<storage::Build> rows;
-    bool more = false;
-    for (int page_no = 0; page_no < k_ref_filter_pages && rows.size() < k_builds_per_page; ++page_no) {
-        auto list = m_store.list_builds(f);
-        if (!list)
-            return html_response(
-                503, page("Builds", v.viewer, "<p class=\"error\">" + html_escape(list.error().message) + "</p>"));
-        for (auto& b : *list) {
-            if (rows.size() == k_builds_per_page) more = true;
-            if (rows.size() < k_builds_per_page && (ref.empty() || short_ref(b.ref) == short_ref(ref)))
-                rows.push_back(std::move(b));
-        }
-        more = more || list->size() == static_cast<std::size_t>(k_builds_per_page);
-        if (list->size() < static_cast<std::size_t>(k_builds_per_page)) break;
-        f.before_id = list->back().id;
-    }
+    auto listed = builds_page(m_store, f, ref);
+    if (!listed)
+        return html_response(
+            503, page("Builds", v.viewer, "<p class=\"error\">" + html_escape(listed.error().message) + "</p>"));
+    std::vector<storage::Build>& rows = *listed;
+    const bool more = rows.size() > static_cast<std::size_t>(k_builds_per_page);
+    if (more) rows.resize(static_cast<std::size_t>(k_builds_per_page));
     std::string tbody;
     for (const auto& b : rows) tbody += build_row_html(b);
     if (query_value(req.target, "fragment") == "rows") return html_response(200, std::move(tbody));

@@ -9,10 +9,6 @@
 namespace hookyard::api {
 namespace {
 
-// The repositories page looks this far back for each rule's last build, a page at a time: most
-// repositories find every rule's in the first page.
-constexpr int k_last_build_scan = 200;
-constexpr int k_last_build_page = 20;
 // The queue page lists the newest this many builds of each state.
 constexpr int k_queue_rows = 50;
 constexpr int k_queue_superseded_rows = 20;
@@ -40,27 +36,18 @@ std::string rule_table_row(const config::RepositoryConfig& repo, std::size_t i, 
     return row + "</td></tr>";
 }
 
-// The newest build of each rule of `repo` among its last k_last_build_scan builds (nullopt: none there or
-// the store cannot be read), reading pages until every rule has one.
+// The newest build of each rule of `repo` (nullopt: none yet, or the store cannot be read): one indexed
+// read of one build per rule (builds_by_rule), so the page costs the same at any history size.
 std::vector<std::optional<storage::Build>> last_build_per_rule(storage::Store& store,
                                                                const config::RepositoryConfig& repo) {
     std::vector<std::optional<storage::Build>> last(repo.rules.size());
-    std::size_t found = 0;
     storage::BuildFilter f;
     f.repository = repo.github;
-    f.limit = k_last_build_page;
-    for (int read = 0; read < k_last_build_scan && found < last.size(); read += k_last_build_page) {
-        auto page = store.list_builds(f);
-        if (!page || page->empty()) break;
-        f.before_id = page->back().id;
-        const bool last_page = page->size() < static_cast<std::size_t>(k_last_build_page);
-        for (auto& b : *page) {
-            if (b.rule < last.size() && !last[b.rule]) {
-                last[b.rule] = std::move(b);
-                ++found;
-            }
-        }
-        if (last_page) break;
+    f.limit = 1;
+    for (std::size_t i = 0; i < last.size(); ++i) {
+        f.rule = i;
+        auto newest = store.list_builds(f);
+        if (newest && !newest->empty()) last[i] = std::move(newest->front());
     }
     return last;
 }

@@ -132,6 +132,14 @@ CREATE TABLE build_reuse (
 );
 CREATE INDEX build_reuse_by_identity ON build_reuse (identity);
 )sql",
+    "",  // 10: SQLite only
+    "",  // 11
+    "",  // 12
+    // 13, issue 13: the dashboard at any history size: each rule's newest build, a ref's newest builds.
+    R"sql(
+CREATE INDEX builds_by_rule ON builds (repository, rule_index, id);
+CREATE INDEX builds_by_ref ON builds (ref, id);
+)sql",
 };
 
 // Instances starting together against one database migrate one after the other (a session advisory lock).

@@ -105,8 +105,10 @@ struct AcceptOutcome {
 struct BuildFilter {
     std::optional<std::string> repository;
     std::optional<BuildState> state;
-    int limit = 50;         // clamped to 1..500
-    BuildId before_id = 0;  // > 0: only builds with a smaller id (paging, newest first)
+    int limit = 50;                   // clamped to 1..500
+    BuildId before_id = 0;            // > 0: only builds with a smaller id (paging, newest first)
+    std::optional<std::size_t> rule;  // only builds of this rule index (meaningful with `repository`)
+    std::optional<std::string> ref;   // only builds of exactly this ref ("refs/heads/main")
 };
 
 struct LogChunk {

@@ -138,6 +138,8 @@ util::Result<std::vector<Build>> load_builds(Db& db, const BuildFilter& filter) 
     std::string sql = "SELECT " + k_columns + " FROM builds WHERE 1 = 1";
     if (filter.repository) sql += " AND repository = ?";
     if (filter.state) sql += " AND state = ?";
+    if (filter.rule) sql += " AND rule_index = ?";
+    if (filter.ref) sql += " AND ref = ?";
     if (filter.before_id > 0) sql += " AND id < ?";
     sql += " ORDER BY id DESC LIMIT ?";
     auto q = db.query(sql);
@@ -145,6 +147,8 @@ util::Result<std::vector<Build>> load_builds(Db& db, const BuildFilter& filter) 
     int i = 0;
     if (filter.repository) q->bind(++i, std::string_view(*filter.repository));
     if (filter.state) q->bind(++i, to_string(*filter.state));
+    if (filter.rule) q->bind(++i, static_cast<std::int64_t>(*filter.rule));
+    if (filter.ref) q->bind(++i, std::string_view(*filter.ref));
     if (filter.before_id > 0) q->bind(++i, filter.before_id);
     q->bind(++i, static_cast<std::int64_t>(std::clamp(filter.limit, 1, 500)));
     std::vector<Build> out;

@@ -235,6 +235,13 @@ CREATE TRIGGER claim_build_delete AFTER DELETE ON builds BEGIN
     UPDATE claim_scan SET generation = generation + 1;
 END;
 )sql"},
+    // The dashboard (issue 13) at any history size: each rule's newest build in one index step (the
+    // repositories page; builds_by_sibling has the ref between the rule and the id), a ref's newest builds
+    // (the builds page's ref filter).
+    Migration{13, R"sql(
+CREATE INDEX builds_by_rule ON builds (repository, rule_index, id);
+CREATE INDEX builds_by_ref ON builds (ref, id);
+)sql"},
 };
 
 // The integer the first row of `sql` starts with (0 without a row); the statement is reset on return.

@@ -1,8 +1,9 @@
 #pragma once
 // The build sandbox: how buildah runs a Dockerfile's RUN steps (see ../../README.md, "Build sandbox").
 //   isolation oci:    buildah build --isolation oci --runtime R (global --cgroup-manager M): each RUN step
-//                     in its own PID, IPC, UTS, mount and network namespaces
-//   network:          --network none, or the filtered CNI bridge of sandbox_network.hpp (via CONTAINERS_CONF)
+//                     in its own PID, IPC, UTS, mount and network namespaces (PID and UTS set private by
+//                     hookyard's containers.conf, CONTAINERS_CONF, whatever the host's says)
+//   network:          --network none, or the filtered CNI bridge of sandbox_network.hpp (same containers.conf)
 //   limits:           --cgroup-parent <the build's cgroup>/run, with memory/pids/cpu limits set on the
 //                     build's cgroup (build_cgroup.hpp), so they hold for all RUN steps of a build together
 //   cache mounts:     TMPDIR per repository, so RUN --mount=type=cache ids never meet another repository's
@@ -26,6 +27,7 @@ struct SandboxOptions {
     // buildah --network: "none", or the network name prepare_filtered_network returned, whose CNI config
     // `containers_conf` (CONTAINERS_CONF) points at.
     std::string network = "none";
+    // CONTAINERS_CONF for buildah: write_containers_conf's file; "" = the host's containers.conf.
     std::string containers_conf;
     config::BuilderLimits limits{0, 0, 0};  // per build; zeros = none
     // RUN --mount=type=cache directories live under <cache_mount_root>/<repository key>/; "" = buildah's
@@ -47,11 +49,20 @@ struct RuntimeChoice {
 util::Result<RuntimeChoice> probe_oci_runtime(const std::vector<std::string>& buildah_argv,
                                               const std::map<std::string, std::string>& env);
 
-// The arguments that put `buildah build` into the sandbox (after "build"): isolation, runtime, namespaces,
-// network, --cgroup-parent when `cgroup_parent` is not empty, and the limits as per-RUN-step flags
-// (memory, cpu; there is none for pids) unless `limits_in_parent` (build_cgroup.hpp holds them).
+// The arguments that put `buildah build` into the sandbox (after "build"): isolation, runtime, IPC namespace,
+// network (PID and UTS come from containers_conf_text), --cgroup-parent when `cgroup_parent` is not empty, and the
+// limits as per-RUN-step flags (memory, cpu; there is none for pids) unless `limits_in_parent` (build_cgroup.hpp holds
+// them).
 std::vector<std::string> sandbox_build_flags(const SandboxOptions& sandbox, const std::string& cgroup_parent,
                                              bool limits_in_parent);
+
+// hookyard's containers.conf for buildah: PID, IPC and UTS namespaces private (the host's containers.conf
+// could set them to "host"), followed by `network_section` ("" or a [network] table).
+std::string containers_conf_text(const std::string& network_section);
+
+// Writes containers_conf_text(network_section) to `dir`/containers.conf (creating `dir`); its path, or an
+// error (internal) naming the file.
+util::Result<std::string> write_containers_conf(const std::string& dir, const std::string& network_section);
 
 // A short description for the start-up log, e.g. "oci (runc, cgroupfs), network private, memory 4 GiB, ...".
 std::string describe(const SandboxOptions& sandbox);

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "pipeline/executor/child_process.hpp"
+#include "pipeline/executor/sandbox.hpp"
 
 namespace hookyard::pipeline {
 namespace {
@@ -122,16 +123,15 @@ util::Result<FilteredNetwork> prepare_filtered_network(const std::string& run_di
     text << resolv.rdbuf();
     const fs::path dir = fs::path(run_dir) / "sandbox";
     const fs::path rules = dir / "hookyard.nft";
-    FilteredNetwork net{k_network, (dir / "containers.conf").string()};
-    const std::string conf =
-        "# Written by hookyard at every start (builder.network.mode private).\n[network]\n"
-        "network_backend = \"cni\"\ncni_plugin_dirs = [\"" +
-        plugin_dir + "\"]\nnetwork_config_dir = \"" + (dir / "cni").string() + "\"\ndefault_network = \"" + k_network +
-        "\"\n";
-    if (!write_text(dir / "cni" / "hookyard.conflist", cni_conflist()) || !write_text(net.containers_conf, conf) ||
+    const std::string network_section = "[network]\nnetwork_backend = \"cni\"\ncni_plugin_dirs = [\"" + plugin_dir +
+                                        "\"]\nnetwork_config_dir = \"" + (dir / "cni").string() +
+                                        "\"\ndefault_network = \"" + k_network + "\"\n";
+    auto conf = write_containers_conf(dir.string(), network_section);
+    if (!conf || !write_text(dir / "cni" / "hookyard.conflist", cni_conflist()) ||
         !write_text(rules, network_ruleset(allow, resolvers_of(text.str())))) {
         return util::make_error(ErrorKind::internal, "cannot write the sandbox network config under " + dir.string());
     }
+    FilteredNetwork net{k_network, *conf};
     std::string output;
     const CancelSignal never;
     const ChildLimits limits{std::chrono::steady_clock::now() + k_nft_timeout, std::chrono::milliseconds(1000)};

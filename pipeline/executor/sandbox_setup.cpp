@@ -58,6 +58,10 @@ util::Result<PreparedSandbox> prepare_sandbox(const config::Config& config, cons
         s.containers_conf = net->containers_conf;
         out.notes.push_back("RUN steps' network: bridge hookyard0 with the nftables table inet hookyard (" +
                             std::to_string(b.network.allow.size()) + " allowed CIDRs)");
+    } else {
+        auto conf = write_containers_conf(config.data_dir + "/run/sandbox", "");
+        if (!conf) return conf.error();
+        s.containers_conf = *conf;
     }
     for (const char* controller : {"memory", "pids", "cpu"}) {
         if (cgroup_v1_mount(controller).empty()) {

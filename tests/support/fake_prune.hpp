@@ -60,6 +60,8 @@ inline std::vector<storage::Build> fake_list(const std::map<storage::BuildId, st
         const storage::Build& b = it->second;
         if (f.repository && b.repository != *f.repository) continue;
         if (f.state && b.state != *f.state) continue;
+        if (f.rule && b.rule != *f.rule) continue;
+        if (f.ref && b.ref != *f.ref) continue;
         if (f.before_id > 0 && b.id >= f.before_id) continue;
         out.push_back(b);
     }

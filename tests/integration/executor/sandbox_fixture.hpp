@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <string>
 
+#include "pipeline/executor/sandbox.hpp"
 #include "pipeline/executor/sandbox_network.hpp"
 #include "tests/integration/executor/build_fixture.hpp"
 
@@ -39,9 +40,15 @@ protected:
         if (!ok) GTEST_SKIP() << "needs root and " << names << " (scripts/setup installs " << packages << ")";
     }
 
-    // Recreates the executor with `sandbox` and a cgroup containment in this test's temp dir.
+    // Recreates the executor with `sandbox` and a cgroup containment in this test's temp dir; without a
+    // containers.conf, with the one serve writes for network none.
     void use_sandbox(const SandboxOptions& sandbox) {
         m_options.sandbox = sandbox;
+        if (sandbox.containers_conf.empty() && sandbox.isolation == config::Isolation::oci) {
+            auto conf = write_containers_conf(m_dir / "run/sandbox", "");
+            ASSERT_TRUE(conf.ok()) << conf.error().message;
+            m_options.sandbox.containers_conf = *conf;
+        }
         m_options.containment = ProcessContainment::make({m_dir / "data", ""});
         m_executor = make_buildah_executor(m_options);
     }

@@ -69,6 +69,21 @@ TEST_F(SandboxTest, BuildArgValuesReachTheRunStepButNoCommandLine) {
     EXPECT_EQ(log.text().find("TOKEN=" + value), std::string::npos);
 }
 
+// builder.network none: only a loopback (buildah 1.28 attached its default CNI network, reaching the host's
+// addresses, when --pid private followed --network none).
+TEST_F(SandboxTest, NetworkNoneLeavesTheRunStepOnlyLoopback) {
+    use_sandbox({});
+    const auto ctx = make_context(
+        "nonet", run_dockerfile("echo BEGIN-if; /bin/busybox tail -n +3 /proc/net/dev | /bin/busybox cut -d: -f1 | "
+                                "/bin/busybox tr -d ' '; echo END-if"));
+    auto request = request_for(ctx, "nonet");
+    request.cache = false;
+    LogLines log;
+    auto result = build(request, log);
+    ASSERT_TRUE(result.ok()) << result.error().message << log.text();
+    EXPECT_EQ(section(log, "if"), std::vector<std::string>{"lo"}) << log.text();
+}
+
 TEST_F(SandboxTest, CacheMountsAreScopedPerRepository) {
     SandboxOptions sandbox;
     sandbox.cache_mount_root = m_dir / "cache-mounts";

@@ -153,6 +153,22 @@ TEST_F(WebPagesTest, BuildsFilterAndPageWithBefore) {
     EXPECT_EQ(call("GET", "/builds?state=failed&fragment=rows", cookie).body, "");
 }
 
+// The ref filter finds a ref's builds however many others came after them (it once scanned 1,000 builds).
+TEST_F(WebPagesTest, BuildsRefFilterFindsOldBuildsByShortOrFullRef) {
+    const auto tagged = queue("refs/tags/v1");
+    for (int i = 0; i < 1100; ++i) queue("refs/heads/main");
+    const auto cookie = login_cookie(test::k_web_viewer_token);
+    const std::string link = "href=\"/builds/" + std::to_string(tagged) + "\"";
+    for (const char* ref : {"v1", "refs/tags/v1"}) {
+        const auto r = call("GET", std::string("/builds?ref=") + ref + "&fragment=rows", cookie);
+        EXPECT_NE(r.body.find(link), std::string::npos) << ref;
+        EXPECT_EQ(r.body.find(">main<"), std::string::npos) << ref;
+    }
+    const auto main = call("GET", "/builds?ref=main", cookie);
+    EXPECT_NE(main.body.find("Older builds"), std::string::npos);
+    EXPECT_EQ(main.body.find(link), std::string::npos);
+}
+
 TEST_F(WebPagesTest, RepositoriesShowRulesWebhookUrlAndNoSecrets) {
     finish(queue("refs/heads/main"), BuildState::succeeded);
     const auto op = login_cookie(test::k_web_operator_token);
@@ -165,6 +181,24 @@ TEST_F(WebPagesTest, RepositoriesShowRulesWebhookUrlAndNoSecrets) {
     for (const char* secret : {"a-webhook-secret-for-tests", "api-token-for-tests-0123", test::k_web_viewer_token}) {
         EXPECT_EQ(r.body.find(secret), std::string::npos) << secret;
     }
+}
+
+// Each rule's newest build, however many builds of other rules came after it (the page once looked only
+// 200 builds back).
+TEST_F(WebPagesTest, RepositoriesFindARulesLastBuildBehindManyOthers) {
+    storage::NewBuild tag_build;
+    tag_build.repository = "acme/web";
+    tag_build.ref = "refs/tags/v1";
+    tag_build.rule = 1;
+    const auto old = m_store->insert_builds({tag_build});
+    ASSERT_TRUE(old.ok());
+    finish(old->at(0).id, BuildState::failed);
+    storage::BuildId newest = 0;
+    for (int i = 0; i < 250; ++i) newest = queue("refs/heads/main");
+    const auto r = call("GET", "/repositories", login_cookie(test::k_web_viewer_token));
+    EXPECT_NE(r.body.find("href=\"/builds/" + std::to_string(old->at(0).id) + "\""), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("s-failed"), std::string::npos);
+    EXPECT_NE(r.body.find("href=\"/builds/" + std::to_string(newest) + "\""), std::string::npos);
 }
 
 TEST_F(WebPagesTest, QueueShowsRunningQueuedAndConcurrency) {

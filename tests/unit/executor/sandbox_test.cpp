@@ -24,12 +24,24 @@ TEST(SandboxFlags, OciGetsItsOwnNamespacesRuntimeAndNetwork) {
     const auto flags = sandbox_build_flags(s, "/hookyard/i1/b2/run", true);
     EXPECT_TRUE(has_pair(flags, "--isolation", "oci"));
     EXPECT_TRUE(has_pair(flags, "--runtime", "runc"));
-    EXPECT_TRUE(has_pair(flags, "--pid", "private"));
     EXPECT_TRUE(has_pair(flags, "--ipc", "private"));
-    EXPECT_TRUE(has_pair(flags, "--uts", "private"));
     EXPECT_TRUE(has_pair(flags, "--network", "hookyard"));
     EXPECT_TRUE(has_pair(flags, "--cgroup-parent", "/hookyard/i1/b2/run"));
     EXPECT_EQ(std::count(flags.begin(), flags.end(), "--memory"), 0);
+}
+
+// buildah 1.28 turns the network back on for a --pid or --uts flag (containers/buildah#4227): those
+// namespaces come from hookyard's containers.conf instead.
+TEST(SandboxFlags, NetworkNoneIsNotUndoneByPidOrUtsFlags) {
+    SandboxOptions s;
+    const auto flags = sandbox_build_flags(s, "", false);
+    EXPECT_TRUE(has_pair(flags, "--network", "none"));
+    EXPECT_EQ(std::count(flags.begin(), flags.end(), "--pid"), 0);
+    EXPECT_EQ(std::count(flags.begin(), flags.end(), "--uts"), 0);
+    const auto conf = containers_conf_text("[network]\n");
+    EXPECT_NE(conf.find("[containers]\nipcns = \"private\"\npidns = \"private\"\nutsns = \"private\"\n[network]\n"),
+              std::string::npos)
+        << conf;
 }
 
 TEST(SandboxFlags, LimitsGoPerRunStepWithoutABuildCgroup) {

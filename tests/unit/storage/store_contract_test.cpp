@@ -204,6 +204,30 @@ TEST_P(StoreContract, ListFiltersByRepositoryAndStateNewestFirst) {
     EXPECT_EQ(store->list_builds(one)->size(), 1u);
 }
 
+TEST_P(StoreContract, ListFiltersByRuleAndExactRefNewestFirst) {
+    auto store = open();
+    auto builds =
+        store->insert_builds({sample_build("refs/tags/v1", 1), sample_build(), sample_build("refs/heads/dev")});
+    ASSERT_TRUE(builds.ok());
+    BuildFilter f;
+    f.repository = "acme/web";
+    f.rule = 1;
+    f.limit = 1;
+    auto l = store->list_builds(f);
+    ASSERT_EQ(l->size(), 1u);
+    EXPECT_EQ(l->at(0).id, builds->at(0).id);
+    f.rule = 0;
+    EXPECT_EQ(store->list_builds(f)->at(0).id, builds->at(2).id);
+    f.rule = 2;
+    EXPECT_TRUE(store->list_builds(f)->empty());
+    BuildFilter by_ref;
+    by_ref.ref = "refs/heads/dev";
+    ASSERT_EQ(store->list_builds(by_ref)->size(), 1u);
+    EXPECT_EQ(store->list_builds(by_ref)->at(0).id, builds->at(2).id);
+    by_ref.ref = "dev";
+    EXPECT_TRUE(store->list_builds(by_ref)->empty()) << "an exact ref, not a short name";
+}
+
 TEST_P(StoreContract, OnlyConsecutiveCrashesWhileRunningUseUpTheRecoveries) {
     auto store = open();
     ASSERT_TRUE(store->insert_builds({sample_build()}).ok());
