@@ -153,6 +153,11 @@ void Scheduler::run_slot(Slot& slot) {
     if (outcome.interrupted || slot.token.reason() == CancelToken::Reason::shutdown) {
         util::log_info(k_component,
                        "build " + std::to_string(slot.build.id) + " interrupted by shutdown; it resumes after restart");
+    } else if (auto held = m_store.hold_claim(slot.build); held && !*held) {
+        util::log_warn(k_component, "build " + std::to_string(slot.build.id) +
+                                        ": this instance lost its lease on it (it stalled longer than cluster.lease "
+                                        "and another instance took the build over); its result (" +
+                                        std::string(storage::to_string(outcome.state)) + ") is discarded");
     } else {
         if (slot.token.reason() == CancelToken::Reason::canceled && outcome.state != storage::BuildState::succeeded) {
             outcome.state = storage::BuildState::canceled;

@@ -10,6 +10,16 @@ namespace fs = std::filesystem;
 namespace hookyard::pipeline {
 
 bool StageRunner::Run::push_unless_pull_request() {
+    // An instance that stalled longer than its lease may find the build re-queued or running elsewhere:
+    // pushing now would race that run (or its result) with an image of its own.
+    if (auto held = m_owner.m_store.hold_claim(m_build); !held || !*held) {
+        const std::string why = held ? "this instance lost its lease on the build (it stalled longer than "
+                                       "cluster.lease; another instance runs it now): nothing pushed"
+                                     : "cannot confirm the build's lease before pushing: " + held.error().message;
+        log("hookyard: " + why);
+        end(storage::BuildState::failed, why);
+        return false;
+    }
     if (m_build.push) return stage("push", [this] { return push_stage(); });
     log("hookyard: pull request #" + std::to_string(m_build.pull_request) + ": built, nothing is pushed");
     return true;

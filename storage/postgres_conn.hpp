@@ -101,7 +101,8 @@ public:
 
     // BEGIN, fn() (a util::Status or util::Result<T>), then COMMIT if it succeeded or ROLLBACK if not; fn's
     // result or the COMMIT's error. When another instance's transaction crossed this one (a deadlock or a
-    // serialization failure), all of it runs again, at most 3 times in all.
+    // serialization failure), all of it runs again, at most 3 times in all. A connection the server closed
+    // meanwhile (a restart) is opened again first.
     template <class F>
     std::invoke_result_t<F&> transaction(F&& fn);
 
@@ -134,7 +135,11 @@ template <class F>
 std::invoke_result_t<F&> Conn::transaction(F&& fn) {
     using R = std::invoke_result_t<F&>;
     for (int attempt = 1;; ++attempt) {
-        if (auto st = exec("BEGIN"); !st) return R(st.error());
+        auto begun = exec("BEGIN");
+        // A connection the server dropped since its last use (a restart) fails its first statement; nothing
+        // ran yet, so the transaction begins again on a new connection.
+        if (!begun && PQstatus(m_conn) != CONNECTION_OK) begun = exec("BEGIN");
+        if (!begun) return R(begun.error());
         m_in_transaction = true;
         R out = fn();
         if (out) {

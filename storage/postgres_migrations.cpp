@@ -132,8 +132,31 @@ CREATE TABLE build_reuse (
 );
 CREATE INDEX build_reuse_by_identity ON build_reuse (identity);
 )sql",
-    "",  // 10: SQLite only
-    "",  // 11
+    "",  // 10 is SQLite's (claim cursor)
+    // 11, issue 14: a claim costs the same at any queue depth. Queued builds are read in claim order from a
+    // partial index, and triggers keep the repository + rule + ref groups where a queued build may be
+    // replaced by a newer one in claim_supersede, so that a claim never scans the queue for them.
+    R"sql(
+CREATE INDEX builds_claim_order ON builds (attempts, id) WHERE state = 'queued';
+CREATE INDEX builds_by_sibling ON builds (repository, rule_index, ref, id);
+CREATE TABLE claim_supersede (
+    repository TEXT NOT NULL, rule_index BIGINT NOT NULL, ref TEXT NOT NULL, PRIMARY KEY (repository, rule_index, ref));
+CREATE FUNCTION hookyard_claim_supersede() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM builds b WHERE b.repository = NEW.repository AND b.rule_index = NEW.rule_index
+               AND b.ref = NEW.ref AND b.state = 'queued' AND b.id <> NEW.id)
+       OR EXISTS (SELECT 1 FROM builds b WHERE b.repository = NEW.repository AND b.rule_index = NEW.rule_index
+                  AND b.ref = NEW.ref AND b.id > NEW.id AND b.state <> 'canceled') THEN
+        INSERT INTO claim_supersede VALUES (NEW.repository, NEW.rule_index, NEW.ref) ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER claim_supersede_insert AFTER INSERT ON builds
+    FOR EACH ROW EXECUTE FUNCTION hookyard_claim_supersede();
+CREATE TRIGGER claim_supersede_requeue AFTER UPDATE OF state ON builds
+    FOR EACH ROW WHEN (NEW.state = 'queued') EXECUTE FUNCTION hookyard_claim_supersede();
+INSERT INTO claim_supersede SELECT DISTINCT repository, rule_index, ref FROM builds WHERE state = 'queued';
+)sql",
     "",  // 12
     // 13, issue 13: the dashboard at any history size: each rule's newest build, a ref's newest builds.
     R"sql(

@@ -89,6 +89,7 @@ Status PostgresStore::set_tags(BuildId id, const std::vector<std::string>& tags,
 
 Status PostgresStore::start_stage(BuildId id, const std::string& name) {
     return write([&]() -> Status {
+        if (auto st = check_not_taken_over(id); !st) return st;
         auto state = m_write->query("SELECT state FROM builds WHERE id = $1 FOR UPDATE", {id});
         if (!state) return state.error();
         if (state->empty()) return make_error(ErrorKind::not_found, "build " + std::to_string(id) + " does not exist");
@@ -108,6 +109,8 @@ Status PostgresStore::finish_stage(BuildId id, const std::string& name, BuildSta
         return make_error(ErrorKind::invalid_input, "a stage ends succeeded, failed or canceled");
     }
     return write([&]() -> Status {
+        // A stage the instance that took the build over runs may have the same name.
+        if (auto st = check_not_taken_over(id); !st) return st;
         auto done = m_write->query(
             "UPDATE build_stages SET state = $1, finished_ms = $2, duration_ms = $2 - started_ms, error = $3 "
             "WHERE build_id = $4 AND name = $5 AND state = 'running'",
@@ -122,6 +125,7 @@ Status PostgresStore::finish_build(BuildId id, BuildState terminal, const std::s
                                    const std::string& error) {
     if (!is_terminal(terminal)) return make_error(ErrorKind::invalid_input, "finish_build needs a terminal state");
     return write([&]() -> Status {
+        if (auto st = check_not_taken_over(id); !st) return st;
         if (auto st = transition(*m_write, id, terminal); !st) return st;
         if (auto st = m_write->exec("UPDATE builds SET digest = $1, error = $2 WHERE id = $3", {digest, error, id});
             !st) {
@@ -129,6 +133,19 @@ Status PostgresStore::finish_build(BuildId id, BuildState terminal, const std::s
         }
         return queue_events(*m_write, m_planner, id);
     });
+}
+
+Status PostgresStore::check_not_taken_over(BuildId id) {
+    // Locked until the end of the transaction: a reaper re-queueing the build waits for this one.
+    auto owner = m_write->query(
+        "SELECT instance FROM builds WHERE id = $1 AND state = 'running' AND instance <> $2 "
+        "FOR UPDATE",
+        {id, m_cluster.instance_id});
+    if (!owner) return owner.error();
+    if (owner->empty()) return {};
+    return make_error(ErrorKind::conflict, "build " + std::to_string(id) + " runs on instance '" +
+                                               owner->text_at(0, 0) + "' now: instance '" + m_cluster.instance_id +
+                                               "' lost its lease on it (it stalled longer than cluster.lease)");
 }
 
 Result<int> PostgresStore::requeue_running(int max_attempts) {

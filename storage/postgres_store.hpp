@@ -21,6 +21,7 @@ public:
     util::Result<Build> claim(BuildId id) override;
     util::Result<int> requeue_running(int max_attempts) override;
     util::Status renew_build_leases() override;
+    util::Result<bool> hold_claim(const Build& build) override;
     util::Result<int> requeue_expired(int max_attempts) override;
     void on_work(std::function<void()> wake) override;
     // The database on_work() listens to (make_postgres_store sets it).
@@ -99,6 +100,9 @@ private:
     // In the write transaction: fails the build's open stages with `why` and re-queues it (true), or fails
     // it when it was found running max_attempts + 1 times in a row (false).
     util::Result<bool> recover_build(BuildId id, int max_attempts, const std::string& why);
+    // In the write transaction: conflict when build `id` runs on another instance (this one lost its lease
+    // on it); locks the build's row until the transaction ends.
+    util::Status check_not_taken_over(BuildId id);
     // In the write transaction: queues the events of a build that just changed state (build.queued for a
     // new one) and returns it as stored.
     util::Result<Build> queued_build(BuildId id);

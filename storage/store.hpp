@@ -113,6 +113,15 @@ public:
         (void)max_attempts;
         return 0;
     }
+    // Renews this instance's lease on `build` (as claim_next_queued() or claim() returned it) and answers
+    // whether the claim still holds: false when the build went back to the queue or was claimed again since
+    // (this instance stalled longer than its lease and another took the build over); the caller must then
+    // discard its result: push nothing, finish nothing. The stage runner asks before pushing, the scheduler
+    // before finishing. A store only one process uses (SQLite) always answers true.
+    virtual util::Result<bool> hold_claim(const Build& build) {
+        (void)build;
+        return true;
+    }
     // Calls `wake` (on a thread of the store's) soon after a transaction on this database, this instance's
     // or another's, queued or re-queued a build or requested a cancel, so that a builder reacts at once
     // instead of at its next poll. An empty function stops the calls (returns once none runs). A store only

@@ -93,16 +93,10 @@ bool PostgresServer::launch(std::string* error) {
         return fail(error, "cannot copy the PostgreSQL template into " + m_dir.path());
     }
     m_port = free_port();
-    const std::string opts = "-p " + std::to_string(m_port) + " -k " + m_dir.path() +
-                             " -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
-                             " -c full_page_writes=off -c max_connections=200";
-    // Not run(): the server would inherit its output pipe and run() would wait for it to close.
-    Process pg_ctl(as_pg_user({k_bin + "pg_ctl", "-D", m_dir / "data", "-l", m_dir / "server.log", "-w", "-t", "60",
-                               "-o", opts, "start"}),
-                   m_dir / "pg_ctl.log");
-    if (pg_ctl.wait(std::chrono::seconds(90)) != 0) {
-        return fail(error, "pg_ctl start failed: " + pg_ctl.log() + read_file(m_dir / "server.log"));
-    }
+    m_options = "-p " + std::to_string(m_port) + " -k " + m_dir.path() +
+                " -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
+                " -c full_page_writes=off -c max_connections=200";
+    if (!start_again(error)) return false;
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return fail(error, "pipe failed");
     const std::string stop = "cat >/dev/null; " + (geteuid() == 0 ? "runuser -u " + k_user + " -- " : std::string()) +
@@ -118,6 +112,25 @@ bool PostgresServer::launch(std::string* error) {
     }
     ::close(fds[0]);
     m_watchdog_fd = fds[1];
+    return true;
+}
+
+bool PostgresServer::start_again(std::string* error) {
+    // Not run(): the server would inherit its output pipe and run() would wait for it to close.
+    Process pg_ctl(as_pg_user({k_bin + "pg_ctl", "-D", m_dir / "data", "-l", m_dir / "server.log", "-w", "-t", "60",
+                               "-o", m_options, "start"}),
+                   m_dir / "pg_ctl.log");
+    if (pg_ctl.wait(std::chrono::seconds(90)) != 0) {
+        return fail(error, "pg_ctl start failed: " + pg_ctl.log() + read_file(m_dir / "server.log"));
+    }
+    return true;
+}
+
+bool PostgresServer::stop_for_restart(std::string* error) {
+    std::string out;
+    if (run(as_pg_user({k_bin + "pg_ctl", "-D", m_dir / "data", "-m", "fast", "-w", "-t", "60", "stop"}), &out) != 0) {
+        return fail(error, "pg_ctl stop failed: " + out);
+    }
     return true;
 }
 

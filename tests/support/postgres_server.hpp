@@ -35,6 +35,10 @@ public:
     // Runs one SQL statement on database `name` with psql; returns psql's exit code, its output in `out`.
     int psql(const std::string& name, const std::string& sql, std::string* out = nullptr) const;
     int port() const { return m_port; }
+    // Stops the server the way an operator's restart does (pg_ctl stop -m fast: connections are cut, the
+    // data stays); start_again() starts it on the same port and directory. false with pg_ctl's output.
+    bool stop_for_restart(std::string* error);
+    bool start_again(std::string* error);
 
 private:
     PostgresServer() = default;
@@ -43,6 +47,7 @@ private:
 
     TempDir m_dir;  // data/ and the socket
     int m_port = 0;
+    std::string m_options;   // postgres options: the port, the socket directory, no fsync
     int m_watchdog_fd = -1;  // closing it (or dying) makes the watchdog stop the server
     int m_watchdog_pid = -1;
 };

@@ -67,6 +67,25 @@ void ClusterE2E::kill_instance(int i) {
     ASSERT_EQ(p->wait(10s), 128 + SIGKILL);
 }
 
+void ClusterE2E::signal_instance(int i, int sig) { m_instances.at(static_cast<std::size_t>(i))->signal(sig); }
+
+std::size_t ClusterE2E::notifications_of(const HttpTestServer& receiver, const std::string& event, long long id) {
+    std::size_t n = 0;
+    for (const auto& req : receiver.requests()) {
+        if (req.header("x-hookyard-event") != event) continue;
+        const auto body = nlohmann::json::parse(req.body, nullptr, false);
+        if (!body.is_discarded() && body["build"].value("id", 0LL) == id) ++n;
+    }
+    return n;
+}
+
+bool ClusterE2E::stage_running(const nlohmann::json& build, const std::string& name) {
+    for (const auto& s : build.value("stages", nlohmann::json::array())) {
+        if (s.value("name", "") == name && s.value("state", "") == "running") return true;
+    }
+    return false;
+}
+
 std::string ClusterE2E::instance_log(int i) const {
     const auto& p = m_instances.at(static_cast<std::size_t>(i));
     return p ? p->log() : "";

@@ -24,6 +24,12 @@ protected:
     void start_instance(int i, const std::vector<std::string>& args = {});
     // SIGKILLs instance `i` (its build processes are orphaned, as when a machine dies).
     void kill_instance(int i);
+    // Sends `sig` to instance `i` (SIGSTOP / SIGCONT: a stalled machine).
+    void signal_instance(int i, int sig);
+    // The notifications `receiver` got of `event` (x-hookyard-event) for build `id`.
+    static std::size_t notifications_of(const HttpTestServer& receiver, const std::string& event, long long id);
+    // Whether the build JSON has a running stage `name`.
+    static bool stage_running(const nlohmann::json& build, const std::string& name);
     // Points the fixture's requests (send_push, api_get, wait_terminal …) at instance `i`.
     void use(int i) { m_port = m_ports.at(static_cast<std::size_t>(i)); }
     // What instance `i` logged so far ("" before it started).

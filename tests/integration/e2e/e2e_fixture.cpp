@@ -156,8 +156,9 @@ HttpResult PipelineE2E::request(const std::string& method, const std::string& pa
     const auto body_file = m_dir / "request-body";
     const auto out_file = m_dir / "response-body";
     write_file(body_file, body);
-    std::vector<std::string> argv = {"curl",         "-s", "-o",   out_file,     "-w",
-                                     "%{http_code}", "-X", method, "--max-time", "30"};
+    const auto headers_file = m_dir / "response-headers";
+    std::vector<std::string> argv = {"curl", "-s",           "-o", out_file, "-D",         headers_file,
+                                     "-w",   "%{http_code}", "-X", method,   "--max-time", "30"};
     for (const auto& h : headers) {
         argv.push_back("-H");
         argv.push_back(h);
@@ -172,6 +173,7 @@ HttpResult PipelineE2E::request(const std::string& method, const std::string& pa
     if (run(argv, &code) != 0) return r;
     r.status = std::atoi(code.c_str());
     r.body = read_file(out_file);
+    r.headers = read_file(headers_file);
     return r;
 }
 

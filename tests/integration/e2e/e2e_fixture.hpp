@@ -22,6 +22,7 @@ namespace hookyard::test {
 struct HttpResult {
     int status = 0;
     std::string body;
+    std::string headers;  // the response's header lines, as received
     nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
 };
 

@@ -11,6 +11,7 @@
 
 using namespace hookyard::storage;
 using namespace std::chrono_literals;
+using hookyard::util::ErrorKind;
 
 namespace {
 
@@ -59,7 +60,7 @@ TEST_F(ClusterLease, ADeadInstancesBuildGoesBackToTheQueueOnceItsLeaseExpires) {
     auto dead = instance("dead", 300ms), live = instance("live", 60s);
     ASSERT_TRUE(dead && live);
     const Build build = claimed_by(*dead);
-    ASSERT_TRUE(live->start_stage(build.id, "build").ok());
+    ASSERT_TRUE(dead->start_stage(build.id, "build").ok());
     int requeued = 0;
     ASSERT_TRUE(hookyard::test::wait_until(
         [&] {
@@ -78,6 +79,32 @@ TEST_F(ClusterLease, ADeadInstancesBuildGoesBackToTheQueueOnceItsLeaseExpires) {
     ASSERT_TRUE(again.ok() && again->has_value());
     EXPECT_EQ((*again)->id, build.id);
     EXPECT_EQ((*again)->instance, "live");
+}
+
+TEST_F(ClusterLease, AnInstanceThatStalledPastItsLeaseNoLongerHoldsTheBuildAnotherTookOver) {
+    auto stalled = instance("stalled", 300ms), other = instance("other", 60s);
+    ASSERT_TRUE(stalled && other);
+    const Build build = claimed_by(*stalled);
+    EXPECT_TRUE(*stalled->hold_claim(build));
+    ASSERT_TRUE(hookyard::test::wait_until(
+        [&] {
+            auto n = other->requeue_expired(3);
+            return n.ok() && *n > 0;
+        },
+        20s));
+    EXPECT_FALSE(*stalled->hold_claim(build)) << "re-queued: the claim is gone";
+    auto taken = other->claim_next_queued();
+    ASSERT_TRUE(taken.ok() && taken->has_value());
+    ASSERT_EQ((*taken)->id, build.id);
+    EXPECT_FALSE(*stalled->hold_claim(build));
+    EXPECT_TRUE(*other->hold_claim(**taken));
+    EXPECT_EQ(stalled->start_stage(build.id, "push").error().kind, ErrorKind::conflict);
+    auto finished = stalled->finish_build(build.id, BuildState::succeeded, "sha256:stale", "");
+    ASSERT_FALSE(finished.ok());
+    EXPECT_NE(finished.error().message.find("lost its lease"), std::string::npos) << finished.error().message;
+    ASSERT_TRUE(other->start_stage(build.id, "push").ok());
+    ASSERT_TRUE(other->finish_build(build.id, BuildState::succeeded, "sha256:fresh", "").ok());
+    EXPECT_EQ(other->get_build(build.id)->digest, "sha256:fresh");
 }
 
 TEST_F(ClusterLease, RenewalsKeepAShortLeaseAlive) {
