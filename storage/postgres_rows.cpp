@@ -155,7 +155,11 @@ util::Result<std::vector<Build>> load_builds(Conn& db, const BuildFilter& filter
     };
     if (filter.repository) add("repository =", *filter.repository);
     if (filter.state) add("state =", to_string(*filter.state));
-    if (filter.rule) add("rule_index =", static_cast<std::int64_t>(*filter.rule));
+    if (filter.rule && filter.repository) {
+        add("(repository || '#' || rule_index::text) =", *filter.repository + "#" + std::to_string(*filter.rule));
+    } else if (filter.rule) {
+        add("rule_index =", static_cast<std::int64_t>(*filter.rule));
+    }
     if (filter.ref) add("ref =", *filter.ref);
     if (filter.before_id > 0) add("id <", filter.before_id);
     params.emplace_back(std::clamp(filter.limit, 1, 500));
