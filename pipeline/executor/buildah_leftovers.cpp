@@ -63,14 +63,25 @@ util::Result<std::string> containers_dir(const BuildahOptions& options) {
 util::Result<std::vector<ListedContainer>> list_containers(const BuildahOptions& options) {
     auto text = leftover_buildah_output(options, {"containers", "--json"});
     if (!text) return text.error();
-    const auto json = nlohmann::json::parse(*text, nullptr, false);
     std::vector<ListedContainer> out;
-    if (json.is_null()) return out;  // buildah prints "null" for none
+    // buildah prints warnings on the same stream (as for `buildah images`): the JSON is the list from the
+    // first '[', or "null" for none.
+    const auto start = text->find('[');
+    if (start == std::string::npos) {
+        if (text->find("null") != std::string::npos) return out;
+        return util::make_error(util::ErrorKind::internal,
+                                "buildah containers --json printed no list: " + text->substr(0, 300));
+    }
+    const auto json = nlohmann::json::parse(text->substr(start), nullptr, false);
     if (!json.is_array()) {
         return util::make_error(util::ErrorKind::internal, "buildah containers --json printed no list");
     }
+    const auto text_of = [](const nlohmann::json& c, const char* key) {
+        const auto it = c.find(key);
+        return it != c.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
     for (const auto& c : json) {
-        if (c.is_object()) out.push_back({c.value("id", ""), c.value("containername", "")});
+        if (c.is_object() && !text_of(c, "id").empty()) out.push_back({text_of(c, "id"), text_of(c, "containername")});
     }
     return out;
 }
