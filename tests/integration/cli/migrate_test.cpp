@@ -37,9 +37,10 @@ TEST(MigrateCommand, PostgresqlWithThePasswordFromTheEnvironmentNeverPrintsIt) {
     std::string error;
     PostgresServer* pg = PostgresServer::shared(&error);
     ASSERT_NE(pg, nullptr) << error;
-    ASSERT_TRUE(pg->create_database("migrate_cmd", &error)) << error;
+    const std::string db = pg->new_database("migrate_cmd", &error);
+    ASSERT_FALSE(db.empty()) << error;
     TempDir dir;
-    const auto config = migrate_config(dir, pg->tcp_url("migrate_cmd", "${HOOKYARD_TEST_PG_PASSWORD}"));
+    const auto config = migrate_config(dir, pg->tcp_url(db, "${HOOKYARD_TEST_PG_PASSWORD}"));
     std::string out;
     ASSERT_EQ(run({binary_dir() + "/hookyard", "migrate", "-c", config}, &out, "",
                   {{"HOOKYARD_TEST_PG_PASSWORD", PostgresServer::k_password}}),
@@ -48,11 +49,11 @@ TEST(MigrateCommand, PostgresqlWithThePasswordFromTheEnvironmentNeverPrintsIt) {
     EXPECT_NE(out.find("is at schema version "), std::string::npos) << out;
     EXPECT_EQ(out.find(PostgresServer::k_password), std::string::npos) << out;
     std::string version;
-    ASSERT_EQ(pg->psql("migrate_cmd", "SELECT MAX(version) FROM schema_migrations", &version), 0) << version;
+    ASSERT_EQ(pg->psql(db, "SELECT MAX(version) FROM schema_migrations", &version), 0) << version;
     EXPECT_NE(out.find("schema version " + version.substr(0, version.find('\n'))), std::string::npos) << out;
 
     // A newer hookyard migrated it since: neither migrate nor serve touch it.
-    ASSERT_EQ(pg->psql("migrate_cmd", "INSERT INTO schema_migrations VALUES (999, 0)"), 0);
+    ASSERT_EQ(pg->psql(db, "INSERT INTO schema_migrations VALUES (999, 0)"), 0);
     const std::map<std::string, std::string> env = {{"HOOKYARD_TEST_PG_PASSWORD", PostgresServer::k_password}};
     EXPECT_EQ(run({binary_dir() + "/hookyard", "migrate", "-c", config}, &out, "", env), 1) << out;
     EXPECT_NE(out.find("has schema version 999, newer than this hookyard knows"), std::string::npos) << out;

@@ -16,15 +16,23 @@ void ClusterE2E::SetUp() {
     m_hookyard->signal(SIGTERM);
     ASSERT_GE(m_hookyard->wait(20s), 0);
     std::string error;
-    PostgresServer* pg = PostgresServer::shared(&error);
-    ASSERT_NE(pg, nullptr) << error;
-    // One database per test: the tests of one process share the server.
-    static int databases = 0;
-    m_database = "cluster_" + std::to_string(++databases);
-    ASSERT_TRUE(pg->create_database(m_database, &error)) << error;
+    m_pg = PostgresServer::shared(&error);
+    ASSERT_NE(m_pg, nullptr) << error;
+    // One database per test: tests share the server.
+    m_database = m_pg->new_database("cluster", &error);
+    ASSERT_FALSE(m_database.empty()) << error;
     m_base_config = read_file(m_config);
     m_ports = {m_port, free_port(), free_port()};
     m_instances.resize(m_ports.size());
+}
+
+void ClusterE2E::use_own_server() {
+    std::string error;
+    m_own_pg = PostgresServer::start(&error);
+    ASSERT_NE(m_own_pg, nullptr) << error;
+    m_pg = m_own_pg.get();
+    m_database = m_pg->new_database("cluster", &error);
+    ASSERT_FALSE(m_database.empty()) << error;
 }
 
 void ClusterE2E::TearDown() {
@@ -45,8 +53,7 @@ std::string ClusterE2E::instance_yaml(int i) const {
 
 void ClusterE2E::start_instance(int i, const std::vector<std::string>& args) {
     const auto n = static_cast<std::size_t>(i);
-    std::string text =
-        "storage: \"" + PostgresServer::shared()->url(m_database) + "\"\n" + instance_yaml(i) + m_base_config;
+    std::string text = "storage: \"" + m_pg->url(m_database) + "\"\n" + instance_yaml(i) + m_base_config;
     text = std::regex_replace(text, std::regex("127\\.0\\.0\\.1:" + std::to_string(m_ports[0]) + "\""),
                               "127.0.0.1:" + std::to_string(m_ports[n]) + "\"");
     text = std::regex_replace(text, std::regex("data_dir: .*"), "data_dir: " + (m_dir / "data-") + std::to_string(i));

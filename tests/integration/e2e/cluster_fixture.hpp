@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tests/integration/e2e/e2e_fixture.hpp"
+#include "tests/support/postgres_server.hpp"
 
 namespace hookyard::test {
 
@@ -35,12 +36,18 @@ protected:
     // What instance `i` logged so far ("" before it started).
     std::string instance_log(int i) const;
 
-    std::vector<int> m_ports;  // instance i listens on m_ports[i]
-    std::string m_database;    // the instances' database on PostgresServer::shared()
+    // Moves the instances (none started yet) to a new database on a server of the test's own, which the
+    // test may stop and restart (the shared one is not the test's to stop).
+    void use_own_server();
+
+    std::vector<int> m_ports;        // instance i listens on m_ports[i]
+    PostgresServer* m_pg = nullptr;  // the server of m_database: PostgresServer::shared() unless use_own_server()
+    std::string m_database;          // the instances' database
 
 private:
     std::string m_base_config;  // the fixture's config, without storage:
     std::vector<std::unique_ptr<Process>> m_instances;
+    std::unique_ptr<PostgresServer> m_own_pg;
 };
 
 }  // namespace hookyard::test

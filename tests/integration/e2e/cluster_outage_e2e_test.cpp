@@ -17,8 +17,7 @@ using namespace std::chrono_literals;
 using ClusterOutageE2E = ClusterE2E;
 
 TEST_F(ClusterOutageE2E, DeliveriesGet503WhileTheDatabaseIsGoneAndNoAcceptedOneIsLost) {
-    PostgresServer* pg = PostgresServer::shared();
-    ASSERT_NE(pg, nullptr);
+    PostgresServer* pg = m_pg;
     start_instance(0, {"--role", "intake"});  // nothing builds: only the intake is under test
     use(0);
     std::vector<long long> accepted;
@@ -60,8 +59,8 @@ bool outage_has_retry_after(std::string headers) {
 }
 
 TEST_F(ClusterOutageE2E, ARestartUnderLoadLosesNoAcceptedDeliveryAndBothInstancesReconnect) {
-    PostgresServer* pg = PostgresServer::shared();
-    ASSERT_NE(pg, nullptr);
+    ASSERT_NO_FATAL_FAILURE(use_own_server());  // this test restarts the server
+    PostgresServer* pg = m_pg;
     start_instance(0, {"--role", "intake"});
     start_instance(1, {"--role", "intake"});
     std::vector<long long> accepted;

@@ -178,8 +178,9 @@ TEST_F(ClaimScale, OnPostgresqlAClaimCostsTheSameAtDepthTenAndTenThousand) {
     std::string error;
     auto* server = hookyard::test::PostgresServer::shared(&error);
     ASSERT_NE(server, nullptr) << error;
-    ASSERT_TRUE(server->create_database("claim_depth", &error)) << error;
-    auto store = open_store(server->url("claim_depth"));
+    const std::string db = server->new_database("claim_depth", &error);
+    ASSERT_FALSE(db.empty()) << error;
+    auto store = open_store(server->url(db));
     ASSERT_TRUE(store.ok()) << store.error().message;
     int filled = 0;
     const auto fill = [&](int n) {
@@ -190,7 +191,7 @@ TEST_F(ClaimScale, OnPostgresqlAClaimCostsTheSameAtDepthTenAndTenThousand) {
             "generate_series(" +
             std::to_string(filled + 1) + ", " + std::to_string(filled + n) + ") g";
         std::string out;
-        EXPECT_EQ(server->psql("claim_depth", sql, &out), 0) << out;
+        EXPECT_EQ(server->psql(db, sql, &out), 0) << out;
         filled += n;
     };
     const auto shallow = quickest_claim_at_depth(**store, fill, 10, 31);

@@ -28,9 +28,8 @@ protected:
         std::string error;
         m_server = PostgresServer::shared(&error);
         ASSERT_NE(m_server, nullptr) << error;
-        static int databases = 0;
-        m_db = "pg_only_" + std::to_string(++databases);
-        ASSERT_TRUE(m_server->create_database(m_db, &error)) << error;
+        m_db = m_server->new_database("pg_only", &error);
+        ASSERT_FALSE(m_db.empty()) << error;
     }
     // One hookyard instance's store on this test's database.
     std::unique_ptr<Store> instance() {
@@ -141,4 +140,14 @@ TEST_F(PostgresStore, BytesThatAreNotUtf8SurviveInLogsAndDoNotBreakText) {
     ASSERT_TRUE(s->claim(id).ok());
     ASSERT_TRUE(s->finish_build(id, BuildState::failed, "", std::string("bad \xc3 byte\0", 11)).ok());
     EXPECT_EQ(s->get_build(id)->error, "bad \xEF\xBF\xBD byte");
+}
+
+TEST(PostgresFixture, UnderCtestATestUsesTheRunsServerInsteadOfStartingItsOwn) {
+    if (std::getenv("HOOKYARD_TEST_POSTGRES_FIXTURE") == nullptr) {
+        GTEST_SKIP() << "run outside ctest: the test process starts a server of its own";
+    }
+    std::string error;
+    PostgresServer* server = PostgresServer::shared(&error);
+    ASSERT_NE(server, nullptr) << error;
+    EXPECT_TRUE(server->is_the_runs()) << "the ctest fixture's server (postgres_fixture_setup) was not found";
 }

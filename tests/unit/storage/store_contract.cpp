@@ -25,9 +25,10 @@ std::unique_ptr<storage::Store> open_postgres(const std::string& dir) {
     std::string name;
     {
         std::lock_guard lock(mutex);
-        auto [it, added] = databases.emplace(dir, "contract_" + std::to_string(databases.size()));
+        auto [it, added] = databases.emplace(dir, "");
+        if (added) it->second = server->new_database("contract", &error);
         name = it->second;
-        if (added && !server->create_database(name, &error)) {
+        if (name.empty()) {
             ADD_FAILURE() << error;
             return nullptr;
         }
