@@ -4,7 +4,6 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "storage/postgres_listen.hpp"
 #include "storage/postgres_reuse.hpp"
 #include "util/json.hpp"
 
@@ -98,13 +97,14 @@ std::string random_uuid() {
 
 }  // namespace
 
-util::Result<BuildId> insert_build(Conn& db, const NewBuild& b, const std::string& delivery, BuildId retry_of) {
-    util::Result<BuildId> id = db.single_int(
+util::Result<Build> insert_build(Conn& db, const NewBuild& b, const std::string& delivery, BuildId retry_of) {
+    auto rows = db.query(
         "INSERT INTO builds (state, repository, ref, commit_sha, rule_index, image, tags, clone_url, dockerfile, "
         "context, build_args, source_type, source_name, delivery_id, head_commit_message, pusher, created_ms, "
         "retry_of, forced, sanitized_tags, trigger_type, trigger_reason, pull_request, pull_request_external, no_push) "
         "VALUES ('queued', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, "
-        "$21, $22, $23, $24) RETURNING id",
+        "$21, $22, $23, $24) RETURNING " +
+            k_build_columns,
         {b.repository,
          b.ref,
          b.commit,
@@ -129,11 +129,11 @@ util::Result<BuildId> insert_build(Conn& db, const NewBuild& b, const std::strin
          b.pull_request,
          b.pull_request_external ? 1 : 0,
          b.push ? 0 : 1});
-    if (!id) return id.error();
-    if (auto st = insert_reuse_flag(db, *id, b); !st) return st.error();
-    // Builders listening elsewhere claim it at once (delivered when this transaction commits).
-    if (auto st = notify_work(db); !st) return st.error();
-    return id;
+    if (!rows) return rows.error();
+    Build inserted = build_of(*rows, 0);
+    inserted.reuse = b.reuse;
+    if (auto st = insert_reuse_flag(db, inserted.id, b); !st) return st.error();
+    return inserted;
 }
 
 util::Result<Build> load_build(Conn& db, BuildId id) {
@@ -224,10 +224,15 @@ util::Status queue_events(Conn& db, const EventPlanner& planner, BuildId id) {
     if (!planner) return {};
     auto build = load_build(db, id);
     if (!build) return build.error();
-    const auto event = event_for_state(build->state);
+    return queue_events(db, planner, *build);
+}
+
+util::Status queue_events(Conn& db, const EventPlanner& planner, const Build& build) {
+    if (!planner) return {};
+    const auto event = event_for_state(build.state);
     const TimeMs now = now_ms();
     // A state without an event (superseded) plans nothing.
-    const auto planned = event.empty() ? std::vector<NewNotification>{} : planner(*build, event);
+    const auto planned = event.empty() ? std::vector<NewNotification>{} : planner(build, event);
     for (const auto& n : planned) {
         auto st = db.exec(
             "INSERT INTO notifications (build_id, target, event, url, body, delivery, state, created_ms, "

@@ -15,8 +15,9 @@ namespace hookyard::storage::postgres {
 // several machines need not agree on the time.
 constexpr const char* k_db_now_ms = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT";
 
-// Inserts one queued build; returns its id.
-util::Result<BuildId> insert_build(Conn& db, const NewBuild& b, const std::string& delivery, BuildId retry_of);
+// Inserts one queued build and returns it as load_build() would (read back by the INSERT itself: a new
+// build has no stages or pushes yet). No NOTIFY: the caller sends one per transaction (notify_work()).
+util::Result<Build> insert_build(Conn& db, const NewBuild& b, const std::string& delivery, BuildId retry_of);
 // The build with stages and pushed images; not_found when absent.
 util::Result<Build> load_build(Conn& db, BuildId id);
 // Builds matching the filter, newest first, with stages and pushed images.
@@ -33,5 +34,7 @@ util::Status set_delivery_builds(Conn& db, const std::string& id, const std::vec
 util::Status transition(Conn& db, BuildId id, BuildState to);
 // Runs `planner` for the build's current state and inserts what it returns. No-op without a planner.
 util::Status queue_events(Conn& db, const EventPlanner& planner, BuildId id);
+// The same for `build` as just read or inserted (no read of its own).
+util::Status queue_events(Conn& db, const EventPlanner& planner, const Build& build);
 
 }  // namespace hookyard::storage::postgres

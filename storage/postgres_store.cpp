@@ -30,7 +30,7 @@ void PostgresStore::on_work(std::function<void()> wake) {
 }
 
 void PostgresStore::refresh_counts() {
-    auto rows = m_write->query("SELECT name, n FROM counters");
+    auto rows = m_write->query("SELECT name, SUM(n)::BIGINT FROM counters GROUP BY name");
     if (!rows) return;
     std::vector<std::pair<std::string, std::int64_t>> counts;
     for (int i = 0; i < rows->size(); ++i) counts.emplace_back(rows->text_at(i, 0), rows->int_at(i, 1));
@@ -41,11 +41,13 @@ Result<std::vector<Build>> PostgresStore::insert_builds(std::vector<NewBuild> bu
     return write([&]() -> Result<std::vector<Build>> {
         std::vector<Build> out;
         for (const auto& nb : builds) {
-            auto id = insert_build(*m_write, nb, "", 0);
-            auto b = id ? queued_build(*id) : Result<Build>(id.error());
+            auto b = insert_build(*m_write, nb, "", 0);
             if (!b) return b.error();
+            if (auto st = queue_events(*m_write, m_planner, *b); !st) return st.error();
             out.push_back(std::move(*b));
         }
+        // Builders listening elsewhere claim them at once (delivered when this transaction commits).
+        if (auto st = out.empty() ? Status{} : notify_work(*m_write); !st) return st.error();
         return out;
     });
 }
@@ -228,8 +230,11 @@ Status PostgresStore::record_pushed(BuildId id, const std::string& image, const 
 Result<Build> PostgresStore::retry_build(BuildId id) {
     return write([&]() -> Result<Build> {
         auto copy = retry_copy(load_build(*m_write, id));
-        auto inserted = copy ? insert_build(*m_write, *copy, "", id) : Result<BuildId>(copy.error());
-        return inserted ? queued_build(*inserted) : Result<Build>(inserted.error());
+        auto inserted = copy ? insert_build(*m_write, *copy, "", id) : Result<Build>(copy.error());
+        if (!inserted) return inserted.error();
+        if (auto st = notify_work(*m_write); !st) return st.error();
+        if (auto st = queue_events(*m_write, m_planner, *inserted); !st) return st.error();
+        return inserted;
     });
 }
 
@@ -281,10 +286,10 @@ Result<AcceptOutcome> PostgresStore::accept_one(const PendingAccept& p) {
         }
         AcceptOutcome out;
         for (const auto& b : p.builds) {
-            auto id = insert_build(*m_write, b, p.delivery.id, 0);
-            if (!id) return id.error();
-            if (auto st = queue_events(*m_write, m_planner, *id); !st) return st.error();
-            out.build_ids.push_back(*id);
+            auto build = insert_build(*m_write, b, p.delivery.id, 0);
+            if (!build) return build.error();
+            if (auto st = queue_events(*m_write, m_planner, *build); !st) return st.error();
+            out.build_ids.push_back(build->id);
         }
         if (auto st = set_delivery_builds(*m_write, p.delivery.id, out.build_ids); !st) return st.error();
         return out;
@@ -300,8 +305,14 @@ std::vector<Result<AcceptOutcome>> PostgresStore::commit_accepts(const std::vect
     std::vector<Result<AcceptOutcome>> results;
     auto committed = write([&]() -> Status {
         results.clear();  // a deadlock with another instance runs the batch again
-        for (const auto& p : batch) results.push_back(accept_one(p));
-        return {};
+        bool queued = false;
+        for (const auto& p : batch) {
+            results.push_back(accept_one(p));
+            queued = queued || (results.back() && !results.back()->duplicate && !results.back()->build_ids.empty());
+        }
+        // One NOTIFY for the whole batch, outside the accepts' savepoints (one rolled back drops its own):
+        // builders listening elsewhere claim the builds once it commits.
+        return queued ? notify_work(*m_write) : Status{};
     });
     if (!committed) {
         results.clear();
