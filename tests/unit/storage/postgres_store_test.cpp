@@ -2,10 +2,12 @@
 // sharing one database. The contract itself runs in store_contract_test.cpp.
 
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <sys/stat.h>
 
 #include <atomic>
 #include <cstdlib>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -140,6 +142,52 @@ TEST_F(PostgresStore, BytesThatAreNotUtf8SurviveInLogsAndDoNotBreakText) {
     ASSERT_TRUE(s->claim(id).ok());
     ASSERT_TRUE(s->finish_build(id, BuildState::failed, "", std::string("bad \xc3 byte\0", 11)).ok());
     EXPECT_EQ(s->get_build(id)->error, "bad \xEF\xBF\xBD byte");
+}
+
+// An open connection of another instance on the same database whose counter stripe (backend pid % 16) is
+// not that of any other connection there; nullptr after 50 tries.
+PGconn* connect_on_a_stripe_of_its_own(const std::string& url) {
+    for (int tries = 0; tries < 50; ++tries) {
+        PGconn* c = PQconnectdb(url.c_str());
+        PGresult* r = PQexec(c,
+                             "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> "
+                             "pg_backend_pid() AND pid % 16 = pg_backend_pid() % 16");
+        const bool alone = PQresultStatus(r) == PGRES_TUPLES_OK && std::string(PQgetvalue(r, 0, 0)) == "0";
+        PQclear(r);
+        if (alone) return c;
+        PQfinish(c);
+    }
+    return nullptr;
+}
+
+TEST_F(PostgresStore, AnAcceptNotYetCommittedOnOneInstanceDoesNotHoldUpAnothers) {
+    auto a = instance();
+    ASSERT_TRUE(a);
+    PGconn* held = connect_on_a_stripe_of_its_own(m_server->url(m_db));
+    ASSERT_NE(held, nullptr);
+    // Another instance between its accept's inserts and its COMMIT (which waits for the disk).
+    for (const char* sql : {"BEGIN",
+                            "INSERT INTO deliveries (id, event, repository, received_ms) VALUES ('held', 'push', "
+                            "'acme/web', 0)",
+                            "INSERT INTO builds (state, repository, ref, rule_index, image, tags, created_ms) VALUES "
+                            "('queued', 'acme/web', 'refs/heads/held', 0, 'docker.io/acme/web', '[]', 0)"}) {
+        PGresult* r = PQexec(held, sql);
+        EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(held);
+        PQclear(r);
+    }
+    auto accepted = std::async(std::launch::async, [&] {
+        return accept_sync(*a, Delivery{"free", "push", "acme/web", 0}, {hookyard::test::web_build("refs/heads/main")});
+    });
+    const bool in_time = accepted.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+    PQclear(PQexec(held, "ROLLBACK"));
+    PQfinish(held);
+    EXPECT_TRUE(in_time) << "the accept waited for another instance's uncommitted one (a counter row both update?)";
+    const auto outcome = accepted.get();
+    ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+    EXPECT_EQ(outcome->build_ids.size(), 1u);
+    const auto stats = a->stats();
+    ASSERT_TRUE(stats.ok());
+    EXPECT_EQ(stats->deliveries, 1);
 }
 
 TEST(PostgresFixture, UnderCtestATestUsesTheRunsServerInsteadOfStartingItsOwn) {
