@@ -3,6 +3,12 @@
 # it and finds it (tests/support/postgres_server.hpp). Included by tests/CMakeLists.txt after the tests.
 add_executable(postgres_fixture ${CMAKE_CURRENT_SOURCE_DIR}/support/postgres_fixture_main.cpp)
 target_link_libraries(postgres_fixture PRIVATE hookyard_testsupport hookyard_test_options)
+# Building a test executable that uses PostgreSQL builds the fixture too: `ctest -R` after building only it works.
+foreach(_exe unit_storage integration_e2e integration_cli)
+  if(TARGET ${_exe})
+    add_dependencies(${_exe} postgres_fixture)
+  endif()
+endforeach()
 add_test(NAME postgres_fixture_setup COMMAND postgres_fixture setup)
 add_test(NAME postgres_fixture_cleanup COMMAND postgres_fixture cleanup)
 set_tests_properties(postgres_fixture_setup PROPERTIES FIXTURES_SETUP hookyard_postgres TIMEOUT 180 LABELS unit)
