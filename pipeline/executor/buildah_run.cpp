@@ -8,6 +8,7 @@
 
 #include "pipeline/executor/buildah_errors.hpp"
 #include "pipeline/executor/hooks.hpp"
+#include "pipeline/executor/oci_labels.hpp"
 #include "pipeline/executor/platforms.hpp"
 
 namespace hookyard::pipeline {
@@ -268,7 +269,6 @@ std::vector<std::string> BuildahRun::build_command(std::map<std::string, std::st
         }
         shown += " --build-arg " + k;  // values may be secrets: names only in the log
     }
-    for (const auto& [k, v] : m_request.labels) cmd.insert(cmd.end(), {"--label", k + "=" + v});
     cmd.insert(cmd.end(), m_options.extra_build_flags.begin(), m_options.extra_build_flags.end());
     cmd.push_back(m_request.context_dir);
     note(shown + " " + m_request.context_dir);
@@ -347,17 +347,18 @@ util::Status BuildahRun::build_with_hook() {
 }
 
 util::Status BuildahRun::export_layout() {
-    const std::string digest_file = m_work_dir + "/digest";
     const std::string dest = "oci:" + m_request.layout_dir + ":" + m_request.layout_ref;
     note("buildah push " + m_image + " " + dest);
-    auto code =
-        run_buildah({"push", "--digestfile", digest_file, m_image, dest}, m_sink, m_limits, m_cancel, "buildah push");
+    auto code = run_buildah({"push", m_image, dest}, m_sink, m_limits, m_cancel, "buildah push");
     if (!code) return code.error();
     if (*code != 0) {
         return make_error(ErrorKind::internal, "buildah push to " + dest + " failed with exit code " +
                                                    std::to_string(*code) + "; see the build log");
     }
-    m_manifest_digest = read_text(digest_file);
+    // The labels go into the exported image, not into the build: see oci_labels.hpp.
+    auto stamped = stamp_layout_labels(m_request.layout_dir, m_request.layout_ref, m_request.labels);
+    if (!stamped) return stamped.error();
+    m_manifest_digest = *stamped;
     return {};
 }
 
@@ -384,7 +385,6 @@ void BuildahRun::remove_temporaries(bool failed) {
         fs::remove_all(m_work_dir, ec);
     } else if (!m_work_dir.empty()) {
         fs::remove(m_work_dir + "/iid", ec);
-        fs::remove(m_work_dir + "/digest", ec);
     }
 }
 
