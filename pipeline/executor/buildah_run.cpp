@@ -209,6 +209,18 @@ std::vector<std::string> buildah_command(const BuildahOptions& options, std::vec
     return argv;
 }
 
+util::Result<StorageCommandOutcome> run_storage_command(const BuildahOptions& options, std::vector<std::string> argv,
+                                                        std::chrono::seconds timeout) {
+    StorageCommandOutcome result;
+    const LogSink capture = [&result](std::string_view line) { result.output.append(line).push_back('\n'); };
+    const CancelSignal never;
+    const ChildLimits limits{std::chrono::steady_clock::now() + timeout, options.kill_grace};
+    auto outcome = run_child({std::move(argv), executor_base_env(options), "", {}}, capture, limits, never);
+    if (!outcome) return outcome.error();
+    result.exit_code = outcome->ok() ? 0 : (outcome->exit_code != 0 ? outcome->exit_code : 128 + outcome->signal);
+    return result;
+}
+
 std::vector<std::string> BuildahRun::buildah_argv(std::vector<std::string> args) const {
     return buildah_command(m_options, std::move(args));
 }

@@ -22,6 +22,17 @@ std::map<std::string, std::string> executor_base_env(const BuildahOptions& optio
 // manager of the sandbox under OCI isolation.
 std::vector<std::string> buildah_command(const BuildahOptions& options, std::vector<std::string> args);
 
+// What a storage command (`buildah images/rm/rmi/info`, `skopeo delete`) printed and how it ended.
+struct StorageCommandOutcome {
+    int exit_code = 0;   // 128 + the signal when it was killed
+    std::string output;  // stdout and stderr, merged, a '\n' after each line
+};
+
+// Runs `argv` (e.g. buildah_command(options, …), or skopeo) with executor_base_env(options), killed after
+// `timeout` (then options.kill_grace). Blocking, thread-safe. Errors only when it cannot run (not_found).
+util::Result<StorageCommandOutcome> run_storage_command(const BuildahOptions& options, std::vector<std::string> argv,
+                                                        std::chrono::seconds timeout);
+
 class BuildahRun {
 public:
     // `cancel` must outlive the run. Not thread-safe; run() is called once, on a worker thread.
