@@ -266,6 +266,10 @@ std::vector<std::string> BuildahRun::build_command(std::map<std::string, std::st
     if (m_pull && !m_pull->auth_file().empty()) cmd.insert(cmd.end(), {"--authfile", m_pull->auth_file()});
     if (m_pull && !m_pull->registries_conf().empty()) arg_env["CONTAINERS_REGISTRIES_CONF"] = m_pull->registries_conf();
     cmd.insert(cmd.end(), {layers, "--force-rm", "-f", m_request.dockerfile, "--iidfile", m_work_dir + "/iid"});
+    // Cache off: the image is this build's alone, so buildah commits it straight into the layout, its layers
+    // compressed as `buildah push` would: no export process, and no image to remove from the storage.
+    m_exported_by_build = !m_request.cache;
+    if (m_exported_by_build) cmd.insert(cmd.end(), {"--disable-compression=false", "-t", layout_reference()});
     if (!m_request.platform.empty()) cmd.insert(cmd.end(), {"--platform", m_request.platform});
     std::string shown = "buildah build";
     for (const auto& flag : cmd) shown += flag == "build" ? "" : " " + flag;
@@ -330,6 +334,7 @@ util::Status BuildahRun::build_with_buildah() {
             diagnose_build_failure(watch, *code, m_request.docker_hub.dockerfile_path, text.str()), watch.pulling(),
             m_options.pull_registries);
     }
+    if (m_exported_by_build) return {};  // the image id is the layout's config digest (export_layout)
     m_image_id = with_sha256(read_text(m_work_dir + "/iid"));
     if (m_image_id.size() <= 7) return make_error(ErrorKind::internal, "buildah build wrote no image id");
     m_image = m_image_id;
@@ -358,19 +363,24 @@ util::Status BuildahRun::build_with_hook() {
     return {};
 }
 
+std::string BuildahRun::layout_reference() const { return "oci:" + m_request.layout_dir + ":" + m_request.layout_ref; }
+
 util::Status BuildahRun::export_layout() {
-    const std::string dest = "oci:" + m_request.layout_dir + ":" + m_request.layout_ref;
-    note("buildah push " + m_image + " " + dest);
-    auto code = run_buildah({"push", m_image, dest}, m_sink, m_limits, m_cancel, "buildah push");
-    if (!code) return code.error();
-    if (*code != 0) {
-        return make_error(ErrorKind::internal, "buildah push to " + dest + " failed with exit code " +
-                                                   std::to_string(*code) + "; see the build log");
+    const std::string dest = layout_reference();
+    if (!m_exported_by_build) {
+        note("buildah push " + m_image + " " + dest);
+        auto code = run_buildah({"push", m_image, dest}, m_sink, m_limits, m_cancel, "buildah push");
+        if (!code) return code.error();
+        if (*code != 0) {
+            return make_error(ErrorKind::internal, "buildah push to " + dest + " failed with exit code " +
+                                                       std::to_string(*code) + "; see the build log");
+        }
     }
     // The labels go into the exported image, not into the build: see oci_labels.hpp.
     auto stamped = stamp_layout_labels(m_request.layout_dir, m_request.layout_ref, m_request.labels);
     if (!stamped) return stamped.error();
-    m_manifest_digest = *stamped;
+    m_manifest_digest = stamped->manifest_digest;
+    if (m_exported_by_build) m_image_id = stamped->built_config;
     return {};
 }
 

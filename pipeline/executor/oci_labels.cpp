@@ -100,8 +100,8 @@ util::Status repoint(const std::string& dir, LayoutJson& descriptor, const Layou
 
 }  // namespace
 
-util::Result<std::string> stamp_layout_labels(const std::string& layout_dir, const std::string& ref_name,
-                                              const std::map<std::string, std::string>& labels) {
+util::Result<StampedLayout> stamp_layout_labels(const std::string& layout_dir, const std::string& ref_name,
+                                                const std::map<std::string, std::string>& labels) {
     const std::string index_path = layout_dir + "/index.json";
     auto index = read_layout_json(index_path);
     if (!index) return index.error();
@@ -109,7 +109,6 @@ util::Result<std::string> stamp_layout_labels(const std::string& layout_dir, con
     if (entry == nullptr || !entry->is_object() || !is_layout_digest((*entry)["digest"])) {
         return make_error(ErrorKind::internal, index_path + " has no image named '" + ref_name + "' to label");
     }
-    if (labels.empty()) return (*entry)["digest"].get<std::string>();
     const std::string manifest_path = layout_blob_path(layout_dir, (*entry)["digest"].get<std::string>());
     auto manifest = read_layout_json(manifest_path);
     if (!manifest) return manifest.error();
@@ -117,6 +116,8 @@ util::Result<std::string> stamp_layout_labels(const std::string& layout_dir, con
     if (!config_descriptor.is_object() || !is_layout_digest(config_descriptor["digest"])) {
         return make_error(ErrorKind::internal, manifest_path + " names no image config to label");
     }
+    StampedLayout stamped{(*entry)["digest"].get<std::string>(), config_descriptor["digest"].get<std::string>()};
+    if (labels.empty()) return stamped;
     auto config = read_layout_json(layout_blob_path(layout_dir, config_descriptor["digest"].get<std::string>()));
     if (!config) return config.error();
     auto& run_config = (*config)["config"];
@@ -140,7 +141,8 @@ util::Result<std::string> stamp_layout_labels(const std::string& layout_dir, con
             }
         }
     }
-    return (*entry)["digest"].get<std::string>();
+    stamped.manifest_digest = (*entry)["digest"].get<std::string>();
+    return stamped;
 }
 
 }  // namespace hookyard::pipeline

@@ -113,8 +113,12 @@ TEST_F(ExecutorTest, CacheOffRebuildsEveryStepAndRemovesTheImage) {
     auto result = build(request, log);
     ASSERT_TRUE(result.ok()) << result.error().message;
     EXPECT_EQ(log.text().find("Using cache"), std::string::npos) << log.text();
+    // Written by the build straight into the layout: never in the storage, its layers compressed for the push.
+    EXPECT_EQ(result->image_id.size(), 71u) << result->image_id;
     EXPECT_FALSE(has_image(result->image_id.substr(7)));
+    EXPECT_EQ(log.text().find("hookyard: buildah push"), std::string::npos) << log.text();
     EXPECT_NE(skopeo("oci:" + result->layout_dir + ":latest").find("Digest"), std::string::npos);
+    EXPECT_NE(skopeo("--raw oci:" + result->layout_dir + ":latest").find("tar+gzip"), std::string::npos);
 }
 
 TEST_F(ExecutorTest, FailingRunFailsWithItsDockerfileLine) {
