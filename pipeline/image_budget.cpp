@@ -4,13 +4,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "pipeline/disk_watermark.hpp"
-#include "pipeline/executor/child_process.hpp"
+#include "pipeline/executor/buildah_run.hpp"
 #include "util/log.hpp"
 
 namespace fs = std::filesystem;
@@ -25,23 +28,39 @@ constexpr auto k_budget_interval = std::chrono::minutes(10);
 // Final images wait while builds are in their build stage; retried this often besides at each release().
 constexpr auto k_release_retry = std::chrono::seconds(10);
 
-// Runs buildah or skopeo (argv) with the buildah options' environment; its exit code (128 + signal when
-// killed), its output appended to `out` when not null.
-util::Result<int> run_storage_tool(const BuildahOptions& buildah, std::vector<std::string> argv, std::string* out) {
-    ChildSpec spec;
-    spec.argv = std::move(argv);
-    spec.env = buildah.env;
-    if (spec.env.count("PATH") == 0) spec.env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    const CancelSignal never;
-    const ChildLimits limits{std::chrono::steady_clock::now() + k_buildah_timeout, buildah.kill_grace};
-    auto outcome = run_child(
-        spec,
-        [out](std::string_view line) {
-            if (out != nullptr) out->append(line).append("\n");
-        },
-        limits, never);
-    if (!outcome) return outcome.error();
-    return outcome->ok() ? 0 : (outcome->exit_code != 0 ? outcome->exit_code : 128 + outcome->signal);
+// `buildah <storage flags> args…`, bounded by k_buildah_timeout.
+util::Result<StorageCommandOutcome> budget_buildah(const BuildahOptions& buildah, std::vector<std::string> args) {
+    return run_storage_command(buildah, buildah_command(buildah, std::move(args)), k_buildah_timeout);
+}
+
+// The time in an RFC 3339 text ("2026-12-03T15:37:01.296Z", as containers-storage writes it, in UTC); 0 when
+// it is not one.
+std::int64_t storage_record_seconds(const std::string& text) {
+    std::tm tm{};
+    if (::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return 0;
+    return static_cast<std::int64_t>(::timegm(&tm));
+}
+
+std::string json_text(const nlohmann::json& object, const char* key) {
+    const auto it = object.find(key);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// The "<driver>" of the first "<driver>-images" directory in the storage root (overlay, vfs); "" when none.
+std::string storage_driver(const std::string& root) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(root, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.size() > 7 && name.compare(name.size() - 7, 7, "-images") == 0) return name.substr(0, name.size() - 7);
+    }
+    return "";
+}
+
+std::string read_storage_record(const std::string& path) {
+    std::ifstream in(path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
 }
 
 // skopeo's name for image `id` in buildah's storage: containers-storage:[root+runroot]@<hex>.
@@ -78,33 +97,56 @@ std::uint64_t ImageBudget::measure() {
     return used;
 }
 
-util::Result<int> ImageBudget::buildah(std::vector<std::string> args, std::string* out) const {
-    std::vector<std::string> argv{m_buildah.buildah};
-    if (!m_buildah.root.empty()) argv.insert(argv.end(), {"--root", m_buildah.root});
-    if (!m_buildah.runroot.empty()) argv.insert(argv.end(), {"--runroot", m_buildah.runroot});
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run_storage_tool(m_buildah, std::move(argv), out);
+util::Result<std::vector<StoredImage>> parse_buildah_images(const std::string& output) {
+    std::size_t start = output.rfind('[', 0) == 0 ? 0 : output.find("\n[");
+    if (start == std::string::npos) {
+        return util::make_error(util::ErrorKind::internal,
+                                "buildah images printed no JSON list: " + output.substr(0, 300));
+    }
+    start += output[start] == '\n' ? 1 : 0;
+    // The list ends at its first line beginning with ']' ("[]" ends on its own line): warnings may follow.
+    const auto end = output.find("\n]", start);
+    const auto length = end == std::string::npos ? output.find('\n', start) - start : end + 2 - start;
+    const auto list = nlohmann::json::parse(output.substr(start, length), nullptr, false);
+    if (!list.is_array()) return util::make_error(util::ErrorKind::internal, "buildah images printed no JSON list");
+    std::vector<StoredImage> images;
+    for (const auto& i : list) {
+        if (!i.is_object()) continue;
+        const auto names = i.value("names", nlohmann::json());
+        const auto created = i.find("created");
+        images.push_back({json_text(i, "id"),
+                          created != i.end() && created->is_number() ? created->get<std::int64_t>() : 0,
+                          names.is_array() && !names.empty(), ""});
+    }
+    return images;
 }
 
-util::Result<std::vector<ImageBudget::Image>> ImageBudget::untagged_images() const {
-    std::string out;
-    auto code = buildah({"images", "--all", "--no-trunc", "--json"}, &out);
-    if (!code) return code.error();
-    // buildah prints warnings on the same stream; the JSON is the array from the first '['.
-    const auto start = out.find('[');
-    if (*code != 0 || start == std::string::npos) {
-        return util::make_error(util::ErrorKind::internal, "buildah images failed: " + out.substr(0, 300));
+util::Result<std::vector<StoredImage>> parse_storage_images(const std::string& images_json,
+                                                            const std::string& layers_json) {
+    const auto images = nlohmann::json::parse(images_json, nullptr, false);
+    if (!images.is_array()) return util::make_error(util::ErrorKind::internal, "images.json holds no JSON list");
+    std::set<std::string> layers;
+    const auto layer_list = nlohmann::json::parse(layers_json, nullptr, false);
+    if (layer_list.is_array()) {
+        for (const auto& l : layer_list) {
+            if (l.is_object()) layers.insert(json_text(l, "id"));
+        }
     }
-    const auto list = nlohmann::json::parse(out.substr(start), nullptr, false);
-    if (!list.is_array()) return util::make_error(util::ErrorKind::internal, "buildah images printed no JSON list");
-    std::vector<Image> images;
-    for (const auto& i : list) {
+    std::vector<StoredImage> out;
+    for (const auto& i : images) {
+        if (!i.is_object() || json_text(i, "id").empty()) continue;
+        StoredImage image{"sha256:" + json_text(i, "id"), storage_record_seconds(json_text(i, "created")), false, ""};
         const auto names = i.value("names", nlohmann::json());
-        if (names.is_array() && !names.empty()) continue;  // tagged: not ours
-        images.push_back({i.value("id", std::string()), i.value("created", std::int64_t{0})});
+        image.tagged = names.is_array() && !names.empty();
+        const auto big_data = i.value("big-data-names", nlohmann::json::array());
+        const std::string layer = json_text(i, "layer");
+        if (!layer.empty() && layers.count(layer) == 0) image.damaged = "its top layer " + layer + " is gone";
+        if (std::find(big_data.begin(), big_data.end(), "manifest") == big_data.end()) {
+            image.damaged = "its manifest was never written";
+        }
+        out.push_back(std::move(image));
     }
-    std::sort(images.begin(), images.end(), [](const Image& a, const Image& b) { return a.created < b.created; });
-    return images;
+    return out;
 }
 
 util::Result<std::uint64_t> ImageBudget::enforce() {
@@ -119,8 +161,8 @@ util::Result<std::uint64_t> ImageBudget::enforce() {
         for (const auto& image : *images) {
             if (used <= m_max_bytes) break;
             // A parent of another image, or an image a container uses, is refused by buildah: skipped.
-            auto code = buildah({"rmi", image.id}, nullptr);
-            if (!code || *code != 0) continue;
+            auto rmi = budget_buildah(m_buildah, {"rmi", image.id});
+            if (!rmi || rmi->exit_code != 0) continue;
             ++removed;
             progress = true;
             used = measure();
@@ -132,6 +174,41 @@ util::Result<std::uint64_t> ImageBudget::enforce() {
                                                "): removed " + std::to_string(removed) + " untagged image(s)");
     }
     return used;
+}
+
+util::Result<std::vector<StoredImage>> ImageBudget::untagged_images() const {
+    auto listed = budget_buildah(m_buildah, {"images", "--all", "--no-trunc", "--json"});
+    if (!listed) return listed.error();
+    auto images = listed->exit_code == 0 ? parse_buildah_images(listed->output)
+                                         : images_from_storage_records(listed->output.substr(0, 300));
+    if (!images) return images.error();
+    std::vector<StoredImage> untagged;
+    for (auto& image : *images) {
+        if (!image.tagged) untagged.push_back(std::move(image));
+    }
+    std::sort(untagged.begin(), untagged.end(), [](const StoredImage& a, const StoredImage& b) {
+        return a.damaged.empty() != b.damaged.empty() ? !a.damaged.empty() : a.created < b.created;
+    });
+    return untagged;
+}
+
+util::Result<std::vector<StoredImage>> ImageBudget::images_from_storage_records(const std::string& why) const {
+    const std::string driver = storage_driver(m_root);
+    const std::string dir = m_root + "/" + driver;
+    util::log_warn(k_budget_component, "buildah images failed (" + why + "); reading " + dir + "-images/images.json");
+    auto images = parse_storage_images(read_storage_record(dir + "-images/images.json"),
+                                       read_storage_record(dir + "-layers/layers.json"));
+    if (!images) return util::make_error(util::ErrorKind::internal, "buildah images failed: " + why);
+    for (const auto& image : *images) {
+        if (image.damaged.empty()) continue;
+        std::string remove;
+        for (const auto& arg : buildah_command(m_buildah, {"rmi", "--force", image.id})) remove += " " + arg;
+        util::log_warn(k_budget_component, "image " + image.id + " in buildah's storage is damaged (" + image.damaged +
+                                               "): it breaks `buildah images`; " +
+                                               (image.tagged ? "remove it by hand:" : "evicted first, or by hand:") +
+                                               remove);
+    }
+    return images;
 }
 
 ImageBudgetJob::ImageBudgetJob(std::unique_ptr<ImageBudget> budget, std::function<int()> running,
@@ -208,9 +285,10 @@ int FinalImages::remove_queued() {
 }
 
 bool FinalImages::remove(const std::string& id) {
-    std::string out;
-    auto code = run_storage_tool(m_buildah, {"skopeo", "delete", storage_reference(m_buildah, id)}, &out);
-    if (code && *code == 0) return true;
+    auto code =
+        run_storage_command(m_buildah, {"skopeo", "delete", storage_reference(m_buildah, id)}, k_buildah_timeout);
+    const std::string out = code ? code->output : "";
+    if (code && code->exit_code == 0) return true;
     if (code && out.find("image not known") != std::string::npos) return true;
     std::lock_guard lock(m_mutex);
     if (!code && !m_warned) {

@@ -25,6 +25,26 @@
 
 namespace hookyard::pipeline {
 
+// An image in buildah's storage as the budget sees it.
+struct StoredImage {
+    std::string id;
+    std::int64_t created = 0;  // seconds since the epoch
+    bool tagged = false;       // has a name: not hookyard's
+    std::string damaged;       // why buildah cannot read it ("" when whole)
+};
+
+// The images in `buildah images --all --json` output. buildah prints warnings on the same stream (some hold
+// a '[', e.g. "containers-storage:[overlay@…]"), so the list starts at the first line beginning with '['.
+// Error when there is none.
+util::Result<std::vector<StoredImage>> parse_buildah_images(const std::string& output);
+
+// The images in containers-storage's own records: `images_json` (<root>/<driver>-images/images.json) and
+// `layers_json` (<root>/<driver>-layers/layers.json). Read when `buildah images` fails on a damaged image
+// (a commit killed before it wrote the manifest, a top layer that is gone), which buildah lists as an error
+// of the whole command; such an image gets `damaged` set. Error when `images_json` is not a JSON list.
+util::Result<std::vector<StoredImage>> parse_storage_images(const std::string& images_json,
+                                                            const std::string& layers_json);
+
 class ImageBudget {
 public:
     // `buildah` gives the program, storage root/runroot and environment; `storage_root` is the directory
@@ -44,13 +64,10 @@ public:
     std::uint64_t measure();
 
 private:
-    struct Image {
-        std::string id;
-        std::int64_t created = 0;
-    };
-    util::Result<std::vector<Image>> untagged_images() const;
-    // `buildah <args>` with the storage flags; its exit code, output in `out`.
-    util::Result<int> buildah(std::vector<std::string> args, std::string* out) const;
+    // Untagged images, damaged ones first (they are never reused), then oldest first.
+    util::Result<std::vector<StoredImage>> untagged_images() const;
+    // The storage's own records, for when `buildah images` fails; logs each damaged image.
+    util::Result<std::vector<StoredImage>> images_from_storage_records(const std::string& why) const;
 
     BuildahOptions m_buildah;
     std::string m_root;

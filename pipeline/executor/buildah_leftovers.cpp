@@ -7,7 +7,6 @@
 #include <sstream>
 
 #include "pipeline/executor/buildah_run.hpp"
-#include "pipeline/executor/child_process.hpp"
 #include "pipeline/executor/containment.hpp"
 #include "util/log.hpp"
 
@@ -29,22 +28,14 @@ struct ListedContainer {
 // Runs `buildah <storage flags> args…` and returns its merged output; an error names the command and its exit.
 util::Result<std::string> leftover_buildah_output(const BuildahOptions& options, std::vector<std::string> args) {
     const std::string shown = "buildah " + args.front();
-    std::string text;
-    const LogSink capture = [&](std::string_view line) {
-        text.append(line);
-        text.push_back('\n');
-    };
-    const CancelSignal never;
-    const ChildLimits limits{std::chrono::steady_clock::now() + k_leftover_command_timeout, std::chrono::seconds(5)};
-    auto outcome = run_child({buildah_command(options, std::move(args)), executor_base_env(options), "", {}}, capture,
-                             limits, never);
+    auto outcome = run_storage_command(options, buildah_command(options, std::move(args)), k_leftover_command_timeout);
     if (!outcome) return util::make_error(outcome.error().kind, shown + ": " + outcome.error().message);
-    if (!outcome->ok()) {
-        return util::make_error(util::ErrorKind::internal,
-                                shown + " failed (exit " + std::to_string(outcome->exit_code) + ", signal " +
-                                    std::to_string(outcome->signal) + "): " + text.substr(0, 300));
+    if (outcome->exit_code != 0) {
+        return util::make_error(
+            util::ErrorKind::internal,
+            shown + " failed (exit " + std::to_string(outcome->exit_code) + "): " + outcome->output.substr(0, 300));
     }
-    return text;
+    return std::move(outcome->output);
 }
 
 // Where buildah keeps each container's buildah.json: <graph root>/<driver>-containers.

@@ -8,6 +8,7 @@
 
 #include "pipeline/executor/buildah_errors.hpp"
 #include "pipeline/executor/hooks.hpp"
+#include "pipeline/executor/oci_labels.hpp"
 #include "pipeline/executor/platforms.hpp"
 
 namespace hookyard::pipeline {
@@ -208,6 +209,18 @@ std::vector<std::string> buildah_command(const BuildahOptions& options, std::vec
     return argv;
 }
 
+util::Result<StorageCommandOutcome> run_storage_command(const BuildahOptions& options, std::vector<std::string> argv,
+                                                        std::chrono::seconds timeout) {
+    StorageCommandOutcome result;
+    const LogSink capture = [&result](std::string_view line) { result.output.append(line).push_back('\n'); };
+    const CancelSignal never;
+    const ChildLimits limits{std::chrono::steady_clock::now() + timeout, options.kill_grace};
+    auto outcome = run_child({std::move(argv), executor_base_env(options), "", {}}, capture, limits, never);
+    if (!outcome) return outcome.error();
+    result.exit_code = outcome->ok() ? 0 : (outcome->exit_code != 0 ? outcome->exit_code : 128 + outcome->signal);
+    return result;
+}
+
 std::vector<std::string> BuildahRun::buildah_argv(std::vector<std::string> args) const {
     return buildah_command(m_options, std::move(args));
 }
@@ -253,6 +266,10 @@ std::vector<std::string> BuildahRun::build_command(std::map<std::string, std::st
     if (m_pull && !m_pull->auth_file().empty()) cmd.insert(cmd.end(), {"--authfile", m_pull->auth_file()});
     if (m_pull && !m_pull->registries_conf().empty()) arg_env["CONTAINERS_REGISTRIES_CONF"] = m_pull->registries_conf();
     cmd.insert(cmd.end(), {layers, "--force-rm", "-f", m_request.dockerfile, "--iidfile", m_work_dir + "/iid"});
+    // Cache off: the image is this build's alone, so buildah commits it straight into the layout, its layers
+    // compressed as `buildah push` would: no export process, and no image to remove from the storage.
+    m_exported_by_build = !m_request.cache;
+    if (m_exported_by_build) cmd.insert(cmd.end(), {"--disable-compression=false", "-t", layout_reference()});
     if (!m_request.platform.empty()) cmd.insert(cmd.end(), {"--platform", m_request.platform});
     std::string shown = "buildah build";
     for (const auto& flag : cmd) shown += flag == "build" ? "" : " " + flag;
@@ -268,7 +285,6 @@ std::vector<std::string> BuildahRun::build_command(std::map<std::string, std::st
         }
         shown += " --build-arg " + k;  // values may be secrets: names only in the log
     }
-    for (const auto& [k, v] : m_request.labels) cmd.insert(cmd.end(), {"--label", k + "=" + v});
     cmd.insert(cmd.end(), m_options.extra_build_flags.begin(), m_options.extra_build_flags.end());
     cmd.push_back(m_request.context_dir);
     note(shown + " " + m_request.context_dir);
@@ -318,6 +334,7 @@ util::Status BuildahRun::build_with_buildah() {
             diagnose_build_failure(watch, *code, m_request.docker_hub.dockerfile_path, text.str()), watch.pulling(),
             m_options.pull_registries);
     }
+    if (m_exported_by_build) return {};  // the image id is the layout's config digest (export_layout)
     m_image_id = with_sha256(read_text(m_work_dir + "/iid"));
     if (m_image_id.size() <= 7) return make_error(ErrorKind::internal, "buildah build wrote no image id");
     m_image = m_image_id;
@@ -346,18 +363,24 @@ util::Status BuildahRun::build_with_hook() {
     return {};
 }
 
+std::string BuildahRun::layout_reference() const { return "oci:" + m_request.layout_dir + ":" + m_request.layout_ref; }
+
 util::Status BuildahRun::export_layout() {
-    const std::string digest_file = m_work_dir + "/digest";
-    const std::string dest = "oci:" + m_request.layout_dir + ":" + m_request.layout_ref;
-    note("buildah push " + m_image + " " + dest);
-    auto code =
-        run_buildah({"push", "--digestfile", digest_file, m_image, dest}, m_sink, m_limits, m_cancel, "buildah push");
-    if (!code) return code.error();
-    if (*code != 0) {
-        return make_error(ErrorKind::internal, "buildah push to " + dest + " failed with exit code " +
-                                                   std::to_string(*code) + "; see the build log");
+    const std::string dest = layout_reference();
+    if (!m_exported_by_build) {
+        note("buildah push " + m_image + " " + dest);
+        auto code = run_buildah({"push", m_image, dest}, m_sink, m_limits, m_cancel, "buildah push");
+        if (!code) return code.error();
+        if (*code != 0) {
+            return make_error(ErrorKind::internal, "buildah push to " + dest + " failed with exit code " +
+                                                       std::to_string(*code) + "; see the build log");
+        }
     }
-    m_manifest_digest = read_text(digest_file);
+    // The labels go into the exported image, not into the build: see oci_labels.hpp.
+    auto stamped = stamp_layout_labels(m_request.layout_dir, m_request.layout_ref, m_request.labels);
+    if (!stamped) return stamped.error();
+    m_manifest_digest = stamped->manifest_digest;
+    if (m_exported_by_build) m_image_id = stamped->built_config;
     return {};
 }
 
@@ -384,7 +407,6 @@ void BuildahRun::remove_temporaries(bool failed) {
         fs::remove_all(m_work_dir, ec);
     } else if (!m_work_dir.empty()) {
         fs::remove(m_work_dir + "/iid", ec);
-        fs::remove(m_work_dir + "/digest", ec);
     }
 }
 

@@ -22,6 +22,17 @@ std::map<std::string, std::string> executor_base_env(const BuildahOptions& optio
 // manager of the sandbox under OCI isolation.
 std::vector<std::string> buildah_command(const BuildahOptions& options, std::vector<std::string> args);
 
+// What a storage command (`buildah images/rm/rmi/info`, `skopeo delete`) printed and how it ended.
+struct StorageCommandOutcome {
+    int exit_code = 0;   // 128 + the signal when it was killed
+    std::string output;  // stdout and stderr, merged, a '\n' after each line
+};
+
+// Runs `argv` (e.g. buildah_command(options, …), or skopeo) with executor_base_env(options), killed after
+// `timeout` (then options.kill_grace). Blocking, thread-safe. Errors only when it cannot run (not_found).
+util::Result<StorageCommandOutcome> run_storage_command(const BuildahOptions& options, std::vector<std::string> argv,
+                                                        std::chrono::seconds timeout);
+
 class BuildahRun {
 public:
     // `cancel` must outlive the run. Not thread-safe; run() is called once, on a worker thread.
@@ -35,7 +46,9 @@ private:
     util::Status run_hook(Hook hook, bool* ran = nullptr);
     util::Status build_with_buildah();
     util::Status build_with_hook();
+    // Writes the built image into the request's layout (unless the build did) and stamps its labels.
     util::Status export_layout();
+    std::string layout_reference() const;  // "oci:<layout_dir>:<layout_ref>"
     void remove_temporaries(bool failed);
     std::vector<std::string> buildah_argv(std::vector<std::string> args) const;
     // Runs buildah with `args`; maps cancel/timeout/signal to errors; returns the exit code otherwise.
@@ -67,6 +80,7 @@ private:
     std::string m_image_id;
     std::string m_manifest_digest;
     bool m_built_by_hook = false;
+    bool m_exported_by_build = false;           // buildah build wrote the image into the layout, not into the storage
     std::unique_ptr<PullCredentials> m_pull;    // this build's registry credentials; gone after the build
     std::unique_ptr<BuildCgroup> m_cgroup;      // RUN steps' limits (OCI isolation with a cgroup scope)
     std::unique_ptr<ContainmentScope> m_scope;  // last: kills what is left of the build's processes first

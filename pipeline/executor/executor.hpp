@@ -50,13 +50,15 @@ struct BuildRequest {
     // Target platform "os/arch[/variant]": built with --platform and BuildKit's automatic build args
     // (platforms.hpp; the rule's build_args win over them). Empty = the host's, exactly as without it.
     std::string platform;
-    std::map<std::string, std::string> labels;  // image config labels (--label K=V), e.g. OCI provenance
+    // Image config labels, e.g. OCI provenance: written into the exported image (oci_labels.hpp), not built as
+    // LABEL steps, so buildah's storage keeps no image per label value.
+    std::map<std::string, std::string> labels;
 };
 
 struct BuildResult {
     std::string layout_dir;       // the OCI image layout holding exactly one image
     std::string layout_ref;       // its reference name: `oci:<layout_dir>:<layout_ref>`
-    std::string image_id;         // the config digest, "sha256:<hex>"
+    std::string image_id;         // the image in buildah's storage, "sha256:<hex>" (before `labels`)
     std::string manifest_digest;  // the manifest digest in the layout, "sha256:<hex>"
     std::chrono::milliseconds duration{0};
     bool built_by_hook = false;  // true when hooks/build replaced the build command

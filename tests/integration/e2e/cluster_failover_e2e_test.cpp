@@ -5,6 +5,8 @@
 
 #include <signal.h>
 
+#include <filesystem>
+
 #include "tests/integration/e2e/cluster_fixture.hpp"
 
 namespace hookyard::test {
@@ -23,7 +25,10 @@ protected:
     long long slow_build_on_node_0(const std::string& branch, const std::string& script) {
         start_instance(0);
         use(0);
-        const std::string sha = m_repo->commit({{"Dockerfile", dockerfile(script)}}, branch);
+        // This test's own RUN step: one cached by an earlier run on the shared storage would skip the wait.
+        const std::string run_id = std::filesystem::path(m_dir.path()).filename().string();
+        const std::string sha =
+            m_repo->commit({{"Dockerfile", dockerfile(script + " && echo " + run_id + " > /run-id")}}, branch);
         m_repo->push(branch);
         const auto accepted =
             send_push("refs/heads/" + branch, std::string(40, '0'), sha, {"Dockerfile"}, branch, "acme/tags");

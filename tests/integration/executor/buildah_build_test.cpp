@@ -1,6 +1,8 @@
 // Builds with real buildah: layout validity, CMD, build args, Docker Hub variables, layer cache, errors.
 
+#include <algorithm>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "tests/integration/executor/build_fixture.hpp"
 
@@ -70,6 +72,36 @@ TEST_F(ExecutorTest, SecondBuildOfTheSameDockerfileHitsTheLayerCache) {
     EXPECT_EQ(one->image_id, two->image_id);
 }
 
+TEST_F(ExecutorTest, ProvenanceLabelsReachTheExportedImageAndLeaveNoImageInStorage) {
+    // COPY and RUN make an image each (the layer cache); labels that change at every build must add none.
+    const auto ctx = make_context(
+        "ctx", "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\",\"echo\",\"" + nonce() + "\"]\n");
+    const auto image_count = [&] {
+        std::string out;
+        test::sh(buildah_cli() + " images --all --quiet", &out);
+        return std::count(out.begin(), out.end(), '\n');
+    };
+    std::vector<long> counts;
+    for (const std::string commit : {"1111111", "2222222"}) {
+        auto request = request_for(ctx, "commit-" + commit);
+        request.labels = {{"org.opencontainers.image.revision", commit},
+                          {"org.opencontainers.image.created", "2026-01-0" + commit.substr(0, 1) + "T00:00:00Z"}};
+        LogLines log;
+        auto result = build(request, log);
+        ASSERT_TRUE(result.ok()) << result.error().message << log.text();
+        EXPECT_EQ(log.text().find("LABEL"), std::string::npos) << log.text();
+        const std::string ref = "oci:" + result->layout_dir + ":latest";
+        EXPECT_NE(skopeo(ref).find("\"Digest\": \"" + result->manifest_digest + "\""), std::string::npos)
+            << skopeo(ref);
+        const auto config = nlohmann::json::parse(skopeo("--config " + ref), nullptr, false);
+        ASSERT_TRUE(config.is_object()) << skopeo("--config " + ref);
+        EXPECT_EQ(config["config"]["Labels"]["org.opencontainers.image.revision"], commit) << config.dump(2);
+        counts.push_back(image_count());
+    }
+    EXPECT_LE(counts[0], 2) << "more images than the Dockerfile's steps";
+    EXPECT_EQ(counts[1], counts[0]) << "the second commit's labels left images in buildah's storage";
+}
+
 TEST_F(ExecutorTest, CacheOffRebuildsEveryStepAndRemovesTheImage) {
     const std::string token = nonce();
     const auto ctx = make_context("ctx", dockerfile_with_args(token));
@@ -81,8 +113,12 @@ TEST_F(ExecutorTest, CacheOffRebuildsEveryStepAndRemovesTheImage) {
     auto result = build(request, log);
     ASSERT_TRUE(result.ok()) << result.error().message;
     EXPECT_EQ(log.text().find("Using cache"), std::string::npos) << log.text();
+    // Written by the build straight into the layout: never in the storage, its layers compressed for the push.
+    EXPECT_EQ(result->image_id.size(), 71u) << result->image_id;
     EXPECT_FALSE(has_image(result->image_id.substr(7)));
+    EXPECT_EQ(log.text().find("hookyard: buildah push"), std::string::npos) << log.text();
     EXPECT_NE(skopeo("oci:" + result->layout_dir + ":latest").find("Digest"), std::string::npos);
+    EXPECT_NE(skopeo("--raw oci:" + result->layout_dir + ":latest").find("tar+gzip"), std::string::npos);
 }
 
 TEST_F(ExecutorTest, FailingRunFailsWithItsDockerfileLine) {

@@ -110,3 +110,24 @@ TEST_F(ImageBudgetTest, FinalImagesGoWithoutTheirCachedParentsAndWaitForRunningB
     images.release(final_image);  // already gone: counts as removed, logs nothing
     EXPECT_EQ(images.remove_queued(), 1);
 }
+
+// A commit killed half-way leaves an image buildah cannot read, and `buildah images` then fails as a whole:
+// the budget still lists (from the storage's own records), evicts the damaged image first, and the rest.
+TEST_F(ImageBudgetTest, ADamagedImageIsEvictedFirstInsteadOfStoppingTheBudget) {
+    const auto old_image = build_one(1);
+    const auto damaged = build_one(2);
+    const std::string records = m_options.root + "/overlay-images/images.json";
+    ASSERT_EQ(hookyard::test::sh("python3 -c 'import json,sys; p=sys.argv[1]; i=json.load(open(p)); "
+                                 "[r.update(layer=\"0\"*64) for r in i if \"sha256:\"+r[\"id\"]==sys.argv[2]]; "
+                                 "json.dump(i,open(p,\"w\"))' '" +
+                                 records + "' '" + damaged + "'"),
+              0);
+    ASSERT_NE(hookyard::test::sh(cli() + " images --all --json >/dev/null 2>&1"), 0) << "the image is not damaged";
+
+    ImageBudget budget(m_options, m_options.root, 0);
+    auto after = budget.enforce();
+    ASSERT_TRUE(after.ok()) << after.error().message;
+    EXPECT_FALSE(has_image(damaged));
+    EXPECT_FALSE(has_image(old_image));
+    EXPECT_EQ(hookyard::test::sh(cli() + " images --all --json >/dev/null 2>&1"), 0);
+}
