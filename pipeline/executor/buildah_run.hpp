@@ -23,6 +23,8 @@ std::map<std::string, std::string> executor_base_env(const BuildahOptions& optio
 std::vector<std::string> buildah_command(const BuildahOptions& options, std::vector<std::string> args);
 
 class BuildahRun {
+    friend class PlatformsRun;  // buildah_multi.cpp: one build of several platforms, each exported by export_layout()
+
 public:
     // `cancel` must outlive the run. Not thread-safe; run() is called once, on a worker thread.
     BuildahRun(const BuildahOptions& options, BuildRequest request, LogSink sink, const CancelSignal& cancel);
