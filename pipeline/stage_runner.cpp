@@ -350,7 +350,8 @@ bool StageRunner::Run::build_platforms() {
 bool StageRunner::Run::build_platforms_in_one(PlatformsJob& job) {
     CancelCallback stop_job(m_token, [&job] { job.cancel(); });
     std::atomic<bool> all_ok{true};
-    const CancelToken never;  // every platform's stage waits for its outcome, which a cancel hastens
+    // Each platform's stage is recorded whenever the cancel comes: its outcome (canceled then) ends it.
+    CancelToken never;
     run_parallel(m_platforms.size(), static_cast<int>(m_platforms.size()), never, [&](std::size_t i) {
         // The stage starts with the platform's first build step in buildah's output, and ends with its export.
         job.wait_started(i);
@@ -360,7 +361,7 @@ bool StageRunner::Run::build_platforms_in_one(PlatformsJob& job) {
             m_platforms_built[i] = *result;
             return {};
         };
-        if (!stage("build " + m_platforms[i], built)) all_ok = false;
+        if (!stage("build " + m_platforms[i], built, &never)) all_ok = false;
     });
     const util::Status whole = job.wait_all();
     if (all_ok && !whole) {

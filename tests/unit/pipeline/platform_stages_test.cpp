@@ -113,5 +113,54 @@ TEST_F(PlatformStages, APlatformThisHostCannotRunFailsBeforeAnyBuild) {
     EXPECT_EQ(m_executor.builds_started(), 0);
 }
 
+TEST_F(PlatformStages, OneJobForEveryPlatformStillRecordsAStagePerPlatformAndPushesAnIndex) {
+    m_executor.one_job_for_platforms();
+    const auto build = claimed();
+    const auto out = run(build);
+    ASSERT_EQ(out.state, BuildState::succeeded) << out.error;
+    EXPECT_EQ(m_executor.platform_jobs_started(), 1);
+    EXPECT_EQ(m_executor.builds_started(), 0) << "no build job per platform";
+    EXPECT_EQ(sorted_stages(build.id), (Stages{{"checkout", BuildState::succeeded},
+                                               {"locate", BuildState::succeeded},
+                                               {"build linux/amd64", BuildState::succeeded},
+                                               {"build linux/arm64", BuildState::succeeded},
+                                               {"push", BuildState::succeeded}}));
+    ASSERT_EQ(m_pusher.requests().size(), 2u);
+    EXPECT_EQ(m_pusher.requests()[0].platforms.size(), 2u);
+}
+
+TEST_F(PlatformStages, OneJobWithAFailingPlatformFailsItsStageNamingItAndPushesNothing) {
+    m_executor.one_job_for_platforms("linux/arm64");
+    m_executor.fail_with(util::make_error(util::ErrorKind::invalid_input, "Dockerfile:3: RUN failed"));
+    const auto build = claimed();
+    const auto out = run(build);
+    EXPECT_EQ(out.state, BuildState::failed);
+    EXPECT_EQ(out.error, "build linux/arm64: Dockerfile:3: RUN failed");
+    EXPECT_EQ(sorted_stages(build.id), (Stages{{"checkout", BuildState::succeeded},
+                                               {"locate", BuildState::succeeded},
+                                               {"build linux/amd64", BuildState::succeeded},
+                                               {"build linux/arm64", BuildState::failed}}));
+    EXPECT_TRUE(m_pusher.requests().empty());
+}
+
+TEST_F(PlatformStages, OneJobCancelEndsEveryPlatformsStageCanceled) {
+    m_executor.one_job_for_platforms();
+    m_executor.block_until_canceled();
+    const auto build = claimed();
+    CancelToken token;
+    std::thread canceler([&] {
+        EXPECT_TRUE(test::wait_until([&] { return m_executor.platform_jobs_started() == 1; }, 10s));
+        token.cancel(CancelToken::Reason::canceled);
+    });
+    const auto out = run(build, token);
+    canceler.join();
+    EXPECT_EQ(out.state, BuildState::canceled);
+    EXPECT_EQ(sorted_stages(build.id), (Stages{{"checkout", BuildState::succeeded},
+                                               {"locate", BuildState::succeeded},
+                                               {"build linux/amd64", BuildState::canceled},
+                                               {"build linux/arm64", BuildState::canceled}}));
+    EXPECT_TRUE(m_pusher.requests().empty());
+}
+
 }  // namespace
 }  // namespace hookyard::pipeline
