@@ -301,7 +301,9 @@ util::Status PlatformsRun::fail_unfinished(const util::Error& error, int exit_co
             first = make_error(e.kind, m_request.platforms[i].platform + ": " + e.message);
     }
     if (first) return *first;
-    return make_error(error.kind, "every platform was built, but buildah failed: " + error.message);
+    std::string all;
+    for (const auto& p : m_request.platforms) all += (all.empty() ? "" : ",") + p.platform;
+    return make_error(error.kind, all + ": " + error.message);
 }
 
 util::Status PlatformsRun::check_list(BuildahRun& lead) {

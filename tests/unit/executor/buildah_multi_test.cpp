@@ -11,10 +11,11 @@ namespace {
 std::string buildah_name(const std::string& text) { return buildah_platform_name(*config::parse_platform(text)); }
 
 TEST(BuildahPlatformName, IsContainerdsNormalisedFormAsBuildahPrintsIt) {
-    EXPECT_EQ(buildah_name("linux/amd64"), "linux/amd64");
-    EXPECT_EQ(buildah_name("linux/arm"), "linux/arm/v7");
-    EXPECT_EQ(buildah_name("linux/arm/v6"), "linux/arm/v6");
-    EXPECT_EQ(buildah_name("linux/arm64/v8"), "linux/arm64");
+    const std::pair<const char*, const char*> names[] = {{"linux/amd64", "linux/amd64"},
+                                                         {"linux/arm", "linux/arm/v7"},
+                                                         {"linux/arm/v6", "linux/arm/v6"},
+                                                         {"linux/arm64/v8", "linux/arm64"}};
+    for (const auto& [ours, buildahs] : names) EXPECT_EQ(buildah_name(ours), buildahs) << ours;
 }
 
 TEST(PlatformOutput, AttributesPrefixedLinesAndMarksEachPlatformsStartAndCommit) {
