@@ -146,12 +146,14 @@ private:
     }
     std::vector<std::string> command(BuildahRun& lead, std::map<std::string, std::string>& arg_env) const;
     util::Result<int> build(BuildahRun& lead);
-    void on_line(BuildahRun& lead, std::string_view line);
-    void claim(BuildahRun& lead, const std::string& id);
+    void on_line(std::string_view line);
+    void claim(const std::string& id);
     void export_platform(std::size_t i, const std::string& id);
     util::Status fail_unfinished(const util::Error& error, int exit_code);
     util::Status check_list(BuildahRun& lead);
-    std::string capture(BuildahRun& lead, std::vector<std::string> args, std::string_view what, bool* ok);
+    // Runs buildah `args` in `via`'s scope, which must have no other child running (the end of a child kills
+    // whatever else is left in its scope), and returns the output.
+    std::string capture(BuildahRun& via, std::vector<std::string> args, std::string_view what, bool* ok);
 
     const BuildahOptions& m_options;
     PlatformsRequest m_request;
@@ -188,7 +190,7 @@ std::vector<std::string> PlatformsRun::command(BuildahRun& lead, std::map<std::s
     return cmd;
 }
 
-void PlatformsRun::on_line(BuildahRun& lead, std::string_view line) {
+void PlatformsRun::on_line(std::string_view line) {
     const auto seen = m_output->observe(line);
     if (seen.platform) {
         m_watches[*seen.platform].observe(seen.text);
@@ -202,23 +204,27 @@ void PlatformsRun::on_line(BuildahRun& lead, std::string_view line) {
     for (std::size_t i = 0; i < m_names.size(); ++i) pending = pending || m_output->committed(i);
     if (!pending) return;
     const std::lock_guard lock(m_claim_mutex);
-    m_helpers.emplace_back([this, &lead, id = std::string(line)] { claim(lead, id); });
+    m_helpers.emplace_back([this, id = std::string(line)] { claim(id); });
 }
 
-std::string PlatformsRun::capture(BuildahRun& lead, std::vector<std::string> args, std::string_view what, bool* ok) {
+std::string PlatformsRun::capture(BuildahRun& via, std::vector<std::string> args, std::string_view what, bool* ok) {
     std::string out;
     const LogSink sink = [&out](std::string_view line) { out += std::string(line) + "\n"; };
-    const auto code = lead.run_buildah(std::move(args), sink, lead.m_limits, m_cancel, what);
+    const auto code = via.run_buildah(std::move(args), sink, via.m_limits, m_cancel, what);
     *ok = code && *code == 0;
     return out;
 }
 
 // A bare id line after some platform's COMMIT: exported when it is an image of a platform that committed and
 // has no image yet (a RUN step printing an id of another platform's image, or of none, changes nothing).
-void PlatformsRun::claim(BuildahRun& lead, const std::string& id) {
+void PlatformsRun::claim(const std::string& id) {
+    // A scope of its own: the end of a child kills what is left in its scope, which for the lead is the build.
+    BuildRequest probe_request = m_request.base;
+    probe_request.build_id += "-probe";
+    BuildahRun probe(m_options, probe_request, nullptr, m_cancel);
     bool ok = false;
     const std::string out =
-        capture(lead,
+        capture(probe,
                 {"inspect", "--type", "image", "--format",
                  "{{.FromImageDigest}} {{.OCIv1.OS}}/{{.OCIv1.Architecture}}/{{.OCIv1.Variant}}", id},
                 "buildah inspect", &ok);
@@ -270,7 +276,7 @@ util::Result<int> PlatformsRun::build(BuildahRun& lead) {
     const auto cmd = command(lead, arg_env);
     std::chrono::steady_clock::time_point next_pids_check;
     const LogSink watched = [&](std::string_view line) {
-        on_line(lead, line);
+        on_line(line);
         // As BuildahRun's build: a RUN step at its process limit ends now (looked at every few milliseconds).
         const auto now = std::chrono::steady_clock::now();
         if (!lead.m_cgroup || now < next_pids_check) return;

@@ -10,6 +10,7 @@
 
 #include "config/loader.hpp"
 #include "pipeline/executor/buildah_executor.hpp"
+#include "pipeline/executor/containment.hpp"
 #include "pipeline/registry_pusher.hpp"
 #include "pipeline/stage_runner.hpp"
 #include "storage/build_json.hpp"
@@ -71,6 +72,8 @@ protected:
         m_config = std::move(*loaded.config);
         m_options.root = m_dir / "storage";
         m_options.runroot = m_dir / "run";
+        // As `serve` runs builds: each in a containment scope, whose children's ends kill what is left in it.
+        m_options.containment = ProcessContainment::make({m_dir / "data", ""});
         m_executor = make_buildah_executor(m_options);
     }
 
@@ -154,7 +157,10 @@ protected:
 };
 
 TEST_F(MultiPlatformBuild, TwoPlatformRulePushesAnIndexOfBothWithArm64BuiltUnderEmulation) {
-    const auto build = run(k_dockerfile);
+    // arm64 ends a few seconds after amd64: amd64's image is exported while buildah still builds arm64.
+    const auto build = run(std::string(k_dockerfile) +
+                           "RUN [\"/bin/busybox\", \"sh\", \"-c\", \"[ $(/bin/busybox uname -m) = x86_64 ] || "
+                           "/bin/busybox sleep 3\"]\n");
     ASSERT_EQ(m_outcome.state, BuildState::succeeded) << m_outcome.error;
     const std::vector<std::pair<std::string, BuildState>> expected = {{"checkout", BuildState::succeeded},
                                                                       {"locate", BuildState::succeeded},
