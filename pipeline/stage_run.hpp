@@ -42,6 +42,8 @@ private:
     util::Status build_stage();
     // One "build <platform>" stage per platform, in parallel; false (m_outcome filled) when one failed.
     bool build_platforms();
+    // The same for an executor that builds every platform in one job (one buildah process).
+    bool build_platforms_in_one(PlatformsJob& job);
     // Runs one build job to its end (canceled with `token`) into `out`.
     util::Status run_build(BuildRequest req, CancelToken& token, BuildResult& out, const std::string& log_prefix);
     // Runs the build's *.test.yml files (pipeline/executor/test_stage.hpp) against the built image; with

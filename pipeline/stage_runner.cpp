@@ -8,6 +8,7 @@
 #include "config/platform.hpp"
 #include "config/rules.hpp"
 #include "pipeline/commit_tags.hpp"
+#include "pipeline/executor/platforms_job.hpp"
 #include "pipeline/executor/test_stage.hpp"
 #include "pipeline/platform_builds.hpp"
 #include "pipeline/push_guards.hpp"
@@ -319,21 +320,57 @@ bool StageRunner::Run::build_platforms() {
     const BuildRequest base = build_request();
     const auto started = std::chrono::steady_clock::now();
     m_platforms_built.assign(m_platforms.size(), BuildResult{});
+    PlatformsRequest request{base, {}, m_config.builder.platform_parallelism};
+    for (const auto& platform : m_platforms) {
+        request.platforms.push_back(platform_request(base, platform, m_work.string(), started));
+    }
+    {
+        // Until the layouts are exported: a final image another build released may be this build's cache.
+        FinalImages::Building building;
+        if (m_owner.m_final_images != nullptr && base.cache) building = m_owner.m_final_images->building();
+        if (auto job = m_owner.m_executor.start_platforms(request, sink())) return build_platforms_in_one(*job);
+    }
     CancelToken siblings;  // stops every platform: the build's cancel, or one platform failing
     CancelCallback forward(m_token, [this, &siblings] { siblings.cancel(m_token.reason()); });
     std::atomic<bool> all_ok{true};
     run_parallel(m_platforms.size(), m_config.builder.platform_parallelism, siblings, [&](std::size_t i) {
-        const std::string& platform = m_platforms[i];
         const auto build = [&] {
-            return run_build(platform_request(base, platform, m_work.string(), started), siblings, m_platforms_built[i],
-                             "[" + platform + "] ");
+            return run_build(platform_request(base, m_platforms[i], m_work.string(), started), siblings,
+                             m_platforms_built[i], "[" + m_platforms[i] + "] ");
         };
-        if (!stage("build " + platform, build, &siblings)) {
+        if (!stage("build " + m_platforms[i], build, &siblings)) {
             all_ok = false;
             siblings.cancel(CancelToken::Reason::canceled);
         }
     });
     // A cancel that came after the last platform finished is the push stage's to report.
+    return all_ok;
+}
+
+bool StageRunner::Run::build_platforms_in_one(PlatformsJob& job) {
+    CancelCallback stop_job(m_token, [&job] { job.cancel(); });
+    std::atomic<bool> all_ok{true};
+    // Each platform's stage is recorded whenever the cancel comes: its outcome (canceled then) ends it.
+    CancelToken never;
+    run_parallel(m_platforms.size(), static_cast<int>(m_platforms.size()), never, [&](std::size_t i) {
+        // The stage starts with the platform's first build step in buildah's output, and ends with its export.
+        job.wait_started(i);
+        const auto built = [&]() -> util::Status {
+            auto result = job.wait(i);
+            if (!result) return result.error();
+            m_platforms_built[i] = *result;
+            return {};
+        };
+        if (!stage("build " + m_platforms[i], built, &never)) all_ok = false;
+    });
+    const util::Status whole = job.wait_all();
+    if (all_ok && !whole) {
+        // Each platform built, yet one exported image is not what buildah's manifest list holds for it.
+        end(whole.error().kind == util::ErrorKind::canceled ? storage::BuildState::canceled
+                                                            : storage::BuildState::failed,
+            "build " + whole.error().message);
+        return false;
+    }
     return all_ok;
 }
 

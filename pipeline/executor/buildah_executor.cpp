@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "pipeline/executor/buildah_leftovers.hpp"
+#include "pipeline/executor/buildah_multi.hpp"
 #include "pipeline/executor/buildah_run.hpp"
 #include "pipeline/executor/hooks.hpp"
 #include "pipeline/executor/test_stage_run.hpp"
@@ -86,6 +87,14 @@ public:
             [options = m_options, request = std::move(request), sink = std::move(sink)](const CancelSignal& cancel) {
                 return TestRun(*options, request, sink, cancel).run();
             });
+    }
+
+    std::unique_ptr<PlatformsJob> start_platforms(const PlatformsRequest& request, LogSink sink) override {
+        // Docker Hub hooks run once per platform, around each platform's build: one BuildahRun per platform.
+        for (const Hook hook : {Hook::post_checkout, Hook::pre_build, Hook::build, Hook::post_build}) {
+            if (request.base.hooks && !hook_path(request.base, hook).empty()) return nullptr;
+        }
+        return start_buildah_platforms(m_options, request, std::move(sink));
     }
 
     util::Status run_hook(Hook hook, const BuildRequest& request, const LogSink& sink) override {

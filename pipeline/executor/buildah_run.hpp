@@ -34,6 +34,8 @@ util::Result<StorageCommandOutcome> run_storage_command(const BuildahOptions& op
                                                         std::chrono::seconds timeout);
 
 class BuildahRun {
+    friend class PlatformsRun;  // buildah_multi.cpp: one build of several platforms, each exported by export_layout()
+
 public:
     // `cancel` must outlive the run. Not thread-safe; run() is called once, on a worker thread.
     BuildahRun(const BuildahOptions& options, BuildRequest request, LogSink sink, const CancelSignal& cancel);

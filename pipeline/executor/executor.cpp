@@ -1,5 +1,6 @@
 #include "pipeline/executor/executor.hpp"
 
+#include "pipeline/executor/platforms_job.hpp"
 #include "util/enum_name.hpp"
 
 namespace hookyard::pipeline {
@@ -24,6 +25,10 @@ std::string_view to_string(Hook hook) {
         Hook::post_push, std::array<std::string_view, 9>{"post_checkout", "pre_build", "build", "post_build",
                                                          "pre_test", "test", "post_test", "pre_push", "post_push"});
     return k_names(hook, "unknown");
+}
+
+std::unique_ptr<PlatformsJob> Executor::start_platforms(const PlatformsRequest& /*request*/, LogSink /*sink*/) {
+    return nullptr;
 }
 
 }  // namespace hookyard::pipeline

@@ -13,6 +13,9 @@
 
 namespace hookyard::pipeline {
 
+class PlatformsJob;       // platforms_job.hpp
+struct PlatformsRequest;  // platforms_job.hpp
+
 // Receives every output line (without the trailing newline) of the build's processes and hookyard's own
 // progress lines ("hookyard: ..."). Called from the job's worker thread, one line at a time, never
 // concurrently for one job; it must not throw, and not block for long (it throttles the build).
@@ -132,6 +135,11 @@ public:
     // Starts the test stage (test_stage.hpp) on a worker thread and returns at once; the tests' output
     // streams to `sink`. Never returns nullptr. Thread-safe.
     virtual std::unique_ptr<TestJob> start_tests(TestRequest request, LogSink sink) = 0;
+
+    // Starts every platform of a multi-platform build as one job (platforms_job.hpp) and returns at once, or
+    // returns nullptr when this executor builds them one start() per platform (the default, and buildah's
+    // choice for a build with Docker Hub hooks, which run once per platform). Thread-safe.
+    virtual std::unique_ptr<PlatformsJob> start_platforms(const PlatformsRequest& request, LogSink sink);
 };
 
 }  // namespace hookyard::pipeline

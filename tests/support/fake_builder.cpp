@@ -4,6 +4,7 @@
 #include <future>
 
 #include "pipeline/cancel.hpp"
+#include "pipeline/executor/platforms_job.hpp"
 
 namespace hookyard::test {
 namespace {
@@ -35,6 +36,44 @@ private:
     bool m_canceled = false;
 };
 
+class FakePlatformsJob final : public pipeline::PlatformsJob {
+public:
+    FakePlatformsJob(std::vector<util::Result<pipeline::BuildResult>> outcomes, std::vector<std::string> platforms,
+                     bool block)
+        : m_outcomes(std::move(outcomes)), m_platforms(std::move(platforms)), m_block(block) {}
+
+    void cancel() override {
+        {
+            std::lock_guard lock(m_mutex);
+            m_canceled = true;
+        }
+        m_cv.notify_all();
+    }
+    void wait_started(std::size_t) override {}
+    util::Result<pipeline::BuildResult> wait(std::size_t i) override {
+        std::unique_lock lock(m_mutex);
+        if (!m_block) return m_outcomes.at(i);
+        m_cv.wait(lock, [this] { return m_canceled; });
+        return util::make_error(util::ErrorKind::canceled, "build canceled");
+    }
+    util::Status wait_all() override {
+        for (std::size_t i = 0; i < m_outcomes.size(); ++i) {
+            auto outcome = wait(i);
+            if (!outcome)
+                return util::make_error(outcome.error().kind, m_platforms[i] + ": " + outcome.error().message);
+        }
+        return {};
+    }
+
+private:
+    std::vector<util::Result<pipeline::BuildResult>> m_outcomes;
+    std::vector<std::string> m_platforms;
+    bool m_block;
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    bool m_canceled = false;
+};
+
 class PassedTests final : public pipeline::TestJob {
 public:
     void cancel() override {}
@@ -60,6 +99,25 @@ std::unique_ptr<pipeline::BuildJob> FakeExecutor::start(pipeline::BuildRequest r
     built.manifest_digest = "sha256:" + std::string(64, 'm');
     if (m_error) return std::make_unique<FakeJob>(*m_error, m_block);
     return std::make_unique<FakeJob>(built, m_block);
+}
+
+std::unique_ptr<pipeline::PlatformsJob> FakeExecutor::start_platforms(const pipeline::PlatformsRequest& request,
+                                                                      pipeline::LogSink sink) {
+    if (!m_one_job) return nullptr;
+    ++m_platform_jobs;
+    sink("fake build of every platform of " + request.base.dockerfile);
+    std::vector<util::Result<pipeline::BuildResult>> outcomes;
+    std::vector<std::string> platforms;
+    for (const auto& req : request.platforms) {
+        pipeline::BuildResult built;
+        built.layout_dir = req.layout_dir;
+        built.layout_ref = req.layout_ref;
+        built.manifest_digest = "sha256:" + std::string(64, 'm');
+        outcomes.emplace_back(built);
+        if (req.platform == m_failing_platform && m_error) outcomes.back() = *m_error;
+        platforms.push_back(req.platform);
+    }
+    return std::make_unique<FakePlatformsJob>(std::move(outcomes), std::move(platforms), m_block);
 }
 
 util::Status FakeExecutor::run_hook(pipeline::Hook hook, const pipeline::BuildRequest&, const pipeline::LogSink&) {

@@ -24,6 +24,16 @@ public:
                           const pipeline::LogSink& sink) override;
     // Counts the test run; the tests pass at once.
     std::unique_ptr<pipeline::TestJob> start_tests(pipeline::TestRequest request, pipeline::LogSink sink) override;
+    // nullptr (one start() per platform) unless one_job_for_platforms() was called: then one job whose
+    // platforms succeed, except `failing` (fail_with()'s error), and which blocks like start()'s.
+    std::unique_ptr<pipeline::PlatformsJob> start_platforms(const pipeline::PlatformsRequest& request,
+                                                            pipeline::LogSink sink) override;
+
+    void one_job_for_platforms(std::string failing = "") {
+        m_one_job = true;
+        m_failing_platform = std::move(failing);
+    }
+    int platform_jobs_started() const { return m_platform_jobs.load(); }
 
     void fail_with(util::Error error) { m_error = std::move(error); }
     void block_until_canceled() { m_block = true; }
@@ -34,6 +44,9 @@ public:
 private:
     std::optional<util::Error> m_error;
     bool m_block = false;
+    bool m_one_job = false;
+    std::string m_failing_platform;
+    std::atomic<int> m_platform_jobs{0};
     std::atomic<int> m_started{0};
     std::atomic<int> m_tests{0};
     mutable std::mutex m_mutex;

@@ -10,6 +10,7 @@
 
 #include "config/loader.hpp"
 #include "pipeline/executor/buildah_executor.hpp"
+#include "pipeline/executor/containment.hpp"
 #include "pipeline/registry_pusher.hpp"
 #include "pipeline/stage_runner.hpp"
 #include "storage/build_json.hpp"
@@ -71,6 +72,8 @@ protected:
         m_config = std::move(*loaded.config);
         m_options.root = m_dir / "storage";
         m_options.runroot = m_dir / "run";
+        // As `serve` runs builds: each in a containment scope, whose children's ends kill what is left in it.
+        m_options.containment = ProcessContainment::make({m_dir / "data", ""});
         m_executor = make_buildah_executor(m_options);
     }
 
@@ -126,6 +129,18 @@ protected:
         return out;
     }
 
+    std::string log_of(const storage::Build& b) {
+        auto chunk = m_store->read_log(b.id, 0, 1 << 24);
+        return chunk ? chunk->data : chunk.error().message;
+    }
+
+    const storage::Stage* stage_named(const storage::Build& b, const std::string& name) {
+        for (const auto& s : b.stages) {
+            if (s.name == name) return &s;
+        }
+        return nullptr;
+    }
+
     std::vector<std::pair<std::string, BuildState>> stages(const storage::Build& b) {
         std::vector<std::pair<std::string, BuildState>> out;
         for (const auto& s : b.stages) out.emplace_back(s.name, s.state);
@@ -142,7 +157,10 @@ protected:
 };
 
 TEST_F(MultiPlatformBuild, TwoPlatformRulePushesAnIndexOfBothWithArm64BuiltUnderEmulation) {
-    const auto build = run(k_dockerfile);
+    // arm64 ends a few seconds after amd64: amd64's image is exported while buildah still builds arm64.
+    const auto build = run(std::string(k_dockerfile) +
+                           "RUN [\"/bin/busybox\", \"sh\", \"-c\", \"[ $(/bin/busybox uname -m) = x86_64 ] || "
+                           "/bin/busybox sleep 3\"]\n");
     ASSERT_EQ(m_outcome.state, BuildState::succeeded) << m_outcome.error;
     const std::vector<std::pair<std::string, BuildState>> expected = {{"checkout", BuildState::succeeded},
                                                                       {"locate", BuildState::succeeded},
@@ -174,6 +192,12 @@ TEST_F(MultiPlatformBuild, TwoPlatformRulePushesAnIndexOfBothWithArm64BuiltUnder
     EXPECT_EQ(file_in_image("arm64", "cross"), "built for arm64 on x86_64\n") << "FROM --platform=$BUILDPLATFORM";
     EXPECT_EQ(file_in_image("amd64", "arch"), "x86_64\n") << "the amd64 image still builds natively";
 
+    EXPECT_NE(log_of(build).find("one buildah build for linux/amd64,linux/arm64 (--jobs 2)"), std::string::npos)
+        << "one buildah process builds every platform";
+    std::string names;
+    test::sh(buildah_cli() + " images --format '{{.Name}}' 2>&1", &names);
+    EXPECT_EQ(names.find("hookyard-platforms"), std::string::npos) << "the manifest list is removed: " << names;
+
     const auto json = storage::build_to_json(build);
     ASSERT_TRUE(json["platforms"].is_array()) << json.dump();
     ASSERT_EQ(json["platforms"].size(), 2u);
@@ -204,9 +228,33 @@ TEST_F(MultiPlatformBuild, OnePlatformFailingFailsTheBuildAndPushesNothing) {
     const auto build = run(dockerfile);
     EXPECT_EQ(m_outcome.state, BuildState::failed);
     EXPECT_EQ(m_outcome.error.rfind("build linux/arm64: ", 0), 0u) << m_outcome.error;
+    // One buildah process builds both: amd64's stage ends with its image, arm64's with the failing step.
+    const auto* arm64 = stage_named(build, "build linux/arm64");
+    ASSERT_NE(arm64, nullptr);
+    EXPECT_EQ(arm64->state, BuildState::failed);
+    EXPECT_NE(arm64->error.find("Dockerfile:13"), std::string::npos)
+        << "the failing RUN's Dockerfile line: " << arm64->error;
     for (const auto& s : build.stages) EXPECT_NE(s.name, "push");
     std::string out;
     EXPECT_NE(skopeo("--raw", out), 0) << "nothing is pushed: " << out;
+}
+
+TEST_F(MultiPlatformBuild, TimeoutStopsTheOneBuildahProcessOfEveryPlatform) {
+    m_config.builder.timeout = std::chrono::seconds(8);
+    m_options.kill_grace = std::chrono::milliseconds(500);
+    m_executor = make_buildah_executor(m_options);
+    const auto started = std::chrono::steady_clock::now();
+    const auto build = run(std::string(k_dockerfile) + "RUN [\"/bin/busybox\", \"sleep\", \"613\"]\n");
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(120));
+    EXPECT_EQ(m_outcome.state, BuildState::failed);
+    EXPECT_NE(m_outcome.error.find("timeout"), std::string::npos) << m_outcome.error;
+    for (const char* name : {"build linux/amd64", "build linux/arm64"}) {
+        const auto* s = stage_named(build, name);
+        ASSERT_NE(s, nullptr) << name;
+        EXPECT_EQ(s->state, BuildState::failed) << name;
+    }
+    std::string left;
+    EXPECT_NE(test::sh("pgrep -f 'busybox slee[p] 613'", &left), 0) << "the process group is gone: " << left;
 }
 
 }  // namespace

@@ -34,12 +34,15 @@ protected:
         return out;
     }
 
-    // Runs a build whose platforms block until canceled, and cancels it once `started` of them run.
+    // Runs a build whose platforms block until canceled, and cancels it once `started` of them run (or, with
+    // one_job_for_platforms(), once `started` jobs for all platforms run).
     RunOutcome cancel_once_started(const storage::Build& build, int started) {
         m_executor.block_until_canceled();
         CancelToken token;
         std::thread canceler([&] {
-            EXPECT_TRUE(test::wait_until([&] { return m_executor.builds_started() == started; }, 10s));
+            EXPECT_TRUE(test::wait_until(
+                [&] { return m_executor.builds_started() == started || m_executor.platform_jobs_started() == started; },
+                10s));
             token.cancel(CancelToken::Reason::canceled);
         });
         const auto out = run(build, token);
@@ -70,15 +73,19 @@ TEST_F(PlatformStages, EachPlatformIsAStageAndThePushIsOneIndexRecordingEveryPla
 }
 
 TEST_F(PlatformStages, CancelStopsEveryPlatformBuildingAtOnceAndPushesNothing) {
-    const auto build = claimed();
-    // Both platforms run at once inside the one run (platform_parallelism 2).
-    const auto out = cancel_once_started(build, 2);
-    EXPECT_EQ(out.state, BuildState::canceled);
-    EXPECT_EQ(sorted_stages(build.id), (Stages{{"checkout", BuildState::succeeded},
-                                               {"locate", BuildState::succeeded},
-                                               {"build linux/amd64", BuildState::canceled},
-                                               {"build linux/arm64", BuildState::canceled}}));
-    EXPECT_TRUE(m_pusher.requests().empty());
+    for (const bool one_job : {false, true}) {
+        SCOPED_TRACE(one_job ? "one job for every platform" : "one job per platform");
+        if (one_job) m_executor.one_job_for_platforms();
+        const auto build = claimed();
+        // Both platforms run at once inside the one run (platform_parallelism 2), or in the one job.
+        const auto out = cancel_once_started(build, one_job ? 1 : 2);
+        EXPECT_EQ(out.state, BuildState::canceled);
+        EXPECT_EQ(sorted_stages(build.id), (Stages{{"checkout", BuildState::succeeded},
+                                                   {"locate", BuildState::succeeded},
+                                                   {"build linux/amd64", BuildState::canceled},
+                                                   {"build linux/arm64", BuildState::canceled}}));
+        EXPECT_TRUE(m_pusher.requests().empty());
+    }
 }
 
 TEST_F(PlatformStages, ParallelismOneStartsNoSecondPlatformAfterACancel) {
@@ -111,6 +118,36 @@ TEST_F(PlatformStages, APlatformThisHostCannotRunFailsBeforeAnyBuild) {
     EXPECT_EQ(out.state, BuildState::failed);
     EXPECT_NE(out.error.find("qemu-user-static"), std::string::npos) << out.error;
     EXPECT_EQ(m_executor.builds_started(), 0);
+}
+
+TEST_F(PlatformStages, OneJobForEveryPlatformStillRecordsAStagePerPlatformAndPushesAnIndex) {
+    m_executor.one_job_for_platforms();
+    const auto build = claimed();
+    const auto out = run(build);
+    ASSERT_EQ(out.state, BuildState::succeeded) << out.error;
+    EXPECT_EQ(m_executor.platform_jobs_started(), 1);
+    EXPECT_EQ(m_executor.builds_started(), 0) << "no build job per platform";
+    EXPECT_EQ(sorted_stages(build.id), (Stages{{"checkout", BuildState::succeeded},
+                                               {"locate", BuildState::succeeded},
+                                               {"build linux/amd64", BuildState::succeeded},
+                                               {"build linux/arm64", BuildState::succeeded},
+                                               {"push", BuildState::succeeded}}));
+    ASSERT_EQ(m_pusher.requests().size(), 2u);
+    EXPECT_EQ(m_pusher.requests()[0].platforms.size(), 2u);
+}
+
+TEST_F(PlatformStages, OneJobWithAFailingPlatformFailsItsStageNamingItAndPushesNothing) {
+    m_executor.one_job_for_platforms("linux/arm64");
+    m_executor.fail_with(util::make_error(util::ErrorKind::invalid_input, "Dockerfile:3: RUN failed"));
+    const auto build = claimed();
+    const auto out = run(build);
+    EXPECT_EQ(out.state, BuildState::failed);
+    EXPECT_EQ(out.error, "build linux/arm64: Dockerfile:3: RUN failed");
+    EXPECT_EQ(sorted_stages(build.id), (Stages{{"checkout", BuildState::succeeded},
+                                               {"locate", BuildState::succeeded},
+                                               {"build linux/amd64", BuildState::succeeded},
+                                               {"build linux/arm64", BuildState::failed}}));
+    EXPECT_TRUE(m_pusher.requests().empty());
 }
 
 }  // namespace
