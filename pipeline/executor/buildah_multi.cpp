@@ -174,6 +174,10 @@ std::vector<std::string> PlatformsRun::command(BuildahRun& lead, std::map<std::s
     std::vector<std::string> cmd = lead.build_command(arg_env);
     // --iidfile: refused with several platforms; the ids come from the output and the manifest list.
     if (const auto it = std::find(cmd.begin(), cmd.end(), "--iidfile"); it != cmd.end()) cmd.erase(it, it + 2);
+    // Cache off: one platform's build commits straight into its layout (-t oci:…); here each platform's image
+    // goes to its own layout through export_platform, so buildah tags nothing.
+    if (const auto it = std::find(cmd.begin(), cmd.end(), "-t"); it != cmd.end()) cmd.erase(it, it + 2);
+    std::erase(cmd, std::string("--disable-compression=false"));
     std::string platforms;
     for (const auto& p : m_request.platforms) platforms += (platforms.empty() ? "" : ",") + p.platform;
     std::vector<std::string> flags{

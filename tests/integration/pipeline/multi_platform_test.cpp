@@ -221,6 +221,25 @@ TEST_F(MultiPlatformBuild, HostWithoutTheArm64HandlerFailsBeforeBuildingNamingTh
     EXPECT_NE(skopeo("--raw", out), 0) << out;
 }
 
+TEST_F(MultiPlatformBuild, WithTheCacheOffEachPlatformReachesItsOwnLayoutAndNoImageStays) {
+    // Cache off: a single-platform build commits straight into its layout (-t oci:…); with several platforms
+    // each image goes to its own layout and is then removed from buildah's storage.
+    m_config.builder.cache = false;
+    const auto build = run(k_dockerfile);
+    ASSERT_EQ(m_outcome.state, BuildState::succeeded) << m_outcome.error;
+    std::string raw;
+    ASSERT_EQ(skopeo("--raw", raw), 0) << raw;
+    const auto index = nlohmann::json::parse(raw, nullptr, false);
+    ASSERT_FALSE(index.is_discarded()) << raw;
+    ASSERT_EQ(index["manifests"].size(), 2u) << raw;
+    EXPECT_NE(index["manifests"][0]["digest"], index["manifests"][1]["digest"]);
+    EXPECT_EQ(file_in_image("arm64", "arch"), "aarch64\n");
+    EXPECT_EQ(file_in_image("amd64", "arch"), "x86_64\n");
+    std::string ids;
+    test::sh(buildah_cli() + " images -q 2>&1", &ids);
+    EXPECT_EQ(ids, "") << "images left in the build's storage: " << log_of(build);
+}
+
 TEST_F(MultiPlatformBuild, OnePlatformFailingFailsTheBuildAndPushesNothing) {
     const std::string dockerfile =
         std::string(k_dockerfile) +
