@@ -5,8 +5,11 @@ target_compile_options(hookyard_options INTERFACE -Wall -Wextra -Wpedantic -Wsha
 if(HOOKYARD_WERROR)
   target_compile_options(hookyard_options INTERFACE -Werror)
 endif()
-# Boost.Asio/Beast: separate compilation is not used; keep the header-only defaults but drop deprecated APIs.
-target_compile_definitions(hookyard_options INTERFACE BOOST_ASIO_NO_DEPRECATED)
+# Boost.Asio/Beast: separate compilation (their non-template code is compiled once, in http/boost_src.cpp,
+# not in every file that includes them: a third of the Beast client's compile time), without deprecated APIs.
+# Every target of ours gets these definitions, so that all agree on which code is declared and which defined.
+target_compile_definitions(hookyard_options INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_SEPARATE_COMPILATION
+                                                      BOOST_BEAST_SEPARATE_COMPILATION)
 
 set(_san "")
 if(HOOKYARD_ASAN)
