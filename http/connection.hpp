@@ -83,6 +83,10 @@ private:
     util::Status write_request(Stream& stream, const Request& request, const Target& target, const BodySource& body,
                                std::chrono::milliseconds timeout, std::uint64_t& sent,
                                boost::system::error_code& write_error);
+    // Writes all of `bytes` (within `timeout`).
+    template <class Stream>
+    boost::system::error_code write_all(Stream& stream, boost::asio::const_buffer bytes,
+                                        std::chrono::milliseconds timeout);
     template <class Stream>
     util::Result<Response> read_response(Stream& stream, const Request& request,
                                          boost::beast::http::response_parser<boost::beast::http::buffer_body>& parser,
