@@ -276,12 +276,34 @@ util::Result<Response> Connection::exchange_on(Stream& stream, const Request& re
 
 namespace {
 
-// The request line and header fields of `request`, ending with the empty line.
-std::string request_head(const Request& request, const Target& target, const std::string& user_agent,
-                         std::uint64_t body_size) {
+// Characters that would end a request line's part or a header field early (the rest would pass for fields or
+// requests of its own): for a header value, line breaks and NUL; for the method, target and header names,
+// also spaces (and ':' in a name).
+constexpr std::string_view k_breaks_value("\r\n\0", 3);
+constexpr std::string_view k_breaks_target("\r\n\0 \t", 5);
+constexpr std::string_view k_breaks_name("\r\n\0 \t:", 6);
+
+bool fits(std::string_view text, std::string_view forbidden) {
+    return !text.empty() && text.find_first_of(forbidden) == std::string_view::npos;
+}
+
+// The request line and header fields of `request`, ending with the empty line; an error naming the part that
+// cannot be sent as it is (never a header's value: it may hold a credential).
+util::Result<std::string> request_head(const Request& request, const Target& target, const std::string& user_agent,
+                                       std::uint64_t body_size) {
+    if (!fits(request.method, k_breaks_name) || !fits(target.path, k_breaks_target)) {
+        return make_error(ErrorKind::invalid_input, "the HTTP method or request target holds a space or line break");
+    }
     std::string head = request.method + " " + target.path + " HTTP/1.1\r\n";
     bool has_host = false, has_agent = false;
     for (const auto& [name, value] : request.headers) {
+        if (!fits(name, k_breaks_name) || value.find_first_of(k_breaks_value) != std::string::npos) {
+            std::string shown = name.substr(0, 64);
+            for (char& c : shown) c = (c < 0x20 || c == 0x7f) ? '?' : c;
+            return make_error(ErrorKind::invalid_input, "HTTP header '" + shown +
+                                                            "' holds a line break, NUL or a space where none may be; "
+                                                            "fix the header where it is configured");
+        }
         if (beast::iequals(name, "Host")) has_host = true;
         if (beast::iequals(name, "User-Agent")) has_agent = true;
         if (beast::iequals(name, "Content-Length") || beast::iequals(name, "Transfer-Encoding")) continue;
@@ -310,12 +332,14 @@ util::Status Connection::write_request(Stream& stream, const Request& request, c
                                        error_code& write_error) {
     // The head is written by hand, the body as raw bytes: Beast's serializer would instantiate the whole
     // TLS and TCP write machinery once per buffer type it can produce (a third of this file's compile time).
-    const std::string head = request_head(request, target, m_options.user_agent, body.size());
-    error_code ec = write_all(stream, asio::buffer(head), timeout);
+    const auto head = request_head(request, target, m_options.user_agent, body.size());
+    if (!head) return head.error();
+    error_code ec = write_all(stream, asio::buffer(*head), timeout);
     if (ec) return network_error(ec, "sending a request to");
     while (sent < body.size()) {
         auto piece = body.read(sent, m_chunk.get(), m_options.stream_buffer_size);
         if (!piece) return piece.error();
+        if (piece->empty()) return make_error(ErrorKind::internal, "a request body ended before its declared size");
         ec = write_all(stream, asio::buffer(piece->data(), piece->size()), timeout);
         if (ec) {
             if (!is_connection_drop(ec)) return network_error(ec, "sending a request body to");

@@ -149,6 +149,30 @@ TEST(HttpClient, RejectsBadUrlsAndEmbeddedCredentials) {
     EXPECT_EQ(creds.error().message.find("secret"), std::string::npos);
 }
 
+TEST(HttpClient, AHeaderOrMethodThatWouldSplitTheRequestIsRefusedUnsent) {
+    HttpTestServer server(echo_sizes);
+    auto c = client();
+    auto injected = get(server.url("/x"));
+    injected.headers.emplace_back("X-Token", "s3cret\r\nX-Injected: 1");
+    auto response = c->request(injected);
+    ASSERT_FALSE(response.ok());
+    EXPECT_EQ(response.error().kind, util::ErrorKind::invalid_input);
+    EXPECT_NE(response.error().message.find("X-Token"), std::string::npos) << response.error().message;
+    EXPECT_EQ(response.error().message.find("s3cret"), std::string::npos) << "a header's value is never shown";
+    auto bad_name = get(server.url("/x"));
+    bad_name.headers.emplace_back("X-A: b\r\nX-C", "d");
+    EXPECT_FALSE(c->request(bad_name).ok());
+    auto bad_method = get(server.url("/x"));
+    bad_method.method = "GET /other HTTP/1.1\r\nX:";
+    EXPECT_FALSE(c->request(bad_method).ok());
+    EXPECT_TRUE(server.requests().empty()) << "nothing reached the server";
+    auto fine = get(server.url("/x"));
+    fine.headers.emplace_back("X-Token", "a value: with colons and spaces");
+    ASSERT_TRUE(c->request(fine).ok());
+    ASSERT_EQ(server.requests().size(), 1u);
+    EXPECT_EQ(server.requests()[0].header("x-token"), "a value: with colons and spaces");
+}
+
 TEST(HttpClient, MissingBodyFileIsInvalidInput) {
     HttpTestServer server(echo_sizes);
     http::Request r;
