@@ -9,53 +9,55 @@
 namespace hookyard::test {
 namespace {
 
-class FakeJob final : public pipeline::BuildJob {
+// A fake job's outcome: at once, or (blocking) only "canceled", once cancel() comes.
+class CancelGate {
 public:
-    FakeJob(util::Result<pipeline::BuildResult> result, bool block) : m_result(std::move(result)), m_block(block) {}
-
-    void cancel() override {
+    explicit CancelGate(bool block) : m_block(block) {}
+    void cancel() {
         {
             std::lock_guard lock(m_mutex);
             m_canceled = true;
         }
         m_cv.notify_all();
     }
-    util::Result<pipeline::BuildResult> wait() override {
+    template <class T>
+    util::Result<T> outcome(const util::Result<T>& ready) {
+        if (!m_block) return ready;
         std::unique_lock lock(m_mutex);
-        if (!m_block) return m_result;
         m_cv.wait(lock, [this] { return m_canceled; });
         return util::make_error(util::ErrorKind::canceled, "build canceled");
     }
-    bool finished() const override { return !m_block; }
+    bool blocks() const { return m_block; }
 
 private:
-    util::Result<pipeline::BuildResult> m_result;
     bool m_block;
     std::mutex m_mutex;
     std::condition_variable m_cv;
     bool m_canceled = false;
 };
 
+class FakeJob final : public pipeline::BuildJob {
+public:
+    FakeJob(util::Result<pipeline::BuildResult> result, bool block) : m_result(std::move(result)), m_gate(block) {}
+
+    void cancel() override { m_gate.cancel(); }
+    util::Result<pipeline::BuildResult> wait() override { return m_gate.outcome(m_result); }
+    bool finished() const override { return !m_gate.blocks(); }
+
+private:
+    util::Result<pipeline::BuildResult> m_result;
+    CancelGate m_gate;
+};
+
 class FakePlatformsJob final : public pipeline::PlatformsJob {
 public:
     FakePlatformsJob(std::vector<util::Result<pipeline::BuildResult>> outcomes, std::vector<std::string> platforms,
                      bool block)
-        : m_outcomes(std::move(outcomes)), m_platforms(std::move(platforms)), m_block(block) {}
+        : m_outcomes(std::move(outcomes)), m_platforms(std::move(platforms)), m_gate(block) {}
 
-    void cancel() override {
-        {
-            std::lock_guard lock(m_mutex);
-            m_canceled = true;
-        }
-        m_cv.notify_all();
-    }
+    void cancel() override { m_gate.cancel(); }
     void wait_started(std::size_t) override {}
-    util::Result<pipeline::BuildResult> wait(std::size_t i) override {
-        std::unique_lock lock(m_mutex);
-        if (!m_block) return m_outcomes.at(i);
-        m_cv.wait(lock, [this] { return m_canceled; });
-        return util::make_error(util::ErrorKind::canceled, "build canceled");
-    }
+    util::Result<pipeline::BuildResult> wait(std::size_t i) override { return m_gate.outcome(m_outcomes.at(i)); }
     util::Status wait_all() override {
         for (std::size_t i = 0; i < m_outcomes.size(); ++i) {
             auto outcome = wait(i);
@@ -68,10 +70,7 @@ public:
 private:
     std::vector<util::Result<pipeline::BuildResult>> m_outcomes;
     std::vector<std::string> m_platforms;
-    bool m_block;
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
-    bool m_canceled = false;
+    CancelGate m_gate;
 };
 
 class PassedTests final : public pipeline::TestJob {
