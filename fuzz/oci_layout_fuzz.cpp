@@ -16,13 +16,13 @@
 #include <string_view>
 #include <vector>
 
-#include "pipeline/registry/digest.hpp"
 #include "pipeline/registry/oci_layout.hpp"
+#include "util/digest.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-using hookyard::pipeline::sha256_digest;
+using hookyard::util::sha256_digest;
 
 std::vector<std::string> split_parts(std::string_view input) {
     constexpr std::string_view k_separator = "\n----\n";

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "pipeline/registry/digest.hpp"
+#include "util/digest.hpp"
 
 namespace fs = std::filesystem;
 
@@ -151,7 +151,7 @@ util::Result<std::string> context_digest(const std::string& dir) {
     if (ec)
         return util::make_error(util::ErrorKind::invalid_input, "cannot read the context " + dir + ": " + ec.message());
     std::sort(entries.begin(), entries.end());
-    Sha256 all;
+    util::Sha256 all;
     for (const auto& [rel, path] : entries) {
         const auto status = fs::symlink_status(path, ec);
         std::string line = rel + '\0';
@@ -160,7 +160,7 @@ util::Result<std::string> context_digest(const std::string& dir) {
         } else if (fs::is_directory(status)) {
             line += "d";
         } else {
-            auto digest = sha256_file(path.string());
+            auto digest = util::sha256_file(path.string());
             if (!digest) return digest.error();
             const bool exec = (status.permissions() & fs::perms::owner_exec) != fs::perms::none;
             line += std::string(exec ? "x " : "f ") + *digest;
@@ -174,9 +174,9 @@ std::string build_identity(const IdentityInputs& in) {
     // Versioned (the leading 1): a change of what counts must not match identities computed before it.
     // Positional: the order of the fields is part of the format (version 1).
     const nlohmann::json canonical =
-        nlohmann::json::array({1, in.context_digest, in.dockerfile_path, sha256_digest(in.dockerfile_text),
+        nlohmann::json::array({1, in.context_digest, in.dockerfile_path, util::sha256_digest(in.dockerfile_text),
                                in.build_args, in.automatic_args, in.platforms, in.hooks, in.base_digests});
-    return sha256_digest(canonical.dump());
+    return util::sha256_digest(canonical.dump());
 }
 
 std::map<std::string, std::string> declared_automatic_args(const DockerfileFacts& facts,

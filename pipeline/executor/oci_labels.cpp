@@ -1,11 +1,11 @@
 #include "pipeline/executor/oci_labels.hpp"
 
-#include <openssl/evp.h>
-
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "util/digest.hpp"
 
 namespace hookyard::pipeline {
 namespace {
@@ -21,12 +21,9 @@ struct WrittenBlob {
     std::uint64_t size = 0;
 };
 
-// "sha256:<64 lowercase hex>"; anything else would not name a file inside the layout.
+// A digest that names a file inside the layout ("sha256:<64 lowercase hex>"; nothing else, no "../").
 bool is_layout_digest(const LayoutJson& value) {
-    if (!value.is_string()) return false;
-    const auto& text = value.get_ref<const std::string&>();
-    if (text.size() != 71 || text.rfind("sha256:", 0) != 0) return false;
-    return text.find_first_not_of("0123456789abcdef", 7) == std::string::npos;
+    return value.is_string() && util::is_valid_digest(value.get_ref<const std::string&>());
 }
 
 std::string layout_blob_path(const std::string& dir, const std::string& digest) {
@@ -62,14 +59,7 @@ util::Status replace_layout_file(const std::string& path, const std::string& con
 util::Result<WrittenBlob> write_layout_blob(const std::string& dir, const LayoutJson& json) {
     // Labels come from commits and URLs: invalid UTF-8 is replaced rather than thrown on.
     const std::string content = json.dump(-1, ' ', false, LayoutJson::error_handler_t::replace);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (EVP_Digest(content.data(), content.size(), md, &len, EVP_sha256(), nullptr) != 1) {
-        return make_error(ErrorKind::internal, "OpenSSL cannot compute SHA-256; check the OpenSSL installation");
-    }
-    static constexpr char k_hex[] = "0123456789abcdef";
-    WrittenBlob blob{"sha256:", content.size()};
-    for (unsigned i = 0; i < len; ++i) blob.digest += {k_hex[md[i] >> 4], k_hex[md[i] & 15]};
+    const WrittenBlob blob{util::sha256_digest(content), content.size()};
     if (auto st = replace_layout_file(layout_blob_path(dir, blob.digest), content); !st) return st.error();
     return blob;
 }

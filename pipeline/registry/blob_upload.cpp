@@ -3,7 +3,7 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 
-#include "pipeline/registry/digest.hpp"
+#include "util/digest.hpp"
 
 namespace hookyard::pipeline::detail {
 namespace {
@@ -31,8 +31,8 @@ public:
     std::string digest() const { return m_hash.digest(); }
 
 private:
-    Sha256 m_hash;
-    Sha256 m_chunk_start;
+    util::Sha256 m_hash;
+    util::Sha256 m_chunk_start;
 };
 
 util::Error corrupt(const OciImage& image, const Descriptor& blob) {

@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "pipeline/registry/digest.hpp"
+#include "util/digest.hpp"
 
 namespace hookyard::pipeline {
 namespace {
@@ -20,7 +20,7 @@ ManifestBlob manifest_blob(std::string_view media_type, const json& body) {
     ManifestBlob blob;
     blob.content = body.dump();
     blob.descriptor.media_type = media_type;
-    blob.descriptor.digest = sha256_digest(blob.content);
+    blob.descriptor.digest = util::sha256_digest(blob.content);
     blob.descriptor.size = blob.content.size();
     return blob;
 }

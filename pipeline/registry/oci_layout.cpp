@@ -6,7 +6,7 @@
 #include <set>
 #include <sstream>
 
-#include "pipeline/registry/digest.hpp"
+#include "util/digest.hpp"
 
 namespace hookyard::pipeline {
 namespace {
@@ -38,7 +38,7 @@ util::Result<Descriptor> parse_descriptor(const nlohmann::json& j, const std::st
     d.digest = j["digest"].get<std::string>();
     d.size = j["size"].get<std::uint64_t>();
     if (j.contains("mediaType") && j["mediaType"].is_string()) d.media_type = j["mediaType"].get<std::string>();
-    if (!is_valid_digest(d.digest)) {
+    if (!util::is_valid_digest(d.digest)) {
         return make_error(ErrorKind::invalid_input,
                           where + ": unsupported digest '" + d.digest + "' (only sha256 is supported)");
     }
@@ -53,7 +53,7 @@ public:
         const std::string path = m_image.blob_path(d.digest);
         auto content = read_small_file(path);
         if (!content) return content.error();
-        if (sha256_digest(*content) != d.digest || content->size() != d.size) {
+        if (util::sha256_digest(*content) != d.digest || content->size() != d.size) {
             return make_error(ErrorKind::invalid_input, path +
                                                             " does not match its digest or size; the layout is "
                                                             "corrupt, export the image again");

@@ -1,8 +1,7 @@
 #pragma once
 // Writes OCI image layouts for registry tests without a build engine: deterministic blobs (or large
 // pseudo-random ones streamed to disk), image manifests and multi-platform indexes.
-// Header-only because it hashes with hookyard_registry's Sha256: include it only from test folders that
-// link hookyard_registry.
+// Header-only; it hashes with util's Sha256.
 
 #include <cstdint>
 #include <filesystem>
@@ -12,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/registry/digest.hpp"
 #include "pipeline/registry/oci_layout.hpp"
+#include "util/digest.hpp"
 
 namespace hookyard::test {
 
@@ -29,7 +28,7 @@ public:
 
     // Stores `content` as a blob.
     pipeline::Descriptor add_blob(const std::string& content, const std::string& media_type) {
-        const std::string digest = pipeline::sha256_digest(content);
+        const std::string digest = util::sha256_digest(content);
         std::ofstream(blob_path(digest), std::ios::binary) << content;
         return {media_type, digest, content.size()};
     }
@@ -38,7 +37,7 @@ public:
     pipeline::Descriptor add_random_blob(std::uint64_t size, std::uint64_t seed,
                                          const std::string& media_type = "application/vnd.oci.image.layer.v1.tar") {
         const std::string tmp = m_dir + "/blobs/sha256/.incoming";
-        pipeline::Sha256 hash;
+        util::Sha256 hash;
         {
             std::ofstream out(tmp, std::ios::binary);
             std::vector<std::uint64_t> buf(1 << 17);

@@ -37,7 +37,7 @@ TEST_F(PlatformIndex, OciIndexListsEachManifestWithItsPlatformAndEveryBlobOnce) 
     auto index = make_platform_index(images, config::ManifestFormat::oci);
     ASSERT_TRUE(index.ok()) << index.error().message;
     EXPECT_EQ(index->root.descriptor.media_type, k_oci_index);
-    EXPECT_EQ(index->root.descriptor.digest, sha256_digest(index->root.content));
+    EXPECT_EQ(index->root.descriptor.digest, util::sha256_digest(index->root.content));
     const auto body = nlohmann::json::parse(index->root.content);
     ASSERT_EQ(body["manifests"].size(), 2u);
     EXPECT_EQ(body["manifests"][1]["digest"], images[1].image.root.descriptor.digest);
@@ -68,7 +68,7 @@ TEST_F(PlatformIndex, DockerListConvertsTheManifestsMediaTypes) {
     EXPECT_EQ(child["layers"][0]["mediaType"], "application/vnd.docker.image.rootfs.diff.tar.gzip");
     const auto root = nlohmann::json::parse(list->root.content);
     EXPECT_EQ(root["manifests"][1]["digest"], list->children[1].descriptor.digest);
-    EXPECT_EQ(list->children[1].descriptor.digest, sha256_digest(list->children[1].content));
+    EXPECT_EQ(list->children[1].descriptor.digest, util::sha256_digest(list->children[1].content));
 }
 
 TEST_F(PlatformIndex, RefusesWhatCannotBeListed) {

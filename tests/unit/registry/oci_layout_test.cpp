@@ -6,26 +6,26 @@
 
 #include <filesystem>
 
-#include "pipeline/registry/digest.hpp"
 #include "tests/support/oci_layout_writer.hpp"
 #include "tests/support/support.hpp"
+#include "util/digest.hpp"
 
 namespace hookyard::pipeline {
 namespace {
 
 TEST(Digest, MatchesKnownSha256AndValidatesTheForm) {
-    EXPECT_EQ(sha256_digest("abc"), "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    EXPECT_TRUE(is_valid_digest("sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
-    EXPECT_FALSE(is_valid_digest("sha256:../../etc/passwd"));
-    EXPECT_FALSE(is_valid_digest("sha512:ba78"));
-    Sha256 h;
+    EXPECT_EQ(util::sha256_digest("abc"), "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_TRUE(util::is_valid_digest("sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+    EXPECT_FALSE(util::is_valid_digest("sha256:../../etc/passwd"));
+    EXPECT_FALSE(util::is_valid_digest("sha512:ba78"));
+    util::Sha256 h;
     h.update("a");
-    Sha256 snapshot;
+    util::Sha256 snapshot;
     h.copy_to(snapshot);
     h.update("bc");
-    EXPECT_EQ(h.digest(), sha256_digest("abc"));
+    EXPECT_EQ(h.digest(), util::sha256_digest("abc"));
     snapshot.update("bc");
-    EXPECT_EQ(snapshot.digest(), sha256_digest("abc"));
+    EXPECT_EQ(snapshot.digest(), util::sha256_digest("abc"));
 }
 
 TEST(OciLayout, LoadsAManifestWithItsConfigAndLayers) {
@@ -37,7 +37,7 @@ TEST(OciLayout, LoadsAManifestWithItsConfigAndLayers) {
     EXPECT_EQ(image->root.descriptor.media_type, k_oci_manifest);
     EXPECT_EQ(image->blobs.size(), 3u);
     EXPECT_TRUE(image->children.empty());
-    EXPECT_EQ(sha256_digest(image->root.content), digest);
+    EXPECT_EQ(util::sha256_digest(image->root.content), digest);
 }
 
 TEST(OciLayout, LoadsAnIndexWithChildrenAndSharedBlobsOnce) {

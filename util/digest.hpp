@@ -9,7 +9,7 @@
 
 #include "util/result.hpp"
 
-namespace hookyard::pipeline {
+namespace hookyard::util {
 
 // True when `digest` is "sha256:" followed by 64 lowercase hex digits (the only algorithm we push; the
 // check also keeps digests safe to use as file names).
@@ -39,4 +39,4 @@ std::string sha256_digest(std::string_view data);
 // Digest of a file, read in chunks; invalid_input when it cannot be read.
 util::Result<std::string> sha256_file(const std::string& path);
 
-}  // namespace hookyard::pipeline
+}  // namespace hookyard::util

@@ -1,10 +1,10 @@
-#include "pipeline/registry/digest.hpp"
+#include "util/digest.hpp"
 
 #include <fstream>
 #include <stdexcept>
 #include <vector>
 
-namespace hookyard::pipeline {
+namespace hookyard::util {
 
 bool is_valid_digest(std::string_view digest) {
     constexpr std::string_view prefix = "sha256:";
@@ -56,15 +56,15 @@ std::string sha256_digest(std::string_view data) {
 
 util::Result<std::string> sha256_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) return util::make_error(util::ErrorKind::invalid_input, "cannot read " + path);
+    if (!in) return make_error(ErrorKind::invalid_input, "cannot read " + path);
     Sha256 h;
     std::vector<char> buf(1 << 20);
     while (in) {
         in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
         if (in.gcount() > 0) h.update(std::string_view(buf.data(), static_cast<std::size_t>(in.gcount())));
     }
-    if (in.bad()) return util::make_error(util::ErrorKind::invalid_input, "error reading " + path);
+    if (in.bad()) return make_error(ErrorKind::invalid_input, "error reading " + path);
     return h.digest();
 }
 
-}  // namespace hookyard::pipeline
+}  // namespace hookyard::util
