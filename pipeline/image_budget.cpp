@@ -14,6 +14,7 @@
 
 #include "pipeline/disk_watermark.hpp"
 #include "pipeline/executor/buildah_run.hpp"
+#include "util/json.hpp"
 #include "util/log.hpp"
 
 namespace fs = std::filesystem;
@@ -39,11 +40,6 @@ std::int64_t storage_record_seconds(const std::string& text) {
     std::tm tm{};
     if (::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return 0;
     return static_cast<std::int64_t>(::timegm(&tm));
-}
-
-std::string json_text(const nlohmann::json& object, const char* key) {
-    const auto it = object.find(key);
-    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 // The "<driver>" of the first "<driver>-images" directory in the storage root (overlay, vfs); "" when none.
@@ -98,23 +94,14 @@ std::uint64_t ImageBudget::measure() {
 }
 
 util::Result<std::vector<StoredImage>> parse_buildah_images(const std::string& output) {
-    std::size_t start = output.rfind('[', 0) == 0 ? 0 : output.find("\n[");
-    if (start == std::string::npos) {
-        return util::make_error(util::ErrorKind::internal,
-                                "buildah images printed no JSON list: " + output.substr(0, 300));
-    }
-    start += output[start] == '\n' ? 1 : 0;
-    // The list ends at its first line beginning with ']' ("[]" ends on its own line): warnings may follow.
-    const auto end = output.find("\n]", start);
-    const auto length = end == std::string::npos ? output.find('\n', start) - start : end + 2 - start;
-    const auto list = nlohmann::json::parse(output.substr(start, length), nullptr, false);
-    if (!list.is_array()) return util::make_error(util::ErrorKind::internal, "buildah images printed no JSON list");
+    auto list = buildah_json_list(output, "buildah images");
+    if (!list) return list.error();
     std::vector<StoredImage> images;
-    for (const auto& i : list) {
+    for (const auto& i : *list) {
         if (!i.is_object()) continue;
         const auto names = i.value("names", nlohmann::json());
         const auto created = i.find("created");
-        images.push_back({json_text(i, "id"),
+        images.push_back({util::json_string(i, "id"),
                           created != i.end() && created->is_number() ? created->get<std::int64_t>() : 0,
                           names.is_array() && !names.empty(), ""});
     }
@@ -129,17 +116,18 @@ util::Result<std::vector<StoredImage>> parse_storage_images(const std::string& i
     const auto layer_list = nlohmann::json::parse(layers_json, nullptr, false);
     if (layer_list.is_array()) {
         for (const auto& l : layer_list) {
-            if (l.is_object()) layers.insert(json_text(l, "id"));
+            if (l.is_object()) layers.insert(util::json_string(l, "id"));
         }
     }
     std::vector<StoredImage> out;
     for (const auto& i : images) {
-        if (!i.is_object() || json_text(i, "id").empty()) continue;
-        StoredImage image{"sha256:" + json_text(i, "id"), storage_record_seconds(json_text(i, "created")), false, ""};
+        if (!i.is_object() || util::json_string(i, "id").empty()) continue;
+        StoredImage image{"sha256:" + util::json_string(i, "id"),
+                          storage_record_seconds(util::json_string(i, "created")), false, ""};
         const auto names = i.value("names", nlohmann::json());
         image.tagged = names.is_array() && !names.empty();
         const auto big_data = i.value("big-data-names", nlohmann::json::array());
-        const std::string layer = json_text(i, "layer");
+        const std::string layer = util::json_string(i, "layer");
         if (!layer.empty() && layers.count(layer) == 0) image.damaged = "its top layer " + layer + " is gone";
         if (std::find(big_data.begin(), big_data.end(), "manifest") == big_data.end()) {
             image.damaged = "its manifest was never written";

@@ -13,6 +13,9 @@ namespace hookyard::util {
 // Compact JSON text of `value`; invalid UTF-8 in strings is replaced by U+FFFD. Never throws type errors.
 std::string to_json_string(const nlohmann::json& value);
 
+// The string at `key` of `object`; "" when `object` is no object or the value is missing or not a string.
+std::string json_string(const nlohmann::json& object, const char* key);
+
 // The longest prefix of `text` of at most `max_bytes` bytes that does not end inside a UTF-8 sequence.
 std::string_view truncate_utf8(std::string_view text, std::size_t max_bytes);
 

@@ -8,6 +8,7 @@
 
 #include "pipeline/executor/buildah_run.hpp"
 #include "pipeline/executor/containment.hpp"
+#include "util/json.hpp"
 #include "util/log.hpp"
 
 namespace hookyard::pipeline {
@@ -55,24 +56,11 @@ util::Result<std::vector<ListedContainer>> list_containers(const BuildahOptions&
     auto text = leftover_buildah_output(options, {"containers", "--json"});
     if (!text) return text.error();
     std::vector<ListedContainer> out;
-    // buildah prints warnings on the same stream (as for `buildah images`): the JSON is the list from the
-    // first '[', or "null" for none.
-    const auto start = text->find('[');
-    if (start == std::string::npos) {
-        if (text->find("null") != std::string::npos) return out;
-        return util::make_error(util::ErrorKind::internal,
-                                "buildah containers --json printed no list: " + text->substr(0, 300));
-    }
-    const auto json = nlohmann::json::parse(text->substr(start), nullptr, false);
-    if (!json.is_array()) {
-        return util::make_error(util::ErrorKind::internal, "buildah containers --json printed no list");
-    }
-    const auto text_of = [](const nlohmann::json& c, const char* key) {
-        const auto it = c.find(key);
-        return it != c.end() && it->is_string() ? it->get<std::string>() : std::string();
-    };
-    for (const auto& c : json) {
-        if (c.is_object() && !text_of(c, "id").empty()) out.push_back({text_of(c, "id"), text_of(c, "containername")});
+    const auto json = buildah_json_list(*text, "buildah containers --json");
+    if (!json) return json.error();
+    for (const auto& c : *json) {
+        const std::string id = util::json_string(c, "id");
+        if (!id.empty()) out.push_back({id, util::json_string(c, "containername")});
     }
     return out;
 }

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "pipeline/executor/buildah_errors.hpp"
@@ -219,6 +220,22 @@ util::Result<StorageCommandOutcome> run_storage_command(const BuildahOptions& op
     if (!outcome) return outcome.error();
     result.exit_code = outcome->ok() ? 0 : (outcome->exit_code != 0 ? outcome->exit_code : 128 + outcome->signal);
     return result;
+}
+
+util::Result<nlohmann::json> buildah_json_list(const std::string& output, const std::string& command) {
+    std::size_t start = output.rfind('[', 0) == 0 ? 0 : output.find("\n[");
+    if (start == std::string::npos) {
+        if (output.rfind("null\n", 0) == 0 || output.find("\nnull\n") != std::string::npos) {
+            return nlohmann::json::array();
+        }
+        return make_error(ErrorKind::internal, command + " printed no JSON list: " + output.substr(0, 300));
+    }
+    start += output[start] == '\n' ? 1 : 0;
+    const auto end = output.find("\n]", start);
+    const auto length = end == std::string::npos ? output.find('\n', start) - start : end + 2 - start;
+    auto list = nlohmann::json::parse(output.substr(start, length), nullptr, false);
+    if (!list.is_array()) return make_error(ErrorKind::internal, command + " printed no JSON list");
+    return list;
 }
 
 std::vector<std::string> BuildahRun::buildah_argv(std::vector<std::string> args) const {

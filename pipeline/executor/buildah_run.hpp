@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,12 @@ struct StorageCommandOutcome {
 // `timeout` (then options.kill_grace). Blocking, thread-safe. Errors only when it cannot run (not_found).
 util::Result<StorageCommandOutcome> run_storage_command(const BuildahOptions& options, std::vector<std::string> argv,
                                                         std::chrono::seconds timeout);
+
+// The JSON list a `buildah … --json` command printed in `output`. buildah prints warnings on the same stream,
+// and a warning may hold '[' ("containers-storage:[overlay@…]"), so the list runs from the first line that
+// begins with '[' to the first line after it that begins with ']' (or is that one line, "[]"); a line "null"
+// (buildah's answer for none) is an empty list. An error names `command` when there is no list.
+util::Result<nlohmann::json> buildah_json_list(const std::string& output, const std::string& command);
 
 class BuildahRun {
     friend class PlatformsRun;  // buildah_multi.cpp: one build of several platforms, each exported by export_layout()
