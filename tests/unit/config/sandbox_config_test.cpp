@@ -4,20 +4,17 @@
 
 #include "config/builder.hpp"
 #include "config/loader.hpp"
+#include "tests/unit/config/config_messages.hpp"
 
 namespace {
+
+using hookyard::config::testing::all_messages;
 
 using namespace hookyard::config;
 
 LoadOutcome load_sandbox(const std::string& text) {
     return load_config_text("server: { webhook_secret: x }\n" + text, "h.yaml",
                             [](const std::string&) -> std::optional<std::string> { return {}; });
-}
-
-std::string all_messages(const LoadOutcome& out) {
-    std::string text;
-    for (const auto& d : out.diagnostics) text += d.message + "\n";
-    return text;
 }
 
 TEST(SandboxConfig, DefaultsAreOciPrivateAndTheDocumentedLimits) {
