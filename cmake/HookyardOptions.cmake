@@ -58,11 +58,17 @@ if(_san)
   endif()
 endif()
 
-# hookyard_library(NAME <name> [DEPS ...]): one static library per folder, sources globbed from that folder.
+# hookyard_library(NAME <name> [COLD] [DEPS ...]): one static library per folder, sources globbed from that
+# folder. COLD: the folder's time goes to waiting (on buildah, libgit2, the database or a person), not to its
+# own code, and no request of the intake or the registry upload runs through it: RelWithDebInfo compiles it
+# at -O1 (cmake/HookyardBuildSpeed.cmake says why and what it measured).
 function(hookyard_library name)
-  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "COLD" "" "DEPS" ${ARGN})
   file(GLOB _srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
   add_library(hookyard_${name} STATIC ${_srcs})
   target_include_directories(hookyard_${name} PUBLIC ${PROJECT_SOURCE_DIR})
   target_link_libraries(hookyard_${name} PUBLIC hookyard_options ${ARG_DEPS})
+  if(ARG_COLD)
+    target_link_libraries(hookyard_${name} PRIVATE hookyard_cold_options)
+  endif()
 endfunction()
