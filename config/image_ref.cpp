@@ -8,8 +8,8 @@ namespace hookyard::config {
 namespace {
 
 const re2::RE2& repository_regex() {
-    static const re2::RE2 re(R"([a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*)");
-    return re;
+    static const re2::RE2 k_re(R"([a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*)");
+    return k_re;
 }
 
 bool is_docker_hub_host(std::string_view host) {

@@ -81,13 +81,13 @@ bool glob_match_impl(std::string_view p, std::string_view s) {
 }  // namespace
 
 bool parse_git_ref(std::string_view ref, SourceRef& out) {
-    constexpr std::string_view heads = "refs/heads/", tags = "refs/tags/";
-    if (ref.substr(0, heads.size()) == heads && ref.size() > heads.size()) {
-        out = {SourceType::branch, std::string(ref.substr(heads.size()))};
+    constexpr std::string_view k_heads = "refs/heads/", k_tags = "refs/tags/";
+    if (ref.substr(0, k_heads.size()) == k_heads && ref.size() > k_heads.size()) {
+        out = {SourceType::branch, std::string(ref.substr(k_heads.size()))};
         return true;
     }
-    if (ref.substr(0, tags.size()) == tags && ref.size() > tags.size()) {
-        out = {SourceType::tag, std::string(ref.substr(tags.size()))};
+    if (ref.substr(0, k_tags.size()) == k_tags && ref.size() > k_tags.size()) {
+        out = {SourceType::tag, std::string(ref.substr(k_tags.size()))};
         return true;
     }
     return false;

@@ -70,8 +70,8 @@ struct WorkDir {
 };
 
 const fs::path& work_dir() {
-    static const WorkDir dir;
-    return dir.path;
+    static const WorkDir k_dir;
+    return k_dir.path;
 }
 
 }  // namespace

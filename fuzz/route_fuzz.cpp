@@ -29,7 +29,7 @@ hookyard::http::SyncRouteHandler expecting(std::initializer_list<const char*> na
 }
 
 const RouteTable& table() {
-    static const RouteTable t = [] {
+    static const RouteTable k_table = [] {
         RouteTable r;
         r.add("GET", "/healthz", "healthz", expecting({}));
         r.add("GET", "/metrics", "metrics", expecting({}));
@@ -43,7 +43,7 @@ const RouteTable& table() {
         r.add("GET", "/", "root", expecting({}));
         return r;
     }();
-    return t;
+    return k_table;
 }
 
 }  // namespace

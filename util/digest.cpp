@@ -7,9 +7,9 @@
 namespace hookyard::util {
 
 bool is_valid_digest(std::string_view digest) {
-    constexpr std::string_view prefix = "sha256:";
-    if (digest.size() != prefix.size() + 64 || digest.substr(0, prefix.size()) != prefix) return false;
-    for (char c : digest.substr(prefix.size())) {
+    constexpr std::string_view k_prefix = "sha256:";
+    if (digest.size() != k_prefix.size() + 64 || digest.substr(0, k_prefix.size()) != k_prefix) return false;
+    for (char c : digest.substr(k_prefix.size())) {
         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
     }
     return true;

@@ -66,14 +66,11 @@ std::vector<std::string> find_dockerfiles(const std::string& checkout_root, std:
     return found;
 }
 
-util::Result<BuildLocation> locate(const std::string& checkout_root, const std::string& context,
-                                   const std::string& dockerfile) {
-    std::error_code ec;
-    const fs::path root = fs::canonical(checkout_root, ec);
-    if (ec)
-        return util::make_error(util::ErrorKind::internal,
-                                "checkout " + checkout_root + " is not readable: " + ec.message());
+namespace {
 
+// The lexical step: the context and the Dockerfile relative to the repository root (context_rel and
+// dockerfile_rel), or why they do not name a path inside it.
+util::Result<BuildLocation> relative_location(const std::string& context, const std::string& dockerfile) {
     const std::string df = dockerfile.empty() ? "Dockerfile" : dockerfile;
     if (fs::path(df).is_absolute())
         return escape_error("dockerfile", df, "is an absolute path; write it relative to the context");
@@ -81,24 +78,36 @@ util::Result<BuildLocation> locate(const std::string& checkout_root, const std::
         return escape_error("context", context,
                             "is an absolute path; write it relative to the repository root ('/' is the root)");
     }
-
     BuildLocation loc;
-    std::string df_rel;
     if (context.empty()) {
         // No context: the Dockerfile (relative to the root) decides it, as Docker Hub does.
-        df_rel = normalise_inside(df);
-        if (df_rel.empty() || df_rel == ".")
+        loc.dockerfile_rel = normalise_inside(df);
+        if (loc.dockerfile_rel.empty() || loc.dockerfile_rel == ".")
             return escape_error("dockerfile", df, "climbs out of the repository with '..'");
-        const fs::path parent = fs::path(df_rel).parent_path();
+        const fs::path parent = fs::path(loc.dockerfile_rel).parent_path();
         loc.context_rel = parent.empty() ? "." : parent.string();
     } else {
         loc.context_rel = normalise_inside(context == "/" ? "." : context);
         if (loc.context_rel.empty()) return escape_error("context", context, "climbs out of the repository with '..'");
-        df_rel = normalise_inside(fs::path(loc.context_rel) / df);
-        if (df_rel.empty() || df_rel == ".")
+        loc.dockerfile_rel = normalise_inside(fs::path(loc.context_rel) / df);
+        if (loc.dockerfile_rel.empty() || loc.dockerfile_rel == ".")
             return escape_error("dockerfile", df, "climbs out of the repository with '..'");
     }
-    loc.dockerfile_rel = df_rel;
+    return loc;
+}
+
+}  // namespace
+
+util::Result<BuildLocation> locate(const std::string& checkout_root, const std::string& context,
+                                   const std::string& dockerfile) {
+    std::error_code ec;
+    const fs::path root = fs::canonical(checkout_root, ec);
+    if (ec)
+        return util::make_error(util::ErrorKind::internal,
+                                "checkout " + checkout_root + " is not readable: " + ec.message());
+    auto rel = relative_location(context, dockerfile);
+    if (!rel) return rel.error();
+    BuildLocation loc = std::move(rel).value();
 
     // Symlinks: resolve for real and check the result is still under the checkout.
     const fs::path ctx = fs::weakly_canonical(root / loc.context_rel, ec);
@@ -113,15 +122,16 @@ util::Result<BuildLocation> locate(const std::string& checkout_root, const std::
                                                                 list_or_none(find_dockerfiles(root.string())) +
                                                                 "; set the rule's context");
     }
-    const fs::path file = fs::weakly_canonical(root / df_rel, ec);
+    const fs::path file = fs::weakly_canonical(root / loc.dockerfile_rel, ec);
     if (ec || !inside(root, file)) {
+        const std::string df = dockerfile.empty() ? "Dockerfile" : dockerfile;
         return escape_error("dockerfile", df,
                             "resolves (through a symlink) to " + file.string() + ", outside the checkout");
     }
     if (!fs::is_regular_file(file, ec)) {
         return util::make_error(
             util::ErrorKind::not_found,
-            "Dockerfile not found at " + df_rel + " (context '" + loc.context_rel +
+            "Dockerfile not found at " + loc.dockerfile_rel + " (context '" + loc.context_rel +
                 "'); Dockerfiles in the repository: " + list_or_none(find_dockerfiles(root.string())) +
                 "; set the rule's dockerfile/context");
     }

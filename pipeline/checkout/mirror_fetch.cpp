@@ -94,6 +94,80 @@ std::string probe_ssh_banner(const std::string& host, int port, std::chrono::mil
     return problem;
 }
 
+// probe_ssh_banner for an ssh URL, as the fetch's error (a timeout naming what was seen, or canceled).
+util::Status probe_ssh(const std::string& url, const RemoteCallState& state, std::chrono::milliseconds stall_timeout,
+                       const CancelToken* cancel) {
+    if (state.url.scheme != "ssh" || state.url.host.empty()) return {};
+    const std::string problem = probe_ssh_banner(state.url.host, state.url.port, stall_timeout);
+    if (problem.empty()) return {};
+    if (cancel != nullptr && cancel->canceled()) {
+        return util::make_error(util::ErrorKind::canceled, "fetching " + util::redact_url(url) + " canceled");
+    }
+    const auto ms = stall_timeout.count();
+    return util::make_error(util::ErrorKind::timeout, "connecting to " + util::redact_url(url) +
+                                                          " timed out: " + problem + " from " + state.url.host +
+                                                          " within " + std::to_string(ms) + " ms");
+}
+
+// What one fetch asks for: `ref` resolved against the advertised refs (empty: every branch) and the tags.
+struct FetchPlan {
+    std::string full_ref;              // "" when fetching every branch
+    std::vector<std::string> specs;    // refspecs
+    std::set<std::string> advertised;  // every ref the server advertised (for pruning deleted ones)
+};
+
+util::Result<FetchPlan> plan_fetch(git_remote* remote, const std::string& url, const std::string& ref,
+                                   const RemoteCallState& state) {
+    const git_remote_head** heads = nullptr;
+    size_t count = 0;
+    if (int rc = git_remote_ls(&heads, &count, remote); rc < 0) {
+        return git_failure(rc, "listing the refs of", url, state);
+    }
+    FetchPlan plan;
+    for (size_t i = 0; i < count; ++i) plan.advertised.insert(heads[i]->name);
+    if (!ref.empty()) {
+        plan.full_ref = resolve_advertised(heads, count, ref);
+        if (plan.full_ref.empty()) {
+            return util::make_error(util::ErrorKind::not_found,
+                                    util::redact("ref '" + ref + "' does not exist on " + util::redact_url(url) +
+                                                 " (deleted or never pushed?)"));
+        }
+        // HEAD cannot be a destination in a bare repository's namespace; keep it under its own name.
+        const std::string dest = plan.full_ref == "HEAD" ? "refs/hookyard/HEAD" : plan.full_ref;
+        plan.specs.push_back("+" + plan.full_ref + ":" + dest);
+    } else {
+        plan.specs.push_back("+refs/heads/*:refs/heads/*");
+    }
+    plan.specs.push_back("+refs/tags/*:refs/tags/*");
+    return plan;
+}
+
+// Downloads what `plan` names and moves the mirror's refs to it; adds the transfer to `stats`.
+util::Status download_and_update(git_remote* remote, FetchPlan& plan, const git_remote_callbacks& callbacks,
+                                 const std::string& url, const RemoteCallState& state, FetchStats& stats) {
+    std::vector<char*> spec_ptrs;
+    for (auto& s : plan.specs) spec_ptrs.push_back(s.data());
+    git_strarray refspecs{spec_ptrs.data(), spec_ptrs.size()};
+
+    git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
+    opts.callbacks = callbacks;
+    opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;  // tags come through the explicit refspec above
+    opts.update_fetchhead = 0;
+    if (int rc = git_remote_download(remote, &refspecs, &opts); rc < 0) {
+        const std::string what = plan.full_ref.empty() ? std::string("all branches") : plan.full_ref;
+        return git_failure(rc, "fetching " + what + " from", url, state);
+    }
+    const git_indexer_progress* progress = git_remote_stats(remote);
+    stats.received_objects += progress->received_objects;
+    stats.received_bytes += progress->received_bytes;
+    stats.total_objects += progress->total_objects;
+    if (int rc = git_remote_update_tips(remote, &callbacks, 0, GIT_REMOTE_DOWNLOAD_TAGS_NONE, "hookyard: fetch");
+        rc < 0) {
+        return git_failure(rc, "updating the mirror's refs from", url, state);
+    }
+    return {};
+}
+
 }  // namespace
 
 util::Result<std::string> fetch_into_mirror(git_repository* repo, const std::string& url, const std::string& ref,
@@ -108,19 +182,7 @@ util::Result<std::string> fetch_into_mirror(git_repository* repo, const std::str
     state.watchdog = &watchdog;
     state.cancel = cancel;
     state.url = parse_clone_url(url);
-
-    if (state.url.scheme == "ssh" && !state.url.host.empty()) {
-        if (const std::string problem = probe_ssh_banner(state.url.host, state.url.port, stall_timeout);
-            !problem.empty()) {
-            if (cancel != nullptr && cancel->canceled()) {
-                return util::make_error(util::ErrorKind::canceled, "fetching " + util::redact_url(url) + " canceled");
-            }
-            const auto ms = stall_timeout.count();
-            return util::make_error(util::ErrorKind::timeout, "connecting to " + util::redact_url(url) +
-                                                                  " timed out: " + problem + " from " + state.url.host +
-                                                                  " within " + std::to_string(ms) + " ms");
-        }
-    }
+    if (auto probed = probe_ssh(url, state, stall_timeout, cancel); !probed) return probed.error();
 
     git_remote* raw_remote = nullptr;
     git_remote_create_options create = GIT_REMOTE_CREATE_OPTIONS_INIT;
@@ -138,56 +200,16 @@ util::Result<std::string> fetch_into_mirror(git_repository* repo, const std::str
     if (int rc = git_remote_connect(remote.get(), GIT_DIRECTION_FETCH, &callbacks, nullptr, nullptr); rc < 0) {
         return git_failure(rc, "connecting to", url, state);
     }
-
-    const git_remote_head** heads = nullptr;
-    size_t count = 0;
-    if (int rc = git_remote_ls(&heads, &count, remote.get()); rc < 0) {
-        return git_failure(rc, "listing the refs of", url, state);
-    }
-    std::set<std::string> advertised;
-    for (size_t i = 0; i < count; ++i) advertised.insert(heads[i]->name);
-    std::string full_ref;
-    std::vector<std::string> specs;
-    if (!ref.empty()) {
-        full_ref = resolve_advertised(heads, count, ref);
-        if (full_ref.empty()) {
-            return util::make_error(util::ErrorKind::not_found,
-                                    util::redact("ref '" + ref + "' does not exist on " + util::redact_url(url) +
-                                                 " (deleted or never pushed?)"));
-        }
-        // HEAD cannot be a destination in a bare repository's namespace; keep it under its own name.
-        const std::string dest = full_ref == "HEAD" ? "refs/hookyard/HEAD" : full_ref;
-        specs.push_back("+" + full_ref + ":" + dest);
-    } else {
-        specs.push_back("+refs/heads/*:refs/heads/*");
-    }
-    specs.push_back("+refs/tags/*:refs/tags/*");
-
-    std::vector<char*> spec_ptrs;
-    for (auto& s : specs) spec_ptrs.push_back(s.data());
-    git_strarray refspecs{spec_ptrs.data(), spec_ptrs.size()};
-
-    git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
-    opts.callbacks = callbacks;
-    opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;  // tags come through the explicit refspec above
-    opts.update_fetchhead = 0;
-    if (int rc = git_remote_download(remote.get(), &refspecs, &opts); rc < 0) {
-        return git_failure(rc, "fetching " + (full_ref.empty() ? std::string("all branches") : full_ref) + " from", url,
-                           state);
-    }
-    const git_indexer_progress* progress = git_remote_stats(remote.get());
-    stats.received_objects += progress->received_objects;
-    stats.received_bytes += progress->received_bytes;
-    stats.total_objects += progress->total_objects;
-    if (int rc = git_remote_update_tips(remote.get(), &callbacks, 0, GIT_REMOTE_DOWNLOAD_TAGS_NONE, "hookyard: fetch");
-        rc < 0) {
-        return git_failure(rc, "updating the mirror's refs from", url, state);
+    auto plan = plan_fetch(remote.get(), url, ref, state);
+    if (!plan) return plan.error();
+    if (auto fetched = download_and_update(remote.get(), *plan, callbacks, url, state, stats); !fetched) {
+        return fetched.error();
     }
     git_remote_disconnect(remote.get());
-    auto pruned = prune_deleted_refs(repo, advertised);
+    auto pruned = prune_deleted_refs(repo, plan->advertised);
     if (!pruned) return pruned.error();
     stats.pruned_refs += *pruned;
-    return full_ref == "HEAD" ? std::string("refs/hookyard/HEAD") : full_ref;
+    return plan->full_ref == "HEAD" ? std::string("refs/hookyard/HEAD") : plan->full_ref;
 }
 
 util::Result<std::string> verify_commit(git_repository* repo, const std::string& ref, const std::string& commit,

@@ -39,8 +39,8 @@ std::vector<Mount> read_v1_mounts() {
 // /proc/self/mounts takes 15-40 ms on a host with a thousand mounts (every container's overlay), which
 // every build paid several times, and the cgroup hierarchies do not move while hookyard runs.
 const std::vector<Mount>& v1_mounts() {
-    static const std::vector<Mount> mounts = read_v1_mounts();
-    return mounts;
+    static const std::vector<Mount> k_mounts = read_v1_mounts();
+    return k_mounts;
 }
 
 bool write_value(const std::string& path, const std::string& value) {

@@ -61,8 +61,8 @@ std::string read_cgroup2_mount() {
 
 // Read once, as build_cgroup.cpp's v1 mounts: every build asked, and /proc/self/mounts is slow on a busy host.
 const std::string& cgroup2_mount() {
-    static const std::string mount = read_cgroup2_mount();
-    return mount;
+    static const std::string k_mount = read_cgroup2_mount();
+    return k_mount;
 }
 
 // A short stable name for the data dir, so each instance on a host has its own cgroup parent.

@@ -18,7 +18,14 @@ using namespace std::chrono_literals;
 // A sleep whose command line no other process on the host has.
 std::string unique_sleep(int n) { return "sleep 4242." + std::to_string(::getpid()) + std::to_string(n); }
 
-bool running(const std::string& cmd) { return !test::live_processes_matching(cmd).empty(); }
+// The sleep itself is up: its command line starts with `cmd`. (The shell that starts it has `cmd` inside its
+// own command line from the start; counting it let a crash come before the sleep existed.)
+bool running(const std::string& cmd) {
+    for (const auto& p : test::live_processes_matching(cmd)) {
+        if (p.cmdline.rfind(cmd, 0) == 0) return true;
+    }
+    return false;
+}
 
 // Plays hookyard: a forked process runs `script` through run_child in `scope`'s placement, and is
 // SIGKILLed once the script's processes are up — as kill -9 of the service would.
@@ -37,6 +44,15 @@ void run_and_crash(const std::string& script, const std::string& marker, Process
     ::kill(service, SIGKILL);
     ::waitpid(service, nullptr, 0);
     ASSERT_TRUE(up) << "the script never started";
+    // The shell, the service's direct child, dies with it (PR_SET_PDEATHSIG), a moment after the service:
+    // what a restart finds is only what outlived the crash.
+    const auto shell_gone = [&] {
+        for (const auto& p : test::live_processes_matching(marker)) {
+            if (p.cmdline.rfind("/bin/sh -c ", 0) == 0) return false;
+        }
+        return true;
+    };
+    ASSERT_TRUE(test::wait_until(shell_gone, 10s)) << "the script's shell outlived the service";
 }
 
 TEST(Containment, DirectChildDiesWithTheService) {
