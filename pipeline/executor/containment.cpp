@@ -137,14 +137,17 @@ std::vector<pid_t> kill_cgroup(const std::string& dir) {
     const auto until = Clock::now() + k_empty_timeout;
     while (true) {
         const auto left = cgroup_pids(dir);
-        if (left.empty() || Clock::now() >= until) break;
+        // An empty cgroup.procs is not yet an unpopulated cgroup: a killed task counts until the kernel has
+        // released it, and rmdir fails with EBUSY until then. Callers rely on the directory being gone
+        // (remove_buildah_leftovers reads an existing scope as a running build).
+        if (left.empty() && (::rmdir(dir.c_str()) == 0 || errno != EBUSY)) break;
+        if (Clock::now() >= until) break;
         // Without cgroup.kill (kernels before 5.14) a fork can race a kill of each pid: repeat until empty.
         if (!has_kill) {
             for (pid_t pid : left) ::kill(pid, SIGKILL);
         }
         std::this_thread::sleep_for(k_empty_poll);
     }
-    ::rmdir(dir.c_str());
     return seen;
 }
 
