@@ -68,10 +68,9 @@ std::vector<std::string> find_dockerfiles(const std::string& checkout_root, std:
 
 namespace {
 
-// The lexical step: the context and the Dockerfile relative to the repository root (context_rel and
-// dockerfile_rel), or why they do not name a path inside it.
-util::Result<BuildLocation> relative_location(const std::string& context, const std::string& dockerfile) {
-    const std::string df = dockerfile.empty() ? "Dockerfile" : dockerfile;
+// The lexical step: the context and the Dockerfile `df` (never empty) relative to the repository root
+// (context_rel and dockerfile_rel), or why they do not name a path inside it.
+util::Result<BuildLocation> relative_location(const std::string& context, const std::string& df) {
     if (fs::path(df).is_absolute())
         return escape_error("dockerfile", df, "is an absolute path; write it relative to the context");
     if (context.size() > 1 && context.front() == '/') {
@@ -105,7 +104,8 @@ util::Result<BuildLocation> locate(const std::string& checkout_root, const std::
     if (ec)
         return util::make_error(util::ErrorKind::internal,
                                 "checkout " + checkout_root + " is not readable: " + ec.message());
-    auto rel = relative_location(context, dockerfile);
+    const std::string df = dockerfile.empty() ? "Dockerfile" : dockerfile;
+    auto rel = relative_location(context, df);
     if (!rel) return rel.error();
     BuildLocation loc = std::move(rel).value();
 
@@ -124,7 +124,6 @@ util::Result<BuildLocation> locate(const std::string& checkout_root, const std::
     }
     const fs::path file = fs::weakly_canonical(root / loc.dockerfile_rel, ec);
     if (ec || !inside(root, file)) {
-        const std::string df = dockerfile.empty() ? "Dockerfile" : dockerfile;
         return escape_error("dockerfile", df,
                             "resolves (through a symlink) to " + file.string() + ", outside the checkout");
     }

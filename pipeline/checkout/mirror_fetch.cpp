@@ -112,6 +112,7 @@ util::Status probe_ssh(const std::string& url, const RemoteCallState& state, std
 // What one fetch asks for: `ref` resolved against the advertised refs (empty: every branch) and the tags.
 struct FetchPlan {
     std::string full_ref;              // "" when fetching every branch
+    std::string local_ref;             // where full_ref lands in the mirror
     std::vector<std::string> specs;    // refspecs
     std::set<std::string> advertised;  // every ref the server advertised (for pruning deleted ones)
 };
@@ -133,8 +134,8 @@ util::Result<FetchPlan> plan_fetch(git_remote* remote, const std::string& url, c
                                                  " (deleted or never pushed?)"));
         }
         // HEAD cannot be a destination in a bare repository's namespace; keep it under its own name.
-        const std::string dest = plan.full_ref == "HEAD" ? "refs/hookyard/HEAD" : plan.full_ref;
-        plan.specs.push_back("+" + plan.full_ref + ":" + dest);
+        plan.local_ref = plan.full_ref == "HEAD" ? "refs/hookyard/HEAD" : plan.full_ref;
+        plan.specs.push_back("+" + plan.full_ref + ":" + plan.local_ref);
     } else {
         plan.specs.push_back("+refs/heads/*:refs/heads/*");
     }
@@ -209,7 +210,7 @@ util::Result<std::string> fetch_into_mirror(git_repository* repo, const std::str
     auto pruned = prune_deleted_refs(repo, plan->advertised);
     if (!pruned) return pruned.error();
     stats.pruned_refs += *pruned;
-    return plan->full_ref == "HEAD" ? std::string("refs/hookyard/HEAD") : plan->full_ref;
+    return plan->local_ref;
 }
 
 util::Result<std::string> verify_commit(git_repository* repo, const std::string& ref, const std::string& commit,

@@ -18,14 +18,17 @@ using namespace std::chrono_literals;
 // A sleep whose command line no other process on the host has.
 std::string unique_sleep(int n) { return "sleep 4242." + std::to_string(::getpid()) + std::to_string(n); }
 
-// The sleep itself is up: its command line starts with `cmd`. (The shell that starts it has `cmd` inside its
-// own command line from the start; counting it let a crash come before the sleep existed.)
-bool running(const std::string& cmd) {
-    for (const auto& p : test::live_processes_matching(cmd)) {
-        if (p.cmdline.rfind(cmd, 0) == 0) return true;
+// Whether a live process whose command line names `marker` starts its command line with `prefix`.
+bool live_starting_with(const std::string& marker, const std::string& prefix) {
+    for (const auto& p : test::live_processes_matching(marker)) {
+        if (p.cmdline.rfind(prefix, 0) == 0) return true;
     }
     return false;
 }
+
+// The sleep itself is up: its command line starts with `cmd`. (The shell that starts it has `cmd` inside its
+// own command line from the start; counting it let a crash come before the sleep existed.)
+bool running(const std::string& cmd) { return live_starting_with(cmd, cmd); }
 
 // Plays hookyard: a forked process runs `script` through run_child in `scope`'s placement, and is
 // SIGKILLed once the script's processes are up — as kill -9 of the service would.
@@ -46,12 +49,7 @@ void run_and_crash(const std::string& script, const std::string& marker, Process
     ASSERT_TRUE(up) << "the script never started";
     // The shell, the service's direct child, dies with it (PR_SET_PDEATHSIG), a moment after the service:
     // what a restart finds is only what outlived the crash.
-    const auto shell_gone = [&] {
-        for (const auto& p : test::live_processes_matching(marker)) {
-            if (p.cmdline.rfind("/bin/sh -c ", 0) == 0) return false;
-        }
-        return true;
-    };
+    const auto shell_gone = [&] { return !live_starting_with(marker, "/bin/sh -c "); };
     ASSERT_TRUE(test::wait_until(shell_gone, 10s)) << "the script's shell outlived the service";
 }
 
